@@ -6,7 +6,7 @@
 //! first RMI call, and each later call arrives as the return of [`RMM_RMI_REQ_COMPLETE`].
 
 use crate::smccc::smc64_std;
-use crate::{assert_layout, AbiVersion};
+use crate::AbiVersion;
 
 /// RMM_RMI_REQ_COMPLETE: x1.. = results of the RMI call just served; returns the next call.
 pub const RMM_RMI_REQ_COMPLETE: u32 = smc64_std(0x18F);

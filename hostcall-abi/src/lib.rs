@@ -29,9 +29,11 @@ macro_rules! assert_layout {
 }
 
 pub mod el3;
+pub mod fieldset;
 pub mod rmi;
 pub mod smccc;
 pub mod version;
+pub mod wire;
 
 pub use version::AbiVersion;
 

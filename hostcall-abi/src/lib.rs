@@ -30,7 +30,11 @@ macro_rules! assert_layout {
 
 pub mod el3;
 pub mod fieldset;
+pub mod host_call;
+pub mod realm_config;
 pub mod rmi;
+pub mod rsi;
+pub mod rtt;
 pub mod smccc;
 pub mod version;
 pub mod wire;

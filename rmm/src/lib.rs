@@ -1,1 +1,22 @@
-//! placeholder
+//! The Realm Management Monitor: what it owns, and the rule it lives by.
+//!
+//! The RMM runs at Realm EL2 under EL3 firmware (TF-A). It owns the realms' memory, descriptors,
+//! RECs and stage-2 tables, and serves the host's RMI calls and the realms' RSI calls. It must never
+//! trust the host or a realm: every value they pass is checked and answered with a specification
+//! error code, never a panic, a hang or silent corruption. No heap: capacities are fixed or sized
+//! at boot from the boot manifest.
+//!
+//! Everything in this library is plain Rust that `cargo test` runs on the build machine; the
+//! aarch64-only glue (entry, vectors, SMC, system registers) lives in the image (`src/main.rs` and
+//! [`arch`]) and hands this library plain values.
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+pub mod arch;
+pub mod boot;
+pub mod features;
+/// Capacities of the image (shared with the build script).
+pub mod limits;
+pub mod rmi;
+
+pub use boot::Rmm;

@@ -1,0 +1,117 @@
+//! The RMM image: boots on each CPU, reports to EL3, then serves RMI calls forever.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod image {
+    use core::fmt::Write;
+
+    use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, RMM_RMI_REQ_COMPLETE};
+    use hostcall_abi::rmi::RmiCommand;
+    use platform::pl011::Pl011;
+    use rmm::arch::aarch64 as arch;
+    use rmm::boot::{self, ColdBootArgs, Rmm};
+    use spin::Once;
+
+    /// Monitor state, written once by cold boot.
+    static RMM: Once<Rmm> = Once::new();
+
+    fn cold_boot(args: ColdBootArgs) -> BootStatus {
+        platform::defmt_logger::init(c"rmm.defmt");
+        let rmm = match boot::cold_boot(args, arch::id_registers(), arch::copy_shared_buffer) {
+            Ok(rmm) => rmm,
+            Err(e) => {
+                defmt::error!("cpu {=u64}: cold boot failed: {}", args.cpu, e as i64);
+                return e;
+            }
+        };
+        let p = &rmm.platform;
+        defmt::info!(
+            "cpu {=u64}: cold boot: RMM-EL3 interface {}.{}, {} CPUs, manifest {}.{}, {} DRAM bank(s), {=u64} MiB",
+            args.cpu,
+            rmm.ifc_version.major(),
+            rmm.ifc_version.minor(),
+            rmm.num_cpus,
+            p.manifest_version.major(),
+            p.manifest_version.minor(),
+            p.dram.len(),
+            p.dram_bytes() >> 20
+        );
+        for (i, b) in p.dram.iter().enumerate() {
+            defmt::info!("DRAM bank {}: {=u64:#x} + {=u64:#x}", i, b.base, b.size);
+        }
+        if let Some(c) = p.console {
+            // SAFETY: 1. EL3 names this PL011 as the RMM's console; with the MMU off its PA is
+            // reachable. 2. Only the cold-boot CPU writes it, while EL3 waits for boot to finish.
+            let mut uart = unsafe { Pl011::new(c.base) };
+            uart.init(c.clk_in_hz, c.baud_rate);
+            let _ = writeln!(
+                uart,
+                "RMM: cold boot on CPU {}, RMI 1.0, {} CPUs, {} MiB NS DRAM",
+                args.cpu,
+                rmm.num_cpus,
+                p.dram_bytes() >> 20
+            );
+        }
+        RMM.call_once(|| rmm);
+        BootStatus::Success
+    }
+
+    fn warm_boot(cpu: u64) -> BootStatus {
+        match boot::warm_boot(RMM.get(), cpu) {
+            Ok(()) => {
+                defmt::info!("cpu {=u64}: warm boot", cpu);
+                BootStatus::Success
+            }
+            Err(e) => {
+                defmt::error!("cpu {=u64}: warm boot failed: {}", cpu, e as i64);
+                e
+            }
+        }
+    }
+
+    #[no_mangle]
+    extern "C" fn rmm_main(cpu: u64, x1: u64, x2: u64, x3: u64, cold: u64) -> ! {
+        let status = if cold != 0 {
+            cold_boot(ColdBootArgs {
+                cpu,
+                ifc_version: x1,
+                num_cpus: x2,
+                shared_buf: x3,
+            })
+        } else {
+            warm_boot(cpu)
+        };
+        let mut call = arch::smc([RMM_BOOT_COMPLETE as u64, status.raw(), 0, 0, 0, 0, 0, 0]);
+        let Some(rmm) = RMM.get().filter(|_| status == BootStatus::Success) else {
+            // EL3 does not enter an RMM that failed to boot; nothing more to do here.
+            arch::park()
+        };
+        loop {
+            let out = rmm::rmi::handle(rmm, &call);
+            if let Some(cmd) = RmiCommand::from_fid(call[0]) {
+                defmt::debug!("cpu {=u64}: {=str} -> {=u64:#x}", cpu, cmd.name(), out[0]);
+            }
+            call = arch::smc([
+                RMM_RMI_REQ_COMPLETE as u64,
+                out[0],
+                out[1],
+                out[2],
+                out[3],
+                out[4],
+                0,
+                0,
+            ]);
+        }
+    }
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo) -> ! {
+        defmt::error!("RMM panic: {}", defmt::Display2Format(info));
+        arch::park()
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!("the RMM image builds for aarch64-unknown-none-softfloat: use `cargo xtask build`");
+}

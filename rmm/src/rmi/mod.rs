@@ -1,0 +1,135 @@
+//! The RMI dispatcher: one table maps every RMI 1.0 command to its handler, argument count and
+//! result count; one epilogue turns a handler's result into the registers EL3 hands the host.
+
+mod features;
+mod version;
+
+use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
+use hostcall_abi::smccc::SMC_UNKNOWN;
+
+use crate::boot::Rmm;
+
+/// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.
+pub type CallRegs = [u64; 8];
+/// Result registers x0..x4 (TF-A forwards five).
+pub type ResultRegs = [u64; 5];
+
+/// A handler's outputs x1..x4.
+pub type Outputs = [u64; 4];
+
+/// A failed command: status, index, and the outputs the command defines even on failure
+/// (e.g. RMI_VERSION's revisions); all other outputs read as zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RmiError {
+    /// Status code.
+    pub status: RmiStatus,
+    /// Index (RTT level for ERROR_RTT, per-command for ERROR_REALM, else 0).
+    pub index: u8,
+    /// Outputs defined on failure.
+    pub outputs: Outputs,
+}
+
+impl RmiError {
+    /// A failure with index 0 and no outputs.
+    pub const fn new(status: RmiStatus) -> Self {
+        Self {
+            status,
+            index: 0,
+            outputs: [0; 4],
+        }
+    }
+}
+
+/// What a handler returns.
+pub type RmiResult = Result<Outputs, RmiError>;
+
+/// A handler: the monitor state and the arguments x1..x7.
+pub type HandlerFn = fn(&Rmm, &[u64; 7]) -> RmiResult;
+
+/// One row of the command table.
+#[derive(Clone, Copy)]
+pub struct Command {
+    /// Which command.
+    pub cmd: RmiCommand,
+    /// Number of argument registers (x1..).
+    pub args: usize,
+    /// Number of result registers (x1..).
+    pub results: usize,
+    /// The handler, or `None` while the command is not served (the host gets SMC_UNKNOWN).
+    pub handler: Option<HandlerFn>,
+}
+
+const fn row(cmd: RmiCommand, args: usize, results: usize, handler: Option<HandlerFn>) -> Command {
+    Command {
+        cmd,
+        args,
+        results,
+        handler,
+    }
+}
+
+use RmiCommand as C;
+
+/// Every RMI 1.0 command, in function-number order.
+pub const TABLE: [Command; RmiCommand::ALL.len()] = [
+    row(C::VERSION, 1, 2, Some(version::rmi_version)),
+    row(C::GRANULE_DELEGATE, 1, 0, None),
+    row(C::GRANULE_UNDELEGATE, 1, 0, None),
+    row(C::DATA_CREATE, 5, 0, None),
+    row(C::DATA_CREATE_UNKNOWN, 3, 0, None),
+    row(C::DATA_DESTROY, 2, 2, None),
+    row(C::REALM_ACTIVATE, 1, 0, None),
+    row(C::REALM_CREATE, 2, 0, None),
+    row(C::REALM_DESTROY, 1, 0, None),
+    row(C::REC_CREATE, 3, 0, None),
+    row(C::REC_DESTROY, 1, 0, None),
+    row(C::REC_ENTER, 2, 0, None),
+    row(C::RTT_CREATE, 4, 0, None),
+    row(C::RTT_DESTROY, 3, 2, None),
+    row(C::RTT_MAP_UNPROTECTED, 4, 0, None),
+    row(C::RTT_READ_ENTRY, 3, 4, None),
+    row(C::RTT_UNMAP_UNPROTECTED, 3, 1, None),
+    row(C::PSCI_COMPLETE, 3, 0, None),
+    row(C::FEATURES, 1, 1, Some(features::rmi_features)),
+    row(C::RTT_FOLD, 3, 1, None),
+    row(C::REC_AUX_COUNT, 1, 1, None),
+    row(C::RTT_INIT_RIPAS, 3, 1, None),
+    row(C::RTT_SET_RIPAS, 4, 1, None),
+];
+
+// The table covers every command exactly once, in order, within the register budget.
+const _: () = {
+    let mut i = 0;
+    while i < TABLE.len() {
+        assert!(TABLE[i].cmd as u32 == RmiCommand::ALL[i] as u32);
+        assert!(TABLE[i].args <= 7 && TABLE[i].results <= 4);
+        i += 1;
+    }
+};
+
+/// Looks up the table row for a raw x0.
+pub fn lookup(fid: u64) -> Option<&'static Command> {
+    let cmd = RmiCommand::from_fid(fid)?;
+    TABLE.iter().find(|row| row.cmd == cmd)
+}
+
+/// Serves one RMI call: x0..x4 to hand back to the host.
+pub fn handle(rmm: &Rmm, call: &CallRegs) -> ResultRegs {
+    let mut out = [0u64; 5];
+    let Some((row, handler)) = lookup(call[0]).and_then(|r| Some((r, r.handler?))) else {
+        out[0] = SMC_UNKNOWN;
+        return out;
+    };
+    let mut args = [0u64; 7];
+    args[..row.args].copy_from_slice(&call[1..=row.args]);
+    let (ret, outputs) = match handler(rmm, &args) {
+        Ok(o) => (RmiReturn::SUCCESS, o),
+        Err(e) => (RmiReturn::new(e.status, e.index), e.outputs),
+    };
+    out[0] = ret.raw();
+    out[1..=row.results].copy_from_slice(&outputs[..row.results]);
+    out
+}
+
+#[cfg(test)]
+mod tests;

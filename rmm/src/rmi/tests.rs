@@ -1,0 +1,125 @@
+//! The dispatcher: table coverage, version negotiation, features, unknown FIDs.
+
+use super::*;
+use hostcall_abi::el3::MemoryBank;
+use hostcall_abi::smccc::SVE_HINT;
+use hostcall_abi::AbiVersion;
+
+use crate::boot::PlatformInfo;
+use crate::features::{rmi_features, IdRegisters};
+
+fn rmm() -> Rmm {
+    let mut dram = heapless::Vec::new();
+    dram.push(MemoryBank {
+        base: 0x4000_0000,
+        size: 0xC000_0000,
+    })
+    .unwrap();
+    Rmm {
+        num_cpus: 1,
+        ifc_version: AbiVersion::new(0, 4),
+        platform: PlatformInfo {
+            manifest_version: AbiVersion::new(0, 3),
+            dram,
+            console: None,
+        },
+        features: rmi_features(IdRegisters {
+            id_aa64mmfr0: 5,
+            id_aa64dfr0: 0,
+            ich_vtr: 3,
+        }),
+    }
+}
+
+fn call(fid: u64, args: &[u64]) -> ResultRegs {
+    let mut regs = [0u64; 8];
+    regs[0] = fid;
+    regs[1..=args.len()].copy_from_slice(args);
+    handle(&rmm(), &regs)
+}
+
+const V1_0: u64 = 0x1_0000;
+
+#[test]
+fn version_1_0_succeeds() {
+    assert_eq!(call(0xC400_0150, &[V1_0]), [0, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn version_higher_major_is_refused_with_our_revision() {
+    assert_eq!(call(0xC400_0150, &[0x2_0000]), [1, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn version_higher_minor_is_refused() {
+    assert_eq!(call(0xC400_0150, &[0x1_0001]), [1, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn version_lower_is_refused_with_lower_equal_higher() {
+    assert_eq!(call(0xC400_0150, &[0x0_0005]), [1, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn version_with_reserved_bits_is_refused() {
+    assert_eq!(call(0xC400_0150, &[1 << 40 | V1_0]), [1, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn features_index_0_is_the_boot_register() {
+    let r = rmm();
+    assert_eq!(call(0xC400_0165, &[0]), [0, r.features.0, 0, 0, 0]);
+    assert_ne!(r.features.0, 0);
+}
+
+#[test]
+fn features_other_indexes_read_zero() {
+    for idx in [1, 2, u64::MAX] {
+        assert_eq!(call(0xC400_0165, &[idx]), [0; 5], "index {idx}");
+    }
+}
+
+#[test]
+fn sve_hint_is_stripped() {
+    assert_eq!(call(0xC400_0150 | SVE_HINT, &[V1_0]), [0, V1_0, V1_0, 0, 0]);
+}
+
+#[test]
+fn unknown_fids_get_smc_unknown() {
+    for fid in [
+        0xC400_0156u64,
+        0xC400_0160,
+        0xC400_0163,
+        0xC400_0170,
+        0x8400_0150,
+        0,
+        u64::MAX,
+    ] {
+        assert_eq!(call(fid, &[1, 2, 3]), [SMC_UNKNOWN, 0, 0, 0, 0], "{fid:#x}");
+    }
+}
+
+#[test]
+fn unserved_commands_get_smc_unknown_and_nothing_else() {
+    for row in TABLE.iter().filter(|r| r.handler.is_none()) {
+        let out = call(row.cmd.fid() as u64, &[0x4000_0000, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(out, [SMC_UNKNOWN, 0, 0, 0, 0], "{}", row.cmd.name());
+    }
+}
+
+#[test]
+fn results_beyond_a_commands_outputs_are_zero() {
+    // RMI_FEATURES has one result: x2..x4 are zero even though the caller passed junk in them.
+    let mut regs = [0xFFFF_FFFF_FFFF_FFFFu64; 8];
+    regs[0] = 0xC400_0165;
+    regs[1] = 0;
+    let out = handle(&rmm(), &regs);
+    assert_eq!(&out[2..], &[0, 0, 0]);
+}
+
+#[test]
+fn table_lookup_covers_every_command() {
+    for cmd in RmiCommand::ALL {
+        assert_eq!(lookup(cmd.fid() as u64).map(|r| r.cmd), Some(cmd));
+    }
+}

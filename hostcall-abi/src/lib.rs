@@ -32,6 +32,8 @@ pub mod el3;
 pub mod fieldset;
 pub mod host_call;
 pub mod realm_config;
+pub mod realm_params;
+pub mod rec_params;
 pub mod rmi;
 pub mod rsi;
 pub mod rtt;

@@ -1,1 +1,20 @@
-//! placeholder
+//! The host stub: the normal-world side that drives the RMM the way Linux KVM would.
+//!
+//! This library owns the host's logic: the RMI client, and the checks each CPU runs on the
+//! RMM's answers. It talks to EL3 only through a [`Conduit`], so `cargo test` runs the same code
+//! against the RMM's real dispatcher behind an EL3 double. It must not touch realm memory or
+//! assume anything the RMI does not promise. The BL33 image (`src/main.rs`) adds the NS-EL2 entry,
+//! PSCI CPU bring-up, logging and the verdict.
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+pub mod bringup;
+/// Capacities of the image (shared with the build script).
+pub mod limits;
+pub mod rmi;
+
+/// The SMC conduit to EL3: x0..x7 in, x0..x7 out.
+pub trait Conduit {
+    /// Issues one SMC.
+    fn smc(&mut self, regs: [u64; 8]) -> [u64; 8];
+}

@@ -1,0 +1,276 @@
+//! The host stub image (BL33, NS-EL2): brings up every CPU through PSCI and has each one talk to
+//! the RMM, then reports the verdict through semihosting.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod image {
+    use core::arch::{asm, global_asm};
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
+    use host_stub::bringup::{self, CpuReport};
+    use host_stub::limits::{MAX_CPUS, STACK_SIZE};
+    use host_stub::rmi::RmiClient;
+    use host_stub::Conduit;
+    // TEMP until hostcall_abi::psci lands.
+    const PSCI_CPU_ON_SMC64: u32 = hostcall_abi::smccc::smc64_std(3);
+    use platform::semihosting;
+
+    // 1. TF-A enters `host_entry` on the primary CPU; PSCI CPU_ON enters `host_secondary_entry`
+    //    with x0 = the context id we passed, which is the CPU's slot (stack index).
+    // 2. SP = top of the slot's stack; the primary clears .bss before anything else runs.
+    // 3. host_main(slot).
+    global_asm!(
+        r#"
+        .section .text.entry, "ax"
+        .global host_entry
+    host_entry:
+        mov     x19, #0
+        b       1f
+        .global host_secondary_entry
+    host_secondary_entry:
+        cmp     x0, #{max_cpus}
+        b.hs    4f
+        mov     x19, x0
+    1:  adrp    x9, __stacks_start
+        add     x9, x9, :lo12:__stacks_start
+        add     x10, x19, #1
+        mov     x11, #{stack_size}
+        madd    x9, x10, x11, x9
+        mov     sp, x9
+        cbnz    x19, 3f
+        adrp    x9, __bss_start
+        add     x9, x9, :lo12:__bss_start
+        adrp    x10, __bss_end
+        add     x10, x10, :lo12:__bss_end
+    2:  cmp     x9, x10
+        b.hs    3f
+        stp     xzr, xzr, [x9], #16
+        b       2b
+    3:  mov     x0, x19
+        bl      host_main
+    4:  wfe
+        b       4b
+        "#,
+        max_cpus = const MAX_CPUS,
+        stack_size = const STACK_SIZE,
+    );
+
+    extern "C" {
+        fn host_secondary_entry();
+    }
+
+    const PENDING: u8 = 0;
+    const PASSED: u8 = 1;
+    const FAILED: u8 = 2;
+    static RESULTS: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(PENDING) }; MAX_CPUS];
+
+    /// SMC to EL3 (RMI calls are forwarded to the RMM, PSCI is served by TF-A).
+    struct Smc;
+
+    impl Conduit for Smc {
+        fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
+            let mut r = regs;
+            // SAFETY: 1. An SMC changes only registers, all declared here. 2. EL3 preserves the
+            // caller's memory and other registers.
+            unsafe {
+                asm!(
+                    "smc #0",
+                    inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+                    inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+                    lateout("x8") _, lateout("x9") _, lateout("x10") _, lateout("x11") _,
+                    lateout("x12") _, lateout("x13") _, lateout("x14") _, lateout("x15") _,
+                    lateout("x16") _, lateout("x17") _,
+                    options(nostack),
+                );
+            }
+            r
+        }
+    }
+
+    fn mpidr() -> u64 {
+        MPIDR_EL1.get() & 0xFF_00FF_FFFF
+    }
+
+    fn log_report(slot: usize, r: &CpuReport) {
+        let v = &r.version;
+        defmt::info!(
+            "cpu {}: RMI_VERSION(1.0) -> {=str}, lower {}.{}, higher {}.{}",
+            slot,
+            v.ret.status_name(),
+            v.lower.major(),
+            v.lower.minor(),
+            v.higher.major(),
+            v.higher.minor()
+        );
+        let v = &r.refused;
+        defmt::info!(
+            "cpu {}: RMI_VERSION(2.0) -> {=str}, lower {}.{}, higher {}.{}",
+            slot,
+            v.ret.status_name(),
+            v.lower.major(),
+            v.lower.minor(),
+            v.higher.major(),
+            v.higher.minor()
+        );
+        let (ret, f) = r.features;
+        defmt::info!(
+            "cpu {}: RMI_FEATURES(0) -> {=str}, {=u64:#x}: S2SZ {=u64}, LPA2 {=u64}, SVE {=u64} (VL {=u64}), BPs {=u64}, WPs {=u64}, PMU {=u64} ({=u64} counters), SHA-256 {=u64}, SHA-512 {=u64}, GICv3 LRs {=u64}, MAX_RECS_ORDER {=u64}",
+            slot,
+            ret.status_name(),
+            f.0,
+            f.s2sz(),
+            f.lpa2(),
+            f.sve_en(),
+            f.sve_vl(),
+            f.num_bps(),
+            f.num_wps(),
+            f.pmu_en(),
+            f.pmu_num_ctrs(),
+            f.hash_sha_256(),
+            f.hash_sha_512(),
+            f.gicv3_num_lrs(),
+            f.max_recs_order()
+        );
+        let unknown_ok = r
+            .unknown
+            .iter()
+            .all(|&x| x == hostcall_abi::smccc::SMC_UNKNOWN);
+        defmt::info!(
+            "cpu {}: {} unused RMI FIDs -> {=str}; RMI_VERSION after them -> {=str}",
+            slot,
+            r.unknown.len(),
+            if unknown_ok {
+                "SMC_UNKNOWN"
+            } else {
+                "UNEXPECTED"
+            },
+            r.version_after.ret.status_name()
+        );
+    }
+
+    /// Runs the bring-up checks on this CPU and records the result.
+    fn check_this_cpu(slot: usize) -> bool {
+        let report = bringup::run(&mut RmiClient::new(Smc));
+        log_report(slot, &report);
+        let ok = match report.verdict() {
+            Ok(()) => {
+                defmt::info!("cpu {}: RMI checks passed", slot);
+                true
+            }
+            Err(f) => {
+                defmt::error!("cpu {}: RMI check failed: {=str}", slot, f.describe());
+                false
+            }
+        };
+        RESULTS[slot].store(if ok { PASSED } else { FAILED }, Ordering::Release);
+        ok
+    }
+
+    /// MPIDRs of the CPUs the device tree lists, in order.
+    fn dt_cpus(out: &mut [u64; MAX_CPUS]) -> Option<usize> {
+        let dtb = platform::QEMU_VIRT.dtb?;
+        // SAFETY: 1. QEMU places the device tree at the start of NS DRAM before TF-A runs, and
+        // nothing overwrites it. 2. `from_ptr` checks the header magic and size before parsing.
+        let fdt = unsafe { fdt::Fdt::from_ptr(dtb as *const u8) }.ok()?;
+        let mut n = 0;
+        for cpu in fdt.cpus() {
+            if n == MAX_CPUS {
+                break;
+            }
+            out[n] = cpu.ids().first() as u64;
+            n += 1;
+        }
+        Some(n)
+    }
+
+    fn primary() -> ! {
+        platform::defmt_logger::init(c"host.defmt");
+        let me = mpidr();
+        defmt::info!(
+            "host stub up at NS-EL2 on the primary CPU (MPIDR {=u64:#x})",
+            me
+        );
+        let mut ok = check_this_cpu(0);
+
+        let mut cpus = [0u64; MAX_CPUS];
+        let Some(n) = dt_cpus(&mut cpus) else {
+            defmt::error!("no usable device tree: cannot find the other CPUs");
+            semihosting::exit(1)
+        };
+        defmt::info!("device tree lists {} CPU(s)", n);
+        let entry = host_secondary_entry as *const () as u64;
+        let mut slots = 1;
+        for &target in cpus[..n].iter().filter(|&&m| m != me) {
+            let r = Smc.smc([
+                PSCI_CPU_ON_SMC64 as u64,
+                target,
+                entry,
+                slots as u64,
+                0,
+                0,
+                0,
+                0,
+            ]);
+            if r[0] != 0 {
+                defmt::error!("PSCI CPU_ON({=u64:#x}) -> {=i64}", target, r[0] as i64);
+                ok = false;
+                continue;
+            }
+            defmt::info!(
+                "PSCI CPU_ON(MPIDR {=u64:#x}) -> SUCCESS (cpu {})",
+                target,
+                slots
+            );
+            slots += 1;
+        }
+
+        // Wait for the secondaries, bounded by the system counter (10 s of model time).
+        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+        let done = |s: &AtomicU8| s.load(Ordering::Acquire) != PENDING;
+        while !RESULTS[1..slots].iter().all(done) {
+            if CNTPCT_EL0.get() > deadline {
+                defmt::error!("timed out waiting for the secondary CPUs");
+                ok = false;
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        let passed = RESULTS[..slots]
+            .iter()
+            .filter(|s| s.load(Ordering::Acquire) == PASSED)
+            .count();
+        defmt::info!(
+            "{} of {} CPU(s) booted the RMM and got RMI 1.0",
+            passed,
+            slots
+        );
+        ok &= passed == slots;
+        defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
+        semihosting::exit(if ok { 0 } else { 1 })
+    }
+
+    #[no_mangle]
+    extern "C" fn host_main(slot: u64) -> ! {
+        if slot == 0 {
+            primary()
+        }
+        check_this_cpu(slot as usize);
+        loop {
+            aarch64_cpu::asm::wfe();
+        }
+    }
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo) -> ! {
+        defmt::error!("host stub panic: {}", defmt::Display2Format(info));
+        semihosting::exit(2)
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!(
+        "the host stub image builds for aarch64-unknown-none-softfloat: use `cargo xtask build`"
+    );
+}

@@ -1,0 +1,82 @@
+//! The whole stack under QEMU: TF-A boots the RMM at R-EL2 on the primary CPU (cold boot), enters
+//! the host stub at NS-EL2, which powers on every other CPU through PSCI CPU_ON (the RMM
+//! warm-boots on each) and has every CPU negotiate RMI 1.0, read RMI_FEATURES and check that
+//! unused RMI function IDs get SMC_UNKNOWN without stopping the RMM.
+
+use tests_qemu::{run, Images, RunConfig, RunOutcome, Source};
+
+fn boot(cpus: u32) -> RunOutcome {
+    let images = Images::locate().unwrap_or_else(|e| panic!("{e}"));
+    let outcome = run(&images, &RunConfig::new(format!("boot-{cpus}cpu"), cpus));
+    outcome.expect_pass();
+    outcome
+}
+
+/// Asserts `needle` appears exactly `n` times in `source`'s lines, with the report on failure.
+fn expect_count(o: &RunOutcome, source: Source, needle: &str, n: usize) {
+    let got = o.count(source, needle);
+    assert_eq!(
+        got,
+        n,
+        "{source:?} line {needle:?}: {got} times, expected {n}\n{}",
+        o.report()
+    );
+}
+
+fn check_every_cpu(o: &RunOutcome, cpus: u32) {
+    expect_count(o, Source::Host, "verdict: PASS", 1);
+    expect_count(
+        o,
+        Source::Host,
+        &format!("{cpus} of {cpus} CPU(s) booted the RMM and got RMI 1.0"),
+        1,
+    );
+    // The RMM booted exactly once cold (CPU 0) and once warm on every other CPU.
+    expect_count(o, Source::Rmm, "cold boot: RMM-EL3 interface 0.4", 1);
+    expect_count(o, Source::Rmm, "cpu 0: cold boot", 1);
+    expect_count(o, Source::Rmm, "warm boot", cpus as usize - 1);
+    for cpu in 1..cpus {
+        expect_count(o, Source::Rmm, &format!("cpu {cpu}: warm boot"), 1);
+    }
+    expect_count(o, Source::Rmm, "failed", 0);
+    for cpu in 0..cpus {
+        let v = format!("cpu {cpu}: RMI_VERSION(1.0) -> RMI_SUCCESS, lower 1.0, higher 1.0");
+        expect_count(o, Source::Host, &v, 1);
+        let r = format!("cpu {cpu}: RMI_VERSION(2.0) -> RMI_ERROR_INPUT, lower 1.0, higher 1.0");
+        expect_count(o, Source::Host, &r, 1);
+        let f = format!("cpu {cpu}: RMI_FEATURES(0) -> RMI_SUCCESS");
+        expect_count(o, Source::Host, &f, 1);
+        let u = format!(
+            "cpu {cpu}: 4 unused RMI FIDs -> SMC_UNKNOWN; RMI_VERSION after them -> RMI_SUCCESS"
+        );
+        expect_count(o, Source::Host, &u, 1);
+        expect_count(o, Source::Host, &format!("cpu {cpu}: RMI checks passed"), 1);
+    }
+    assert!(
+        o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
+        "the RMM's console banner is missing from the UART\n{}",
+        o.report()
+    );
+}
+
+#[test]
+fn boot_1_cpu() {
+    let o = boot(1);
+    check_every_cpu(&o, 1);
+}
+
+#[test]
+fn boot_4_cpus() {
+    let o = boot(4);
+    check_every_cpu(&o, 4);
+    // All four CPUs report the same feature register.
+    let features: Vec<&str> = o
+        .host_lines()
+        .filter_map(|l| {
+            l.split_once("RMI_FEATURES(0) -> RMI_SUCCESS, ")
+                .map(|(_, f)| f)
+        })
+        .collect();
+    assert_eq!(features.len(), 4, "{}", o.report());
+    assert!(features.iter().all(|f| *f == features[0]), "{features:?}");
+}

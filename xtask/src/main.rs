@@ -1,0 +1,109 @@
+//! `cargo xtask`: everything a fresh machine needs, in one place.
+//!
+//! - `setup`: installs what is missing (Rust targets, QEMU 10, the aarch64 cross toolchain, TF-A
+//!   2.12.1 source and its BL1/BL2/BL31 build). Idempotent: each step checks first.
+//! - `build [--board qemu|fvp]`: builds the RMM and host-stub images and packs them with TF-A into
+//!   `target/images/` (`rmm.elf`, `rmm.bin`, `host-stub.elf`, `host-stub.bin`, `qemu_fw.bios`).
+//! - `run [--cpus N]`: setup + build, then boots the stack under QEMU and tells what happened.
+//! - `test`: setup + build, then the host tests and the QEMU tests.
+//!
+//! It owns the build and packaging steps; what is checked in QEMU belongs to `tests-qemu`.
+
+mod images;
+mod setup;
+mod tfa;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tests_qemu::{Images, RunConfig};
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test>\n\
+         \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
+         \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
+         \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
+         \n  test    host tests, then the QEMU tests"
+    );
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("build") => build(&args[1..]),
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Value after `flag` in `args`, if present.
+fn flag_value<'a>(args: &'a [String], flag: &str) -> Result<Option<&'a str>, String> {
+    match args.iter().position(|a| a == flag) {
+        None => Ok(None),
+        Some(i) => args
+            .get(i + 1)
+            .map(|s| Some(s.as_str()))
+            .ok_or(format!("{flag} needs a value")),
+    }
+}
+
+fn build(args: &[String]) -> Result<(), String> {
+    setup::run()?;
+    match flag_value(args, "--board")?.unwrap_or("qemu") {
+        "qemu" => images::build_qemu().map(|_| ()),
+        "fvp" => images::build_fvp_images(),
+        other => Err(format!("unknown board {other:?} (qemu or fvp)")),
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let cpus: u32 = match flag_value(args, "--cpus")? {
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("--cpus {n:?} is not a number"))?,
+        None => 4,
+    };
+    if !(1..=4).contains(&cpus) {
+        return Err("--cpus must be 1..=4 (QEMU virt with GICv3 here)".into());
+    }
+    setup::run()?;
+    images::build_qemu()?;
+    let images = Images::locate()?;
+    let cfg = RunConfig::new("demo", cpus).with_timeout(Duration::from_secs(120));
+    println!(
+        "xtask: booting TF-A -> RMM (R-EL2) -> host stub (NS-EL2) on {cpus} CPU(s) under QEMU"
+    );
+    let outcome = tests_qemu::run(&images, &cfg);
+    println!(
+        "--- UART (TF-A's console and the RMM's banner) ---\n{}",
+        outcome.uart.trim_end()
+    );
+    println!("--- defmt logs, RMM and host stub merged by system-counter time ---");
+    outcome.print_story();
+    if outcome.passed() {
+        println!("xtask: demo finished: the host stub's verdict is PASS");
+        Ok(())
+    } else {
+        Err(format!("the demo did not pass:\n{}", outcome.report()))
+    }
+}
+
+fn test() -> Result<(), String> {
+    setup::run()?;
+    images::build_qemu()?;
+    println!("xtask: host tests (cargo test --workspace)");
+    setup::cargo(&["test", "--workspace", "--exclude", "tests-qemu"])?;
+    println!("xtask: QEMU tests (cargo test -p tests-qemu)");
+    setup::cargo(&["test", "-p", "tests-qemu", "--", "--test-threads=1"])
+}

@@ -119,6 +119,17 @@ pub enum RmiStatus {
 }
 
 impl RmiStatus {
+    /// The status name as the specification spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Success => "RMI_SUCCESS",
+            Self::ErrorInput => "RMI_ERROR_INPUT",
+            Self::ErrorRealm => "RMI_ERROR_REALM",
+            Self::ErrorRec => "RMI_ERROR_REC",
+            Self::ErrorRtt => "RMI_ERROR_RTT",
+        }
+    }
+
     /// Decodes a status byte; `None` for values RMI 1.0 does not define.
     pub const fn from_u8(v: u8) -> Option<Self> {
         Some(match v {
@@ -164,6 +175,15 @@ impl RmiReturn {
     /// The index field.
     pub const fn index(self) -> u8 {
         (self.0 >> 8) as u8
+    }
+
+    /// The status name, or "SMC_UNKNOWN"/"(invalid)" for values that are not RMI statuses.
+    pub const fn status_name(self) -> &'static str {
+        match self.status() {
+            Some(s) => s.name(),
+            None if self.0 == crate::smccc::SMC_UNKNOWN => "SMC_UNKNOWN",
+            None => "(invalid)",
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub mod host_call;
 pub mod realm_config;
 pub mod realm_params;
 pub mod rec_params;
+pub mod rec_run;
 pub mod rmi;
 pub mod rsi;
 pub mod rtt;

@@ -1,0 +1,618 @@
+//! `RmiRecRun`, the NS granule the host passes to `RMI_REC_ENTER`: entry information at 0x000,
+//! exit information at 0x800 (DEN0137 B4.4.14-B4.4.17, B4.4.20, A4.2, A4.3), and the GIC
+//! virtual-interface bits the host may control (A6.1).
+
+use crate::fieldset::fieldset64;
+use crate::rtt::Ripas;
+use crate::wire::{impl_wire, window, window_mut, ShortBuffer, Wire};
+
+/// Size of an `RmiRecRun`: one granule.
+pub const RMI_REC_RUN_SIZE: usize = crate::GRANULE_SIZE;
+/// Size of the entry part.
+pub const RMI_REC_ENTER_SIZE: usize = 0x800;
+/// Size of the exit part.
+pub const RMI_REC_EXIT_SIZE: usize = 0x800;
+/// Offset of the exit part in an `RmiRecRun`.
+pub const RMI_REC_EXIT_OFFSET: usize = 0x800;
+/// General-purpose registers exchanged (x0..x30).
+pub const REC_RUN_GPRS: usize = 31;
+/// GICv3 list registers exchanged.
+pub const GICV3_MAX_LRS: usize = 16;
+
+/// `ICH_HCR_EL2` bit positions (GICv3 architecture) that matter to REC entry and exit.
+pub mod ich_hcr {
+    /// En: global enable of the virtual CPU interface (RMM-controlled; 0 after REC exit).
+    pub const EN: u64 = 1 << 0;
+    /// UIE: underflow interrupt enable.
+    pub const UIE: u64 = 1 << 1;
+    /// LRENPIE: list register entry not present interrupt enable.
+    pub const LRENPIE: u64 = 1 << 2;
+    /// NPIE: no pending interrupt enable.
+    pub const NPIE: u64 = 1 << 3;
+    /// VGrp0EIE: virtual group 0 enabled interrupt enable.
+    pub const VGRP0EIE: u64 = 1 << 4;
+    /// VGrp0DIE: virtual group 0 disabled interrupt enable.
+    pub const VGRP0DIE: u64 = 1 << 5;
+    /// VGrp1EIE: virtual group 1 enabled interrupt enable.
+    pub const VGRP1EIE: u64 = 1 << 6;
+    /// VGrp1DIE: virtual group 1 disabled interrupt enable.
+    pub const VGRP1DIE: u64 = 1 << 7;
+    /// TDIR: trap EL1 writes to ICC_DIR_EL1 / ICV_DIR_EL1.
+    pub const TDIR: u64 = 1 << 14;
+    /// Shift of EOIcount, bits [31:27].
+    pub const EOICOUNT_SHIFT: u32 = 27;
+    /// EOIcount, bits [31:27].
+    pub const EOICOUNT_MASK: u64 = 0x1F << EOICOUNT_SHIFT;
+
+    /// The only bits `enter.gicv3_hcr` may have set; any other set bit makes `RMI_REC_ENTER`
+    /// fail (A6.1).
+    pub const ENTER_ALLOWED: u64 =
+        UIE | LRENPIE | NPIE | VGRP0EIE | VGRP0DIE | VGRP1EIE | VGRP1DIE | TDIR;
+
+    /// The bits `exit.gicv3_hcr` reports (A6.1): the entry bits plus EOIcount; all others are
+    /// zero.
+    pub const EXIT_REPORTED: u64 = ENTER_ALLOWED | EOICOUNT_MASK;
+
+    /// True if `hcr` sets no bit outside [`ENTER_ALLOWED`].
+    pub const fn enter_value_allowed(hcr: u64) -> bool {
+        hcr & !ENTER_ALLOWED == 0
+    }
+}
+
+/// `ICH_LR<n>_EL2.HW` (bit 61). A6.1 requires it to be 0 in every `enter.gicv3_lrs[n]`.
+pub const ICH_LR_HW: u64 = 1 << 61;
+
+/// The host's answer to a RIPAS change request (`RmiResponse`, B4.4.22).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+#[repr(u8)]
+pub enum RmiResponse {
+    /// The host accepted the request.
+    Accept = 0,
+    /// The host rejected the request.
+    Reject = 1,
+}
+
+fieldset64! {
+    /// Flags the host passes on REC entry (`RmiRecEnterFlags`, B4.4.15). Bits 63:5 SBZ.
+    pub struct RmiRecEnterFlags {
+        /// Bit 0 (`emul_mmio`): the host completed emulation of an Emulatable Data Abort; for a
+        /// read, the value is in `enter.gprs[0]`.
+        EMULATED_MMIO = 0;
+        /// Bit 1 (`inject_sea`): inject a Synchronous External Abort (after a data abort at an
+        /// unprotected IPA); `EMULATED_MMIO` is then ignored.
+        INJECT_SEA = 1;
+        /// Bit 2 (`trap_wfi`): trap WFI/WFIT to the host.
+        TRAP_WFI = 2;
+        /// Bit 3 (`trap_wfe`): trap WFE/WFET to the host.
+        TRAP_WFE = 3;
+        /// Bit 4 (`ripas_response`): set = `RMI_REJECT` the pending RIPAS change, clear = accept.
+        RIPAS_RESPONSE = 4;
+    }
+}
+
+impl RmiRecEnterFlags {
+    /// The RIPAS change response the flags carry.
+    pub const fn ripas_response(self) -> RmiResponse {
+        if self.contains(Self::RIPAS_RESPONSE) {
+            RmiResponse::Reject
+        } else {
+            RmiResponse::Accept
+        }
+    }
+}
+
+/// Why a REC exited (`RmiRecExitReason`, B4.4.17).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+#[repr(u8)]
+pub enum RmiExitReason {
+    /// Synchronous exception (data/instruction abort, trapped WFx, emulated host-call abort).
+    Sync = 0,
+    /// IRQ for the host.
+    Irq = 1,
+    /// FIQ for the host.
+    Fiq = 2,
+    /// PSCI call the host must know about (gprs[0] = FID, gprs[1..3] = arguments).
+    Psci = 3,
+    /// RIPAS change request (`ripas_base`, `ripas_top`, `ripas_value`).
+    RipasChange = 4,
+    /// `RSI_HOST_CALL` (`imm`, `gprs` from the realm's `RsiHostCall`).
+    HostCall = 5,
+    /// SError for the host.
+    Serror = 6,
+}
+
+impl RmiExitReason {
+    /// Decodes the 8-bit encoding.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Sync,
+            1 => Self::Irq,
+            2 => Self::Fiq,
+            3 => Self::Psci,
+            4 => Self::RipasChange,
+            5 => Self::HostCall,
+            6 => Self::Serror,
+            _ => return None,
+        })
+    }
+
+    /// Decodes a 64-bit value (for readers that load the field as a doubleword; the upper bits are
+    /// MBZ, so any of them set gives `None`).
+    pub const fn from_u64(v: u64) -> Option<Self> {
+        if v > u8::MAX as u64 {
+            return None;
+        }
+        Self::from_u8(v as u8)
+    }
+
+    /// The encoding.
+    pub const fn raw(self) -> u8 {
+        self as u8
+    }
+}
+
+/// PMU overflow status reported on exit (`RmiPmuOverflowStatus`, B4.4.10).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+#[repr(u8)]
+pub enum RmiPmuOverflowStatus {
+    /// No PMU overflow is active.
+    NotActive = 0,
+    /// A PMU overflow is active.
+    Active = 1,
+}
+
+impl RmiPmuOverflowStatus {
+    /// Decodes the 8-bit encoding.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::NotActive,
+            1 => Self::Active,
+            _ => return None,
+        })
+    }
+}
+
+/// Entry information, host -> RMM (B4.4.14). Unused bits SBZ; the RMM ignores every field the
+/// entry does not call for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct RmiRecEnter {
+    /// Flags.
+    pub flags: RmiRecEnterFlags,
+    /// Reserved, SBZ.
+    pub reserved0: [u8; 0x1F8],
+    /// x0..x30: host-call results, or the MMIO read value in gprs[0].
+    pub gprs: [u64; REC_RUN_GPRS],
+    /// Reserved, SBZ.
+    pub reserved1: [u8; 0x8],
+    /// ICH_HCR_EL2 value; only [`ich_hcr::ENTER_ALLOWED`] bits may be set.
+    pub gicv3_hcr: u64,
+    /// ICH_LR<n>_EL2 values (HW must be 0).
+    pub gicv3_lrs: [u64; GICV3_MAX_LRS],
+    /// Reserved, SBZ.
+    pub reserved2: [u8; 0x478],
+}
+assert_layout!(
+    RmiRecEnter,
+    size = RMI_REC_ENTER_SIZE,
+    flags = 0x0,
+    reserved0 = 0x8,
+    gprs = 0x200,
+    reserved1 = 0x2F8,
+    gicv3_hcr = 0x300,
+    gicv3_lrs = 0x308,
+    reserved2 = 0x388,
+);
+
+impl_wire!(RmiRecEnter {
+    flags,
+    reserved0,
+    gprs,
+    reserved1,
+    gicv3_hcr,
+    gicv3_lrs,
+    reserved2,
+});
+
+impl RmiRecEnter {
+    /// All zero.
+    pub const ZERO: Self = Self {
+        flags: RmiRecEnterFlags::EMPTY,
+        reserved0: [0; 0x1F8],
+        gprs: [0; REC_RUN_GPRS],
+        reserved1: [0; 0x8],
+        gicv3_hcr: 0,
+        gicv3_lrs: [0; GICV3_MAX_LRS],
+        reserved2: [0; 0x478],
+    };
+}
+
+impl Default for RmiRecEnter {
+    fn default() -> Self {
+        Self::ZERO
+    }
+}
+
+/// Exit information, RMM -> host (B4.4.16). Offsets below are relative to the start of the exit
+/// part (absolute offset in `RmiRecRun` = this + 0x800). On every exit all fields are zero unless
+/// the exit reason says otherwise (A4.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct RmiRecExit {
+    /// Exit reason (`RmiRecExitReason`, an 8-bit enumeration); see [`Self::exit_reason`].
+    pub exit_reason: u8,
+    /// Reserved, MBZ.
+    pub reserved0: [u8; 0xFF],
+    /// Sanitised ESR_EL2.
+    pub esr: u64,
+    /// FAR_EL2 (bits above the granule offset masked for emulatable aborts).
+    pub far: u64,
+    /// HPFAR_EL2.
+    pub hpfar: u64,
+    /// Reserved, MBZ.
+    pub reserved1: [u8; 0xE8],
+    /// x0..x30 for host calls and PSCI exits (gprs[0] = written value of an MMIO write).
+    pub gprs: [u64; REC_RUN_GPRS],
+    /// Reserved, MBZ.
+    pub reserved2: [u8; 0x8],
+    /// ICH_HCR_EL2 fields listed in [`ich_hcr::EXIT_REPORTED`].
+    pub gicv3_hcr: u64,
+    /// ICH_LR<n>_EL2 values.
+    pub gicv3_lrs: [u64; GICV3_MAX_LRS],
+    /// ICH_MISR_EL2.
+    pub gicv3_misr: u64,
+    /// ICH_VMCR_EL2.
+    pub gicv3_vmcr: u64,
+    /// Reserved, MBZ.
+    pub reserved3: [u8; 0x68],
+    /// CNTP_CTL_EL0.
+    pub cntp_ctl: u64,
+    /// CNTP_CVAL_EL0.
+    pub cntp_cval: u64,
+    /// CNTV_CTL_EL0.
+    pub cntv_ctl: u64,
+    /// CNTV_CVAL_EL0.
+    pub cntv_cval: u64,
+    /// Reserved, MBZ.
+    pub reserved4: [u8; 0xE0],
+    /// Base of the region of a pending RIPAS change.
+    pub ripas_base: u64,
+    /// Top of the region of a pending RIPAS change.
+    pub ripas_top: u64,
+    /// Requested RIPAS (`RmiRipas` encoding); see [`Self::ripas_value`].
+    pub ripas_value: u8,
+    /// Reserved, MBZ.
+    pub reserved5: [u8; 0xEF],
+    /// Host call immediate (from `RsiHostCall.imm`).
+    pub imm: u16,
+    /// Reserved, MBZ.
+    pub reserved6: [u8; 0xFE],
+    /// PMU overflow status (`RmiPmuOverflowStatus` encoding); see [`Self::pmu_ovf_status`].
+    pub pmu_ovf_status: u8,
+    /// Reserved, MBZ.
+    pub reserved7: [u8; 0xFF],
+}
+assert_layout!(
+    RmiRecExit,
+    size = RMI_REC_EXIT_SIZE,
+    exit_reason = 0x0,
+    reserved0 = 0x1,
+    esr = 0x100,
+    far = 0x108,
+    hpfar = 0x110,
+    reserved1 = 0x118,
+    gprs = 0x200,
+    reserved2 = 0x2F8,
+    gicv3_hcr = 0x300,
+    gicv3_lrs = 0x308,
+    gicv3_misr = 0x388,
+    gicv3_vmcr = 0x390,
+    reserved3 = 0x398,
+    cntp_ctl = 0x400,
+    cntp_cval = 0x408,
+    cntv_ctl = 0x410,
+    cntv_cval = 0x418,
+    reserved4 = 0x420,
+    ripas_base = 0x500,
+    ripas_top = 0x508,
+    ripas_value = 0x510,
+    reserved5 = 0x511,
+    imm = 0x600,
+    reserved6 = 0x602,
+    pmu_ovf_status = 0x700,
+    reserved7 = 0x701,
+);
+
+impl_wire!(RmiRecExit {
+    exit_reason,
+    reserved0,
+    esr,
+    far,
+    hpfar,
+    reserved1,
+    gprs,
+    reserved2,
+    gicv3_hcr,
+    gicv3_lrs,
+    gicv3_misr,
+    gicv3_vmcr,
+    reserved3,
+    cntp_ctl,
+    cntp_cval,
+    cntv_ctl,
+    cntv_cval,
+    reserved4,
+    ripas_base,
+    ripas_top,
+    ripas_value,
+    reserved5,
+    imm,
+    reserved6,
+    pmu_ovf_status,
+    reserved7,
+});
+
+impl RmiRecExit {
+    /// All zero (which reads as exit reason `Sync`).
+    pub const ZERO: Self = Self {
+        exit_reason: 0,
+        reserved0: [0; 0xFF],
+        esr: 0,
+        far: 0,
+        hpfar: 0,
+        reserved1: [0; 0xE8],
+        gprs: [0; REC_RUN_GPRS],
+        reserved2: [0; 0x8],
+        gicv3_hcr: 0,
+        gicv3_lrs: [0; GICV3_MAX_LRS],
+        gicv3_misr: 0,
+        gicv3_vmcr: 0,
+        reserved3: [0; 0x68],
+        cntp_ctl: 0,
+        cntp_cval: 0,
+        cntv_ctl: 0,
+        cntv_cval: 0,
+        reserved4: [0; 0xE0],
+        ripas_base: 0,
+        ripas_top: 0,
+        ripas_value: 0,
+        reserved5: [0; 0xEF],
+        imm: 0,
+        reserved6: [0; 0xFE],
+        pmu_ovf_status: 0,
+        reserved7: [0; 0xFF],
+    };
+
+    /// A zeroed exit carrying `reason`.
+    pub const fn with_reason(reason: RmiExitReason) -> Self {
+        let mut e = Self::ZERO;
+        e.exit_reason = reason as u8;
+        e
+    }
+
+    /// The exit reason, if the field holds a defined encoding.
+    pub const fn exit_reason(&self) -> Option<RmiExitReason> {
+        RmiExitReason::from_u8(self.exit_reason)
+    }
+
+    /// The requested RIPAS of a RIPAS change exit, if the field holds a defined encoding.
+    pub const fn ripas_value(&self) -> Option<Ripas> {
+        Ripas::from_u8(self.ripas_value)
+    }
+
+    /// The PMU overflow status, if the field holds a defined encoding.
+    pub const fn pmu_ovf_status(&self) -> Option<RmiPmuOverflowStatus> {
+        RmiPmuOverflowStatus::from_u8(self.pmu_ovf_status)
+    }
+}
+
+impl Default for RmiRecExit {
+    fn default() -> Self {
+        Self::ZERO
+    }
+}
+
+/// The whole run granule (B4.4.20).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct RmiRecRun {
+    /// Entry information.
+    pub enter: RmiRecEnter,
+    /// Exit information.
+    pub exit: RmiRecExit,
+}
+assert_layout!(
+    RmiRecRun,
+    size = RMI_REC_RUN_SIZE,
+    enter = 0x0,
+    exit = RMI_REC_EXIT_OFFSET
+);
+
+impl RmiRecRun {
+    /// All zero.
+    pub const ZERO: Self = Self {
+        enter: RmiRecEnter::ZERO,
+        exit: RmiRecExit::ZERO,
+    };
+}
+
+impl Wire for RmiRecRun {
+    const SIZE: usize = RMI_REC_RUN_SIZE;
+
+    fn encode(&self, out: &mut [u8]) -> Result<(), ShortBuffer> {
+        let out = window_mut(out, Self::SIZE)?;
+        let (enter, exit) = out.split_at_mut(RMI_REC_EXIT_OFFSET);
+        self.enter.encode(enter)?;
+        self.exit.encode(exit)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, ShortBuffer> {
+        let bytes = window(bytes, Self::SIZE)?;
+        let (enter, exit) = bytes.split_at(RMI_REC_EXIT_OFFSET);
+        Ok(Self {
+            enter: RmiRecEnter::decode(enter)?,
+            exit: RmiRecExit::decode(exit)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(img: &[u8], off: usize) -> u64 {
+        u64::from_le_bytes(img[off..off + 8].try_into().unwrap())
+    }
+
+    #[test]
+    fn exit_reasons_match_b4_4_17() {
+        let expected = [
+            (0u8, RmiExitReason::Sync),
+            (1, RmiExitReason::Irq),
+            (2, RmiExitReason::Fiq),
+            (3, RmiExitReason::Psci),
+            (4, RmiExitReason::RipasChange),
+            (5, RmiExitReason::HostCall),
+            (6, RmiExitReason::Serror),
+        ];
+        for (raw, reason) in expected {
+            assert_eq!(reason.raw(), raw);
+            assert_eq!(RmiExitReason::from_u8(raw), Some(reason));
+            assert_eq!(RmiExitReason::from_u64(raw as u64), Some(reason));
+        }
+        assert_eq!(RmiExitReason::from_u8(7), None);
+        assert_eq!(RmiExitReason::from_u64(0x105), None);
+    }
+
+    #[test]
+    fn enter_flags_match_b4_4_15() {
+        assert_eq!(RmiRecEnterFlags::EMULATED_MMIO.bits(), 1 << 0);
+        assert_eq!(RmiRecEnterFlags::INJECT_SEA.bits(), 1 << 1);
+        assert_eq!(RmiRecEnterFlags::TRAP_WFI.bits(), 1 << 2);
+        assert_eq!(RmiRecEnterFlags::TRAP_WFE.bits(), 1 << 3);
+        assert_eq!(RmiRecEnterFlags::RIPAS_RESPONSE.bits(), 1 << 4);
+        assert!(!RmiRecEnterFlags::from_bits(0x1F).reserved_bits_set());
+        assert!(RmiRecEnterFlags::from_bits(1 << 5).reserved_bits_set());
+        assert!(RmiRecEnterFlags::from_bits(1 << 63).reserved_bits_set());
+        assert_eq!(
+            RmiRecEnterFlags::TRAP_WFI.ripas_response(),
+            RmiResponse::Accept
+        );
+        assert_eq!(
+            (RmiRecEnterFlags::TRAP_WFI | RmiRecEnterFlags::RIPAS_RESPONSE).ripas_response(),
+            RmiResponse::Reject
+        );
+    }
+
+    #[test]
+    fn gic_masks_follow_a6_1() {
+        // UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE are bits 1..=7; TDIR is 14.
+        assert_eq!(ich_hcr::ENTER_ALLOWED, 0x40FE);
+        assert_eq!(ich_hcr::EXIT_REPORTED, 0xF800_40FE);
+        assert!(ich_hcr::enter_value_allowed(0));
+        assert!(ich_hcr::enter_value_allowed(ich_hcr::UIE | ich_hcr::TDIR));
+        // En, TC (10), TALL0/1 (11/12), TSEI (13), DVIM (15), EOIcount are the RMM's.
+        for bit in [0u32, 8, 10, 11, 12, 13, 15, 27, 31, 63] {
+            assert!(!ich_hcr::enter_value_allowed(1 << bit), "bit {bit}");
+        }
+        assert_eq!(ICH_LR_HW, 0x2000_0000_0000_0000);
+    }
+
+    #[test]
+    fn enter_image_places_fields_per_b4_4_14() {
+        let mut e = RmiRecEnter::ZERO;
+        e.flags = RmiRecEnterFlags::EMULATED_MMIO;
+        e.gprs[0] = 0xAA;
+        e.gprs[30] = 0xBB;
+        e.gicv3_hcr = ich_hcr::UIE;
+        e.gicv3_lrs[0] = 0x11;
+        e.gicv3_lrs[15] = 0x22;
+        let mut img = [0x77u8; RMI_REC_ENTER_SIZE];
+        e.encode(&mut img).unwrap();
+        assert_eq!(word(&img, 0x0), 1);
+        assert_eq!(word(&img, 0x200), 0xAA);
+        assert_eq!(word(&img, 0x2F0), 0xBB);
+        assert_eq!(word(&img, 0x2F8), 0);
+        assert_eq!(word(&img, 0x300), 2);
+        assert_eq!(word(&img, 0x308), 0x11);
+        assert_eq!(word(&img, 0x380), 0x22);
+        assert!(img[0x388..].iter().all(|&b| b == 0));
+        assert_eq!(RmiRecEnter::decode(&img).unwrap(), e);
+        crate::wire::assert_image_round_trips::<RmiRecEnter>();
+    }
+
+    #[test]
+    fn exit_image_places_fields_per_b4_4_16() {
+        let mut x = RmiRecExit::with_reason(RmiExitReason::HostCall);
+        x.esr = 0x9200_0046;
+        x.far = 0x123;
+        x.hpfar = 0x4560;
+        x.gprs[0] = 0xC600_0000;
+        x.gprs[30] = 30;
+        x.gicv3_hcr = ich_hcr::EOICOUNT_MASK;
+        x.gicv3_lrs[15] = 0xF;
+        x.gicv3_misr = 0x3;
+        x.gicv3_vmcr = 0x4;
+        x.cntp_ctl = 5;
+        x.cntp_cval = 6;
+        x.cntv_ctl = 7;
+        x.cntv_cval = 8;
+        x.ripas_base = 0x8000_0000;
+        x.ripas_top = 0x8020_0000;
+        x.ripas_value = Ripas::Ram as u8;
+        x.imm = 0xABCD;
+        x.pmu_ovf_status = RmiPmuOverflowStatus::Active as u8;
+        let mut run = RmiRecRun::ZERO;
+        run.exit = x;
+        let mut img = [0x55u8; RMI_REC_RUN_SIZE];
+        run.encode(&mut img).unwrap();
+        // Absolute offsets, as in the table of rmm-abi-1.0.md section 2.
+        assert_eq!(word(&img, 0x800), 5);
+        assert_eq!(word(&img, 0x900), 0x9200_0046);
+        assert_eq!(word(&img, 0x908), 0x123);
+        assert_eq!(word(&img, 0x910), 0x4560);
+        assert_eq!(word(&img, 0xA00), 0xC600_0000);
+        assert_eq!(word(&img, 0xAF0), 30);
+        assert_eq!(word(&img, 0xB00), 0xF800_0000);
+        assert_eq!(word(&img, 0xB80), 0xF);
+        assert_eq!(word(&img, 0xB88), 3);
+        assert_eq!(word(&img, 0xB90), 4);
+        assert_eq!(word(&img, 0xC00), 5);
+        assert_eq!(word(&img, 0xC08), 6);
+        assert_eq!(word(&img, 0xC10), 7);
+        assert_eq!(word(&img, 0xC18), 8);
+        assert_eq!(word(&img, 0xD00), 0x8000_0000);
+        assert_eq!(word(&img, 0xD08), 0x8020_0000);
+        assert_eq!(word(&img, 0xD10), 1);
+        assert_eq!(word(&img, 0xE00), 0xABCD);
+        assert_eq!(word(&img, 0xF00), 1);
+        // The enter half is all zero.
+        assert!(img[..0x800].iter().all(|&b| b == 0));
+        let back = RmiRecRun::decode(&img).unwrap();
+        assert_eq!(back, run);
+        assert_eq!(back.exit.exit_reason(), Some(RmiExitReason::HostCall));
+        assert_eq!(back.exit.ripas_value(), Some(Ripas::Ram));
+        assert_eq!(
+            back.exit.pmu_ovf_status(),
+            Some(RmiPmuOverflowStatus::Active)
+        );
+        crate::wire::assert_image_round_trips::<RmiRecExit>();
+        crate::wire::assert_image_round_trips::<RmiRecRun>();
+    }
+
+    #[test]
+    fn undefined_exit_encodings_decode_to_none() {
+        let mut x = RmiRecExit::default();
+        assert_eq!(x.exit_reason(), Some(RmiExitReason::Sync));
+        x.exit_reason = 7;
+        x.ripas_value = 3;
+        x.pmu_ovf_status = 2;
+        assert_eq!(x.exit_reason(), None);
+        assert_eq!(x.ripas_value(), None);
+        assert_eq!(x.pmu_ovf_status(), None);
+        assert_eq!(
+            RmiPmuOverflowStatus::from_u8(0),
+            Some(RmiPmuOverflowStatus::NotActive)
+        );
+    }
+}

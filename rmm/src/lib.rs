@@ -17,6 +17,8 @@ pub mod boot;
 pub mod features;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod realm;
 pub mod rmi;
+pub mod s2tt;
 
 pub use boot::Rmm;

@@ -1,0 +1,1 @@
+//! Realms: creation parameters and the realm descriptor.

@@ -1,0 +1,1 @@
+//! Stage-2 translation tables (RTTs): entry formats, geometry, RIPAS/HIPAS.

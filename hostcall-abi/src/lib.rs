@@ -31,6 +31,8 @@ macro_rules! assert_layout {
 pub mod el3;
 pub mod fieldset;
 pub mod host_call;
+pub mod kvm;
+pub mod psci;
 pub mod realm_config;
 pub mod realm_params;
 pub mod rec_params;

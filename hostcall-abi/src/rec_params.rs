@@ -19,21 +19,21 @@ fieldset64! {
     }
 }
 
-/// The bits an `RmiRecMpidr` may have set: Aff0[3:0], Aff1 [15:8], Aff2 [23:16], Aff3 [31:24].
-/// Aff0[7:4] and bits 63:32 are SBZ.
+/// The bits an `RmiRecMpidr` may have set: `Aff0[3:0]`, Aff1 `[15:8]`, Aff2 `[23:16]`, Aff3 `[31:24]`.
+/// `Aff0[7:4]` and bits 63:32 are SBZ.
 pub const REC_MPIDR_MASK: u64 = 0xFFFF_FF0F;
 /// The bits a REC's affinity may have set in the architectural `MPIDR_EL1` layout, which the
-/// realm reads and passes to PSCI (`target_cpu`, `target_affinity`): Aff0[3:0], Aff1 [15:8],
-/// Aff2 [23:16] and Aff3 [39:32]. Note that `RmiRecMpidr` instead carries Aff3 at [31:24], where
+/// realm reads and passes to PSCI (`target_cpu`, `target_affinity`): `Aff0[3:0]`, Aff1 `[15:8]`,
+/// Aff2 `[23:16]` and Aff3 `[39:32]`. Note that `RmiRecMpidr` instead carries Aff3 at `[31:24]`, where
 /// `MPIDR_EL1` has its U, MT and RES1 bits.
 pub const MPIDR_EL1_REC_AFFINITY_MASK: u64 = 0xFF_00FF_FF0F;
 /// The largest REC index (28 bits: 4 from Aff0 and 8 from each of Aff1..Aff3).
 pub const MAX_REC_INDEX: u64 = (1 << 28) - 1;
 
 /// The REC index an `RmiRecMpidr` names: `Aff0[3:0] | Aff1 << 4 | Aff2 << 12 | Aff3 << 20`
-/// (A2.3.3, B3.38), with Aff3 taken from bits [31:24].
+/// (A2.3.3, B3.38), with Aff3 taken from bits `[31:24]`.
 ///
-/// `None` if any SBZ bit of `RmiRecMpidr` is set (Aff0[7:4], bits 63:32).
+/// `None` if any SBZ bit of `RmiRecMpidr` is set (`Aff0[7:4]`, bits 63:32).
 pub const fn mpidr_to_rec_index(mpidr: u64) -> Option<u64> {
     if mpidr & !REC_MPIDR_MASK != 0 {
         return None;
@@ -55,7 +55,7 @@ pub const fn rec_index_to_mpidr(index: u64) -> Option<u64> {
     Some(aff0 | aff1 << 8 | aff2 << 16 | aff3 << 24)
 }
 
-/// The REC index an affinity value in the `MPIDR_EL1` layout names (Aff3 at [39:32]), as a realm
+/// The REC index an affinity value in the `MPIDR_EL1` layout names (Aff3 at `[39:32]`), as a realm
 /// passes it to PSCI_CPU_ON / PSCI_AFFINITY_INFO. `None` if a bit outside
 /// [`MPIDR_EL1_REC_AFFINITY_MASK`] is set.
 pub const fn mpidr_el1_to_rec_index(mpidr: u64) -> Option<u64> {

@@ -39,9 +39,9 @@ pub mod ich_hcr {
     pub const VGRP1DIE: u64 = 1 << 7;
     /// TDIR: trap EL1 writes to ICC_DIR_EL1 / ICV_DIR_EL1.
     pub const TDIR: u64 = 1 << 14;
-    /// Shift of EOIcount, bits [31:27].
+    /// Shift of EOIcount, bits `[31:27]`.
     pub const EOICOUNT_SHIFT: u32 = 27;
-    /// EOIcount, bits [31:27].
+    /// EOIcount, bits `[31:27]`.
     pub const EOICOUNT_MASK: u64 = 0x1F << EOICOUNT_SHIFT;
 
     /// The only bits `enter.gicv3_hcr` may have set; any other set bit makes `RMI_REC_ENTER`
@@ -111,7 +111,7 @@ pub enum RmiExitReason {
     Irq = 1,
     /// FIQ for the host.
     Fiq = 2,
-    /// PSCI call the host must know about (gprs[0] = FID, gprs[1..3] = arguments).
+    /// PSCI call the host must know about (`gprs[0]` = FID, `gprs[1..3]` = arguments).
     Psci = 3,
     /// RIPAS change request (`ripas_base`, `ripas_top`, `ripas_value`).
     RipasChange = 4,
@@ -181,13 +181,13 @@ pub struct RmiRecEnter {
     pub flags: RmiRecEnterFlags,
     /// Reserved, SBZ.
     pub reserved0: [u8; 0x1F8],
-    /// x0..x30: host-call results, or the MMIO read value in gprs[0].
+    /// x0..x30: host-call results, or the MMIO read value in `gprs[0]`.
     pub gprs: [u64; REC_RUN_GPRS],
     /// Reserved, SBZ.
     pub reserved1: [u8; 0x8],
     /// ICH_HCR_EL2 value; only [`ich_hcr::ENTER_ALLOWED`] bits may be set.
     pub gicv3_hcr: u64,
-    /// ICH_LR<n>_EL2 values (HW must be 0).
+    /// `ICH_LR<n>_EL2` values (HW must be 0).
     pub gicv3_lrs: [u64; GICV3_MAX_LRS],
     /// Reserved, SBZ.
     pub reserved2: [u8; 0x478],
@@ -251,13 +251,13 @@ pub struct RmiRecExit {
     pub hpfar: u64,
     /// Reserved, MBZ.
     pub reserved1: [u8; 0xE8],
-    /// x0..x30 for host calls and PSCI exits (gprs[0] = written value of an MMIO write).
+    /// x0..x30 for host calls and PSCI exits (`gprs[0]` = written value of an MMIO write).
     pub gprs: [u64; REC_RUN_GPRS],
     /// Reserved, MBZ.
     pub reserved2: [u8; 0x8],
     /// ICH_HCR_EL2 fields listed in [`ich_hcr::EXIT_REPORTED`].
     pub gicv3_hcr: u64,
-    /// ICH_LR<n>_EL2 values.
+    /// `ICH_LR<n>_EL2` values.
     pub gicv3_lrs: [u64; GICV3_MAX_LRS],
     /// ICH_MISR_EL2.
     pub gicv3_misr: u64,

@@ -61,11 +61,11 @@ rsi_commands! {
     VERSION = 0x190,
     /// RSI_FEATURES(index) -> value.
     FEATURES = 0x191,
-    /// RSI_MEASUREMENT_READ(index) -> value[8] in x1..x8.
+    /// RSI_MEASUREMENT_READ(index) -> `value[8]` in x1..x8.
     MEASUREMENT_READ = 0x192,
-    /// RSI_MEASUREMENT_EXTEND(index, size, value[8] in x3..x10).
+    /// RSI_MEASUREMENT_EXTEND(index, size, `value[8]` in x3..x10).
     MEASUREMENT_EXTEND = 0x193,
-    /// RSI_ATTESTATION_TOKEN_INIT(challenge[8] in x1..x8) -> upper bound of the token size.
+    /// RSI_ATTESTATION_TOKEN_INIT(`challenge[8]` in x1..x8) -> upper bound of the token size.
     ATTESTATION_TOKEN_INIT = 0x194,
     /// RSI_ATTESTATION_TOKEN_CONTINUE(addr, offset, size) -> bytes written.
     ATTESTATION_TOKEN_CONTINUE = 0x195,

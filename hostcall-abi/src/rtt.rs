@@ -75,7 +75,7 @@ impl RmiRttEntryState {
 
 /// Lowest RTT level without LPA2.
 pub const RTT_MIN_LEVEL: i64 = 0;
-/// Lowest RTT level with LPA2 (a level -1 table resolves IPA bits [51:48]).
+/// Lowest RTT level with LPA2 (a level -1 table resolves IPA bits `[51:48]`).
 pub const RTT_MIN_LEVEL_LPA2: i64 = -1;
 /// The page level: the last level, whose entries map 4 KiB granules.
 pub const RTT_PAGE_LEVEL: i64 = 3;

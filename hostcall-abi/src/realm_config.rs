@@ -5,8 +5,7 @@ use crate::wire::impl_wire;
 
 /// Size of an `RsiRealmConfig`: one granule.
 pub const RSI_REALM_CONFIG_SIZE: usize = crate::GRANULE_SIZE;
-/// Size of the Realm Personalization Value.
-pub const RPV_SIZE: usize = 64;
+pub use crate::realm_params::RPV_SIZE;
 
 /// Realm configuration as reported to the realm. Unused bits MBZ (the RMM writes zeros).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

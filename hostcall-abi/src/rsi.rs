@@ -20,8 +20,6 @@ pub const MEASUREMENT_COUNT: u64 = 5;
 pub const MEASUREMENT_MAX_SIZE: u64 = 64;
 /// Size of the attestation challenge passed in x1..x8 of `RSI_ATTESTATION_TOKEN_INIT`.
 pub const CHALLENGE_SIZE: usize = 64;
-/// Required alignment of the `RsiHostCall` IPA passed to `RSI_HOST_CALL` (B5.3.4).
-pub const HOST_CALL_ALIGN: u64 = 256;
 
 macro_rules! rsi_commands {
     ($($(#[$doc:meta])* $name:ident = $fnum:expr,)*) => {

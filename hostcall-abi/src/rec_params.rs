@@ -19,13 +19,13 @@ fieldset64! {
     }
 }
 
-/// The bits an `RmiRecMpidr` may have set: `Aff0[3:0]`, Aff1 `[15:8]`, Aff2 `[23:16]`, Aff3 `[31:24]`.
-/// `Aff0[7:4]` and bits 63:32 are SBZ.
+/// The bits an `RmiRecMpidr` may have set: `Aff0[3:0]`, Aff1 `[15:8]`, Aff2 `[23:16]` and
+/// Aff3 `[31:24]`. `Aff0[7:4]` and bits 63:32 are SBZ.
 pub const REC_MPIDR_MASK: u64 = 0xFFFF_FF0F;
 /// The bits a REC's affinity may have set in the architectural `MPIDR_EL1` layout, which the
 /// realm reads and passes to PSCI (`target_cpu`, `target_affinity`): `Aff0[3:0]`, Aff1 `[15:8]`,
-/// Aff2 `[23:16]` and Aff3 `[39:32]`. Note that `RmiRecMpidr` instead carries Aff3 at `[31:24]`, where
-/// `MPIDR_EL1` has its U, MT and RES1 bits.
+/// Aff2 `[23:16]` and Aff3 `[39:32]`. Note that `RmiRecMpidr` instead carries Aff3 at
+/// `[31:24]`, where `MPIDR_EL1` has its U, MT and RES1 bits.
 pub const MPIDR_EL1_REC_AFFINITY_MASK: u64 = 0xFF_00FF_FF0F;
 /// The largest REC index (28 bits: 4 from Aff0 and 8 from each of Aff1..Aff3).
 pub const MAX_REC_INDEX: u64 = (1 << 28) - 1;

@@ -9,9 +9,19 @@
 #![warn(missing_docs)]
 
 pub mod bringup;
+pub mod delegation;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod rmi;
+
+/// The host's own view of its memory (NS physical addresses), for checks that look at granule
+/// contents around delegation.
+pub trait HostMemory {
+    /// Fills the granule at `pa` with `byte`.
+    fn fill(&mut self, pa: u64, byte: u8);
+    /// True if every byte of the granule at `pa` equals `byte`.
+    fn all_equal(&self, pa: u64, byte: u8) -> bool;
+}
 
 /// The SMC conduit to EL3: x0..x7 in, x0..x7 out.
 pub trait Conduit {

@@ -9,11 +9,11 @@ mod image {
 
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
     use host_stub::bringup::{self, CpuReport};
+    use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
     use host_stub::rmi::RmiClient;
-    use host_stub::Conduit;
-    // TEMP until hostcall_abi::psci lands.
-    const PSCI_CPU_ON_SMC64: u32 = hostcall_abi::smccc::smc64_std(3);
+    use host_stub::{Conduit, HostMemory};
+    use hostcall_abi::psci::{PsciFunction, PsciReturn};
     use platform::semihosting;
 
     // 1. TF-A enters `host_entry` on the primary CPU; PSCI CPU_ON enters `host_secondary_entry`
@@ -88,6 +88,38 @@ mod image {
         }
     }
 
+    /// Granules each CPU delegates and undelegates.
+    const PAGES_PER_CPU: usize = 4;
+    const PAGE: usize = hostcall_abi::GRANULE_SIZE;
+
+    #[repr(C, align(4096))]
+    struct Pages([[u8; PAGE]; PAGES_PER_CPU * MAX_CPUS]);
+    static mut PAGES: Pages = Pages([[0; PAGE]; PAGES_PER_CPU * MAX_CPUS]);
+
+    /// The granules of CPU `slot`.
+    fn pages_of(slot: usize) -> [u64; PAGES_PER_CPU] {
+        let base = (&raw const PAGES) as u64 + (slot * PAGES_PER_CPU * PAGE) as u64;
+        core::array::from_fn(|i| base + (i * PAGE) as u64)
+    }
+
+    /// NS memory by physical address (the MMU is off at NS-EL2).
+    struct Phys;
+
+    impl HostMemory for Phys {
+        fn fill(&mut self, pa: u64, byte: u8) {
+            for i in 0..PAGE {
+                // SAFETY: 1. `pa` is one of this CPU's own granules in `PAGES` (NS, never shared
+                // between CPUs). 2. The granule is not delegated while the host writes it.
+                unsafe { core::ptr::write_volatile((pa as *mut u8).add(i), byte) };
+            }
+        }
+
+        fn all_equal(&self, pa: u64, byte: u8) -> bool {
+            // SAFETY: as for `fill`; the checks read a granule only after undelegating it.
+            (0..PAGE).all(|i| unsafe { core::ptr::read_volatile((pa as *const u8).add(i)) } == byte)
+        }
+    }
+
     fn mpidr() -> u64 {
         MPIDR_EL1.get() & 0xFF_00FF_FFFF
     }
@@ -151,18 +183,42 @@ mod image {
 
     /// Runs the bring-up checks on this CPU and records the result.
     fn check_this_cpu(slot: usize) -> bool {
-        let report = bringup::run(&mut RmiClient::new(Smc));
+        let mut rmi = RmiClient::new(Smc);
+        let report = bringup::run(&mut rmi);
         log_report(slot, &report);
-        let ok = match report.verdict() {
-            Ok(()) => {
-                defmt::info!("cpu {}: RMI checks passed", slot);
+        let delegation = delegation::run(&mut rmi, &mut Phys, &pages_of(slot), &QEMU_NOT_DELEGABLE);
+        let delegation_ok = match delegation {
+            Ok(s) => {
+                defmt::info!(
+                    "cpu {}: GRANULE_DELEGATE/UNDELEGATE of {} granules, contents wiped; {} refusals as expected",
+                    slot,
+                    s.round_trips,
+                    s.refusals
+                );
                 true
             }
             Err(f) => {
-                defmt::error!("cpu {}: RMI check failed: {=str}", slot, f.describe());
+                let (pa, what) = f.describe();
+                defmt::error!(
+                    "cpu {}: delegation check failed at {=u64:#x}: {=str}",
+                    slot,
+                    pa,
+                    what
+                );
                 false
             }
         };
+        let ok = delegation_ok
+            && match report.verdict() {
+                Ok(()) => {
+                    defmt::info!("cpu {}: RMI checks passed", slot);
+                    true
+                }
+                Err(f) => {
+                    defmt::error!("cpu {}: RMI check failed: {=str}", slot, f.describe());
+                    false
+                }
+            };
         RESULTS[slot].store(if ok { PASSED } else { FAILED }, Ordering::Release);
         ok
     }
@@ -202,17 +258,9 @@ mod image {
         let entry = host_secondary_entry as *const () as u64;
         let mut slots = 1;
         for &target in cpus[..n].iter().filter(|&&m| m != me) {
-            let r = Smc.smc([
-                PSCI_CPU_ON_SMC64 as u64,
-                target,
-                entry,
-                slots as u64,
-                0,
-                0,
-                0,
-                0,
-            ]);
-            if r[0] != 0 {
+            let cpu_on = PsciFunction::CPU_ON.spec_fid() as u64;
+            let r = Smc.smc([cpu_on, target, entry, slots as u64, 0, 0, 0, 0]);
+            if r[0] != PsciReturn::Success.raw() {
                 defmt::error!("PSCI CPU_ON({=u64:#x}) -> {=i64}", target, r[0] as i64);
                 ok = false;
                 continue;

@@ -51,6 +51,16 @@ impl<C: Conduit> RmiClient<C> {
         }
     }
 
+    /// RMI_GRANULE_DELEGATE(addr).
+    pub fn granule_delegate(&mut self, pa: u64) -> RmiReturn {
+        RmiReturn::from_raw(self.call(RmiCommand::GRANULE_DELEGATE, &[pa])[0])
+    }
+
+    /// RMI_GRANULE_UNDELEGATE(addr).
+    pub fn granule_undelegate(&mut self, pa: u64) -> RmiReturn {
+        RmiReturn::from_raw(self.call(RmiCommand::GRANULE_UNDELEGATE, &[pa])[0])
+    }
+
     /// RMI_FEATURES(index).
     pub fn features(&mut self, index: u64) -> (RmiReturn, RmiFeatureRegister0) {
         let r = self.call(RmiCommand::FEATURES, &[index]);

@@ -103,6 +103,19 @@ pub fn cold_boot(
     })
 }
 
+/// Tracking words (2 bytes each) the manifest's DRAM needs, if `available` bytes hold them;
+/// otherwise the DRAM is larger than this RMM's carve-out can track (reported as a manifest data
+/// error, the boot status EL3 knows for "cannot use this manifest").
+pub fn tracking_words(platform: &PlatformInfo, available: usize) -> Result<usize, BootStatus> {
+    let words = crate::granule::GranuleTable::words_needed(&platform.dram)
+        .ok_or(BootStatus::ManifestDataError)?;
+    let bytes = words.checked_mul(crate::granule::TRACKING_BYTES_PER_GRANULE);
+    match bytes {
+        Some(b) if b <= available => Ok(words),
+        _ => Err(BootStatus::ManifestDataError),
+    }
+}
+
 /// Checks a warm-boot entry against what cold boot established.
 pub fn warm_boot(rmm: Option<&Rmm>, cpu: u64) -> Result<(), BootStatus> {
     match rmm {

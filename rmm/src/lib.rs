@@ -9,16 +9,21 @@
 //! Everything in this library is plain Rust that `cargo test` runs on the build machine; the
 //! aarch64-only glue (entry, vectors, SMC, system registers) lives in the image (`src/main.rs` and
 //! [`arch`]) and hands this library plain values.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "sim")), no_std)]
 #![warn(missing_docs)]
 
 pub mod arch;
 pub mod boot;
+pub mod el3;
 pub mod features;
+pub mod granule;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod memory;
 pub mod realm;
 pub mod rmi;
 pub mod s2tt;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 
 pub use boot::Rmm;

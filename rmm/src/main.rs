@@ -10,10 +10,14 @@ mod image {
     use platform::pl011::Pl011;
     use rmm::arch::aarch64 as arch;
     use rmm::boot::{self, ColdBootArgs, Rmm};
+    use rmm::granule::{GranuleTable, TRACKING_BYTES_PER_GRANULE};
+    use rmm::rmi::RmiContext;
     use spin::Once;
 
     /// Monitor state, written once by cold boot.
     static RMM: Once<Rmm> = Once::new();
+    /// Granule tracking, laid out once by cold boot.
+    static GRANULES: Once<GranuleTable<'static>> = Once::new();
 
     fn cold_boot(args: ColdBootArgs) -> BootStatus {
         platform::defmt_logger::init(c"rmm.defmt");
@@ -25,6 +29,30 @@ mod image {
             }
         };
         let p = &rmm.platform;
+        let table = boot::tracking_words(p, arch::free_bytes()).and_then(|words| {
+            GranuleTable::new(&p.dram, arch::tracking_storage(words))
+                .ok_or(BootStatus::ManifestDataError)
+        });
+        let table = match table {
+            Ok(t) => t,
+            Err(e) => {
+                defmt::error!(
+                    "cpu {=u64}: {=u64} MiB of DRAM needs more tracking memory than the {} KiB left",
+                    args.cpu,
+                    p.dram_bytes() >> 20,
+                    arch::free_bytes() >> 10
+                );
+                return e;
+            }
+        };
+        defmt::info!(
+            "granule tracking: {} granules, {} bytes each, {} KiB of {} KiB free",
+            table.len(),
+            TRACKING_BYTES_PER_GRANULE,
+            (table.len() * TRACKING_BYTES_PER_GRANULE) >> 10,
+            arch::free_bytes() >> 10
+        );
+        GRANULES.call_once(|| table);
         defmt::info!(
             "cpu {=u64}: cold boot: RMM-EL3 interface {}.{}, {} CPUs, manifest {}.{}, {} DRAM bank(s), {=u64} MiB",
             args.cpu,
@@ -82,12 +110,21 @@ mod image {
             warm_boot(cpu)
         };
         let mut call = arch::smc([RMM_BOOT_COMPLETE as u64, status.raw(), 0, 0, 0, 0, 0, 0]);
-        let Some(rmm) = RMM.get().filter(|_| status == BootStatus::Success) else {
+        let (Some(rmm), Some(granules)) = (RMM.get(), GRANULES.get()) else {
             // EL3 does not enter an RMM that failed to boot; nothing more to do here.
             arch::park()
         };
+        if status != BootStatus::Success {
+            arch::park()
+        }
+        let ctx = RmiContext {
+            rmm,
+            granules,
+            el3: &arch::SmcEl3,
+            mem: &arch::PhysMemory,
+        };
         loop {
-            let out = rmm::rmi::handle(rmm, &call);
+            let out = rmm::rmi::handle(&ctx, &call);
             if let Some(cmd) = RmiCommand::from_fid(call[0]) {
                 defmt::debug!("cpu {=u64}: {=str} -> {=u64:#x}", cpu, cmd.name(), out[0]);
             }

@@ -1,7 +1,8 @@
 //! The whole stack under QEMU: TF-A boots the RMM at R-EL2 on the primary CPU (cold boot), enters
 //! the host stub at NS-EL2, which powers on every other CPU through PSCI CPU_ON (the RMM
-//! warm-boots on each) and has every CPU negotiate RMI 1.0, read RMI_FEATURES and check that
-//! unused RMI function IDs get SMC_UNKNOWN without stopping the RMM.
+//! warm-boots on each) and has every CPU negotiate RMI 1.0, read RMI_FEATURES, check that
+//! unused RMI function IDs get SMC_UNKNOWN without stopping the RMM, and delegate and undelegate
+//! granules of its own (concurrently with the other CPUs), with every refusal the RMM owes.
 
 use tests_qemu::{run, Images, RunConfig, RunOutcome, Source};
 
@@ -39,6 +40,13 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         expect_count(o, Source::Rmm, &format!("cpu {cpu}: warm boot"), 1);
     }
     expect_count(o, Source::Rmm, "failed", 0);
+    // 3 GiB of NS DRAM in the manifest: one 2-byte word per 4 KiB granule.
+    expect_count(
+        o,
+        Source::Rmm,
+        "granule tracking: 786432 granules, 2 bytes each, 1536 KiB",
+        1,
+    );
     for cpu in 0..cpus {
         let v = format!("cpu {cpu}: RMI_VERSION(1.0) -> RMI_SUCCESS, lower 1.0, higher 1.0");
         expect_count(o, Source::Host, &v, 1);
@@ -50,6 +58,10 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
             "cpu {cpu}: 4 unused RMI FIDs -> SMC_UNKNOWN; RMI_VERSION after them -> RMI_SUCCESS"
         );
         expect_count(o, Source::Host, &u, 1);
+        let d = format!(
+            "cpu {cpu}: GRANULE_DELEGATE/UNDELEGATE of 4 granules, contents wiped; 21 refusals as expected"
+        );
+        expect_count(o, Source::Host, &d, 1);
         expect_count(o, Source::Host, &format!("cpu {cpu}: RMI checks passed"), 1);
     }
     assert!(

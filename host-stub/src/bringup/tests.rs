@@ -3,44 +3,17 @@
 //! host's x0..x4, the other registers read back as zero).
 
 use super::*;
-use hostcall_abi::el3::MemoryBank;
 use hostcall_abi::smccc::SVE_HINT;
-use rmm::boot::{PlatformInfo, Rmm};
-use rmm::features::{rmi_features, IdRegisters};
+use rmm::sim::Sim;
 
-fn test_rmm() -> Rmm {
-    let mut dram = heapless::Vec::new();
-    dram.push(MemoryBank {
-        base: 0x4000_0000,
-        size: 0xC000_0000,
-    })
-    .unwrap();
-    Rmm {
-        num_cpus: 4,
-        ifc_version: AbiVersion::new(0, 4),
-        platform: PlatformInfo {
-            manifest_version: AbiVersion::new(0, 3),
-            dram,
-            console: None,
-        },
-        features: rmi_features(IdRegisters {
-            id_aa64mmfr0: 5,
-            id_aa64dfr0: 0,
-            ich_vtr: 3,
-        }),
-    }
-}
-
-/// EL3 double: hands the call to the RMM dispatcher.
+/// EL3 double: hands the call to the RMM dispatcher of a simulated monitor.
 struct El3Double<'a> {
-    rmm: &'a Rmm,
-    calls: usize,
+    sim: &'a Sim,
 }
 
 impl Conduit for El3Double<'_> {
     fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
-        self.calls += 1;
-        let out = rmm::rmi::handle(self.rmm, &regs);
+        let out = rmm::rmi::handle(&self.sim.ctx(), &regs);
         let mut r = [0; 8];
         r[..5].copy_from_slice(&out);
         r
@@ -49,11 +22,8 @@ impl Conduit for El3Double<'_> {
 
 #[test]
 fn bringup_checks_pass_against_the_rmm_dispatcher() {
-    let rmm = test_rmm();
-    let mut client = RmiClient::new(El3Double {
-        rmm: &rmm,
-        calls: 0,
-    });
+    let sim = Sim::qemu();
+    let mut client = RmiClient::new(El3Double { sim: &sim });
     let report = run(&mut client);
     assert_eq!(report.verdict(), Ok(()));
     assert_eq!(report.features.1.s2sz(), 48);
@@ -61,11 +31,8 @@ fn bringup_checks_pass_against_the_rmm_dispatcher() {
 
 #[test]
 fn sve_hint_does_not_change_the_answer() {
-    let rmm = test_rmm();
-    let mut client = RmiClient::new(El3Double {
-        rmm: &rmm,
-        calls: 0,
-    });
+    let sim = Sim::qemu();
+    let mut client = RmiClient::new(El3Double { sim: &sim });
     let plain = client.raw(0xC400_0150, &[0x1_0000]);
     let hinted = client.raw(0xC400_0150 | SVE_HINT, &[0x1_0000]);
     assert_eq!(plain, hinted);
@@ -104,10 +71,9 @@ impl Conduit for AnswersEverything<'_> {
 
 #[test]
 fn checks_catch_unknown_fids_answered() {
-    let rmm = test_rmm();
+    let sim = Sim::qemu();
     let report = run(&mut RmiClient::new(AnswersEverything(El3Double {
-        rmm: &rmm,
-        calls: 0,
+        sim: &sim,
     })));
     assert_eq!(report.verdict(), Err(Failure::UnknownFid));
 }

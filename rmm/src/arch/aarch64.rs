@@ -144,3 +144,95 @@ extern "C" fn rmm_exception() -> ! {
     );
     park()
 }
+
+extern "C" {
+    static __rmm_free_start: u8;
+    static __rmm_free_end: u8;
+}
+
+/// Bytes of the RMM region left after the image and its stacks.
+pub fn free_bytes() -> usize {
+    // Taking the address of an extern static reads no memory, so needs no `unsafe`.
+    let (start, end) = (
+        &raw const __rmm_free_start as usize,
+        &raw const __rmm_free_end as usize,
+    );
+    end.saturating_sub(start)
+}
+
+/// Zeroes `words` u16 of the free region and returns them as granule-tracking storage.
+/// Called once, by cold boot, with `words * 2 <= free_bytes()`.
+pub fn tracking_storage(words: usize) -> &'static [core::sync::atomic::AtomicU16] {
+    assert!(
+        words * 2 <= free_bytes(),
+        "tracking storage exceeds the RMM region"
+    );
+    // SAFETY: 1. The range lies in the RMM's own Realm region past every section the linker
+    // placed (checked above), so nothing else uses it. 2. Cold boot runs once, before any other
+    // CPU enters, so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
+    unsafe {
+        let start = &raw const __rmm_free_start as *mut u16;
+        core::ptr::write_bytes(start, 0, words);
+        core::slice::from_raw_parts(start as *const core::sync::atomic::AtomicU16, words)
+    }
+}
+
+/// EL3 services through SMC.
+pub struct SmcEl3;
+
+impl crate::el3::El3 for SmcEl3 {
+    fn gtsi_delegate(&self, pa: u64) -> Result<(), hostcall_abi::el3::El3Status> {
+        el3_status(
+            smc([
+                hostcall_abi::el3::RMM_GTSI_DELEGATE as u64,
+                pa,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ])[0],
+        )
+    }
+
+    fn gtsi_undelegate(&self, pa: u64) -> Result<(), hostcall_abi::el3::El3Status> {
+        el3_status(
+            smc([
+                hostcall_abi::el3::RMM_GTSI_UNDELEGATE as u64,
+                pa,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ])[0],
+        )
+    }
+}
+
+fn el3_status(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
+    use hostcall_abi::el3::El3Status;
+    match El3Status::from_raw(x0) {
+        Some(El3Status::Ok) => Ok(()),
+        Some(e) => Err(e),
+        None => Err(El3Status::Unknown),
+    }
+}
+
+/// Delegated memory, reached by physical address (the MMU is off at R-EL2, so accesses use the
+/// Realm PAS directly).
+pub struct PhysMemory;
+
+impl crate::memory::GranuleMemory for PhysMemory {
+    fn wipe(&self, pa: u64) {
+        let p = pa as *mut u64;
+        for i in 0..hostcall_abi::GRANULE_SIZE / 8 {
+            // SAFETY: 1. The caller holds the lock of a DELEGATED granule at `pa` (granule
+            // aligned, in DRAM, Realm PAS), which nothing else may access meanwhile. 2. With the
+            // MMU off the PA is the address.
+            unsafe { core::ptr::write_volatile(p.add(i), 0) };
+        }
+    }
+}

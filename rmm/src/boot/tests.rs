@@ -457,3 +457,14 @@ fn garbage_never_panics() {
         let _ = parse_manifest(&b, BUF_PA);
     }
 }
+
+#[test]
+fn tracking_fits_the_carve_out() {
+    let rmm = boot_args(args()).expect("boot");
+    // 3 GiB of DRAM: 786432 granules, 1.5 MiB of tracking.
+    assert_eq!(tracking_words(&rmm.platform, 3 << 19), Ok(786_432));
+    assert_eq!(
+        tracking_words(&rmm.platform, (3 << 19) - 1),
+        Err(BootStatus::ManifestDataError)
+    );
+}

@@ -2,12 +2,29 @@
 //! result count; one epilogue turns a handler's result into the registers EL3 hands the host.
 
 mod features;
+mod granule;
 mod version;
 
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
 use hostcall_abi::smccc::SMC_UNKNOWN;
 
 use crate::boot::Rmm;
+use crate::el3::El3;
+use crate::granule::GranuleTable;
+use crate::memory::GranuleMemory;
+
+/// What a handler works with: the monitor's boot-time state, the granule table, EL3 and the
+/// contents of delegated memory.
+pub struct RmiContext<'a> {
+    /// Boot-time state (features, platform).
+    pub rmm: &'a Rmm,
+    /// Granule tracking.
+    pub granules: &'a GranuleTable<'a>,
+    /// EL3 services.
+    pub el3: &'a dyn El3,
+    /// Delegated memory.
+    pub mem: &'a dyn GranuleMemory,
+}
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.
 pub type CallRegs = [u64; 8];
@@ -16,6 +33,9 @@ pub type ResultRegs = [u64; 5];
 
 /// A handler's outputs x1..x4.
 pub type Outputs = [u64; 4];
+
+/// Outputs of a command that has none.
+pub const NO_OUTPUTS: Outputs = [0; 4];
 
 /// A failed command: status, index, and the outputs the command defines even on failure
 /// (e.g. RMI_VERSION's revisions); all other outputs read as zero.
@@ -43,8 +63,8 @@ impl RmiError {
 /// What a handler returns.
 pub type RmiResult = Result<Outputs, RmiError>;
 
-/// A handler: the monitor state and the arguments x1..x7.
-pub type HandlerFn = fn(&Rmm, &[u64; 7]) -> RmiResult;
+/// A handler: the context and the arguments x1..x7.
+pub type HandlerFn = fn(&RmiContext, &[u64; 7]) -> RmiResult;
 
 /// One row of the command table.
 #[derive(Clone, Copy)]
@@ -73,8 +93,8 @@ use RmiCommand as C;
 /// Every RMI 1.0 command, in function-number order.
 pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::VERSION, 1, 2, Some(version::rmi_version)),
-    row(C::GRANULE_DELEGATE, 1, 0, None),
-    row(C::GRANULE_UNDELEGATE, 1, 0, None),
+    row(C::GRANULE_DELEGATE, 1, 0, Some(granule::delegate)),
+    row(C::GRANULE_UNDELEGATE, 1, 0, Some(granule::undelegate)),
     row(C::DATA_CREATE, 5, 0, None),
     row(C::DATA_CREATE_UNKNOWN, 3, 0, None),
     row(C::DATA_DESTROY, 2, 2, None),
@@ -114,7 +134,7 @@ pub fn lookup(fid: u64) -> Option<&'static Command> {
 }
 
 /// Serves one RMI call: x0..x4 to hand back to the host.
-pub fn handle(rmm: &Rmm, call: &CallRegs) -> ResultRegs {
+pub fn handle(ctx: &RmiContext, call: &CallRegs) -> ResultRegs {
     let mut out = [0u64; 5];
     let Some((row, handler)) = lookup(call[0]).and_then(|r| Some((r, r.handler?))) else {
         out[0] = SMC_UNKNOWN;
@@ -122,7 +142,7 @@ pub fn handle(rmm: &Rmm, call: &CallRegs) -> ResultRegs {
     };
     let mut args = [0u64; 7];
     args[..row.args].copy_from_slice(&call[1..=row.args]);
-    let (ret, outputs) = match handler(rmm, &args) {
+    let (ret, outputs) = match handler(ctx, &args) {
         Ok(o) => (RmiReturn::SUCCESS, o),
         Err(e) => (RmiReturn::new(e.status, e.index), e.outputs),
     };

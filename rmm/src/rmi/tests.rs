@@ -1,41 +1,12 @@
 //! The dispatcher: table coverage, version negotiation, features, unknown FIDs.
 
 use super::*;
-use hostcall_abi::el3::MemoryBank;
 use hostcall_abi::smccc::SVE_HINT;
-use hostcall_abi::AbiVersion;
 
-use crate::boot::PlatformInfo;
-use crate::features::{rmi_features, IdRegisters};
-
-fn rmm() -> Rmm {
-    let mut dram = heapless::Vec::new();
-    dram.push(MemoryBank {
-        base: 0x4000_0000,
-        size: 0xC000_0000,
-    })
-    .unwrap();
-    Rmm {
-        num_cpus: 1,
-        ifc_version: AbiVersion::new(0, 4),
-        platform: PlatformInfo {
-            manifest_version: AbiVersion::new(0, 3),
-            dram,
-            console: None,
-        },
-        features: rmi_features(IdRegisters {
-            id_aa64mmfr0: 5,
-            id_aa64dfr0: 0,
-            ich_vtr: 3,
-        }),
-    }
-}
+use crate::sim::Sim;
 
 fn call(fid: u64, args: &[u64]) -> ResultRegs {
-    let mut regs = [0u64; 8];
-    regs[0] = fid;
-    regs[1..=args.len()].copy_from_slice(args);
-    handle(&rmm(), &regs)
+    Sim::qemu().call(fid, args)
 }
 
 const V1_0: u64 = 0x1_0000;
@@ -67,9 +38,12 @@ fn version_with_reserved_bits_is_refused() {
 
 #[test]
 fn features_index_0_is_the_boot_register() {
-    let r = rmm();
-    assert_eq!(call(0xC400_0165, &[0]), [0, r.features.0, 0, 0, 0]);
-    assert_ne!(r.features.0, 0);
+    let sim = Sim::qemu();
+    assert_eq!(
+        sim.call(0xC400_0165, &[0]),
+        [0, sim.rmm.features.0, 0, 0, 0]
+    );
+    assert_ne!(sim.rmm.features.0, 0);
 }
 
 #[test]
@@ -102,7 +76,7 @@ fn unknown_fids_get_smc_unknown() {
 #[test]
 fn unserved_commands_get_smc_unknown_and_nothing_else() {
     for row in TABLE.iter().filter(|r| r.handler.is_none()) {
-        let out = call(row.cmd.fid() as u64, &[0x4000_0000, 1, 2, 3, 4, 5, 6]);
+        let out = call(row.cmd.fid() as u64, &[0x8000_0000, 1, 2, 3, 4, 5, 6]);
         assert_eq!(out, [SMC_UNKNOWN, 0, 0, 0, 0], "{}", row.cmd.name());
     }
 }
@@ -113,7 +87,7 @@ fn results_beyond_a_commands_outputs_are_zero() {
     let mut regs = [0xFFFF_FFFF_FFFF_FFFFu64; 8];
     regs[0] = 0xC400_0165;
     regs[1] = 0;
-    let out = handle(&rmm(), &regs);
+    let out = handle(&Sim::qemu().ctx(), &regs);
     assert_eq!(&out[2..], &[0, 0, 0]);
 }
 
@@ -123,3 +97,5 @@ fn table_lookup_covers_every_command() {
         assert_eq!(lookup(cmd.fid() as u64).map(|r| r.cmd), Some(cmd));
     }
 }
+
+mod granule_commands;

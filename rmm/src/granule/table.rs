@@ -1,0 +1,207 @@
+//! The table: DRAM banks mapped onto one array of tracking words, and the lock guards.
+
+use core::sync::atomic::AtomicU16;
+
+use heapless::Vec;
+use hostcall_abi::el3::MemoryBank;
+use hostcall_abi::{GRANULE_SHIFT, GRANULE_SIZE};
+
+use super::entry::{refcount_of, state_of, word, Entry, MAX_REFCOUNT};
+use super::GranuleState;
+use crate::boot::MAX_DRAM_BANKS;
+
+/// Why a granule could not be locked.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LockError {
+    /// The address is not granule aligned.
+    Unaligned,
+    /// The address is not in delegable memory (outside every DRAM bank).
+    NotDelegable,
+    /// The granule is not in the expected state.
+    WrongState(GranuleState),
+    /// Two addresses name the same granule.
+    Alias,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bank {
+    base: u64,
+    end: u64,
+    first: usize,
+}
+
+/// State, lock and reference count of every granule in the DRAM banks.
+pub struct GranuleTable<'m> {
+    banks: Vec<Bank, MAX_DRAM_BANKS>,
+    entries: &'m [Entry],
+}
+
+impl<'m> GranuleTable<'m> {
+    /// Words needed to track `banks`.
+    pub fn words_needed(banks: &[MemoryBank]) -> Option<usize> {
+        banks.iter().try_fold(0usize, |n, b| {
+            n.checked_add(usize::try_from(b.size >> GRANULE_SHIFT).ok()?)
+        })
+    }
+
+    /// Lays the table over `storage` (which must read as zero: all granules UNDELEGATED).
+    /// `banks` must be sorted, aligned and non-overlapping, as boot validated them. Returns
+    /// `None` if `storage` is too small.
+    pub fn new(banks: &[MemoryBank], storage: &'m [AtomicU16]) -> Option<Self> {
+        let needed = Self::words_needed(banks)?;
+        let storage = storage.get(..needed)?;
+        let mut out = Vec::new();
+        let mut first = 0usize;
+        for b in banks {
+            out.push(Bank {
+                base: b.base,
+                end: b.base.checked_add(b.size)?,
+                first,
+            })
+            .ok()?;
+            first += (b.size >> GRANULE_SHIFT) as usize;
+        }
+        // SAFETY: `Entry` is a `repr(transparent)` wrapper of `AtomicU16`, so the slices have the
+        // same layout and the borrow keeps the storage alive and shared for `'m`.
+        let entries = unsafe { &*(storage as *const [AtomicU16] as *const [Entry]) };
+        Some(Self {
+            banks: out,
+            entries,
+        })
+    }
+
+    /// Number of granules tracked.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no granule is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn entry(&self, pa: u64) -> Result<&Entry, LockError> {
+        if !pa.is_multiple_of(GRANULE_SIZE as u64) {
+            return Err(LockError::Unaligned);
+        }
+        // Banks are sorted: the candidate is the last bank starting at or below `pa`.
+        let i = self.banks.partition_point(|b| b.base <= pa);
+        let bank = i
+            .checked_sub(1)
+            .and_then(|i| self.banks.get(i))
+            .ok_or(LockError::NotDelegable)?;
+        if pa >= bank.end {
+            return Err(LockError::NotDelegable);
+        }
+        let index = bank.first + ((pa - bank.base) >> GRANULE_SHIFT) as usize;
+        self.entries.get(index).ok_or(LockError::NotDelegable)
+    }
+
+    /// True if `pa` is a granule of delegable memory.
+    pub fn is_delegable(&self, pa: u64) -> bool {
+        self.entry(pa).is_ok()
+    }
+
+    /// Current state and reference count of `pa`, read without locking (diagnostics, tests).
+    pub fn peek(&self, pa: u64) -> Result<(GranuleState, u16), LockError> {
+        Ok(self.entry(pa)?.peek())
+    }
+
+    /// Locks the granule at `pa` if it is in `expected` state.
+    pub fn lock(&self, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
+        let g = self.lock_any(pa)?;
+        if g.state() == expected {
+            Ok(g)
+        } else {
+            Err(LockError::WrongState(g.state()))
+        }
+    }
+
+    /// Locks the granule at `pa` whatever its state.
+    pub fn lock_any(&self, pa: u64) -> Result<Locked<'_>, LockError> {
+        let entry = self.entry(pa)?;
+        let word = entry.lock();
+        Ok(Locked { entry, pa, word })
+    }
+
+    /// Locks two granules in ascending address order (so two CPUs locking the same pair cannot
+    /// deadlock), each in its expected state. The guards come back in argument order.
+    pub fn lock_two(
+        &self,
+        a: (u64, GranuleState),
+        b: (u64, GranuleState),
+    ) -> Result<(Locked<'_>, Locked<'_>), LockError> {
+        // Check both addresses before taking any lock, so errors come in a fixed order.
+        self.entry(a.0)?;
+        self.entry(b.0)?;
+        if a.0 == b.0 {
+            return Err(LockError::Alias);
+        }
+        if a.0 < b.0 {
+            let ga = self.lock(a.0, a.1)?;
+            let gb = self.lock(b.0, b.1)?;
+            Ok((ga, gb))
+        } else {
+            let gb = self.lock(b.0, b.1)?;
+            let ga = self.lock(a.0, a.1)?;
+            Ok((ga, gb))
+        }
+    }
+}
+
+/// A locked granule. Changes are written back, and the lock released, when the guard drops.
+pub struct Locked<'t> {
+    entry: &'t Entry,
+    pa: u64,
+    word: u16,
+}
+
+impl Locked<'_> {
+    /// The granule's address.
+    pub fn pa(&self) -> u64 {
+        self.pa
+    }
+
+    /// Its state.
+    pub fn state(&self) -> GranuleState {
+        state_of(self.word)
+    }
+
+    /// Its reference count.
+    pub fn refcount(&self) -> u16 {
+        refcount_of(self.word)
+    }
+
+    /// Moves it to `state` (the caller has checked the transition is allowed).
+    pub fn set_state(&mut self, state: GranuleState) {
+        self.word = word(state, self.refcount());
+    }
+
+    /// Adds a reference. Returns false (and changes nothing) at [`MAX_REFCOUNT`].
+    #[must_use]
+    pub fn get_ref(&mut self) -> bool {
+        let r = self.refcount();
+        if r == MAX_REFCOUNT {
+            return false;
+        }
+        self.word = word(self.state(), r + 1);
+        true
+    }
+
+    /// Drops a reference. Returns false (and changes nothing) at zero.
+    #[must_use]
+    pub fn put_ref(&mut self) -> bool {
+        let r = self.refcount();
+        if r == 0 {
+            return false;
+        }
+        self.word = word(self.state(), r - 1);
+        true
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.entry.unlock_with(self.word);
+    }
+}

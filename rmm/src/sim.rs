@@ -1,0 +1,194 @@
+//! A simulated platform for host tests (feature `sim`, never in the image): an EL3 double that
+//! keeps a GPT, sparse DRAM contents, and a monitor context over them. Tests that use it say so;
+//! it models the behaviour of TF-A's RMMD GTSI calls, not their implementation.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use hostcall_abi::el3::{El3Status, MemoryBank};
+use hostcall_abi::AbiVersion;
+
+use crate::boot::{PlatformInfo, Rmm};
+use crate::el3::El3;
+use crate::features::{rmi_features, IdRegisters};
+use crate::granule::GranuleTable;
+use crate::memory::GranuleMemory;
+use crate::rmi::{CallRegs, ResultRegs, RmiContext};
+
+const PAGE: usize = hostcall_abi::GRANULE_SIZE;
+
+/// The simulated EL3: which granules the GPT marks Realm.
+pub struct SimEl3 {
+    dram: Vec<MemoryBank>,
+    /// Realm PAS from boot (the RMM's own carve-out): never NS.
+    rmm_region: (u64, u64),
+    realm: Mutex<HashSet<u64>>,
+    calls: AtomicUsize,
+}
+
+impl SimEl3 {
+    /// True if the GPT marks `pa` Realm.
+    pub fn is_realm(&self, pa: u64) -> bool {
+        (self.rmm_region.0..self.rmm_region.1).contains(&pa)
+            || self.realm.lock().expect("gpt lock").contains(&pa)
+    }
+
+    /// GTSI calls made so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn in_dram(&self, pa: u64) -> bool {
+        self.dram
+            .iter()
+            .any(|b| pa >= b.base && pa - b.base < b.size)
+    }
+}
+
+impl El3 for SimEl3 {
+    fn gtsi_delegate(&self, pa: u64) -> Result<(), El3Status> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if !self.in_dram(pa) {
+            return Err(El3Status::BadAddr);
+        }
+        if self.is_realm(pa) {
+            return Err(El3Status::BadPas);
+        }
+        self.realm.lock().expect("gpt lock").insert(pa);
+        Ok(())
+    }
+
+    fn gtsi_undelegate(&self, pa: u64) -> Result<(), El3Status> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if (self.rmm_region.0..self.rmm_region.1).contains(&pa) {
+            return Err(El3Status::BadPas);
+        }
+        if self.realm.lock().expect("gpt lock").remove(&pa) {
+            Ok(())
+        } else {
+            Err(El3Status::BadPas)
+        }
+    }
+}
+
+/// Sparse DRAM contents (unwritten granules read as zero).
+#[derive(Default)]
+pub struct SimMemory {
+    pages: Mutex<HashMap<u64, Box<[u8; PAGE]>>>,
+}
+
+impl SimMemory {
+    /// Writes a whole granule.
+    pub fn write(&self, pa: u64, data: &[u8; PAGE]) {
+        self.pages
+            .lock()
+            .expect("memory lock")
+            .insert(pa, Box::new(*data));
+    }
+
+    /// Reads a whole granule.
+    pub fn read(&self, pa: u64) -> [u8; PAGE] {
+        self.pages
+            .lock()
+            .expect("memory lock")
+            .get(&pa)
+            .map_or([0; PAGE], |p| **p)
+    }
+}
+
+impl GranuleMemory for SimMemory {
+    fn wipe(&self, pa: u64) {
+        self.write(pa, &[0; PAGE]);
+    }
+}
+
+/// A whole simulated monitor: boot state, granule table, EL3 and memory.
+pub struct Sim {
+    /// Boot-time state.
+    pub rmm: Rmm,
+    /// Granule tracking (storage leaked for the test's lifetime).
+    pub granules: GranuleTable<'static>,
+    /// EL3 double.
+    pub el3: SimEl3,
+    /// DRAM contents.
+    pub mem: SimMemory,
+}
+
+/// The QEMU layout: one bank of 3 GiB at 0x40000000, the RMM carve-out at 0x40100000.
+pub const QEMU_DRAM: MemoryBank = MemoryBank {
+    base: 0x4000_0000,
+    size: 0xC000_0000,
+};
+/// The RMM's own Realm region on QEMU (24 MiB with the shared page).
+pub const QEMU_RMM_REGION: (u64, u64) = (0x4010_0000, 0x4190_0000);
+
+/// Zeroed tracking storage for `words` granules, leaked.
+pub fn leak_storage(words: usize) -> &'static [AtomicU16] {
+    let zeroed: Box<[u16]> = vec![0u16; words].into_boxed_slice();
+    let raw = Box::into_raw(zeroed) as *mut [AtomicU16];
+    // SAFETY: `AtomicU16` has the same size and alignment as `u16` (documented), the memory is
+    // zeroed (a valid `AtomicU16` 0), and leaking gives it the `'static` lifetime.
+    unsafe { &*raw }
+}
+
+impl Sim {
+    /// A monitor booted on the QEMU layout.
+    pub fn qemu() -> Self {
+        Self::with_dram(&[QEMU_DRAM], QEMU_RMM_REGION)
+    }
+
+    /// A monitor booted with these DRAM banks and RMM region.
+    pub fn with_dram(banks: &[MemoryBank], rmm_region: (u64, u64)) -> Self {
+        let words = GranuleTable::words_needed(banks).expect("table size");
+        let granules = GranuleTable::new(banks, leak_storage(words)).expect("storage fits");
+        let mut dram = heapless::Vec::new();
+        for b in banks {
+            dram.push(*b).expect("bank count");
+        }
+        let rmm = Rmm {
+            num_cpus: 4,
+            ifc_version: AbiVersion::new(0, 4),
+            platform: PlatformInfo {
+                manifest_version: AbiVersion::new(0, 3),
+                dram,
+                console: None,
+            },
+            features: rmi_features(IdRegisters {
+                id_aa64mmfr0: 5,
+                id_aa64dfr0: 0,
+                ich_vtr: 3,
+            }),
+        };
+        let el3 = SimEl3 {
+            dram: banks.to_vec(),
+            rmm_region,
+            realm: Mutex::new(HashSet::new()),
+            calls: AtomicUsize::new(0),
+        };
+        Self {
+            rmm,
+            granules,
+            el3,
+            mem: SimMemory::default(),
+        }
+    }
+
+    /// The handler context over this simulation.
+    pub fn ctx(&self) -> RmiContext<'_> {
+        RmiContext {
+            rmm: &self.rmm,
+            granules: &self.granules,
+            el3: &self.el3,
+            mem: &self.mem,
+        }
+    }
+
+    /// Serves one RMI call: x0 = `fid`, x1.. = `args`.
+    pub fn call(&self, fid: u64, args: &[u64]) -> ResultRegs {
+        let mut regs: CallRegs = [0; 8];
+        regs[0] = fid;
+        regs[1..=args.len()].copy_from_slice(args);
+        crate::rmi::handle(&self.ctx(), &regs)
+    }
+}

@@ -20,6 +20,8 @@ pub mod granule;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod memory;
+pub mod mmu;
+pub mod ns;
 pub mod realm;
 pub mod rmi;
 pub mod s2tt;

@@ -53,6 +53,21 @@ mod image {
             arch::free_bytes() >> 10
         );
         GRANULES.call_once(|| table);
+        let console = p.console.map(|c| (c.base, c.map_pages));
+        match arch::build_tables(&p.dram, console) {
+            Ok(used) if arch::enable_mmu() => {
+                defmt::info!(
+                    "cpu {=u64}: MMU on: {} translation tables, NS view at {=u64:#x}",
+                    args.cpu,
+                    used,
+                    rmm::mmu::NS_VIEW_BASE
+                );
+            }
+            _ => {
+                defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
+                return BootStatus::Unknown;
+            }
+        }
         defmt::info!(
             "cpu {=u64}: cold boot: RMM-EL3 interface {}.{}, {} CPUs, manifest {}.{}, {} DRAM bank(s), {=u64} MiB",
             args.cpu,
@@ -86,6 +101,10 @@ mod image {
 
     fn warm_boot(cpu: u64) -> BootStatus {
         match boot::warm_boot(RMM.get(), cpu) {
+            Ok(()) if !arch::enable_mmu() => {
+                defmt::error!("cpu {=u64}: warm boot failed: no stage-1 tables", cpu);
+                BootStatus::Unknown
+            }
             Ok(()) => {
                 defmt::info!("cpu {=u64}: warm boot", cpu);
                 BootStatus::Success
@@ -122,6 +141,7 @@ mod image {
             granules,
             el3: &arch::SmcEl3,
             mem: &arch::PhysMemory,
+            ns: &arch::NsView,
         };
         loop {
             let out = rmm::rmi::handle(&ctx, &call);

@@ -1,11 +1,61 @@
 //! Access to the contents of granules in the Realm PAS that the RMM owns (delegated memory).
 //!
-//! The image writes through its own view of physical memory; host tests use the simulation in
-//! [`crate::sim`]. Nothing here ever touches NS memory.
+//! The image reaches them through its own mapping of physical memory; host tests use the
+//! simulation in [`crate::sim`]. Nothing here ever touches NS memory (that is [`crate::ns`]).
+//!
+//! Objects the RMM keeps inside granules (the realm descriptor, RECs, RTTs) are reached through
+//! [`init`] and [`get`], which tie the reference to the granule's lock guard: the borrow checker
+//! then guarantees nobody unlocks the granule while a reference to its contents lives.
+
+use hostcall_abi::GRANULE_SIZE;
+
+use crate::granule::{GranuleState, Locked};
 
 /// Contents of delegated granules.
 pub trait GranuleMemory {
     /// Wipes the granule at `pa` so none of its previous contents can be recovered (A2.2.4).
     /// The caller holds the granule's lock and has checked that it is delegated.
     fn wipe(&self, pa: u64);
+
+    /// Address of the granule's first byte in the RMM's view. Dereferencing it is only sound
+    /// while the caller owns the granule (holds its lock, or the lock of the realm that owns it).
+    fn ptr(&self, pa: u64) -> *mut u8;
+}
+
+/// A type the RMM keeps at the start of granules in one particular state.
+///
+/// # Safety
+/// 1. The type must fit in a granule and need no more than granule alignment.
+/// 2. Granules in state `STATE` must only ever hold a value of this type written by [`init`].
+pub unsafe trait GranuleObject: Sized {
+    /// The granule state whose granules hold this type.
+    const STATE: GranuleState;
+}
+
+const fn fits<T>() -> bool {
+    core::mem::size_of::<T>() <= GRANULE_SIZE && core::mem::align_of::<T>() <= GRANULE_SIZE
+}
+
+/// Writes `value` into a granule that has just been moved to `T::STATE`, and returns it.
+pub fn init<'g, T: GranuleObject>(
+    mem: &dyn GranuleMemory,
+    g: &'g mut Locked<'_>,
+    value: T,
+) -> &'g mut T {
+    assert!(fits::<T>() && g.state() == T::STATE, "granule object/state mismatch");
+    let p = mem.ptr(g.pa()) as *mut T;
+    // SAFETY: 1. The guard gives this CPU exclusive use of the granule for `'g`. 2. The granule
+    // is granule aligned and `T` fits (asserted), so the write stays inside it, aligned.
+    unsafe {
+        p.write(value);
+        &mut *p
+    }
+}
+
+/// The object inside a locked granule in state `T::STATE`.
+pub fn get<'g, T: GranuleObject>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>) -> &'g mut T {
+    assert!(fits::<T>() && g.state() == T::STATE, "granule object/state mismatch");
+    // SAFETY: 1. Exclusive for `'g` through the guard. 2. A granule in `T::STATE` holds a `T`
+    // written by `init` (the `GranuleObject` contract), aligned and in bounds.
+    unsafe { &mut *(mem.ptr(g.pa()) as *mut T) }
 }

@@ -14,6 +14,7 @@ use crate::el3::El3;
 use crate::features::{rmi_features, IdRegisters};
 use crate::granule::GranuleTable;
 use crate::memory::GranuleMemory;
+use crate::ns::NsMemory;
 use crate::rmi::{CallRegs, ResultRegs, RmiContext};
 
 const PAGE: usize = hostcall_abi::GRANULE_SIZE;
@@ -79,12 +80,26 @@ pub struct SimMemory {
 }
 
 impl SimMemory {
-    /// Writes a whole granule.
+    /// Writes a whole granule (in place, so pointers handed out by `ptr` stay valid).
     pub fn write(&self, pa: u64, data: &[u8; PAGE]) {
-        self.pages
-            .lock()
-            .expect("memory lock")
-            .insert(pa, Box::new(*data));
+        let mut pages = self.pages.lock().expect("memory lock");
+        **pages.entry(pa).or_insert_with(|| Box::new([0; PAGE])) = *data;
+    }
+
+    /// Visits `len` bytes from `pa`, granule by granule: `f(page, offset in page, offset in the
+    /// caller's buffer, length)`.
+    fn copy(&self, pa: u64, len: usize, mut f: impl FnMut(&mut [u8; PAGE], usize, usize, usize)) {
+        let mut pages = self.pages.lock().expect("memory lock");
+        let mut done = 0;
+        while done < len {
+            let addr = pa + done as u64;
+            let base = addr & !(PAGE as u64 - 1);
+            let off = (addr - base) as usize;
+            let n = (PAGE - off).min(len - done);
+            let page = pages.entry(base).or_insert_with(|| Box::new([0; PAGE]));
+            f(page, off, done, n);
+            done += n;
+        }
     }
 
     /// Reads a whole granule.
@@ -100,6 +115,12 @@ impl SimMemory {
 impl GranuleMemory for SimMemory {
     fn wipe(&self, pa: u64) {
         self.write(pa, &[0; PAGE]);
+    }
+
+    fn ptr(&self, pa: u64) -> *mut u8 {
+        let mut pages = self.pages.lock().expect("memory lock");
+        // Boxed pages never move, so the pointer stays valid after the map lock is released.
+        pages.entry(pa).or_insert_with(|| Box::new([0; PAGE])).as_mut_ptr()
     }
 }
 
@@ -181,6 +202,7 @@ impl Sim {
             granules: &self.granules,
             el3: &self.el3,
             mem: &self.mem,
+            ns: self,
         }
     }
 
@@ -190,5 +212,36 @@ impl Sim {
         regs[0] = fid;
         regs[1..=args.len()].copy_from_slice(args);
         crate::rmi::handle(&self.ctx(), &regs)
+    }
+}
+
+impl Sim {
+    /// True if an NS access to `[pa, pa + len)` would succeed: every granule in DRAM and NS in
+    /// the GPT (otherwise the hardware raises a translation or granule protection fault).
+    fn ns_accessible(&self, pa: u64, len: usize) -> bool {
+        let Some(end) = pa.checked_add(len as u64) else { return false };
+        let first = pa & !(PAGE as u64 - 1);
+        (first..end)
+            .step_by(PAGE)
+            .all(|g| self.el3.in_dram(g) && !self.el3.is_realm(g))
+    }
+}
+
+/// The simulated NS door: faults where real hardware would.
+impl NsMemory for Sim {
+    fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool {
+        if !self.ns_accessible(pa, dst.len()) {
+            return false;
+        }
+        self.mem.copy(pa, dst.len(), |page, off, at, n| dst[at..at + n].copy_from_slice(&page[off..off + n]));
+        true
+    }
+
+    fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
+        if !self.ns_accessible(pa, src.len()) {
+            return false;
+        }
+        self.mem.copy(pa, src.len(), |page, off, at, n| page[off..off + n].copy_from_slice(&src[at..at + n]));
+        true
     }
 }

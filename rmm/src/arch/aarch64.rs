@@ -61,10 +61,53 @@ rmm_entry:
     .section .text.vectors, "ax"
     .balign 2048
 vectors:
-    .rept 16
+    .rept 8
     .balign 128
     b       rmm_exception
     .endr
+    .balign 128                     // 0x200: synchronous, current EL, SP_EL2
+    b       rmm_sync_spx
+    .rept 7
+    .balign 128
+    b       rmm_exception
+    .endr
+
+// A data abort inside the NS copy loop (a granule protection fault because the host named a
+// Realm/Secure/Root granule, or any other abort on the NS view) resumes at the loop's fault
+// exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10, which
+// the copy routine does not use.
+rmm_sync_spx:
+    mrs     x9, esr_el2
+    lsr     x10, x9, #26
+    cmp     x10, #0x25              // EC: data abort without a change in exception level
+    b.ne    rmm_exception
+    mrs     x9, elr_el2
+    adr     x10, rmm_ns_copy
+    cmp     x9, x10
+    b.lo    rmm_exception
+    adr     x10, rmm_ns_copy_end
+    cmp     x9, x10
+    b.hs    rmm_exception
+    adr     x9, rmm_ns_copy_fault
+    msr     elr_el2, x9
+    eret
+
+// rmm_ns_copy(dst = x0, src = x1, len = x2): copies len bytes (a multiple of 8, both 8-aligned)
+// a doubleword at a time; returns 0, or 1 if an access faulted.
+    .text
+    .global rmm_ns_copy
+rmm_ns_copy:
+    cbz     x2, 2f
+    ldr     x3, [x1], #8
+    str     x3, [x0], #8
+    sub     x2, x2, #8
+    b       rmm_ns_copy
+2:  mov     x0, #0
+    ret
+rmm_ns_copy_end:
+rmm_ns_copy_fault:
+    mov     x0, #1
+    ret
     "#,
     max_cpus = const MAX_CPUS,
     stack_size = const STACK_SIZE,
@@ -221,18 +264,133 @@ fn el3_status(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
     }
 }
 
-/// Delegated memory, reached by physical address (the MMU is off at R-EL2, so accesses use the
-/// Realm PAS directly).
+/// Delegated memory, reached through the identity map of DRAM in the Realm PAS.
 pub struct PhysMemory;
 
 impl crate::memory::GranuleMemory for PhysMemory {
+    fn ptr(&self, pa: u64) -> *mut u8 {
+        pa as *mut u8
+    }
+
     fn wipe(&self, pa: u64) {
         let p = pa as *mut u64;
         for i in 0..hostcall_abi::GRANULE_SIZE / 8 {
             // SAFETY: 1. The caller holds the lock of a DELEGATED granule at `pa` (granule
-            // aligned, in DRAM, Realm PAS), which nothing else may access meanwhile. 2. With the
-            // MMU off the PA is the address.
+            // aligned, in DRAM, Realm PAS), which nothing else may access meanwhile. 2. DRAM is
+            // identity-mapped in the Realm PAS, so the PA is the address.
             unsafe { core::ptr::write_volatile(p.add(i), 0) };
         }
+    }
+}
+
+extern "C" {
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_end: u8;
+    fn rmm_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+}
+
+/// Stage-1 tables for R-EL2, built by cold boot.
+const TABLES: usize = 64;
+#[repr(C, align(4096))]
+struct TablePool([crate::mmu::Table; TABLES]);
+static mut TABLE_POOL: TablePool = TablePool([[0; crate::mmu::ENTRIES]; TABLES]);
+static ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Builds the RMM's stage-1 tables: DRAM identity in the Realm PAS (its own image with section
+/// permissions), DRAM again as the NS view, and the console. Called once, by cold boot.
+pub fn build_tables(
+    dram: &[hostcall_abi::el3::MemoryBank],
+    console: Option<(u64, u64)>,
+) -> Result<usize, crate::mmu::MapError> {
+    use crate::mmu::{Attrs, Tables, NS_VIEW_BASE};
+    let text = (&raw const __text_start as u64, &raw const __text_end as u64);
+    let rodata_end = &raw const __rodata_end as u64;
+    let region_end = &raw const __rmm_free_end as u64;
+    let pool_ptr = &raw mut TABLE_POOL;
+    // SAFETY: cold boot runs once, on one CPU, before the MMU is on anywhere: nothing else
+    // reads or writes the pool meanwhile.
+    let pool = unsafe { &mut (*pool_ptr).0 };
+    let pool_pa = pool.as_ptr() as u64;
+    let mut t = Tables::new(pool, pool_pa).ok_or(crate::mmu::MapError::OutOfTables)?;
+    for b in dram {
+        let end = b.base + b.size;
+        // The part of the bank outside the RMM's own region: plain Realm data.
+        let (lo, hi) = (text.0.clamp(b.base, end), region_end.clamp(b.base, end));
+        if lo > b.base {
+            t.map(b.base, b.base, lo - b.base, Attrs::REALM_RW)?;
+        }
+        if end > hi {
+            t.map(hi, hi, end - hi, Attrs::REALM_RW)?;
+        }
+        t.map(NS_VIEW_BASE + b.base, b.base, b.size, Attrs::NS_RW)?;
+    }
+    t.map(text.0, text.0, text.1 - text.0, Attrs::REALM_RX)?;
+    t.map(text.1, text.1, rodata_end - text.1, Attrs::REALM_RO)?;
+    t.map(rodata_end, rodata_end, region_end - rodata_end, Attrs::REALM_RW)?;
+    if let Some((base, pages)) = console {
+        t.map(base, base, pages * 4096, Attrs::NS_DEVICE)?;
+    }
+    ROOT.store(t.root_pa(), core::sync::atomic::Ordering::Release);
+    Ok(t.used())
+}
+
+/// Turns the MMU and caches on for this CPU with the tables cold boot built.
+pub fn enable_mmu() -> bool {
+    let root = ROOT.load(core::sync::atomic::Ordering::Acquire);
+    if root == 0 {
+        return false;
+    }
+    // SAFETY: 1. The tables map this code, the stacks and all RMM data at their current
+    // addresses (identity), so execution continues seamlessly once M is set. 2. TLBs are
+    // invalidated before use. 3. Only EL2 translation state is changed.
+    unsafe {
+        asm!(
+            "msr mair_el2, {mair}",
+            "msr tcr_el2, {tcr}",
+            "msr ttbr0_el2, {root}",
+            "isb",
+            "tlbi alle2",
+            "dsb ish",
+            "isb",
+            "mrs {tmp}, sctlr_el2",
+            "orr {tmp}, {tmp}, {bits}",
+            "msr sctlr_el2, {tmp}",
+            "isb",
+            mair = in(reg) crate::mmu::MAIR,
+            tcr = in(reg) crate::mmu::TCR,
+            root = in(reg) root,
+            bits = in(reg) (1u64 << 0) | (1 << 2) | (1 << 12), // M, C, I
+            tmp = out(reg) _,
+            options(nostack),
+        );
+    }
+    true
+}
+
+/// NS memory through the NS view, with faults caught by the vector (see `rmm_sync_spx`).
+pub struct NsView;
+
+impl NsView {
+    fn copy(dst: *mut u8, src: *const u8, len: usize) -> bool {
+        if !len.is_multiple_of(8) || !(dst as usize | src as usize).is_multiple_of(8) {
+            return false;
+        }
+        // SAFETY: 1. The RMM-side buffer is a live Rust buffer of `len` bytes. 2. The NS side is
+        // in the NS view, where any fault (GPF, translation) lands in `rmm_sync_spx`, which
+        // resumes at the routine's fault exit: no exception escapes and nothing else is touched.
+        unsafe { rmm_ns_copy(dst, src, len) == 0 }
+    }
+}
+
+impl crate::ns::NsMemory for NsView {
+    fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool {
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        Self::copy(dst.as_mut_ptr(), va as *const u8, dst.len())
+    }
+
+    fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        Self::copy(va as *mut u8, src.as_ptr(), src.len())
     }
 }

@@ -12,9 +12,10 @@ use crate::boot::Rmm;
 use crate::el3::El3;
 use crate::granule::GranuleTable;
 use crate::memory::GranuleMemory;
+use crate::ns::NsMemory;
 
-/// What a handler works with: the monitor's boot-time state, the granule table, EL3 and the
-/// contents of delegated memory.
+/// What a handler works with: the monitor's boot-time state, the granule table, EL3, the
+/// contents of delegated memory and the door to NS memory.
 pub struct RmiContext<'a> {
     /// Boot-time state (features, platform).
     pub rmm: &'a Rmm,
@@ -24,6 +25,8 @@ pub struct RmiContext<'a> {
     pub el3: &'a dyn El3,
     /// Delegated memory.
     pub mem: &'a dyn GranuleMemory,
+    /// NS memory (copies only).
+    pub ns: &'a dyn NsMemory,
 }
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.

@@ -1,0 +1,82 @@
+//! The only door to NS memory: copies in and out of host granules.
+//!
+//! The RMM never holds a reference into NS memory. It copies a whole structure in (or out) through
+//! [`NsMemory`], whose image implementation maps NS memory with the NS attribute and recovers
+//! from the granule protection fault a host causes by passing a Realm, Secure or Root address;
+//! any failure becomes RMI_ERROR_INPUT for the command, never an exception.
+
+use hostcall_abi::rmi::RmiStatus;
+use hostcall_abi::wire::Wire;
+use hostcall_abi::GRANULE_SIZE;
+
+use crate::granule::{GranuleState, GranuleTable};
+use crate::rmi::RmiError;
+
+/// Fault-tolerant copies to and from NS physical memory.
+pub trait NsMemory {
+    /// Copies `dst.len()` bytes from NS physical address `pa`. False if the access faulted.
+    fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool;
+    /// Copies `src` to NS physical address `pa`. False if the access faulted.
+    fn copy_out(&self, pa: u64, src: &[u8]) -> bool;
+}
+
+const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
+
+/// Checks that `pa` starts an NS granule of DRAM that `len` bytes fit in: granule aligned, in a
+/// DRAM bank, not delegated. (The GPT has the last word: the copy itself may still fault.)
+fn check(granules: &GranuleTable, pa: u64, len: usize) -> Result<(), RmiError> {
+    if len > GRANULE_SIZE {
+        return Err(INPUT);
+    }
+    match granules.peek(pa) {
+        Ok((GranuleState::Undelegated, _)) => Ok(()),
+        _ => Err(INPUT),
+    }
+}
+
+/// Reads a structure from the NS granule at `pa`.
+pub fn read<T: Wire>(ns: &dyn NsMemory, granules: &GranuleTable, pa: u64) -> Result<T, RmiError> {
+    check(granules, pa, T::SIZE)?;
+    let mut buf = [0u8; GRANULE_SIZE];
+    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
+    if !ns.copy_in(pa, bytes) {
+        return Err(INPUT);
+    }
+    T::decode(bytes).map_err(|_| INPUT)
+}
+
+/// Writes a structure to the NS granule at `pa`.
+pub fn write<T: Wire>(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    value: &T,
+) -> Result<(), RmiError> {
+    check(granules, pa, T::SIZE)?;
+    let mut buf = [0u8; GRANULE_SIZE];
+    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
+    value.encode(bytes).map_err(|_| INPUT)?;
+    if ns.copy_out(pa, bytes) {
+        Ok(())
+    } else {
+        Err(INPUT)
+    }
+}
+
+/// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE).
+pub fn read_granule(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    dst: &mut [u8; GRANULE_SIZE],
+) -> Result<(), RmiError> {
+    check(granules, pa, GRANULE_SIZE)?;
+    if ns.copy_in(pa, dst) {
+        Ok(())
+    } else {
+        Err(INPUT)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@
 //!
 //! It owns the build and packaging steps; what is checked in QEMU belongs to `tests-qemu`.
 
+mod bench;
 mod images;
 mod setup;
 mod tfa;
@@ -20,11 +21,12 @@ use tests_qemu::{Images, RunConfig};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test>\n\
+        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | bench>\n\
          \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
          \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
          \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
-         \n  test    host tests, then the QEMU tests"
+         \n  test    host tests, then the QEMU tests\
+         \n  bench   measured figures (granule tracking cost)"
     );
     ExitCode::FAILURE
 }
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("build") => build(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench(),
         _ => return usage(),
     };
     match result {
@@ -97,6 +100,12 @@ fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(format!("the demo did not pass:\n{}", outcome.report()))
     }
+}
+
+fn bench() -> Result<(), String> {
+    setup::run()?;
+    images::build_qemu()?;
+    bench::run()
 }
 
 fn test() -> Result<(), String> {

@@ -62,6 +62,8 @@ pub struct Rmm {
     pub platform: PlatformInfo,
     /// RMI_FEATURES register 0, fixed at boot.
     pub features: RmiFeatureRegister0,
+    /// The CPU implements 16-bit VMIDs.
+    pub vmid16: bool,
 }
 
 /// Validates the cold-boot registers, then reads the shared buffer through `read_shared` (called
@@ -100,6 +102,7 @@ pub fn cold_boot(
         ifc_version: offered,
         platform,
         features: rmi_features(ids),
+        vmid16: crate::features::vmid16(ids),
     })
 }
 

@@ -12,10 +12,17 @@ pub const MAX_S2SZ_WITHOUT_LPA2: u64 = 48;
 pub struct IdRegisters {
     /// ID_AA64MMFR0_EL1 (PARange in [3:0]).
     pub id_aa64mmfr0: u64,
+    /// ID_AA64MMFR1_EL1 (VMIDBits in [7:4]: 0b0010 means 16-bit VMIDs).
+    pub id_aa64mmfr1: u64,
     /// ID_AA64DFR0_EL1 (BRPs in [15:12], WRPs in [23:20], both "count minus one").
     pub id_aa64dfr0: u64,
     /// ICH_VTR_EL2 (ListRegs in [4:0], "count minus one").
     pub ich_vtr: u64,
+}
+
+/// True if the CPU implements 16-bit VMIDs.
+pub const fn vmid16(ids: IdRegisters) -> bool {
+    (ids.id_aa64mmfr1 >> 4) & 0xF == 0b0010
 }
 
 /// Physical address width for an ID_AA64MMFR0_EL1.PARange encoding.
@@ -55,9 +62,15 @@ mod tests {
         // QEMU `max`: PARange 6 (52 bits), 6 BRPs, 4 WRPs, 4 list registers.
         let ids = IdRegisters {
             id_aa64mmfr0: 6,
+            id_aa64mmfr1: 0x2 << 4,
             id_aa64dfr0: 5 << 12 | 3 << 20,
             ich_vtr: 3,
         };
+        assert!(vmid16(ids));
+        assert!(!vmid16(IdRegisters {
+            id_aa64mmfr1: 0,
+            ..ids
+        }));
         let f = rmi_features(ids);
         assert_eq!(f.s2sz(), 48);
         assert_eq!((f.num_bps(), f.num_wps(), f.gicv3_num_lrs()), (5, 3, 3));

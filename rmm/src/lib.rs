@@ -23,9 +23,11 @@ pub mod memory;
 pub mod mmu;
 pub mod ns;
 pub mod realm;
+pub mod rec;
 pub mod rmi;
 pub mod s2tt;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod vmid;
 
 pub use boot::Rmm;

@@ -12,10 +12,13 @@ mod image {
     use rmm::boot::{self, ColdBootArgs, Rmm};
     use rmm::granule::{GranuleTable, TRACKING_BYTES_PER_GRANULE};
     use rmm::rmi::RmiContext;
+    use rmm::vmid::VmidSet;
     use spin::Once;
 
     /// Monitor state, written once by cold boot.
     static RMM: Once<Rmm> = Once::new();
+    /// VMIDs of live realms.
+    static VMIDS: VmidSet = VmidSet::new();
     /// Granule tracking, laid out once by cold boot.
     static GRANULES: Once<GranuleTable<'static>> = Once::new();
 
@@ -142,6 +145,7 @@ mod image {
             el3: &arch::SmcEl3,
             mem: &arch::PhysMemory,
             ns: &arch::NsView,
+            vmids: &VMIDS,
         };
         loop {
             let out = rmm::rmi::handle(&ctx, &call);

@@ -42,7 +42,10 @@ pub fn init<'g, T: GranuleObject>(
     g: &'g mut Locked<'_>,
     value: T,
 ) -> &'g mut T {
-    assert!(fits::<T>() && g.state() == T::STATE, "granule object/state mismatch");
+    assert!(
+        fits::<T>() && g.state() == T::STATE,
+        "granule object/state mismatch"
+    );
     let p = mem.ptr(g.pa()) as *mut T;
     // SAFETY: 1. The guard gives this CPU exclusive use of the granule for `'g`. 2. The granule
     // is granule aligned and `T` fits (asserted), so the write stays inside it, aligned.
@@ -54,8 +57,47 @@ pub fn init<'g, T: GranuleObject>(
 
 /// The object inside a locked granule in state `T::STATE`.
 pub fn get<'g, T: GranuleObject>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>) -> &'g mut T {
-    assert!(fits::<T>() && g.state() == T::STATE, "granule object/state mismatch");
+    assert!(
+        fits::<T>() && g.state() == T::STATE,
+        "granule object/state mismatch"
+    );
     // SAFETY: 1. Exclusive for `'g` through the guard. 2. A granule in `T::STATE` holds a `T`
     // written by `init` (the `GranuleObject` contract), aligned and in bounds.
     unsafe { &mut *(mem.ptr(g.pa()) as *mut T) }
+}
+
+/// The RTTs of one realm, read and written through [`GranuleMemory`].
+///
+/// Soundness rests on the RMI locking rule: every command that reads or writes a realm's RTTs
+/// holds that realm's RD lock for the whole operation, and RTT granules belong to exactly one
+/// realm, so no two CPUs touch the same RTT concurrently (the hardware walker only reads, and
+/// every entry access here is a single 64-bit access).
+pub struct RttView<'a> {
+    mem: &'a dyn GranuleMemory,
+}
+
+impl<'a> RttView<'a> {
+    /// A view for a caller that holds the RD lock of the realm whose RTTs it will touch.
+    pub fn new(mem: &'a dyn GranuleMemory) -> Self {
+        Self { mem }
+    }
+
+    fn entry(&self, table_pa: u64, index: usize) -> *mut u64 {
+        assert!(index < GRANULE_SIZE / 8, "RTT index out of range");
+        // In bounds: index < 512 entries of 8 bytes in a 4 KiB granule.
+        self.mem.ptr(table_pa).cast::<u64>().wrapping_add(index)
+    }
+}
+
+impl crate::s2tt::RttMemory for RttView<'_> {
+    fn read(&self, table_pa: u64, index: usize) -> u64 {
+        // SAFETY: see the type's documentation: the caller holds the owning realm's RD lock and
+        // `table_pa` is one of its RTT granules; the pointer is aligned and in bounds.
+        unsafe { core::ptr::read_volatile(self.entry(table_pa, index)) }
+    }
+
+    fn write(&mut self, table_pa: u64, index: usize, value: u64) {
+        // SAFETY: as for `read`.
+        unsafe { core::ptr::write_volatile(self.entry(table_pa, index), value) }
+    }
 }

@@ -44,15 +44,40 @@ pub struct Attrs {
 
 impl Attrs {
     /// Realm data: RW, execute-never.
-    pub const REALM_RW: Self = Self { mem: MemType::Normal, ns: false, write: true, exec: false };
+    pub const REALM_RW: Self = Self {
+        mem: MemType::Normal,
+        ns: false,
+        write: true,
+        exec: false,
+    };
     /// Realm read-only data.
-    pub const REALM_RO: Self = Self { mem: MemType::Normal, ns: false, write: false, exec: false };
+    pub const REALM_RO: Self = Self {
+        mem: MemType::Normal,
+        ns: false,
+        write: false,
+        exec: false,
+    };
     /// Realm code: read-only, executable.
-    pub const REALM_RX: Self = Self { mem: MemType::Normal, ns: false, write: false, exec: true };
+    pub const REALM_RX: Self = Self {
+        mem: MemType::Normal,
+        ns: false,
+        write: false,
+        exec: true,
+    };
     /// Host memory seen from the RMM: RW, execute-never, NS.
-    pub const NS_RW: Self = Self { mem: MemType::Normal, ns: true, write: true, exec: false };
+    pub const NS_RW: Self = Self {
+        mem: MemType::Normal,
+        ns: true,
+        write: true,
+        exec: false,
+    };
     /// NS device (the console).
-    pub const NS_DEVICE: Self = Self { mem: MemType::Device, ns: true, write: true, exec: false };
+    pub const NS_DEVICE: Self = Self {
+        mem: MemType::Device,
+        ns: true,
+        write: true,
+        exec: false,
+    };
 
     /// Lower and upper attribute bits of a block or page descriptor.
     pub const fn bits(self) -> u64 {
@@ -103,7 +128,11 @@ impl<'p> Tables<'p> {
     pub fn new(pool: &'p mut [Table], pool_pa: u64) -> Option<Self> {
         let root = pool.first_mut()?;
         root.fill(0);
-        Some(Self { pool, pool_pa, used: 1 })
+        Some(Self {
+            pool,
+            pool_pa,
+            used: 1,
+        })
     }
 
     /// Address to load into TTBR0_EL2.
@@ -139,7 +168,8 @@ impl<'p> Tables<'p> {
 
     /// Maps `[va, va + size)` to `[pa, pa + size)` with the largest blocks alignment allows.
     pub fn map(&mut self, va: u64, pa: u64, size: u64, attrs: Attrs) -> Result<(), MapError> {
-        let aligned = va.is_multiple_of(PAGE) && pa.is_multiple_of(PAGE) && size.is_multiple_of(PAGE);
+        let aligned =
+            va.is_multiple_of(PAGE) && pa.is_multiple_of(PAGE) && size.is_multiple_of(PAGE);
         let end = va.checked_add(size).ok_or(MapError::Range)?;
         if !aligned || end > 1 << VA_BITS || pa.checked_add(size).is_none_or(|e| e > 1 << VA_BITS) {
             return Err(MapError::Range);

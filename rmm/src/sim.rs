@@ -16,6 +16,7 @@ use crate::granule::GranuleTable;
 use crate::memory::GranuleMemory;
 use crate::ns::NsMemory;
 use crate::rmi::{CallRegs, ResultRegs, RmiContext};
+use crate::vmid::VmidSet;
 
 const PAGE: usize = hostcall_abi::GRANULE_SIZE;
 
@@ -120,7 +121,10 @@ impl GranuleMemory for SimMemory {
     fn ptr(&self, pa: u64) -> *mut u8 {
         let mut pages = self.pages.lock().expect("memory lock");
         // Boxed pages never move, so the pointer stays valid after the map lock is released.
-        pages.entry(pa).or_insert_with(|| Box::new([0; PAGE])).as_mut_ptr()
+        pages
+            .entry(pa)
+            .or_insert_with(|| Box::new([0; PAGE]))
+            .as_mut_ptr()
     }
 }
 
@@ -134,6 +138,8 @@ pub struct Sim {
     pub el3: SimEl3,
     /// DRAM contents.
     pub mem: SimMemory,
+    /// VMIDs in use.
+    pub vmids: VmidSet,
 }
 
 /// The QEMU layout: one bank of 3 GiB at 0x40000000, the RMM carve-out at 0x40100000.
@@ -177,9 +183,11 @@ impl Sim {
             },
             features: rmi_features(IdRegisters {
                 id_aa64mmfr0: 5,
-                id_aa64dfr0: 0,
+                id_aa64mmfr1: 0x2 << 4,
+                id_aa64dfr0: 5 << 12 | 3 << 20,
                 ich_vtr: 3,
             }),
+            vmid16: true,
         };
         let el3 = SimEl3 {
             dram: banks.to_vec(),
@@ -192,6 +200,7 @@ impl Sim {
             granules,
             el3,
             mem: SimMemory::default(),
+            vmids: VmidSet::new(),
         }
     }
 
@@ -203,6 +212,7 @@ impl Sim {
             el3: &self.el3,
             mem: &self.mem,
             ns: self,
+            vmids: &self.vmids,
         }
     }
 
@@ -219,7 +229,9 @@ impl Sim {
     /// True if an NS access to `[pa, pa + len)` would succeed: every granule in DRAM and NS in
     /// the GPT (otherwise the hardware raises a translation or granule protection fault).
     fn ns_accessible(&self, pa: u64, len: usize) -> bool {
-        let Some(end) = pa.checked_add(len as u64) else { return false };
+        let Some(end) = pa.checked_add(len as u64) else {
+            return false;
+        };
         let first = pa & !(PAGE as u64 - 1);
         (first..end)
             .step_by(PAGE)
@@ -233,7 +245,9 @@ impl NsMemory for Sim {
         if !self.ns_accessible(pa, dst.len()) {
             return false;
         }
-        self.mem.copy(pa, dst.len(), |page, off, at, n| dst[at..at + n].copy_from_slice(&page[off..off + n]));
+        self.mem.copy(pa, dst.len(), |page, off, at, n| {
+            dst[at..at + n].copy_from_slice(&page[off..off + n])
+        });
         true
     }
 
@@ -241,7 +255,9 @@ impl NsMemory for Sim {
         if !self.ns_accessible(pa, src.len()) {
             return false;
         }
-        self.mem.copy(pa, src.len(), |page, off, at, n| page[off..off + n].copy_from_slice(&src[at..at + n]));
+        self.mem.copy(pa, src.len(), |page, off, at, n| {
+            page[off..off + n].copy_from_slice(&src[at..at + n])
+        });
         true
     }
 }

@@ -2,7 +2,7 @@
 
 use core::arch::{asm, global_asm};
 
-use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1};
+use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1};
 use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, SHARED_BUFFER_SIZE};
 
 use crate::features::IdRegisters;
@@ -143,6 +143,7 @@ pub fn id_registers() -> IdRegisters {
     unsafe { asm!("mrs {}, S3_4_C12_C11_1", out(reg) ich_vtr, options(nomem, nostack)) };
     IdRegisters {
         id_aa64mmfr0: ID_AA64MMFR0_EL1.get(),
+        id_aa64mmfr1: ID_AA64MMFR1_EL1.get(),
         id_aa64dfr0: ID_AA64DFR0_EL1.get(),
         ich_vtr,
     }
@@ -327,7 +328,12 @@ pub fn build_tables(
     }
     t.map(text.0, text.0, text.1 - text.0, Attrs::REALM_RX)?;
     t.map(text.1, text.1, rodata_end - text.1, Attrs::REALM_RO)?;
-    t.map(rodata_end, rodata_end, region_end - rodata_end, Attrs::REALM_RW)?;
+    t.map(
+        rodata_end,
+        rodata_end,
+        region_end - rodata_end,
+        Attrs::REALM_RW,
+    )?;
     if let Some((base, pages)) = console {
         t.map(base, base, pages * 4096, Attrs::NS_DEVICE)?;
     }

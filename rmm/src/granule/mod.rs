@@ -11,7 +11,7 @@ mod entry;
 mod table;
 
 pub use entry::{GranuleState, MAX_REFCOUNT};
-pub use table::{GranuleTable, LockError, Locked};
+pub use table::{GranuleTable, LockError, Locked, LockedSet, MAX_LOCKED};
 
 /// Bytes of tracking per 4 KiB granule.
 pub const TRACKING_BYTES_PER_GRANULE: usize = core::mem::size_of::<entry::Entry>();

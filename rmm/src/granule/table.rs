@@ -149,6 +149,56 @@ impl<'m> GranuleTable<'m> {
     }
 }
 
+/// Most granules one command locks at once (an RD and its 16 starting-level RTTs, or an RD, a
+/// REC and its 16 auxiliary granules).
+pub const MAX_LOCKED: usize = 18;
+
+/// Guards of [`GranuleTable::lock_many`], in argument order.
+pub type LockedSet<'t> = Vec<Locked<'t>, MAX_LOCKED>;
+
+impl GranuleTable<'_> {
+    /// Locks several granules, each in its expected state, in ascending address order, and
+    /// returns the guards in argument order. All addresses are checked (alignment, bounds, then
+    /// aliases) before any lock is taken; a granule in the wrong state fails at once, releasing
+    /// everything taken so far, so no CPU ever waits while holding a granule it has no use for.
+    /// The error names the argument (by position) that failed.
+    ///
+    /// Lock order across the RMM: granules locked together are taken in ascending address order
+    /// (this function, [`Self::lock_two`]); otherwise a realm's RD is locked before anything the
+    /// realm owns (its RTTs, RECs, data).
+    pub fn lock_many(
+        &self,
+        wanted: &[(u64, GranuleState)],
+    ) -> Result<LockedSet<'_>, (usize, LockError)> {
+        if wanted.len() > MAX_LOCKED {
+            return Err((MAX_LOCKED, LockError::Alias));
+        }
+        for (i, (pa, _)) in wanted.iter().enumerate() {
+            self.entry(*pa).map_err(|e| (i, e))?;
+        }
+        for (i, (pa, _)) in wanted.iter().enumerate() {
+            if wanted[..i].iter().any(|(q, _)| q == pa) {
+                return Err((i, LockError::Alias));
+            }
+        }
+        let mut order: Vec<usize, MAX_LOCKED> = (0..wanted.len()).collect();
+        order.sort_unstable_by_key(|&i| wanted[i].0);
+        let mut held: Vec<(usize, Locked<'_>), MAX_LOCKED> = Vec::new();
+        for &i in &order {
+            let (pa, state) = wanted[i];
+            let g = self.lock(pa, state).map_err(|e| (i, e))?;
+            // Capacity is MAX_LOCKED and `wanted` has at most that many entries.
+            let _ = held.push((i, g));
+        }
+        held.sort_unstable_by_key(|(i, _)| *i);
+        let mut out = Vec::new();
+        for (_, g) in held {
+            let _ = out.push(g);
+        }
+        Ok(out)
+    }
+}
+
 /// A locked granule. Changes are written back, and the lock released, when the guard drops.
 pub struct Locked<'t> {
     entry: &'t Entry,

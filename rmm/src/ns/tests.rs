@@ -47,7 +47,12 @@ fn realm_pas_memory_the_table_calls_ns_faults_to_input_error() {
     let sim = Sim::qemu();
     let r: Result<RmiRealmParams, _> = read(&sim, &sim.granules, QEMU_RMM_REGION.0);
     assert_eq!(r.err(), Some(INPUT));
-    let w = write(&sim, &sim.granules, QEMU_RMM_REGION.0, &RmiRealmParams::ZERO);
+    let w = write(
+        &sim,
+        &sim.granules,
+        QEMU_RMM_REGION.0,
+        &RmiRealmParams::ZERO,
+    );
     assert_eq!(w.err(), Some(INPUT));
 }
 

@@ -17,11 +17,13 @@
 //! and where they fit relative to these checks.
 
 pub mod params;
+pub mod rd;
 pub mod rec_params;
 
 pub use params::{
     check_realm_params, validate_realm_params, vmid_is_valid, RealmConfig, RealmParamsFault,
 };
+pub use rd::{Rd, RealmState};
 pub use rec_params::{check_rec_params, validate_rec_params, RecConfig, RecParamsFault};
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 mod features;
 mod granule;
+mod realm;
+mod rec;
 mod version;
 
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
@@ -13,6 +15,7 @@ use crate::el3::El3;
 use crate::granule::GranuleTable;
 use crate::memory::GranuleMemory;
 use crate::ns::NsMemory;
+use crate::vmid::VmidSet;
 
 /// What a handler works with: the monitor's boot-time state, the granule table, EL3, the
 /// contents of delegated memory and the door to NS memory.
@@ -27,6 +30,8 @@ pub struct RmiContext<'a> {
     pub mem: &'a dyn GranuleMemory,
     /// NS memory (copies only).
     pub ns: &'a dyn NsMemory,
+    /// VMIDs in use.
+    pub vmids: &'a VmidSet,
 }
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.
@@ -101,11 +106,11 @@ pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::DATA_CREATE, 5, 0, None),
     row(C::DATA_CREATE_UNKNOWN, 3, 0, None),
     row(C::DATA_DESTROY, 2, 2, None),
-    row(C::REALM_ACTIVATE, 1, 0, None),
-    row(C::REALM_CREATE, 2, 0, None),
-    row(C::REALM_DESTROY, 1, 0, None),
-    row(C::REC_CREATE, 3, 0, None),
-    row(C::REC_DESTROY, 1, 0, None),
+    row(C::REALM_ACTIVATE, 1, 0, Some(realm::activate)),
+    row(C::REALM_CREATE, 2, 0, Some(realm::create)),
+    row(C::REALM_DESTROY, 1, 0, Some(realm::destroy)),
+    row(C::REC_CREATE, 3, 0, Some(rec::create)),
+    row(C::REC_DESTROY, 1, 0, Some(rec::destroy)),
     row(C::REC_ENTER, 2, 0, None),
     row(C::RTT_CREATE, 4, 0, None),
     row(C::RTT_DESTROY, 3, 2, None),
@@ -115,7 +120,7 @@ pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::PSCI_COMPLETE, 3, 0, None),
     row(C::FEATURES, 1, 1, Some(features::rmi_features)),
     row(C::RTT_FOLD, 3, 1, None),
-    row(C::REC_AUX_COUNT, 1, 1, None),
+    row(C::REC_AUX_COUNT, 1, 1, Some(realm::rec_aux_count)),
     row(C::RTT_INIT_RIPAS, 3, 1, None),
     row(C::RTT_SET_RIPAS, 4, 1, None),
 ];

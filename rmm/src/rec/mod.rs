@@ -1,0 +1,59 @@
+//! Realm execution contexts (RECs): the vCPU state the RMM keeps in a REC granule.
+
+use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
+
+use crate::granule::GranuleState;
+use crate::memory::GranuleObject;
+
+/// Auxiliary granules every REC needs (RMI_REC_AUX_COUNT). They are reserved for the REC's
+/// FP/SIMD and SVE save area; the RMM wipes them at creation and destruction.
+pub const AUX_GRANULES: u64 = 2;
+const _: () = assert!(AUX_GRANULES as usize <= MAX_REC_AUX_GRANULES);
+
+/// A pending RIPAS change the realm asked for (RSI_IPA_STATE_SET) that the host completes with
+/// RMI_RTT_SET_RIPAS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct RipasRequest {
+    /// Next IPA to change (`ripas_addr`); equal to `top` when nothing is pending.
+    pub addr: u64,
+    /// End of the requested range (`ripas_top`).
+    pub top: u64,
+    /// Requested RIPAS (RmiRipas encoding).
+    pub value: u8,
+    /// Whether DESTROYED entries may change (RsiRipasChangeFlags).
+    pub change_destroyed: bool,
+}
+
+/// The REC. It lives at the start of the REC granule and is written only by
+/// [`crate::memory::init`] at RMI_REC_CREATE.
+#[derive(Clone, Debug)]
+#[repr(C)]
+pub struct Rec {
+    /// PA of the owning realm's RD.
+    pub rd: u64,
+    /// Index within the realm (from its MPIDR).
+    pub index: u64,
+    /// MPIDR value the host gave (RmiRecMpidr layout).
+    pub mpidr: u64,
+    /// May be entered.
+    pub runnable: bool,
+    /// Being run by a CPU (REC_RUNNING); cleared when it exits.
+    pub running: bool,
+    /// Program counter to resume at.
+    pub pc: u64,
+    /// X0..X30.
+    pub gprs: [u64; 31],
+    /// Auxiliary granules, `num_aux` of them.
+    pub aux: [u64; MAX_REC_AUX_GRANULES],
+    /// Number of auxiliary granules.
+    pub num_aux: u64,
+    /// Pending RIPAS change.
+    pub ripas: RipasRequest,
+}
+
+// SAFETY: `Rec` is well under a granule, and only `init` writes it, into granules that have
+// just become REC.
+unsafe impl GranuleObject for Rec {
+    const STATE: GranuleState = GranuleState::Rec;
+}

@@ -99,3 +99,5 @@ fn table_lookup_covers_every_command() {
 }
 
 mod granule_commands;
+mod realm_commands;
+mod rec_commands;

@@ -12,6 +12,7 @@ pub mod bringup;
 pub mod delegation;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod realm_build;
 pub mod rmi;
 
 /// The host's own view of its memory (NS physical addresses), for checks that look at granule
@@ -21,6 +22,8 @@ pub trait HostMemory {
     fn fill(&mut self, pa: u64, byte: u8);
     /// True if every byte of the granule at `pa` equals `byte`.
     fn all_equal(&self, pa: u64, byte: u8) -> bool;
+    /// Writes `data` at `pa` (within one of the host's own granules).
+    fn write(&mut self, pa: u64, data: &[u8]);
 }
 
 /// The SMC conduit to EL3: x0..x7 in, x0..x7 out.

@@ -11,6 +11,7 @@ mod image {
     use host_stub::bringup::{self, CpuReport};
     use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
+    use host_stub::realm_build::{self, Host, Pool};
     use host_stub::rmi::RmiClient;
     use host_stub::{Conduit, HostMemory};
     use hostcall_abi::psci::{PsciFunction, PsciReturn};
@@ -114,9 +115,58 @@ mod image {
             }
         }
 
+        fn write(&mut self, pa: u64, data: &[u8]) {
+            for (i, b) in data.iter().enumerate() {
+                // SAFETY: `pa` lies in the host's own NS pages (a scenario pool page), which no
+                // other CPU uses and which is not delegated while the host writes it.
+                unsafe { core::ptr::write_volatile((pa as *mut u8).add(i), *b) };
+            }
+        }
+
         fn all_equal(&self, pa: u64, byte: u8) -> bool {
             // SAFETY: as for `fill`; the checks read a granule only after undelegating it.
             (0..PAGE).all(|i| unsafe { core::ptr::read_volatile((pa as *const u8).add(i)) } == byte)
+        }
+    }
+
+    /// NS granules the realm scenario delegates (RDs, RTTs, RECs, aux, parameter pages).
+    const POOL_GRANULES: usize = 64;
+    #[repr(C, align(4096))]
+    struct ScenarioPool([[u8; PAGE]; POOL_GRANULES]);
+    static mut SCENARIO_POOL: ScenarioPool = ScenarioPool([[0; PAGE]; POOL_GRANULES]);
+
+    /// Builds a realm, attacks the RMM while it exists, tears it down.
+    fn realm_scenario() -> bool {
+        let base = (&raw const SCENARIO_POOL) as u64;
+        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let secure = 0x0E00_0000;
+        let result = realm_build::build(&mut h, &mut pool, 1).and_then(|realm| {
+            defmt::info!(
+                "realm: created RD {=u64:#x} with 2 starting RTTs at {=u64:#x}, {} RECs with aux granules, activated",
+                realm.rd,
+                realm.rtt_base,
+                realm_build::RECS
+            );
+            realm_build::adversarial(&mut h, &mut pool, &realm, platform::QEMU_VIRT.rmm.base, secure)?;
+            defmt::info!("realm: {} hostile calls refused, the realm intact", h.report.refusals);
+            realm_build::teardown(&mut h, &realm)?;
+            defmt::info!("realm: destroyed, {} granules undelegated", realm.num_delegated);
+            Ok(())
+        });
+        match result {
+            Ok(()) => true,
+            Err(f) => {
+                defmt::error!(
+                    "realm scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
+                    f.step,
+                    f.got.raw(),
+                    f.want.raw()
+                );
+                false
+            }
         }
     }
 
@@ -248,6 +298,7 @@ mod image {
             me
         );
         let mut ok = check_this_cpu(0);
+        ok &= realm_scenario();
 
         let mut cpus = [0u64; MAX_CPUS];
         let Some(n) = dt_cpus(&mut cpus) else {

@@ -61,6 +61,12 @@ impl<C: Conduit> RmiClient<C> {
         RmiReturn::from_raw(self.call(RmiCommand::GRANULE_UNDELEGATE, &[pa])[0])
     }
 
+    /// Issues `cmd` and returns its status and outputs x1..x4.
+    pub fn cmd(&mut self, cmd: RmiCommand, args: &[u64]) -> (RmiReturn, [u64; 4]) {
+        let r = self.call(cmd, args);
+        (RmiReturn::from_raw(r[0]), [r[1], r[2], r[3], r[4]])
+    }
+
     /// RMI_FEATURES(index).
     pub fn features(&mut self, index: u64) -> (RmiReturn, RmiFeatureRegister0) {
         let r = self.call(RmiCommand::FEATURES, &[index]);

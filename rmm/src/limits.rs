@@ -3,5 +3,8 @@
 
 /// Most CPUs the RMM runs on (one stack each). TF-A `PLAT=qemu` reports 32.
 pub const MAX_CPUS: usize = 64;
-/// Stack bytes per CPU.
-pub const STACK_SIZE: usize = 0x8000;
+/// Stack bytes per CPU, including the unmapped guard page at the bottom that turns an overflow
+/// into a fault instead of silent corruption.
+pub const STACK_SIZE: usize = 0x10000;
+/// The guard page at the bottom of each CPU's stack.
+pub const STACK_GUARD: usize = 0x1000;

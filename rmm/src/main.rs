@@ -22,6 +22,9 @@ mod image {
     /// Granule tracking, laid out once by cold boot.
     static GRANULES: Once<GranuleTable<'static>> = Once::new();
 
+    // Not inlined: its large locals (the copied shared buffer, the platform description) must not
+    // stay on the stack under the RMI loop.
+    #[inline(never)]
     fn cold_boot(args: ColdBootArgs) -> BootStatus {
         platform::defmt_logger::init(c"rmm.defmt");
         let rmm = match boot::cold_boot(args, arch::id_registers(), arch::copy_shared_buffer) {

@@ -64,6 +64,21 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         expect_count(o, Source::Host, &d, 1);
         expect_count(o, Source::Host, &format!("cpu {cpu}: RMI checks passed"), 1);
     }
+    // The realm scenario on the primary CPU: built, attacked, torn down.
+    expect_count(o, Source::Host, "realm: created RD", 1);
+    expect_count(
+        o,
+        Source::Host,
+        "hostile calls refused, the realm intact",
+        1,
+    );
+    expect_count(
+        o,
+        Source::Host,
+        "realm: destroyed, 12 granules undelegated",
+        1,
+    );
+    expect_count(o, Source::Host, "realm scenario failed", 0);
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",

@@ -22,6 +22,12 @@ impl HostMemory for &Sim {
     fn all_equal(&self, pa: u64, byte: u8) -> bool {
         self.mem.read(pa).iter().all(|&b| b == byte)
     }
+    fn write(&mut self, pa: u64, data: &[u8]) {
+        let mut page = self.mem.read(pa & !0xFFF);
+        let off = (pa & 0xFFF) as usize;
+        page[off..off + data.len()].copy_from_slice(data);
+        self.mem.write(pa & !0xFFF, &page);
+    }
 }
 
 const PAGES: [u64; 3] = [0x6100_0000, 0x6100_1000, 0x6100_2000];

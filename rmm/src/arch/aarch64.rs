@@ -6,7 +6,7 @@ use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1, ID_AA6
 use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, SHARED_BUFFER_SIZE};
 
 use crate::features::IdRegisters;
-use crate::limits::{MAX_CPUS, STACK_SIZE};
+use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
 
 // One entry for cold and warm boot (EL3 enters every CPU here with the MMU off):
 // 1. x0 = CPU index. An index beyond our stacks is reported to EL3 at once, with no stack.
@@ -61,13 +61,13 @@ rmm_entry:
     .section .text.vectors, "ax"
     .balign 2048
 vectors:
-    .rept 8
+    .rept 4                         // 0x000-0x180: current EL with SP_EL0 (never used)
     .balign 128
     b       rmm_exception
     .endr
-    .balign 128                     // 0x200: synchronous, current EL, SP_EL2
+    .balign 128                     // 0x200: synchronous, current EL with SP_EL2
     b       rmm_sync_spx
-    .rept 7
+    .rept 11                        // IRQ/FIQ/SError at R-EL2, and lower ELs (not yet)
     .balign 128
     b       rmm_exception
     .endr
@@ -285,6 +285,8 @@ impl crate::memory::GranuleMemory for PhysMemory {
 }
 
 extern "C" {
+    static __stacks_start: u8;
+    static __stacks_end: u8;
     static __text_start: u8;
     static __text_end: u8;
     static __rodata_end: u8;
@@ -328,10 +330,26 @@ pub fn build_tables(
     }
     t.map(text.0, text.0, text.1 - text.0, Attrs::REALM_RX)?;
     t.map(text.1, text.1, rodata_end - text.1, Attrs::REALM_RO)?;
+    // Data and bss, then each CPU's stack above its unmapped guard page (an overflow faults
+    // instead of corrupting what lies below), then the free region.
+    let (stacks, stacks_end) = (
+        &raw const __stacks_start as u64,
+        &raw const __stacks_end as u64,
+    );
+    t.map(rodata_end, rodata_end, stacks - rodata_end, Attrs::REALM_RW)?;
+    for cpu in 0..MAX_CPUS as u64 {
+        let usable = stacks + cpu * STACK_SIZE as u64 + STACK_GUARD as u64;
+        t.map(
+            usable,
+            usable,
+            (STACK_SIZE - STACK_GUARD) as u64,
+            Attrs::REALM_RW,
+        )?;
+    }
     t.map(
-        rodata_end,
-        rodata_end,
-        region_end - rodata_end,
+        stacks_end,
+        stacks_end,
+        region_end - stacks_end,
         Attrs::REALM_RW,
     )?;
     if let Some((base, pages)) = console {

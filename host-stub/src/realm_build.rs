@@ -1,0 +1,416 @@
+//! Building and tearing down a realm the way a hypervisor would, and attacking the RMM on the way.
+//!
+//! [`build`] delegates granules from a pool of the host's own NS memory, creates a realm with
+//! concatenated starting-level RTTs, RECs with auxiliary granules, activates it and reads it back.
+//! [`adversarial`] then throws hostile arguments at the RMM (bad addresses, wrong granule states,
+//! aliases, the wrong destruction order) and checks each refusal. [`teardown`] destroys the realm
+//! and undelegates every granule. Each step names itself, so a failure says exactly what broke.
+
+use heapless::Vec;
+use hostcall_abi::realm_params::RmiRealmParams;
+use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
+use hostcall_abi::rmi::{RmiCommand as C, RmiReturn, RmiStatus};
+use hostcall_abi::wire::Wire;
+
+use crate::rmi::RmiClient;
+use crate::{Conduit, HostMemory};
+
+const G: u64 = 4096;
+
+/// A step that did not answer as expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What the step was.
+    pub step: &'static str,
+    /// What the RMM answered.
+    pub got: RmiReturn,
+    /// What it should have answered.
+    pub want: RmiReturn,
+}
+
+/// Granules of the host's NS memory handed out in order.
+pub struct Pool {
+    next: u64,
+    end: u64,
+}
+
+impl Pool {
+    /// The granules `[base, base + size)`; `base` must be granule aligned.
+    pub const fn new(base: u64, size: u64) -> Self {
+        Self {
+            next: base,
+            end: base + size,
+        }
+    }
+
+    /// `n` contiguous granules aligned to `n` granules.
+    fn take(&mut self, n: u64) -> Result<u64, Failure> {
+        let align = n * G;
+        let pa = self.next.div_ceil(align) * align;
+        if pa + align > self.end {
+            return Err(Failure {
+                step: "granule pool exhausted",
+                got: RmiReturn::SUCCESS,
+                want: RmiReturn::SUCCESS,
+            });
+        }
+        self.next = pa + align;
+        Ok(pa)
+    }
+}
+
+/// The realm [`build`] made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Realm {
+    /// RD.
+    pub rd: u64,
+    /// First starting-level RTT (two concatenated).
+    pub rtt_base: u64,
+    /// REC granules.
+    pub recs: [u64; RECS],
+    /// Granules delegated for this realm, all to be undelegated at the end.
+    pub delegated: [u64; MAX_DELEGATED],
+    /// How many of `delegated` are in use.
+    pub num_delegated: usize,
+    /// The NS page used for parameter blocks.
+    pub params: u64,
+}
+
+/// RECs the scenario creates.
+pub const RECS: usize = 3;
+const MAX_DELEGATED: usize = 32;
+
+/// What a run did, for the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Commands issued that succeeded.
+    pub successes: usize,
+    /// Refusals that came as expected.
+    pub refusals: usize,
+}
+
+/// The scenario's state: client, memory, counters.
+pub struct Host<'a, Cd: Conduit, M: HostMemory> {
+    rmi: &'a mut RmiClient<Cd>,
+    mem: &'a mut M,
+    /// Counters.
+    pub report: Report,
+}
+
+const OK: RmiReturn = RmiReturn::SUCCESS;
+const INPUT: RmiReturn = RmiReturn::new(RmiStatus::ErrorInput, 0);
+const REALM: RmiReturn = RmiReturn::new(RmiStatus::ErrorRealm, 0);
+
+impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
+    /// A scenario over this client and memory.
+    pub fn new(rmi: &'a mut RmiClient<Cd>, mem: &'a mut M) -> Self {
+        Self {
+            rmi,
+            mem,
+            report: Report::default(),
+        }
+    }
+
+    /// Issues `cmd` and checks its status.
+    fn expect(
+        &mut self,
+        step: &'static str,
+        cmd: C,
+        args: &[u64],
+        want: RmiReturn,
+    ) -> Result<[u64; 4], Failure> {
+        let (got, out) = self.rmi.cmd(cmd, args);
+        if got != want {
+            return Err(Failure { step, got, want });
+        }
+        if want == OK {
+            self.report.successes += 1;
+        } else {
+            self.report.refusals += 1;
+        }
+        Ok(out)
+    }
+
+    fn delegate(&mut self, realm: &mut Realm, pa: u64) -> Result<(), Failure> {
+        self.expect("delegate", C::GRANULE_DELEGATE, &[pa], OK)?;
+        if realm.num_delegated < MAX_DELEGATED {
+            realm.delegated[realm.num_delegated] = pa;
+            realm.num_delegated += 1;
+        }
+        Ok(())
+    }
+
+    fn put<T: Wire>(&mut self, pa: u64, value: &T) {
+        let mut page = [0u8; G as usize];
+        if value.encode(&mut page).is_ok() {
+            self.mem.write(pa, &page);
+        }
+    }
+}
+
+/// Realm parameters: 40-bit IPA from level 1, two concatenated starting tables, SHA-256.
+pub fn realm_params(vmid: u16, rtt_base: u64) -> RmiRealmParams {
+    let mut p = RmiRealmParams::ZERO;
+    p.s2sz = 40;
+    p.num_bps = 1;
+    p.num_wps = 1;
+    p.vmid = vmid;
+    p.rtt_base = rtt_base;
+    p.rtt_level_start = 1;
+    p.rtt_num_start = 2;
+    p
+}
+
+/// Parameters for REC `index` with the given aux granules.
+fn rec_params(index: usize, aux: &[u64]) -> RmiRecParams {
+    let mut p = RmiRecParams::ZERO;
+    p.flags = RmiRecCreateFlags::RUNNABLE;
+    p.mpidr = rec_index_to_mpidr(index as u64).unwrap_or(0);
+    p.pc = 0x8000_0000;
+    p.num_aux = aux.len() as u64;
+    p.aux[..aux.len()].copy_from_slice(aux);
+    p
+}
+
+/// Builds the realm: RD, starting RTTs, RECs with aux granules; activates it.
+pub fn build<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    vmid: u16,
+) -> Result<Realm, Failure> {
+    let mut realm = Realm {
+        params: pool.take(1)?,
+        ..Realm::default()
+    };
+    realm.rtt_base = pool.take(2)?;
+    realm.rd = pool.take(1)?;
+    for pa in [realm.rd, realm.rtt_base, realm.rtt_base + G] {
+        h.delegate(&mut realm, pa)?;
+    }
+    let params = realm_params(vmid, realm.rtt_base);
+    h.put(realm.params, &params);
+    h.expect(
+        "REALM_CREATE",
+        C::REALM_CREATE,
+        &[realm.rd, realm.params],
+        OK,
+    )?;
+
+    let aux_count = h.expect("REC_AUX_COUNT", C::REC_AUX_COUNT, &[realm.rd], OK)?[0];
+    if aux_count > 16 {
+        return Err(Failure {
+            step: "REC_AUX_COUNT above 16",
+            got: OK,
+            want: OK,
+        });
+    }
+    for i in 0..RECS {
+        let rec = pool.take(1)?;
+        h.delegate(&mut realm, rec)?;
+        let mut aux: Vec<u64, 16> = Vec::new();
+        for _ in 0..aux_count {
+            let a = pool.take(1)?;
+            h.delegate(&mut realm, a)?;
+            let _ = aux.push(a);
+        }
+        h.put(realm.params, &rec_params(i, &aux));
+        h.expect(
+            "REC_CREATE",
+            C::REC_CREATE,
+            &[realm.rd, rec, realm.params],
+            OK,
+        )?;
+        realm.recs[i] = rec;
+    }
+    h.expect("REALM_ACTIVATE", C::REALM_ACTIVATE, &[realm.rd], OK)?;
+    Ok(realm)
+}
+
+/// Hostile calls against the RMM while `realm` exists; each must be refused without changing it.
+/// `rmm_memory` is an address inside the RMM's own (Realm PAS) memory and `secure` one in secure
+/// memory: reading parameters from either must give RMI_ERROR_INPUT, not a crash.
+pub fn adversarial<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    realm: &Realm,
+    rmm_memory: u64,
+    secure: u64,
+) -> Result<(), Failure> {
+    let mut scratch = Realm::default();
+    let rd2 = pool.take(1)?;
+    let rtt2 = pool.take(2)?;
+    for pa in [rd2, rtt2, rtt2 + G] {
+        h.delegate(&mut scratch, pa)?;
+    }
+    h.put(realm.params, &realm_params(0x77, rtt2));
+    let create = C::REALM_CREATE;
+    // Parameter pointers that are not NS memory of the host.
+    h.expect(
+        "REALM_CREATE params in RMM memory (GPF)",
+        create,
+        &[rd2, rmm_memory],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE params in secure memory",
+        create,
+        &[rd2, secure],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE params in a delegated granule",
+        create,
+        &[rd2, rtt2],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE params unaligned",
+        create,
+        &[rd2, realm.params + 8],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE params beyond DRAM",
+        create,
+        &[rd2, 1 << 40],
+        INPUT,
+    )?;
+    // RD arguments that are not a delegated granule.
+    h.expect(
+        "REALM_CREATE RD unaligned",
+        create,
+        &[rd2 + 0x10, realm.params],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE RD beyond DRAM",
+        create,
+        &[1 << 40, realm.params],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE RD in secure memory",
+        create,
+        &[secure, realm.params],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE RD is the live realm's RD",
+        create,
+        &[realm.rd, realm.params],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_CREATE RD aliases its own RTT",
+        create,
+        &[rtt2, realm.params],
+        INPUT,
+    )?;
+    // The live realm's VMID is taken.
+    h.put(realm.params, &realm_params(1, rtt2));
+    h.expect(
+        "REALM_CREATE with a VMID in use",
+        create,
+        &[rd2, realm.params],
+        INPUT,
+    )?;
+    // Objects in the wrong state or of the wrong kind.
+    h.expect(
+        "REALM_ACTIVATE twice",
+        C::REALM_ACTIVATE,
+        &[realm.rd],
+        REALM,
+    )?;
+    h.expect(
+        "REALM_ACTIVATE of a REC",
+        C::REALM_ACTIVATE,
+        &[realm.recs[0]],
+        INPUT,
+    )?;
+    h.expect(
+        "REALM_DESTROY with live RECs",
+        C::REALM_DESTROY,
+        &[realm.rd],
+        REALM,
+    )?;
+    h.expect("REC_DESTROY of an RD", C::REC_DESTROY, &[realm.rd], INPUT)?;
+    h.expect(
+        "UNDELEGATE of a live RD",
+        C::GRANULE_UNDELEGATE,
+        &[realm.rd],
+        INPUT,
+    )?;
+    h.expect(
+        "UNDELEGATE of a live REC",
+        C::GRANULE_UNDELEGATE,
+        &[realm.recs[1]],
+        INPUT,
+    )?;
+    h.expect(
+        "UNDELEGATE of a live RTT",
+        C::GRANULE_UNDELEGATE,
+        &[realm.rtt_base],
+        INPUT,
+    )?;
+    // A well-formed REC (delegated REC and aux granules, next index): only the realm state is wrong.
+    h.put(realm.params, &rec_params(RECS, &[rtt2, rtt2 + G]));
+    h.expect(
+        "REC_CREATE in an active realm",
+        C::REC_CREATE,
+        &[realm.rd, rd2, realm.params],
+        REALM,
+    )?;
+    h.expect(
+        "REC_CREATE with REC = RD",
+        C::REC_CREATE,
+        &[realm.rd, realm.rd, realm.params],
+        INPUT,
+    )?;
+    h.expect(
+        "REC_CREATE params in RMM memory (GPF)",
+        C::REC_CREATE,
+        &[realm.rd, rd2, rmm_memory],
+        INPUT,
+    )?;
+    // Put the scratch granules back.
+    for pa in [rd2, rtt2, rtt2 + G] {
+        h.expect("undelegate scratch", C::GRANULE_UNDELEGATE, &[pa], OK)?;
+    }
+    // The realm is intact: still active with its RECs.
+    h.expect(
+        "REC_AUX_COUNT after the attacks",
+        C::REC_AUX_COUNT,
+        &[realm.rd],
+        OK,
+    )?;
+    h.expect(
+        "REALM_DESTROY still refused",
+        C::REALM_DESTROY,
+        &[realm.rd],
+        REALM,
+    )?;
+    Ok(())
+}
+
+/// Destroys the realm in the right order and undelegates every granule it used.
+pub fn teardown<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    realm: &Realm,
+) -> Result<(), Failure> {
+    for &rec in &realm.recs {
+        h.expect("REC_DESTROY", C::REC_DESTROY, &[rec], OK)?;
+    }
+    h.expect("REALM_DESTROY", C::REALM_DESTROY, &[realm.rd], OK)?;
+    for &pa in &realm.delegated[..realm.num_delegated] {
+        h.expect(
+            "UNDELEGATE after teardown",
+            C::GRANULE_UNDELEGATE,
+            &[pa],
+            OK,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -66,6 +66,15 @@ pub fn get<'g, T: GranuleObject>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>)
     unsafe { &mut *(mem.ptr(g.pa()) as *mut T) }
 }
 
+/// Overwrites the whole granule behind `g` with `src` (the copy of the host's source page into a
+/// new DATA granule at RMI_DATA_CREATE). The guard proves this CPU owns the granule.
+pub fn fill(mem: &dyn GranuleMemory, g: &mut Locked<'_>, src: &[u8; GRANULE_SIZE]) {
+    // SAFETY: 1. The guard gives this CPU exclusive use of the granule for the call. 2. `ptr`
+    // addresses a whole granule-aligned granule, so the `GRANULE_SIZE` bytes stay inside it, and
+    // `src` is a separate local buffer, so the ranges do not overlap.
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), mem.ptr(g.pa()), GRANULE_SIZE) }
+}
+
 /// The RTTs of one realm, read and written through [`GranuleMemory`].
 ///
 /// Soundness rests on the RMI locking rule: every command that reads or writes a realm's RTTs

@@ -1,10 +1,12 @@
 //! The RMI dispatcher: one table maps every RMI 1.0 command to its handler, argument count and
 //! result count; one epilogue turns a handler's result into the registers EL3 hands the host.
 
+mod data;
 mod features;
 mod granule;
 mod realm;
 mod rec;
+mod rtt;
 mod version;
 
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
@@ -103,26 +105,26 @@ pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::VERSION, 1, 2, Some(version::rmi_version)),
     row(C::GRANULE_DELEGATE, 1, 0, Some(granule::delegate)),
     row(C::GRANULE_UNDELEGATE, 1, 0, Some(granule::undelegate)),
-    row(C::DATA_CREATE, 5, 0, None),
-    row(C::DATA_CREATE_UNKNOWN, 3, 0, None),
-    row(C::DATA_DESTROY, 2, 2, None),
+    row(C::DATA_CREATE, 5, 0, Some(data::create)),
+    row(C::DATA_CREATE_UNKNOWN, 3, 0, Some(data::create_unknown)),
+    row(C::DATA_DESTROY, 2, 2, Some(data::destroy)),
     row(C::REALM_ACTIVATE, 1, 0, Some(realm::activate)),
     row(C::REALM_CREATE, 2, 0, Some(realm::create)),
     row(C::REALM_DESTROY, 1, 0, Some(realm::destroy)),
     row(C::REC_CREATE, 3, 0, Some(rec::create)),
     row(C::REC_DESTROY, 1, 0, Some(rec::destroy)),
     row(C::REC_ENTER, 2, 0, None),
-    row(C::RTT_CREATE, 4, 0, None),
-    row(C::RTT_DESTROY, 3, 2, None),
-    row(C::RTT_MAP_UNPROTECTED, 4, 0, None),
-    row(C::RTT_READ_ENTRY, 3, 4, None),
-    row(C::RTT_UNMAP_UNPROTECTED, 3, 1, None),
+    row(C::RTT_CREATE, 4, 0, Some(rtt::create)),
+    row(C::RTT_DESTROY, 3, 2, Some(rtt::destroy)),
+    row(C::RTT_MAP_UNPROTECTED, 4, 0, Some(rtt::map_unprotected)),
+    row(C::RTT_READ_ENTRY, 3, 4, Some(rtt::read_entry)),
+    row(C::RTT_UNMAP_UNPROTECTED, 3, 1, Some(rtt::unmap_unprotected)),
     row(C::PSCI_COMPLETE, 3, 0, None),
     row(C::FEATURES, 1, 1, Some(features::rmi_features)),
-    row(C::RTT_FOLD, 3, 1, None),
+    row(C::RTT_FOLD, 3, 1, Some(rtt::fold)),
     row(C::REC_AUX_COUNT, 1, 1, Some(realm::rec_aux_count)),
-    row(C::RTT_INIT_RIPAS, 3, 1, None),
-    row(C::RTT_SET_RIPAS, 4, 1, None),
+    row(C::RTT_INIT_RIPAS, 3, 1, Some(rtt::init_ripas)),
+    row(C::RTT_SET_RIPAS, 4, 1, Some(rtt::set_ripas)),
 ];
 
 // The table covers every command exactly once, in order, within the register budget.

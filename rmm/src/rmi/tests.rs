@@ -100,4 +100,6 @@ fn table_lookup_covers_every_command() {
 
 mod granule_commands;
 mod realm_commands;
+mod realm_fixture;
 mod rec_commands;
+mod rtt_commands;

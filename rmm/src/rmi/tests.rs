@@ -98,6 +98,7 @@ fn table_lookup_covers_every_command() {
     }
 }
 
+mod data_commands;
 mod granule_commands;
 mod realm_commands;
 mod realm_fixture;

@@ -15,6 +15,7 @@
 pub mod arch;
 pub mod boot;
 pub mod el3;
+pub mod exit;
 pub mod features;
 pub mod granule;
 /// Capacities of the image (shared with the build script).
@@ -25,6 +26,7 @@ pub mod ns;
 pub mod realm;
 pub mod rec;
 pub mod rmi;
+pub mod rsi;
 pub mod s2tt;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;

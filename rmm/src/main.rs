@@ -149,6 +149,7 @@ mod image {
             mem: &arch::PhysMemory,
             ns: &arch::NsView,
             vmids: &VMIDS,
+            cpu: &arch::Cpu,
         };
         loop {
             let out = rmm::rmi::handle(&ctx, &call);

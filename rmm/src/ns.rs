@@ -22,10 +22,11 @@ pub trait NsMemory {
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 
-/// Checks that `pa` starts an NS granule of DRAM that `len` bytes fit in: granule aligned, in a
-/// DRAM bank, not delegated. (The GPT has the last word: the copy itself may still fault.)
-fn check(granules: &GranuleTable, pa: u64, len: usize) -> Result<(), RmiError> {
-    if len > GRANULE_SIZE {
+/// Checks that `pa` starts an NS granule of DRAM that `len` bytes at `offset` fit in: granule
+/// aligned, in a DRAM bank, not delegated. (The GPT has the last word: the copy itself may still
+/// fault.)
+fn check(granules: &GranuleTable, pa: u64, offset: usize, len: usize) -> Result<(), RmiError> {
+    if offset.checked_add(len).is_none_or(|end| end > GRANULE_SIZE) {
         return Err(INPUT);
     }
     match granules.peek(pa) {
@@ -34,33 +35,54 @@ fn check(granules: &GranuleTable, pa: u64, len: usize) -> Result<(), RmiError> {
     }
 }
 
-/// Reads a structure from the NS granule at `pa`.
-pub fn read<T: Wire>(ns: &dyn NsMemory, granules: &GranuleTable, pa: u64) -> Result<T, RmiError> {
-    check(granules, pa, T::SIZE)?;
+/// Reads a structure at `offset` in the NS granule at `pa` (e.g. `rec_enter` in an RmiRecRun).
+pub fn read_at<T: Wire>(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    offset: usize,
+) -> Result<T, RmiError> {
+    check(granules, pa, offset, T::SIZE)?;
     let mut buf = [0u8; GRANULE_SIZE];
     let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
-    if !ns.copy_in(pa, bytes) {
+    if !ns.copy_in(pa + offset as u64, bytes) {
         return Err(INPUT);
     }
     T::decode(bytes).map_err(|_| INPUT)
 }
 
-/// Writes a structure to the NS granule at `pa`.
+/// Writes a structure at `offset` in the NS granule at `pa` (e.g. `rec_exit`).
+pub fn write_at<T: Wire>(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    offset: usize,
+    value: &T,
+) -> Result<(), RmiError> {
+    check(granules, pa, offset, T::SIZE)?;
+    let mut buf = [0u8; GRANULE_SIZE];
+    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
+    value.encode(bytes).map_err(|_| INPUT)?;
+    if ns.copy_out(pa + offset as u64, bytes) {
+        Ok(())
+    } else {
+        Err(INPUT)
+    }
+}
+
+/// Reads a structure from the start of the NS granule at `pa`.
+pub fn read<T: Wire>(ns: &dyn NsMemory, granules: &GranuleTable, pa: u64) -> Result<T, RmiError> {
+    read_at(ns, granules, pa, 0)
+}
+
+/// Writes a structure to the start of the NS granule at `pa`.
 pub fn write<T: Wire>(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
     pa: u64,
     value: &T,
 ) -> Result<(), RmiError> {
-    check(granules, pa, T::SIZE)?;
-    let mut buf = [0u8; GRANULE_SIZE];
-    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
-    value.encode(bytes).map_err(|_| INPUT)?;
-    if ns.copy_out(pa, bytes) {
-        Ok(())
-    } else {
-        Err(INPUT)
-    }
+    write_at(ns, granules, pa, 0, value)
 }
 
 /// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE).
@@ -70,7 +92,7 @@ pub fn read_granule(
     pa: u64,
     dst: &mut [u8; GRANULE_SIZE],
 ) -> Result<(), RmiError> {
-    check(granules, pa, GRANULE_SIZE)?;
+    check(granules, pa, 0, GRANULE_SIZE)?;
     if ns.copy_in(pa, dst) {
         Ok(())
     } else {

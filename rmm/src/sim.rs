@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use hostcall_abi::el3::{El3Status, MemoryBank};
 use hostcall_abi::AbiVersion;
 
+use crate::arch::{EntryTraps, ExitClass, RealmCpu, RealmExit, RealmRegs, Stage2};
 use crate::boot::{PlatformInfo, Rmm};
 use crate::el3::El3;
 use crate::features::{rmi_features, IdRegisters};
@@ -140,6 +141,8 @@ pub struct Sim {
     pub mem: SimMemory,
     /// VMIDs in use.
     pub vmids: VmidSet,
+    /// The simulated CPU that "runs" RECs.
+    pub cpu: SimCpu,
 }
 
 /// The QEMU layout: one bank of 3 GiB at 0x40000000, the RMM carve-out at 0x40100000.
@@ -201,6 +204,7 @@ impl Sim {
             el3,
             mem: SimMemory::default(),
             vmids: VmidSet::new(),
+            cpu: SimCpu::default(),
         }
     }
 
@@ -213,6 +217,7 @@ impl Sim {
             mem: &self.mem,
             ns: self,
             vmids: &self.vmids,
+            cpu: &self.cpu,
         }
     }
 
@@ -261,3 +266,62 @@ impl NsMemory for Sim {
         true
     }
 }
+
+/// One step of a simulated realm: given its registers, act (change them) and say how it exits.
+pub type RealmStep = Box<dyn FnMut(&mut RealmRegs) -> RealmExit + Send>;
+
+/// A simulated CPU for REC_ENTER: instead of entering a realm it runs the next scripted step,
+/// and records what it was asked to run. With no step left, the "realm" is interrupted (an IRQ
+/// exit), as a real one would be by the host's timer.
+#[derive(Default)]
+pub struct SimCpu {
+    steps: Mutex<std::collections::VecDeque<RealmStep>>,
+    entries: Mutex<Vec<(RealmRegs, Stage2, EntryTraps, u64)>>,
+}
+
+impl SimCpu {
+    /// Queues a step.
+    pub fn script(&self, step: impl FnMut(&mut RealmRegs) -> RealmExit + Send + 'static) {
+        self.steps
+            .lock()
+            .expect("script lock")
+            .push_back(Box::new(step));
+    }
+
+    /// Steps not run yet.
+    pub fn pending(&self) -> usize {
+        self.steps.lock().expect("script lock").len()
+    }
+
+    /// Every entry so far: registers, stage 2, traps and VMPIDR as the RMM set them up.
+    pub fn entries(&self) -> Vec<(RealmRegs, Stage2, EntryTraps, u64)> {
+        self.entries.lock().expect("entries lock").clone()
+    }
+}
+
+impl RealmCpu for SimCpu {
+    fn run(&self, regs: &mut RealmRegs, s2: &Stage2, traps: EntryTraps, vmpidr: u64) -> RealmExit {
+        self.entries
+            .lock()
+            .expect("entries lock")
+            .push((*regs, *s2, traps, vmpidr));
+        let step = self.steps.lock().expect("script lock").pop_front();
+        match step {
+            Some(mut f) => f(regs),
+            None => RealmExit {
+                class: ExitClass::Irq,
+                esr: 0,
+                far: 0,
+                hpfar: 0,
+            },
+        }
+    }
+}
+
+/// The exit a realm's `SMC #0` causes (EC 0x17, IL).
+pub const SMC_EXIT: RealmExit = RealmExit {
+    class: ExitClass::Sync,
+    esr: 0x17 << 26 | 1 << 25,
+    far: 0,
+    hpfar: 0,
+};

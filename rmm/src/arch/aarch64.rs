@@ -67,11 +67,96 @@ vectors:
     .endr
     .balign 128                     // 0x200: synchronous, current EL with SP_EL2
     b       rmm_sync_spx
-    .rept 11                        // IRQ/FIQ/SError at R-EL2, and lower ELs (not yet)
+    .rept 3                         // 0x280-0x380: IRQ/FIQ/SError at R-EL2 (masked)
+    .balign 128
+    b       rmm_exception
+    .endr
+    .balign 128                     // 0x400: synchronous from the realm (AArch64)
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #0
+    b       rmm_realm_exit
+    .balign 128                     // 0x480: IRQ while the realm ran
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #1
+    b       rmm_realm_exit
+    .balign 128                     // 0x500: FIQ
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #2
+    b       rmm_realm_exit
+    .balign 128                     // 0x580: SError
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #3
+    b       rmm_realm_exit
+    .rept 4                         // 0x600-0x780: AArch32 lower EL (realms are AArch64)
     .balign 128
     b       rmm_exception
     .endr
 
+// rmm_run_realm(gprs = x0): saves the RMM's callee-saved registers and the gprs pointer on its
+// stack, loads the realm's x0..x30 and erets (ELR_EL2/SPSR_EL2 set by the caller). The realm's
+// next exception lands in one of the lower-EL vectors above, which push the realm's x0/x1 and
+// the exit class and come to rmm_realm_exit: it stores x0..x30 back through the saved pointer,
+// restores the RMM's registers and returns the class (0 sync, 1 IRQ, 2 FIQ, 3 SError).
+    .text
+    .global rmm_run_realm
+rmm_run_realm:
+    stp     x29, x30, [sp, #-16]!
+    stp     x27, x28, [sp, #-16]!
+    stp     x25, x26, [sp, #-16]!
+    stp     x23, x24, [sp, #-16]!
+    stp     x21, x22, [sp, #-16]!
+    stp     x19, x20, [sp, #-16]!
+    stp     x0, xzr, [sp, #-16]!
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    ldp     x0, x1, [x0]
+    eret
+    dsb     nsh
+    isb
+
+rmm_realm_exit:
+    ldr     x0, [sp, #16]           // the gprs pointer, under the realm's x0/x1
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    str     x30, [x0, #240]
+    ldp     x2, x3, [sp], #16       // the realm's x0, x1
+    stp     x2, x3, [x0]
+    add     sp, sp, #16             // drop the gprs pointer
+    ldp     x19, x20, [sp], #16
+    ldp     x21, x22, [sp], #16
+    ldp     x23, x24, [sp], #16
+    ldp     x25, x26, [sp], #16
+    ldp     x27, x28, [sp], #16
+    ldp     x29, x30, [sp], #16
+    mov     x0, x1
+    ret
+
+    .section .text.vectors, "ax"
 // A data abort inside the NS copy loop (a granule protection fault because the host named a
 // Realm/Secure/Root granule, or any other abort on the NS view) resumes at the loop's fault
 // exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10, which
@@ -416,5 +501,137 @@ impl crate::ns::NsMemory for NsView {
     fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
         let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
         Self::copy(va as *mut u8, src.as_ptr(), src.len())
+    }
+}
+
+extern "C" {
+    fn rmm_run_realm(gprs: *mut u64) -> u64;
+}
+
+/// Reads one system register by name.
+macro_rules! mrs {
+    ($reg:literal) => {{
+        let v: u64;
+        // SAFETY: reading an EL1/EL0 or EL2 system register at EL2 has no side effects.
+        unsafe { asm!(concat!("mrs {}, ", $reg), out(reg) v, options(nomem, nostack)) };
+        v
+    }};
+}
+
+/// Writes one system register by name.
+macro_rules! msr {
+    ($reg:literal, $v:expr) => {{
+        let v: u64 = $v;
+        // SAFETY: the registers written here are EL1/EL0 context (swapped between the host's and
+        // a realm's values) or the EL2 controls of realm execution; the RMM itself runs at EL2
+        // and does not depend on any of them.
+        unsafe { asm!(concat!("msr ", $reg, ", {}"), in(reg) v, options(nomem, nostack)) };
+    }};
+}
+
+/// Saves and restores every field of `El1Regs` with its system register.
+macro_rules! el1_regs {
+    ($($field:ident => $reg:literal),* $(,)?) => {
+        fn save_el1() -> crate::arch::El1Regs {
+            crate::arch::El1Regs { $($field: mrs!($reg),)* }
+        }
+        fn load_el1(r: &crate::arch::El1Regs) {
+            $(msr!($reg, r.$field);)*
+        }
+    };
+}
+
+el1_regs! {
+    sctlr => "sctlr_el1", cpacr => "cpacr_el1", ttbr0 => "ttbr0_el1", ttbr1 => "ttbr1_el1",
+    tcr => "tcr_el1", esr => "esr_el1", afsr0 => "afsr0_el1", afsr1 => "afsr1_el1",
+    far => "far_el1", mair => "mair_el1", amair => "amair_el1", vbar => "vbar_el1",
+    contextidr => "contextidr_el1", tpidr_el0 => "tpidr_el0", tpidrro_el0 => "tpidrro_el0",
+    tpidr_el1 => "tpidr_el1", sp_el0 => "sp_el0", sp_el1 => "sp_el1", elr => "elr_el1",
+    spsr => "spsr_el1", par => "par_el1", cntkctl => "cntkctl_el1", csselr => "csselr_el1",
+    mdscr => "mdscr_el1", cntv_ctl => "cntv_ctl_el0", cntv_cval => "cntv_cval_el0",
+    cntp_ctl => "cntp_ctl_el0", cntp_cval => "cntp_cval_el0",
+}
+
+/// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
+/// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), SMC
+/// trapped (TSC), implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is
+/// AArch64 (RW), pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
+const HCR_REALM: u64 = 1 << 0
+    | 1 << 1
+    | 1 << 3
+    | 1 << 4
+    | 1 << 5
+    | 1 << 9
+    | 1 << 10
+    | 1 << 19
+    | 1 << 20
+    | 1 << 22
+    | 1 << 31
+    | 1 << 40
+    | 1 << 41
+    | 1 << 46;
+const HCR_TWI: u64 = 1 << 13;
+const HCR_TWE: u64 = 1 << 14;
+
+/// Runs realms on this CPU (the world switch).
+pub struct Cpu;
+
+impl crate::arch::RealmCpu for Cpu {
+    fn run(
+        &self,
+        regs: &mut crate::arch::RealmRegs,
+        s2: &crate::arch::Stage2,
+        traps: crate::arch::EntryTraps,
+        vmpidr: u64,
+    ) -> crate::arch::RealmExit {
+        use crate::arch::{ExitClass, RealmExit};
+        let host_el1 = save_el1();
+        let host_hcr = mrs!("hcr_el2");
+        load_el1(&regs.el1);
+        let mut hcr = HCR_REALM;
+        if traps.wfi {
+            hcr |= HCR_TWI;
+        }
+        if traps.wfe {
+            hcr |= HCR_TWE;
+        }
+        msr!("vtcr_el2", s2.vtcr);
+        msr!("vttbr_el2", s2.vttbr);
+        msr!("vmpidr_el2", vmpidr);
+        msr!("hcr_el2", hcr);
+        msr!("elr_el2", regs.pc);
+        msr!("spsr_el2", regs.pstate);
+        // SAFETY: 1. The barrier and TLB invalidation only affect translations of the realm's
+        // VMID, which the RMM owns. 2. `rmm_run_realm` saves and restores every register the
+        // RMM relies on and writes only `regs.gprs` (31 u64s, which it points to).
+        let class = unsafe {
+            asm!(
+                "dsb ishst",
+                "tlbi vmalls12e1is",
+                "dsb ish",
+                "isb",
+                options(nostack)
+            );
+            rmm_run_realm(regs.gprs.as_mut_ptr())
+        };
+        let exit = RealmExit {
+            class: match class {
+                0 => ExitClass::Sync,
+                1 => ExitClass::Irq,
+                2 => ExitClass::Fiq,
+                _ => ExitClass::SError,
+            },
+            esr: mrs!("esr_el2"),
+            far: mrs!("far_el2"),
+            hpfar: mrs!("hpfar_el2"),
+        };
+        regs.pc = mrs!("elr_el2");
+        regs.pstate = mrs!("spsr_el2");
+        regs.el1 = save_el1();
+        load_el1(&host_el1);
+        msr!("hcr_el2", host_hcr);
+        // SAFETY: a barrier so the host's EL1 state is in effect before the RMM returns.
+        unsafe { asm!("isb", options(nostack)) };
+        exit
     }
 }

@@ -1,7 +1,176 @@
-//! The aarch64-only seam: entry, exception vectors, SMC conduit and system-register reads.
+//! The aarch64 seam: entry, exception vectors, SMC conduit, system registers and the world
+//! switch into realms.
 //!
-//! Only the image links this; the library above it takes plain values (ID registers, the copied
-//! shared buffer, call registers), so `cargo test` runs all of the logic on the build machine.
+//! Only the image links [`aarch64`]; the library above it takes plain values (ID registers, the
+//! copied shared buffer, call registers) and runs realms through the [`RealmCpu`] trait, which
+//! host tests implement with a scripted double, so `cargo test` runs all of the logic on the build
+//! machine.
 
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod aarch64;
+
+/// A realm's EL1/EL0 system registers: what the RMM swaps with the host's on every entry and exit
+/// (EL3 does not switch EL1 state between worlds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct El1Regs {
+    /// SCTLR_EL1.
+    pub sctlr: u64,
+    /// CPACR_EL1.
+    pub cpacr: u64,
+    /// TTBR0_EL1.
+    pub ttbr0: u64,
+    /// TTBR1_EL1.
+    pub ttbr1: u64,
+    /// TCR_EL1.
+    pub tcr: u64,
+    /// ESR_EL1.
+    pub esr: u64,
+    /// AFSR0_EL1.
+    pub afsr0: u64,
+    /// AFSR1_EL1.
+    pub afsr1: u64,
+    /// FAR_EL1.
+    pub far: u64,
+    /// MAIR_EL1.
+    pub mair: u64,
+    /// AMAIR_EL1.
+    pub amair: u64,
+    /// VBAR_EL1.
+    pub vbar: u64,
+    /// CONTEXTIDR_EL1.
+    pub contextidr: u64,
+    /// TPIDR_EL0.
+    pub tpidr_el0: u64,
+    /// TPIDRRO_EL0.
+    pub tpidrro_el0: u64,
+    /// TPIDR_EL1.
+    pub tpidr_el1: u64,
+    /// SP_EL0.
+    pub sp_el0: u64,
+    /// SP_EL1.
+    pub sp_el1: u64,
+    /// ELR_EL1.
+    pub elr: u64,
+    /// SPSR_EL1.
+    pub spsr: u64,
+    /// PAR_EL1.
+    pub par: u64,
+    /// CNTKCTL_EL1.
+    pub cntkctl: u64,
+    /// CSSELR_EL1.
+    pub csselr: u64,
+    /// MDSCR_EL1.
+    pub mdscr: u64,
+    /// CNTV_CTL_EL0.
+    pub cntv_ctl: u64,
+    /// CNTV_CVAL_EL0.
+    pub cntv_cval: u64,
+    /// CNTP_CTL_EL0.
+    pub cntp_ctl: u64,
+    /// CNTP_CVAL_EL0.
+    pub cntp_cval: u64,
+}
+
+impl El1Regs {
+    /// A REC's registers before its first run: MMU and caches off, little-endian, everything else
+    /// zero (SCTLR_EL1 RES1 bits set).
+    pub const RESET: Self = Self {
+        sctlr: 0x30D0_0800,
+        cpacr: 0,
+        ttbr0: 0,
+        ttbr1: 0,
+        tcr: 0,
+        esr: 0,
+        afsr0: 0,
+        afsr1: 0,
+        far: 0,
+        mair: 0,
+        amair: 0,
+        vbar: 0,
+        contextidr: 0,
+        tpidr_el0: 0,
+        tpidrro_el0: 0,
+        tpidr_el1: 0,
+        sp_el0: 0,
+        sp_el1: 0,
+        elr: 0,
+        spsr: 0,
+        par: 0,
+        cntkctl: 0,
+        csselr: 0,
+        mdscr: 0,
+        cntv_ctl: 0,
+        cntv_cval: 0,
+        cntp_ctl: 0,
+        cntp_cval: 0,
+    };
+}
+
+/// PSTATE a REC starts in: EL1h, all interrupts masked.
+pub const PSTATE_EL1H_MASKED: u64 = 0x3C5;
+
+/// A REC's register state as the world switch loads and saves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct RealmRegs {
+    /// X0..X30 (the world switch relies on this being the first field).
+    pub gprs: [u64; 31],
+    /// Program counter (ELR_EL2 on entry, the preferred return address on exit).
+    pub pc: u64,
+    /// PSTATE (SPSR_EL2).
+    pub pstate: u64,
+    /// EL1/EL0 system registers.
+    pub el1: El1Regs,
+}
+
+/// Stage-2 translation for the realm being entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stage2 {
+    /// VTTBR_EL2: the starting-level RTT and the VMID.
+    pub vttbr: u64,
+    /// VTCR_EL2.
+    pub vtcr: u64,
+}
+
+/// What the host asked to trap on this entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EntryTraps {
+    /// Trap WFI (rec_enter.flags.TRAP_WFI).
+    pub wfi: bool,
+    /// Trap WFE (rec_enter.flags.TRAP_WFE).
+    pub wfe: bool,
+}
+
+/// How the realm stopped running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitClass {
+    /// A synchronous exception (ESR says which).
+    Sync,
+    /// A physical IRQ arrived.
+    Irq,
+    /// A physical FIQ arrived.
+    Fiq,
+    /// An SError.
+    SError,
+}
+
+/// The syndrome of a realm exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RealmExit {
+    /// Class of the exception.
+    pub class: ExitClass,
+    /// ESR_EL2.
+    pub esr: u64,
+    /// FAR_EL2.
+    pub far: u64,
+    /// HPFAR_EL2.
+    pub hpfar: u64,
+}
+
+/// Runs a REC on this CPU until it takes an exception to R-EL2.
+pub trait RealmCpu {
+    /// Loads `regs`, enters the realm with `s2`, and on the next exception saves the realm's
+    /// registers back into `regs` and returns the syndrome. The host's EL1 state is preserved.
+    fn run(&self, regs: &mut RealmRegs, s2: &Stage2, traps: EntryTraps, vmpidr: u64) -> RealmExit;
+}

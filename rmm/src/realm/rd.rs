@@ -38,3 +38,31 @@ pub struct Rd {
 unsafe impl GranuleObject for Rd {
     const STATE: GranuleState = GranuleState::Rd;
 }
+
+impl Rd {
+    /// VTTBR_EL2 and VTCR_EL2 for this realm: its starting-level RTT and VMID; IPA width, starting
+    /// level, 4 KiB granule, inner-shareable write-back walks, output size `pa_bits` (at most 48),
+    /// and 16-bit VMIDs where the CPU has them.
+    pub fn stage2(&self, pa_bits: u64, vmid16: bool) -> crate::arch::Stage2 {
+        let ps = match pa_bits {
+            0..=32 => 0b000,
+            33..=36 => 0b001,
+            37..=40 => 0b010,
+            41..=42 => 0b011,
+            43..=44 => 0b100,
+            _ => 0b101,
+        };
+        // SL0 for a 4 KiB granule: level 0 -> 2, level 1 -> 1, level 2 -> 0.
+        let sl0 = (2 - self.rtt.level_start().clamp(0, 2)) as u64;
+        let vtcr = (64 - u64::from(self.config.s2sz))
+            | sl0 << 6
+            | 0b01 << 8 // IRGN0 write-back
+            | 0b01 << 10 // ORGN0 write-back
+            | 0b11 << 12 // SH0 inner shareable
+            | ps << 16
+            | u64::from(vmid16) << 19
+            | 1 << 31; // RES1
+        let vttbr = self.config.rtt_base | u64::from(self.config.vmid) << 48;
+        crate::arch::Stage2 { vttbr, vtcr }
+    }
+}

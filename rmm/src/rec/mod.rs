@@ -2,6 +2,7 @@
 
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
+use crate::arch::{El1Regs, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
 
@@ -40,10 +41,13 @@ pub struct Rec {
     pub runnable: bool,
     /// Being run by a CPU (REC_RUNNING); cleared when it exits.
     pub running: bool,
-    /// Program counter to resume at.
-    pub pc: u64,
-    /// X0..X30.
-    pub gprs: [u64; 31],
+    /// Registers: GPRs, PC, PSTATE, EL1 system registers.
+    pub regs: RealmRegs,
+    /// A host call waiting for the host's answer: the IPA of the realm's RsiHostCall.
+    pub host_call: Option<u64>,
+    /// The last exit was an emulatable data abort (the host may set EMULATED_MMIO); the ESR that
+    /// describes the access.
+    pub emulatable_abort: Option<u64>,
     /// Auxiliary granules, `num_aux` of them.
     pub aux: [u64; MAX_REC_AUX_GRANULES],
     /// Number of auxiliary granules.
@@ -56,4 +60,23 @@ pub struct Rec {
 // just become REC.
 unsafe impl GranuleObject for Rec {
     const STATE: GranuleState = GranuleState::Rec;
+}
+
+impl Rec {
+    /// Registers of a new REC: `pc`, `gprs` (x0..x7 from the host, the rest zero), EL1h with
+    /// interrupts masked, EL1 system registers at reset values.
+    pub const fn initial_regs(pc: u64, gprs8: [u64; 8]) -> RealmRegs {
+        let mut gprs = [0u64; 31];
+        let mut i = 0;
+        while i < 8 {
+            gprs[i] = gprs8[i];
+            i += 1;
+        }
+        RealmRegs {
+            gprs,
+            pc,
+            pstate: PSTATE_EL1H_MASKED,
+            el1: El1Regs::RESET,
+        }
+    }
 }

@@ -6,12 +6,14 @@ mod features;
 mod granule;
 mod realm;
 mod rec;
+mod rec_enter;
 mod rtt;
 mod version;
 
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
 use hostcall_abi::smccc::SMC_UNKNOWN;
 
+use crate::arch::RealmCpu;
 use crate::boot::Rmm;
 use crate::el3::El3;
 use crate::granule::GranuleTable;
@@ -34,6 +36,8 @@ pub struct RmiContext<'a> {
     pub ns: &'a dyn NsMemory,
     /// VMIDs in use.
     pub vmids: &'a VmidSet,
+    /// Runs RECs on this CPU.
+    pub cpu: &'a dyn RealmCpu,
 }
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.
@@ -113,7 +117,7 @@ pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::REALM_DESTROY, 1, 0, Some(realm::destroy)),
     row(C::REC_CREATE, 3, 0, Some(rec::create)),
     row(C::REC_DESTROY, 1, 0, Some(rec::destroy)),
-    row(C::REC_ENTER, 2, 0, None),
+    row(C::REC_ENTER, 2, 0, Some(rec_enter::enter)),
     row(C::RTT_CREATE, 4, 0, Some(rtt::create)),
     row(C::RTT_DESTROY, 3, 2, Some(rtt::destroy)),
     row(C::RTT_MAP_UNPROTECTED, 4, 0, Some(rtt::map_unprotected)),

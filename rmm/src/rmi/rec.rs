@@ -64,8 +64,6 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         ctx.mem.wipe(g.pa());
         g.set_state(GranuleState::RecAux);
     }
-    let mut gprs = [0u64; 31];
-    gprs[..config.gprs.len()].copy_from_slice(&config.gprs);
     let mut aux = [0u64; hostcall_abi::rec_params::MAX_REC_AUX_GRANULES];
     aux[..config.aux().len()].copy_from_slice(config.aux());
     rec_guard.set_state(GranuleState::Rec);
@@ -78,8 +76,9 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             mpidr: config.mpidr,
             runnable: config.runnable,
             running: false,
-            pc: config.pc,
-            gprs,
+            regs: Rec::initial_regs(config.pc, config.gprs),
+            host_call: None,
+            emulatable_abort: None,
             aux,
             num_aux: config.num_aux as u64,
             ripas: RipasRequest::default(),

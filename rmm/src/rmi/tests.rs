@@ -103,4 +103,5 @@ mod granule_commands;
 mod realm_commands;
 mod realm_fixture;
 mod rec_commands;
+mod rec_enter;
 mod rtt_commands;

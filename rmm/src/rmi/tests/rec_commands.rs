@@ -77,10 +77,12 @@ fn rec_create_records_the_parameters() {
     let mut g = sim.granules.lock(REC, GranuleState::Rec).expect("lock");
     let r: &mut Rec = memory::get(&sim.mem, &mut g);
     assert_eq!(
-        (r.rd, r.index, r.pc, r.runnable, r.running),
+        (r.rd, r.index, r.regs.pc, r.runnable, r.running),
         (RD, 0, 0x1000, true, false)
     );
-    assert_eq!(&r.gprs[..9], &[1, 2, 3, 4, 5, 6, 7, 8, 0]);
+    assert_eq!(&r.regs.gprs[..9], &[1, 2, 3, 4, 5, 6, 7, 8, 0]);
+    assert_eq!(r.regs.pstate, crate::arch::PSTATE_EL1H_MASKED);
+    assert_eq!(r.host_call, None);
     assert_eq!(&r.aux[..2], &[REC + 0x1000, REC + 0x2000]);
 }
 

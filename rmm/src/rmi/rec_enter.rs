@@ -1,0 +1,148 @@
+//! RMI_REC_ENTER (B4.3.14): run a REC until it exits to the host.
+//!
+//! Checks, in the spec's order: the REC granule and the RecRun granule (`rec_*`, `run_*`: all
+//! ERROR_INPUT); then, with the realm's RD and the REC locked together, `rec_state` (running),
+//! `rec_runnable`, `rec_mmio`, `realm_new` (ERROR_REALM, index 0), `system_off` (ERROR_REALM,
+//! index 1) and `rec_gicv3`. The REC is then marked running and no lock is held while the realm runs;
+//! each exit is handled with the RD and the REC locked again (RSI calls read the realm's RTTs and
+//! memory). The exit record written to the host is built from zero for every exit, so nothing from
+//! an earlier exit, or from realm registers the exit does not name, reaches the host.
+
+use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
+use hostcall_abi::rec_run::{ich_hcr, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, ICH_LR_HW};
+use hostcall_abi::rmi::RmiStatus;
+
+use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
+use crate::arch::EntryTraps;
+use crate::granule::GranuleState;
+use crate::memory;
+use crate::realm::{Rd, RealmState};
+use crate::rec::Rec;
+use crate::rsi::{self, Outcome};
+use crate::{exit, ns};
+
+const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
+const REC: RmiError = RmiError::new(RmiStatus::ErrorRec);
+const REALM_NEW: RmiError = RmiError::new(RmiStatus::ErrorRealm);
+const SYSTEM_OFF: RmiError = RmiError {
+    index: 1,
+    ..RmiError::new(RmiStatus::ErrorRealm)
+};
+
+/// Offset of rec_exit in an RmiRecRun.
+const EXIT_OFFSET: usize = 0x800;
+
+/// `Gicv3ConfigIsValid`: only the ICH_HCR_EL2 bits a host may set, and no hardware interrupt in a
+/// list register.
+fn gicv3_valid(enter: &RmiRecEnter) -> bool {
+    ich_hcr::enter_value_allowed(enter.gicv3_hcr)
+        && enter.gicv3_lrs.iter().all(|lr| lr & ICH_LR_HW == 0)
+}
+
+/// Completes an emulated MMIO read: the value from rec_enter.gprs[0], masked to the access size
+/// and sign-extended as the syndrome says, goes to the target register; the realm moves past the
+/// access. (For a write there is nothing to deliver.)
+fn complete_mmio(rec: &mut Rec, esr: u64, value: u64) {
+    let write = esr & (1 << 6) != 0;
+    let rt = ((esr >> 16) & 0x1F) as usize;
+    if !write && rt != 31 {
+        let bits = 8u32 << ((esr >> 22) & 0b11);
+        let mut v = if bits == 64 {
+            value
+        } else {
+            value & ((1u64 << bits) - 1)
+        };
+        if esr & (1 << 21) != 0 && bits < 64 && v & (1u64 << (bits - 1)) != 0 {
+            v |= !((1u64 << bits) - 1); // SSE: sign-extend
+        }
+        if esr & (1 << 15) == 0 {
+            v &= 0xFFFF_FFFF; // SF clear: a W register
+        }
+        rec.regs.gprs[rt] = v;
+    }
+    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+}
+
+/// Runs the REC at `args[0]` with the RecRun granule at `args[1]`.
+pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+    let (rec_pa, run_pa) = (args[0], args[1]);
+    let owner = {
+        let mut g = ctx
+            .granules
+            .lock(rec_pa, GranuleState::Rec)
+            .map_err(|_| INPUT)?;
+        memory::get::<Rec>(ctx.mem, &mut g).rd
+    };
+    let enter: RmiRecEnter = ns::read_at(ctx.ns, ctx.granules, run_pa, 0)?;
+    // The RD is locked before what the realm owns: take both in address order.
+    let (mut rd_g, mut rec_g) = ctx
+        .granules
+        .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
+        .map_err(|_| INPUT)?;
+    let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
+    let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+    if rec.rd != owner {
+        return Err(INPUT);
+    }
+    let flags = enter.flags;
+    let mmio = flags.contains(RmiRecEnterFlags::EMULATED_MMIO);
+    if rec.running || !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
+        return Err(REC);
+    }
+    match rd.state {
+        RealmState::New => return Err(REALM_NEW),
+        RealmState::SystemOff => return Err(SYSTEM_OFF),
+        RealmState::Active => {}
+    }
+    if !gicv3_valid(&enter) {
+        return Err(REC);
+    }
+
+    // Deliver what the host completed since the last exit.
+    if let (true, Some(esr)) = (mmio, rec.emulatable_abort) {
+        complete_mmio(rec, esr, enter.gprs[0]);
+    }
+    rec.emulatable_abort = None;
+    // One exit record, zeroed before each use: nothing from an earlier exit can reach the host.
+    let mut exit_record = RmiRecExit::ZERO;
+    if rsi::complete_host_call(ctx, rd, rec, &enter.gprs, &mut exit_record) == Outcome::Exit {
+        return finish(ctx, run_pa, &exit_record);
+    }
+
+    let traps = EntryTraps {
+        wfi: flags.contains(RmiRecEnterFlags::TRAP_WFI),
+        wfe: flags.contains(RmiRecEnterFlags::TRAP_WFE),
+    };
+    let s2 = rd.stage2(ctx.rmm.features.s2sz(), ctx.rmm.vmid16);
+    let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
+    let mut regs = rec.regs;
+    rec.running = true;
+    drop((rd_g, rec_g));
+
+    loop {
+        let realm_exit = ctx.cpu.run(&mut regs, &s2, traps, vmpidr);
+        let (mut rd_g, mut rec_g) = ctx
+            .granules
+            .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
+            .map_err(|_| INPUT)?;
+        let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
+        let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+        rec.regs = regs;
+        exit_record = RmiRecExit::ZERO;
+        match exit::handle(ctx, rd, rec, realm_exit, &mut exit_record) {
+            Outcome::Resume if rd.state == RealmState::Active && rec.runnable => regs = rec.regs,
+            Outcome::Resume | Outcome::Exit => {
+                rec.running = false;
+                drop((rd_g, rec_g));
+                return finish(ctx, run_pa, &exit_record);
+            }
+        }
+    }
+}
+
+/// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the
+/// granule's PAS meanwhile, is ERROR_INPUT).
+fn finish(ctx: &RmiContext, run_pa: u64, exit: &RmiRecExit) -> RmiResult {
+    ns::write_at(ctx.ns, ctx.granules, run_pa, EXIT_OFFSET, exit)?;
+    Ok(NO_OUTPUTS)
+}

@@ -1,0 +1,520 @@
+//! RMI_REC_ENTER with realms simulated by scripted steps (`SimCpu`): the entry checks (B4.3.14),
+//! RSI_HOST_CALL end to end, RSI/PSCI/SMCCC answers, exits and what each exit shows the host.
+
+use hostcall_abi::host_call::RsiHostCall;
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit};
+use hostcall_abi::rsi::RsiCommand;
+use hostcall_abi::wire::Wire;
+use hostcall_abi::GRANULE_SIZE;
+
+use super::realm_fixture::*;
+use crate::arch::{ExitClass, RealmExit};
+use crate::sim::SMC_EXIT;
+
+/// IPA of the DATA page holding the realm's RsiHostCall (and its first instruction at IPA 0).
+const HC_IPA: u64 = 0x1000;
+
+/// An active realm with one REC at PC 0, DATA at IPA 0 and [`HC_IPA`], and a RecRun page.
+struct Running {
+    fx: Fixture,
+    rec: u64,
+    run: u64,
+    hc_data: u64,
+}
+
+impl Running {
+    fn new() -> Self {
+        Self::prepared(|_| {})
+    }
+
+    /// Like [`Self::new`], with `prepare` run while the realm is still NEW.
+    fn prepared(prepare: impl FnOnce(&Fixture)) -> Self {
+        let fx = Fixture::new();
+        fx.tables(0);
+        fx.data_create(0);
+        let hc_data = fx.data_create(HC_IPA);
+        let rec = fx.rec_create(fx.rd);
+        prepare(&fx);
+        fx.activate();
+        let run = fx.ns_page(&[0; GRANULE_SIZE]);
+        Self {
+            fx,
+            rec,
+            run,
+            hc_data,
+        }
+    }
+
+    fn set_enter(&self, enter: &RmiRecEnter) {
+        let mut page = self.fx.sim.mem.read(self.run);
+        enter.encode(&mut page[..0x800]).expect("rec_enter fits");
+        self.fx.sim.mem.write(self.run, &page);
+    }
+
+    fn enter(&self) -> [u64; 5] {
+        self.fx.call(C::REC_ENTER, &[self.rec, self.run])
+    }
+
+    fn exit(&self) -> RmiRecExit {
+        RmiRecExit::decode(&self.fx.sim.mem.read(self.run)[0x800..]).expect("rec_exit")
+    }
+
+    /// Writes the realm's RsiHostCall into its DATA page (as the realm would).
+    fn write_host_call(&self, hc: &RsiHostCall) {
+        let mut page = self.fx.sim.mem.read(self.hc_data);
+        hc.encode(&mut page[..0x100]).expect("fits");
+        self.fx.sim.mem.write(self.hc_data, &page);
+    }
+
+    fn read_host_call(&self) -> RsiHostCall {
+        RsiHostCall::decode(&self.fx.sim.mem.read(self.hc_data)[..0x100]).expect("decode")
+    }
+
+    fn script(&self, step: impl FnMut(&mut crate::arch::RealmRegs) -> RealmExit + Send + 'static) {
+        self.fx.sim.cpu.script(step);
+    }
+}
+
+fn smc(regs: &mut crate::arch::RealmRegs, x: &[u64]) -> RealmExit {
+    regs.gprs[..x.len()].copy_from_slice(x);
+    SMC_EXIT
+}
+
+const HOST_CALL: u64 = 0xC400_0199;
+
+#[test]
+fn rec_enter_fails_realm_new() {
+    let fx = Fixture::new();
+    let rec = fx.rec_create(fx.rd);
+    let run = fx.ns_page(&[0; GRANULE_SIZE]);
+    assert_eq!(fx.call(C::REC_ENTER, &[rec, run]), [REALM, 0, 0, 0, 0]);
+}
+
+#[test]
+fn rec_enter_fails_rec_and_run_checks() {
+    let r = Running::new();
+    let fx = &r.fx;
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[r.rec + 8, r.run])[0],
+        INPUT,
+        "rec_align"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[0x20_0000_0000, r.run])[0],
+        INPUT,
+        "rec_bound"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[fx.rd, r.run])[0],
+        INPUT,
+        "rec_gran_state"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[r.rec, r.run + 8])[0],
+        INPUT,
+        "run_align"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[r.rec, 0x20_0000_0000])[0],
+        INPUT,
+        "run_bound"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[r.rec, r.hc_data])[0],
+        INPUT,
+        "run_pas: a DATA granule"
+    );
+    assert_eq!(
+        fx.call(C::REC_ENTER, &[r.rec, crate::sim::QEMU_RMM_REGION.0])[0],
+        INPUT,
+        "run_pas: RMM"
+    );
+    assert!(fx.sim.cpu.entries().is_empty(), "nothing ran");
+}
+
+#[test]
+fn rec_enter_fails_rec_state_running() {
+    let r = Running::new();
+    r.fx.with_rec(r.rec, |rec| rec.running = true);
+    assert_eq!(r.enter(), [REC, 0, 0, 0, 0]);
+}
+
+#[test]
+fn rec_enter_fails_rec_runnable() {
+    let r = Running::new();
+    r.fx.with_rec(r.rec, |rec| rec.runnable = false);
+    assert_eq!(r.enter(), [REC, 0, 0, 0, 0]);
+}
+
+#[test]
+fn rec_enter_fails_rec_mmio_without_an_emulatable_exit() {
+    let r = Running::new();
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::EMULATED_MMIO,
+        ..RmiRecEnter::ZERO
+    });
+    assert_eq!(r.enter(), [REC, 0, 0, 0, 0]);
+}
+
+#[test]
+fn rec_enter_fails_rec_gicv3() {
+    let r = Running::new();
+    let mut e = RmiRecEnter::ZERO;
+    e.gicv3_hcr = 1 << 31; // not a bit the host may set
+    r.set_enter(&e);
+    assert_eq!(r.enter(), [REC, 0, 0, 0, 0]);
+    let mut e = RmiRecEnter::ZERO;
+    e.gicv3_lrs[2] = hostcall_abi::rec_run::ICH_LR_HW;
+    r.set_enter(&e);
+    assert_eq!(r.enter(), [REC, 0, 0, 0, 0]);
+}
+
+#[test]
+fn input_checks_come_before_rec_checks() {
+    let r = Running::new();
+    r.fx.with_rec(r.rec, |rec| rec.runnable = false);
+    assert_eq!(r.enter_with_bad_run(), INPUT);
+}
+
+impl Running {
+    fn enter_with_bad_run(&self) -> u64 {
+        self.fx.call(C::REC_ENTER, &[self.rec, self.run + 0x10])[0]
+    }
+}
+
+#[test]
+fn host_call_round_trip_exposes_only_the_structure() {
+    let r = Running::new();
+    let mut hc = RsiHostCall::ZERO;
+    hc.imm = 0x5A17;
+    for (i, g) in hc.gprs.iter_mut().enumerate() {
+        *g = 0x1111_0000 + i as u64;
+    }
+    r.write_host_call(&hc);
+    r.script(|regs| {
+        // Live registers the realm does not put in the structure: they must not leak.
+        for (i, g) in regs.gprs.iter_mut().enumerate() {
+            *g = 0xDEAD_0000 + i as u64;
+        }
+        smc(regs, &[HOST_CALL, HC_IPA])
+    });
+    assert_eq!(r.enter(), [SUCCESS, 0, 0, 0, 0]);
+    let exit = r.exit();
+    assert_eq!(exit.exit_reason(), Some(RmiExitReason::HostCall));
+    assert_eq!(exit.gprs, hc.gprs);
+    assert_eq!(exit.imm, 0x5A17);
+    let expected = RmiRecExit {
+        exit_reason: 5,
+        gprs: hc.gprs,
+        imm: 0x5A17,
+        ..RmiRecExit::ZERO
+    };
+    assert_eq!(exit, expected, "nothing but reason, gprs and imm");
+
+    // The host answers; the realm sees RSI_SUCCESS after the SMC and the answers in memory.
+    let mut e = RmiRecEnter::ZERO;
+    for (i, g) in e.gprs.iter_mut().enumerate() {
+        *g = !(0x1111_0000 + i as u64);
+    }
+    r.set_enter(&e);
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 0, "RSI_SUCCESS");
+        assert_eq!(regs.pc, 4, "past the SMC at IPA 0");
+        smc(regs, &[0x8400_0008]) // SYSTEM_OFF
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    assert_eq!(r.read_host_call().gprs, e.gprs);
+    assert_eq!(r.read_host_call().imm, 0x5A17, "imm is not written back");
+    assert_eq!(r.exit().exit_reason(), Some(RmiExitReason::Psci));
+    assert_eq!(r.exit().gprs[0], 0x8400_0008);
+    // The realm is off: no REC runs again.
+    assert_eq!(r.enter(), [REALM | 1 << 8, 0, 0, 0, 0]);
+}
+
+#[test]
+fn host_call_misaligned_or_unprotected_is_refused_without_an_exit() {
+    let r = Running::new();
+    r.script(|regs| smc(regs, &[HOST_CALL, HC_IPA + 8]));
+    r.script(|regs| {
+        assert_eq!(regs.gprs[..4], [1, 0, 0, 0], "RSI_ERROR_INPUT");
+        smc(regs, &[HOST_CALL, UNPROTECTED])
+    });
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 1, "RSI_ERROR_INPUT for an unprotected IPA");
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    assert_eq!(r.exit(), RmiRecExit::with_reason(RmiExitReason::Irq));
+}
+
+#[test]
+fn host_call_on_an_unassigned_page_emulates_a_data_abort_and_retries() {
+    // RIPAS RAM but nothing assigned: under the level-3 table.
+    let ipa = 0x5000;
+    let r = Running::prepared(|fx| {
+        fx.ok(C::RTT_INIT_RIPAS, &[fx.rd, 0x5000, 0x6000]);
+    });
+    r.script(move |regs| smc(regs, &[HOST_CALL, ipa]));
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    assert_eq!(exit.exit_reason(), Some(RmiExitReason::Sync));
+    assert_eq!(
+        exit.esr,
+        0x24 << 26 | 0x07,
+        "data abort, translation fault level 3"
+    );
+    assert_eq!(exit.hpfar, (ipa >> 12) << 4);
+    assert_eq!(exit.far, 0);
+    // PC not advanced: the realm repeats the SMC.
+    r.script(|regs| {
+        assert_eq!(regs.pc, 0);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+}
+
+#[test]
+fn host_call_on_an_empty_page_is_refused() {
+    let r = Running::new();
+    r.script(|regs| smc(regs, &[HOST_CALL, 0x8000]));
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 1);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+}
+
+#[test]
+fn host_call_completion_after_the_page_went_away() {
+    let r = Running::new();
+    r.script(|regs| smc(regs, &[HOST_CALL, HC_IPA]));
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.exit().exit_reason(), Some(RmiExitReason::HostCall));
+    // The host destroys the page before answering: the answer cannot be delivered.
+    r.fx.ok(C::DATA_DESTROY, &[r.fx.rd, HC_IPA]);
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(
+        r.exit().exit_reason(),
+        Some(RmiExitReason::Sync),
+        "the abort again, realm not run"
+    );
+    assert_eq!(r.fx.sim.cpu.entries().len(), 1);
+}
+
+#[test]
+fn rsi_version_smccc_version_and_unknown_fids() {
+    let r = Running::new();
+    r.script(|regs| smc(regs, &[RsiCommand::VERSION.fid() as u64, 0x1_0000]));
+    r.script(|regs| {
+        assert_eq!(regs.gprs[..3], [0, 0x1_0000, 0x1_0000]);
+        smc(regs, &[RsiCommand::VERSION.fid() as u64, 0x2_0000])
+    });
+    r.script(|regs| {
+        assert_eq!(regs.gprs[..3], [1, 0x1_0000, 0x1_0000]);
+        smc(regs, &[0x8000_0000])
+    });
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 0x1_0002, "SMCCC 1.2");
+        smc(regs, &[0xC200_1234, 7, 7, 7])
+    });
+    r.script(|regs| {
+        assert_eq!(
+            regs.gprs[..4],
+            [u64::MAX, 0, 0, 0],
+            "SMC_UNKNOWN, x1-x3 zero"
+        );
+        assert_eq!(regs.pc, 16, "four SMCs stepped over");
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+#[test]
+fn realm_hvc_gets_an_undefined_instruction() {
+    let r = Running::new();
+    r.script(|regs| {
+        regs.el1.vbar = 0x8000;
+        regs.pc = 0x40;
+        RealmExit {
+            class: ExitClass::Sync,
+            esr: 0x16 << 26 | 1 << 25,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    r.script(|regs| {
+        assert_eq!(regs.pc, 0x8200, "current EL with SP_ELx, synchronous");
+        assert_eq!(regs.el1.elr, 0x40);
+        assert_eq!(regs.el1.esr >> 26, 0, "unknown reason");
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+#[test]
+fn every_exit_shows_only_its_fields() {
+    let r = Running::new();
+    // An earlier exit filled many fields...
+    r.script(|regs| smc(regs, &[HOST_CALL, HC_IPA]));
+    assert_eq!(r.enter()[0], SUCCESS);
+    // ...the next ones must not show any of them.
+    let cases = [
+        (ExitClass::Irq, RmiRecExit::with_reason(RmiExitReason::Irq)),
+        (ExitClass::Fiq, RmiRecExit::with_reason(RmiExitReason::Fiq)),
+        (
+            ExitClass::SError,
+            RmiRecExit {
+                esr: 0xBF00_0000,
+                ..RmiRecExit::with_reason(RmiExitReason::Serror)
+            },
+        ),
+    ];
+    for (class, expected) in cases {
+        r.script(move |regs| {
+            regs.gprs = [0x5EC2_E700; 31];
+            RealmExit {
+                class,
+                esr: 0xBF00_0000,
+                far: 0x1234,
+                hpfar: 0x5670,
+            }
+        });
+        assert_eq!(r.enter()[0], SUCCESS);
+        assert_eq!(r.exit(), expected, "{class:?}");
+    }
+}
+
+#[test]
+fn trapped_wfi_exits_with_its_syndrome_and_steps_over() {
+    let r = Running::new();
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::TRAP_WFI,
+        ..RmiRecEnter::ZERO
+    });
+    r.script(|regs| {
+        regs.gprs[7] = 0x5EC2_E700;
+        RealmExit {
+            class: ExitClass::Sync,
+            esr: 0x01 << 26 | 1 << 25,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert!(r.fx.sim.cpu.entries()[0].2.wfi, "WFI trapping requested");
+    let exit = r.exit();
+    assert_eq!(
+        exit,
+        RmiRecExit {
+            esr: 0x01 << 26 | 1 << 25,
+            ..RmiRecExit::with_reason(RmiExitReason::Sync)
+        }
+    );
+    r.fx.with_rec(r.rec, |rec| assert_eq!(rec.regs.pc, 4));
+}
+
+#[test]
+fn emulated_mmio_read_completes_into_the_target_register() {
+    let r = Running::new();
+    // A 32-bit sign-extended load into W5... from an unprotected IPA, with a valid syndrome.
+    let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b10 << 22 | 1 << 21 | 5 << 16;
+    let ipa = UNPROTECTED + 0x3000;
+    r.script(move |_| RealmExit {
+        class: ExitClass::Sync,
+        esr,
+        far: 0xFFFF_0000_0000_0123,
+        hpfar: (ipa >> 12) << 4,
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    assert_eq!(exit.esr, esr);
+    assert_eq!(exit.far, 0x123, "only the offset in the page");
+    assert_eq!(exit.hpfar, (ipa >> 12) << 4);
+    let mut e = RmiRecEnter {
+        flags: RmiRecEnterFlags::EMULATED_MMIO,
+        ..RmiRecEnter::ZERO
+    };
+    e.gprs[0] = 0xAAAA_BBBB_8000_0001;
+    r.set_enter(&e);
+    r.script(|regs| {
+        assert_eq!(regs.gprs[5], 0x8000_0001, "masked to 32 bits, W register");
+        assert_eq!(regs.pc, 4);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+#[test]
+fn protected_data_abort_shows_no_access_details() {
+    let r = Running::new();
+    let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b11 << 22 | 9 << 16 | 1 << 6 | 0x07;
+    r.script(move |_| RealmExit {
+        class: ExitClass::Sync,
+        esr,
+        far: 0x7000_0123,
+        hpfar: (0x7000 >> 12) << 4,
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    assert_eq!(exit.esr, 0x24 << 26 | 1 << 6 | 0x07, "no ISV, SRT, SAS");
+    assert_eq!(exit.far, 0);
+    // Not emulatable: EMULATED_MMIO on the next entry is refused.
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::EMULATED_MMIO,
+        ..RmiRecEnter::ZERO
+    });
+    assert_eq!(r.enter()[0], REC);
+}
+
+#[test]
+fn stage2_and_vmpidr_reach_the_cpu() {
+    let r = Running::new();
+    r.script(|_| RealmExit {
+        class: ExitClass::Irq,
+        esr: 0,
+        far: 0,
+        hpfar: 0,
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let (regs, s2, _, vmpidr) = r.fx.sim.cpu.entries()[0];
+    assert_eq!(s2.vttbr, RTT_BASE | 1 << 48, "start table and VMID 1");
+    assert_eq!(s2.vtcr & 0x3F, 24, "T0SZ for a 40-bit IPA");
+    assert_eq!((s2.vtcr >> 6) & 0b11, 1, "starting level 1");
+    assert_eq!(vmpidr, 1 << 31, "REC 0");
+    assert_eq!(regs.pstate, crate::arch::PSTATE_EL1H_MASKED);
+}

@@ -1,0 +1,128 @@
+//! RSI_HOST_CALL (B5.3.4): the realm hands the host the 31 GPRs and the `imm` of an RsiHostCall
+//! structure in its own memory; the host answers through rec_enter.gprs on the next REC_ENTER.
+//!
+//! Only the structure's contents cross to the host, never the realm's live registers. The call
+//! walks the realm's RTT for the structure's IPA:
+//! - ASSIGNED with RIPAS RAM: copy out, exit HOST_CALL, PC advanced, call pending;
+//! - RIPAS EMPTY: RSI_ERROR_INPUT, no exit;
+//! - otherwise (unassigned, or RIPAS DESTROYED): an emulated stage-2 data abort exit, PC not
+//!   advanced, so the realm repeats the call once the host has mapped the page.
+
+use hostcall_abi::host_call::RSI_HOST_CALL_ALIGN;
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit};
+use hostcall_abi::rsi::RsiStatus;
+use hostcall_abi::rtt::Ripas;
+
+use super::{answer, Outcome};
+use crate::memory::RttView;
+use crate::realm::Rd;
+use crate::rec::Rec;
+use crate::rmi::RmiContext;
+use crate::s2tt::{block_size, walk, Rtte};
+
+/// Where the structure at an IPA lives, as the realm's RTT says.
+enum Page {
+    /// Readable at this PA (Realm PAS).
+    Mapped(u64),
+    /// RIPAS EMPTY: not the realm's memory.
+    Empty,
+    /// Not mapped yet (or DESTROYED): the walk stopped at this level.
+    Unmapped(i64),
+}
+
+fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
+    let view = RttView::new(ctx.mem);
+    let Some(w) = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, 3) else {
+        return Page::Unmapped(rd.rtt.level_start());
+    };
+    match w.rtte() {
+        Some(Rtte::Assigned {
+            pa,
+            ripas: Ripas::Ram,
+        }) => {
+            let mask = block_size(w.level).map_or(0xFFF, |s| s - 1);
+            Page::Mapped(pa + (ipa & mask))
+        }
+        Some(Rtte::Unassigned {
+            ripas: Ripas::Empty,
+        })
+        | Some(Rtte::Assigned {
+            ripas: Ripas::Empty,
+            ..
+        }) => Page::Empty,
+        _ => Page::Unmapped(w.level),
+    }
+}
+
+/// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
+/// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA[47:12].
+pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExit) -> Outcome {
+    exit.exit_reason = RmiExitReason::Sync as u8;
+    exit.esr = (0x24 << 26) | (0x04 + level.clamp(0, 3) as u64);
+    exit.hpfar = (ipa >> 12) << 4;
+    Outcome::Exit
+}
+
+fn read_u64(ctx: &RmiContext, pa: u64) -> u64 {
+    let p = ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *const u64;
+    // SAFETY: `pa` is 8-aligned inside a DATA granule of the realm whose RD lock the caller
+    // holds, so the granule cannot be destroyed meanwhile; it is in the RMM's Realm-PAS view.
+    unsafe { core::ptr::read_volatile(p) }
+}
+
+fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
+    let p = ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64;
+    // SAFETY: as for `read_u64`.
+    unsafe { core::ptr::write_volatile(p, v) }
+}
+
+/// The realm's RSI_HOST_CALL(x1 = IPA of its RsiHostCall).
+pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExit) -> Outcome {
+    let ipa = rec.regs.gprs[1];
+    if !ipa.is_multiple_of(RSI_HOST_CALL_ALIGN as u64) || !rd.rtt.ipa_is_protected(ipa) {
+        return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+    }
+    match lookup(ctx, rd, ipa) {
+        Page::Mapped(pa) => {
+            exit.exit_reason = RmiExitReason::HostCall as u8;
+            exit.imm = read_u64(ctx, pa) as u16;
+            for (i, g) in exit.gprs.iter_mut().enumerate() {
+                *g = read_u64(ctx, pa + 8 + 8 * i as u64);
+            }
+            rec.host_call = Some(ipa);
+            rec.regs.pc = rec.regs.pc.wrapping_add(4);
+            Outcome::Exit
+        }
+        Page::Empty => answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Page::Unmapped(level) => emulated_abort(ipa, level, exit),
+    }
+}
+
+/// Delivers the host's answer (`gprs` from rec_enter) into the realm's RsiHostCall and completes
+/// the call with RSI_SUCCESS (`imm` is not written back). Returns [`Outcome::Resume`] when the
+/// realm may run (nothing pending, or delivered), or [`Outcome::Exit`] with `exit` filled when the
+/// structure's page is not mapped any more: the abort is reported again and the realm not run.
+pub fn complete(
+    ctx: &RmiContext,
+    rd: &Rd,
+    rec: &mut Rec,
+    gprs: &[u64; 31],
+    exit: &mut RmiRecExit,
+) -> Outcome {
+    let Some(ipa) = rec.host_call else {
+        return Outcome::Resume;
+    };
+    match lookup(ctx, rd, ipa) {
+        Page::Mapped(pa) => {
+            for (i, g) in gprs.iter().enumerate() {
+                write_u64(ctx, pa + 8 + 8 * i as u64, *g);
+            }
+            rec.regs.gprs[..4].copy_from_slice(&[RsiStatus::Success as u64, 0, 0, 0]);
+        }
+        // The host made the page EMPTY: the call fails (defined here; the spec is silent).
+        Page::Empty => rec.regs.gprs[..4].copy_from_slice(&[RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Page::Unmapped(level) => return emulated_abort(ipa, level, exit),
+    }
+    rec.host_call = None;
+    Outcome::Resume
+}

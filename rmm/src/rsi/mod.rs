@@ -1,0 +1,51 @@
+//! RSI: the realm's calls to the RMM (conduit SMC), and the PSCI and SMCCC calls the RMM answers
+//! for realms. One file per command group; [`handle_smc`] is the single dispatcher.
+//!
+//! Handlers decide what happens next and say so as an [`Outcome`]; the REC_ENTER loop applies it.
+//! Every register a realm passes is untrusted: bad values get an RSI or PSCI error code.
+
+mod host_call;
+mod psci;
+mod version;
+
+pub use host_call::complete as complete_host_call;
+
+use hostcall_abi::rec_run::RmiRecExit;
+use hostcall_abi::rsi::RsiCommand;
+use hostcall_abi::smccc::{canonical_fid, SMCCC_VERSION, SMCCC_VERSION_1_2, SMC_UNKNOWN};
+
+use crate::realm::Rd;
+use crate::rec::Rec;
+use crate::rmi::RmiContext;
+
+/// What the REC_ENTER loop does after a realm exit has been handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Run the realm again: the handler has set its registers (and advanced its PC if the call
+    /// completed).
+    Resume,
+    /// Return to the host with the exit record the handler filled in.
+    Exit,
+}
+
+/// Sets the realm's x0..x3 and advances past the SMC: the answer to a call that completed.
+pub fn answer(rec: &mut Rec, x: [u64; 4]) -> Outcome {
+    rec.regs.gprs[..4].copy_from_slice(&x);
+    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    Outcome::Resume
+}
+
+/// Handles an SMC the realm executed (x0 = FID). `rd` is the realm's descriptor, held locked by
+/// the caller for the duration; `exit` is the (zeroed) record to fill for an exit to the host.
+pub fn handle_smc(ctx: &RmiContext, rd: &mut Rd, rec: &mut Rec, exit: &mut RmiRecExit) -> Outcome {
+    let fid = canonical_fid(rec.regs.gprs[0]);
+    match RsiCommand::from_fid(fid as u64) {
+        Some(RsiCommand::VERSION) => version::version(rec),
+        Some(RsiCommand::FEATURES) => answer(rec, [0, 0, 0, 0]),
+        Some(RsiCommand::HOST_CALL) => host_call::call(ctx, rd, rec, exit),
+        Some(_) => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
+        None if fid == SMCCC_VERSION => answer(rec, [SMCCC_VERSION_1_2, 0, 0, 0]),
+        None if hostcall_abi::psci::is_psci_fid(fid as u64) => psci::call(rd, rec, fid, exit),
+        None => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
+    }
+}

@@ -1,0 +1,34 @@
+//! The protocol between the realm payload and the host stub's VMM: the host-call function IDs the
+//! payload uses and the values it checks. Scenario constants, not ABI: the ABI (RSI, PSCI, the
+//! RsiHostCall layout) comes from `hostcall-abi`.
+#![no_std]
+
+/// Vendor-specific hypervisor service (SMCCC owner 6), SMC64 fast call `fnum`.
+pub const fn vendor_hyp_fid(fnum: u32) -> u64 {
+    (0xC600_0000u32 | fnum) as u64
+}
+
+/// Echo: the VMM answers every argument register `i` (1..=30) with `!x[i]`, and x0 with 0.
+pub const ECHO: u64 = vendor_hyp_fid(1);
+/// Verdict: x1 = 0 if every check in the payload passed, else the number of the failed check.
+pub const REPORT: u64 = vendor_hyp_fid(2);
+/// The `imm` the payload puts in its echo host call.
+pub const ECHO_IMM: u16 = 0x5A17;
+
+/// The pattern the payload puts in argument register `i` of the echo call.
+pub const fn echo_arg(i: usize) -> u64 {
+    0xA5A5_0000_0000_0000 | ((i as u64) << 32) | (0x1000 + i as u64)
+}
+
+/// Checks the payload reports (the value of x1 in [`REPORT`] when one fails).
+pub mod check {
+    /// RSI_VERSION did not answer 1.0.
+    pub const RSI_VERSION: u64 = 1;
+    /// The echo host call did not return RSI_SUCCESS.
+    pub const HOST_CALL_STATUS: u64 = 2;
+    /// The echo results were not the complements of the arguments.
+    pub const ECHO_RESULTS: u64 = 3;
+}
+
+/// The payload's image size limit (its link region, 64 KiB from IPA 0).
+pub const REGION_SIZE: u64 = 0x1_0000;

@@ -1,0 +1,140 @@
+//! The realm payload: a tiny R-EL1 kernel that talks to the RMM through RSI and to the VMM
+//! through host calls, and reports what it saw.
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+mod realm {
+    use core::arch::{asm, global_asm};
+
+    use hostcall_abi::host_call::RsiHostCall;
+    use hostcall_abi::psci::PsciFunction;
+    use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
+    use realm_payload::{check, echo_arg, ECHO, ECHO_IMM, REPORT};
+
+    // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
+    global_asm!(
+        r#"
+        .section .text.entry, "ax"
+        .global realm_entry
+    realm_entry:
+        adrp    x9, __bss_start
+        add     x9, x9, :lo12:__bss_start
+        adrp    x10, __bss_end
+        add     x10, x10, :lo12:__bss_end
+    1:  cmp     x9, x10
+        b.hs    2f
+        stp     xzr, xzr, [x9], #16
+        b       1b
+    2:  adrp    x9, __stack_top
+        add     x9, x9, :lo12:__stack_top
+        mov     sp, x9
+        bl      realm_main
+    3:  wfi
+        b       3b
+        "#
+    );
+
+    /// SMC to the RMM: x0..x7 in, x0..x7 out.
+    fn smc(regs: [u64; 8]) -> [u64; 8] {
+        let mut r = regs;
+        // SAFETY: an SMC from a realm traps to the RMM, which changes only registers.
+        unsafe {
+            asm!(
+                "smc #0",
+                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+                inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+                options(nostack),
+            );
+        }
+        r
+    }
+
+    #[repr(C, align(256))]
+    struct HostCallPage(RsiHostCall);
+    static mut HOST_CALL: HostCallPage = HostCallPage(RsiHostCall::ZERO);
+
+    /// RSI_HOST_CALL with `gprs` and `imm`; returns the RSI status and the results.
+    fn host_call(imm: u16, gprs: &[u64; 31]) -> (u64, [u64; 31]) {
+        let p = &raw mut HOST_CALL;
+        // SAFETY: the payload is single-threaded and the RMM only touches the structure while
+        // the realm waits in the SMC below.
+        unsafe {
+            (*p).0.imm = imm;
+            (*p).0.gprs = *gprs;
+        }
+        let r = smc([
+            RsiCommand::HOST_CALL.fid() as u64,
+            p as u64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        // SAFETY: as above; the SMC has returned.
+        (r[0], unsafe { (*p).0.gprs })
+    }
+
+    fn report(failed: u64) {
+        let mut g = [0u64; 31];
+        g[0] = REPORT;
+        g[1] = failed;
+        host_call(0, &g);
+    }
+
+    fn run_checks() -> u64 {
+        let v = smc([
+            RsiCommand::VERSION.fid() as u64,
+            RSI_VERSION_1_0.raw(),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        if v[0] != 0 || v[1] != RSI_VERSION_1_0.raw() || v[2] != RSI_VERSION_1_0.raw() {
+            return check::RSI_VERSION;
+        }
+        let mut g = [0u64; 31];
+        g[0] = ECHO;
+        for (i, r) in g.iter_mut().enumerate().skip(1) {
+            *r = echo_arg(i);
+        }
+        let (status, out) = host_call(ECHO_IMM, &g);
+        if status != 0 {
+            return check::HOST_CALL_STATUS;
+        }
+        if out[0] != 0 || (1..31).any(|i| out[i] != !echo_arg(i)) {
+            return check::ECHO_RESULTS;
+        }
+        0
+    }
+
+    #[no_mangle]
+    extern "C" fn realm_main() -> ! {
+        report(run_checks());
+        smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
+        loop {
+            // SAFETY: waiting for an interrupt has no memory effects.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo) -> ! {
+        report(u64::MAX);
+        loop {
+            // SAFETY: as above.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() {
+    eprintln!(
+        "the realm payload builds for aarch64-unknown-none-softfloat: use `cargo xtask build`"
+    );
+}

@@ -28,4 +28,16 @@ fn main() {
     println!("cargo:rustc-link-search={}", linker.display());
     println!("cargo:rustc-link-arg-bins=-Thost-stub.ld");
     println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+
+    // The realm payload the image loads into a realm: built by `cargo xtask build` first and
+    // named here; without it the image embeds nothing and its realm scenario reports a failure.
+    println!("cargo:rerun-if-env-changed=REALM_PAYLOAD_BIN");
+    let payload = match env::var_os("REALM_PAYLOAD_BIN") {
+        Some(path) => {
+            println!("cargo:rerun-if-changed={}", PathBuf::from(&path).display());
+            fs::read(&path).expect("REALM_PAYLOAD_BIN names a readable file")
+        }
+        None => Vec::new(),
+    };
+    fs::write(out.join("realm-payload.bin"), payload).expect("write realm-payload.bin");
 }

@@ -13,7 +13,10 @@ pub mod delegation;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod realm_build;
+pub mod realm_run;
 pub mod rmi;
+#[cfg(test)]
+mod testing;
 
 /// The host's own view of its memory (NS physical addresses), for checks that look at granule
 /// contents around delegation.
@@ -24,6 +27,8 @@ pub trait HostMemory {
     fn all_equal(&self, pa: u64, byte: u8) -> bool;
     /// Writes `data` at `pa` (within one of the host's own granules).
     fn write(&mut self, pa: u64, data: &[u8]);
+    /// Reads `buf.len()` bytes at `pa` (within one of the host's own granules).
+    fn read(&self, pa: u64, buf: &mut [u8]);
 }
 
 /// The SMC conduit to EL3: x0..x7 in, x0..x7 out.

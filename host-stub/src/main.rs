@@ -12,6 +12,10 @@ mod image {
     use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
     use host_stub::realm_build::{self, Host, Pool};
+    use host_stub::realm_run;
+
+    /// The realm payload's flat binary (empty if the build had none: the scenario then fails).
+    static REALM_PAYLOAD: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/realm-payload.bin"));
     use host_stub::rmi::RmiClient;
     use host_stub::{Conduit, HostMemory};
     use hostcall_abi::psci::{PsciFunction, PsciReturn};
@@ -123,6 +127,13 @@ mod image {
             }
         }
 
+        fn read(&self, pa: u64, buf: &mut [u8]) {
+            for (i, b) in buf.iter_mut().enumerate() {
+                // SAFETY: as for `write`: the host's own, undelegated page.
+                *b = unsafe { core::ptr::read_volatile((pa as *const u8).add(i)) };
+            }
+        }
+
         fn all_equal(&self, pa: u64, byte: u8) -> bool {
             // SAFETY: as for `fill`; the checks read a granule only after undelegating it.
             (0..PAGE).all(|i| unsafe { core::ptr::read_volatile((pa as *const u8).add(i)) } == byte)
@@ -161,6 +172,49 @@ mod image {
             Err(f) => {
                 defmt::error!(
                     "realm scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
+                    f.step,
+                    f.got.raw(),
+                    f.want.raw()
+                );
+                false
+            }
+        }
+    }
+
+    /// Loads the realm payload into a new realm, runs it as a VMM would, tears it down.
+    fn payload_scenario() -> bool {
+        let base = (&raw const SCENARIO_POOL) as u64;
+        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let result = realm_run::load(&mut h, &mut pool, REALM_PAYLOAD, 2).and_then(|l| {
+            defmt::info!(
+                "realm payload: {} image page(s) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
+                l.image_pages,
+                l.data.len() - l.image_pages
+            );
+            let report = realm_run::run(&mut h, &l, 64)?;
+            defmt::info!(
+                "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool}",
+                report.entries,
+                report.host_calls,
+                report.echo_seen_intact
+            );
+            match report.verdict {
+                Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results)"),
+                Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
+                None => defmt::error!("realm payload: no verdict from the realm"),
+            }
+            realm_run::unload(&mut h, &l)?;
+            defmt::info!("realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated");
+            Ok(report.verdict == Some(0) && report.echo_seen_intact && report.system_off)
+        });
+        match result {
+            Ok(ok) => ok,
+            Err(f) => {
+                defmt::error!(
+                    "payload scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
                     f.step,
                     f.got.raw(),
                     f.want.raw()
@@ -299,6 +353,7 @@ mod image {
         );
         let mut ok = check_this_cpu(0);
         ok &= realm_scenario();
+        ok &= payload_scenario();
 
         let mut cpus = [0u64; MAX_CPUS];
         let Some(n) = dt_cpus(&mut cpus) else {

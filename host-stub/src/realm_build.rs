@@ -44,7 +44,7 @@ impl Pool {
     }
 
     /// `n` contiguous granules aligned to `n` granules.
-    fn take(&mut self, n: u64) -> Result<u64, Failure> {
+    pub fn take(&mut self, n: u64) -> Result<u64, Failure> {
         let align = n * G;
         let pa = self.next.div_ceil(align) * align;
         if pa + align > self.end {
@@ -112,7 +112,7 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
     }
 
     /// Issues `cmd` and checks its status.
-    fn expect(
+    pub fn expect(
         &mut self,
         step: &'static str,
         cmd: C,
@@ -131,7 +131,8 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
         Ok(out)
     }
 
-    fn delegate(&mut self, realm: &mut Realm, pa: u64) -> Result<(), Failure> {
+    /// Delegates `pa` and records it in `realm` for the final undelegation.
+    pub fn delegate(&mut self, realm: &mut Realm, pa: u64) -> Result<(), Failure> {
         self.expect("delegate", C::GRANULE_DELEGATE, &[pa], OK)?;
         if realm.num_delegated < MAX_DELEGATED {
             realm.delegated[realm.num_delegated] = pa;
@@ -140,11 +141,26 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
         Ok(())
     }
 
-    fn put<T: Wire>(&mut self, pa: u64, value: &T) {
+    /// Writes a whole page of the host's memory.
+    pub fn write_page(&mut self, pa: u64, page: &[u8; G as usize]) {
+        self.mem.write(pa, page);
+    }
+
+    /// Writes a structure at the start of the host's page `pa`.
+    pub fn put<T: Wire>(&mut self, pa: u64, value: &T) {
         let mut page = [0u8; G as usize];
         if value.encode(&mut page).is_ok() {
             self.mem.write(pa, &page);
         }
+    }
+}
+
+impl<Cd: Conduit, M: HostMemory> Host<'_, Cd, M> {
+    /// Reads a structure at `offset` of the host's page `pa`.
+    pub fn get<T: Wire>(&self, pa: u64, offset: usize) -> Option<T> {
+        let mut page = [0u8; G as usize];
+        self.mem.read(pa, &mut page);
+        T::decode(page.get(offset..)?).ok()
     }
 }
 
@@ -161,8 +177,8 @@ pub fn realm_params(vmid: u16, rtt_base: u64) -> RmiRealmParams {
     p
 }
 
-/// Parameters for REC `index` with the given aux granules.
-fn rec_params(index: usize, aux: &[u64]) -> RmiRecParams {
+/// Parameters for REC `index` with the given aux granules (PC at IPA 0x8000_0000).
+pub fn rec_params(index: usize, aux: &[u64]) -> RmiRecParams {
     let mut p = RmiRecParams::ZERO;
     p.flags = RmiRecCreateFlags::RUNNABLE;
     p.mpidr = rec_index_to_mpidr(index as u64).unwrap_or(0);

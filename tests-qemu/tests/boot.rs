@@ -79,6 +79,26 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         1,
     );
     expect_count(o, Source::Host, "realm scenario failed", 0);
+    // A realm really ran at R-EL1: its host calls reached the VMM intact, its own checks passed,
+    // and it powered off.
+    expect_count(
+        o,
+        Source::Host,
+        "ECHO arguments and imm intact at the VMM: true",
+        1,
+    );
+    expect_count(
+        o,
+        Source::Host,
+        "realm payload: the realm's own checks passed",
+        1,
+    );
+    expect_count(
+        o,
+        Source::Host,
+        "realm payload: SYSTEM_OFF, realm destroyed",
+        1,
+    );
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",

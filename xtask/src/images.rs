@@ -15,9 +15,9 @@ fn images_dir(sub: &str) -> Result<PathBuf, String> {
 }
 
 /// Builds one image crate for `board`, copies the ELF and a flat binary into `out`.
-fn build_image(package: &str, board: &str, out: &Path) -> Result<(), String> {
-    let feature = format!("board-{board}");
-    cargo(&[
+fn build_image(package: &str, board: Option<&str>, out: &Path) -> Result<(), String> {
+    let feature = board.map(|b| format!("board-{b}"));
+    let mut args = vec![
         "build",
         "--release",
         "-p",
@@ -26,10 +26,11 @@ fn build_image(package: &str, board: &str, out: &Path) -> Result<(), String> {
         package,
         "--target",
         TARGET,
-        "--no-default-features",
-        "--features",
-        &feature,
-    ])?;
+    ];
+    if let Some(f) = &feature {
+        args.extend(["--no-default-features", "--features", f]);
+    }
+    cargo(&args)?;
     let elf = tests_qemu::workspace_root()
         .join("target")
         .join(TARGET)
@@ -43,11 +44,20 @@ fn build_image(package: &str, board: &str, out: &Path) -> Result<(), String> {
         .arg(out.join(format!("{package}.bin"))))
 }
 
+/// The realm payload (`realm-payload.{elf,bin}`), then the host stub, which embeds the payload's
+/// flat binary (found through `REALM_PAYLOAD_BIN`) to load it into a realm.
+fn build_payload_then_host_stub(board: &str, out: &Path) -> Result<(), String> {
+    build_image("realm-payload", None, out)?;
+    // The host stub's build script reads this; xtask is the only process that builds it.
+    std::env::set_var("REALM_PAYLOAD_BIN", out.join("realm-payload.bin"));
+    build_image("host-stub", Some(board), out)
+}
+
 /// The QEMU images: rmm, host-stub, and TF-A's `qemu_fw.bios` with both packed in.
 pub fn build_qemu() -> Result<PathBuf, String> {
     let out = images_dir("")?;
-    build_image("rmm", "qemu", &out)?;
-    build_image("host-stub", "qemu", &out)?;
+    build_image("rmm", Some("qemu"), &out)?;
+    build_payload_then_host_stub("qemu", &out)?;
     let bios = tfa::pack_qemu_bios(&out.join("rmm.bin"), &out.join("host-stub.bin"), &out)?;
     println!("xtask: images ready in {}", out.display());
     Ok(bios)
@@ -57,8 +67,8 @@ pub fn build_qemu() -> Result<PathBuf, String> {
 /// README describes. Untested: no FVP runs on these machines.
 pub fn build_fvp_images() -> Result<(), String> {
     let out = images_dir("fvp")?;
-    build_image("rmm", "fvp", &out)?;
-    build_image("host-stub", "fvp", &out)?;
+    build_image("rmm", Some("fvp"), &out)?;
+    build_payload_then_host_stub("fvp", &out)?;
     println!(
         "xtask: FVP images in {} (see README: Running on FVP)",
         out.display()

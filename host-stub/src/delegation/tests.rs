@@ -2,33 +2,8 @@
 //! with a GPT and simulated DRAM; see `rmm::sim`).
 
 use super::*;
+use crate::testing::SimHost;
 use rmm::sim::Sim;
-
-struct Sim3<'a>(&'a Sim);
-
-impl Conduit for Sim3<'_> {
-    fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
-        let out = rmm::rmi::handle(&self.0.ctx(), &regs);
-        let mut r = [0; 8];
-        r[..5].copy_from_slice(&out);
-        r
-    }
-}
-
-impl HostMemory for &Sim {
-    fn fill(&mut self, pa: u64, byte: u8) {
-        self.mem.write(pa, &[byte; 4096]);
-    }
-    fn all_equal(&self, pa: u64, byte: u8) -> bool {
-        self.mem.read(pa).iter().all(|&b| b == byte)
-    }
-    fn write(&mut self, pa: u64, data: &[u8]) {
-        let mut page = self.mem.read(pa & !0xFFF);
-        let off = (pa & 0xFFF) as usize;
-        page[off..off + data.len()].copy_from_slice(data);
-        self.mem.write(pa & !0xFFF, &page);
-    }
-}
 
 const PAGES: [u64; 3] = [0x6100_0000, 0x6100_1000, 0x6100_2000];
 
@@ -36,8 +11,8 @@ const PAGES: [u64; 3] = [0x6100_0000, 0x6100_1000, 0x6100_2000];
 fn checks_pass_against_the_rmm() {
     let sim = Sim::qemu();
     let s = run(
-        &mut RmiClient::new(Sim3(&sim)),
-        &mut &sim,
+        &mut RmiClient::new(SimHost(&sim)),
+        &mut SimHost(&sim),
         &PAGES,
         &QEMU_NOT_DELEGABLE,
     )
@@ -55,7 +30,7 @@ fn checks_pass_against_the_rmm() {
 struct Unwiped<'a>(&'a Sim);
 impl Conduit for Unwiped<'_> {
     fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
-        let r = Sim3(self.0).smc(regs);
+        let r = SimHost(self.0).smc(regs);
         if regs[0] == 0xC400_0152 && r[0] == 0 {
             self.0.mem.write(regs[1], &[PATTERN; 4096]);
         }
@@ -66,17 +41,22 @@ impl Conduit for Unwiped<'_> {
 #[test]
 fn checks_catch_a_missing_wipe() {
     let sim = Sim::qemu();
-    let r = run(&mut RmiClient::new(Unwiped(&sim)), &mut &sim, &PAGES, &[]);
+    let r = run(
+        &mut RmiClient::new(Unwiped(&sim)),
+        &mut SimHost(&sim),
+        &PAGES,
+        &[],
+    );
     assert_eq!(r, Err(Failure::NotWiped(PAGES[0])));
 }
 
 #[test]
 fn checks_catch_an_accepted_bad_address() {
-    // Sim's DRAM covers 0x6100_0000, so asking it to refuse an ordinary NS granule must fail.
+    // Sim's DRAM covers 0x6200_0000, so asking it to refuse an ordinary NS granule must fail.
     let sim = Sim::qemu();
     let r = run(
-        &mut RmiClient::new(Sim3(&sim)),
-        &mut &sim,
+        &mut RmiClient::new(SimHost(&sim)),
+        &mut SimHost(&sim),
         &[],
         &[0x6200_0000],
     );

@@ -2,41 +2,14 @@
 //! an EL3 double with a GPT and simulated DRAM).
 
 use super::*;
+use crate::testing::SimHost;
 use rmm::sim::{Sim, QEMU_RMM_REGION};
-
-struct Direct<'a>(&'a Sim);
-
-impl Conduit for Direct<'_> {
-    fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
-        let out = rmm::rmi::handle(&self.0.ctx(), &regs);
-        let mut r = [0; 8];
-        r[..5].copy_from_slice(&out);
-        r
-    }
-}
-
-struct SimMem<'a>(&'a Sim);
-
-impl HostMemory for SimMem<'_> {
-    fn fill(&mut self, pa: u64, byte: u8) {
-        self.0.mem.write(pa, &[byte; 4096]);
-    }
-    fn all_equal(&self, pa: u64, byte: u8) -> bool {
-        self.0.mem.read(pa).iter().all(|&b| b == byte)
-    }
-    fn write(&mut self, pa: u64, data: &[u8]) {
-        let mut page = self.0.mem.read(pa & !0xFFF);
-        let off = (pa & 0xFFF) as usize;
-        page[off..off + data.len()].copy_from_slice(data);
-        self.0.mem.write(pa & !0xFFF, &page);
-    }
-}
 
 #[test]
 fn build_attack_and_teardown_against_the_rmm() {
     let sim = Sim::qemu();
-    let mut rmi = RmiClient::new(Direct(&sim));
-    let mut mem = SimMem(&sim);
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
     let mut h = Host::new(&mut rmi, &mut mem);
     let mut pool = Pool::new(0x6200_0000, 0x10_0000);
     let realm = build(&mut h, &mut pool, 1).expect("build");
@@ -59,8 +32,8 @@ fn a_wrong_expectation_is_reported_with_its_step() {
     // Against a fresh RMM, destroying a realm that was never created is refused: the scenario's
     // teardown must report that step rather than carry on.
     let sim = Sim::qemu();
-    let mut rmi = RmiClient::new(Direct(&sim));
-    let mut mem = SimMem(&sim);
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
     let mut h = Host::new(&mut rmi, &mut mem);
     let realm = Realm {
         rd: 0x6300_0000,

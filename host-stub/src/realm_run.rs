@@ -1,0 +1,256 @@
+//! Running a realm as a VMM would: load the realm payload into a new realm as DATA granules, enter
+//! its REC, answer its host calls, and stop when it powers off; then take it all apart.
+//!
+//! The payload's protocol is in `realm_payload` (the crate of the payload itself): an ECHO host
+//! call whose arguments the VMM checks and answers with their complements, then a REPORT host
+//! call with the payload's own verdict, then PSCI SYSTEM_OFF.
+
+use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecExit};
+use hostcall_abi::rmi::{RmiCommand as C, RmiReturn, RmiStatus};
+use realm_payload::{echo_arg, ECHO, ECHO_IMM, REGION_SIZE, REPORT};
+
+use crate::realm_build::{realm_params, Failure, Host, Pool, Realm};
+use crate::{Conduit, HostMemory};
+
+const G: u64 = 4096;
+const OK: RmiReturn = RmiReturn::SUCCESS;
+const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
+
+/// A realm with the payload loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The realm (RD, starting tables, its one REC, every delegated granule).
+    pub realm: Realm,
+    /// Level-2 and level-3 RTTs mapping the payload region.
+    pub rtts: [u64; 2],
+    /// DATA granules, one per 4 KiB of the region, in IPA order.
+    pub data: [u64; (REGION_SIZE / G) as usize],
+    /// The RecRun page (NS).
+    pub run: u64,
+    /// Pages the image filled (the rest are DATA_CREATE_UNKNOWN).
+    pub image_pages: usize,
+}
+
+/// What happened while the realm ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// REC_ENTER calls.
+    pub entries: usize,
+    /// Host calls answered.
+    pub host_calls: usize,
+    /// The echo call's arguments and imm were what the payload sends.
+    pub echo_seen_intact: bool,
+    /// The payload's verdict (0: every check passed in the realm).
+    pub verdict: Option<u64>,
+    /// The realm powered off with PSCI SYSTEM_OFF.
+    pub system_off: bool,
+}
+
+fn fail(step: &'static str, got: u64) -> Failure {
+    Failure {
+        step,
+        got: RmiReturn::from_raw(got),
+        want: OK,
+    }
+}
+
+/// Creates a realm (VMID `vmid`) whose first 64 KiB of IPA space hold `image` followed by pages
+/// of unknown content, and one runnable REC starting at IPA 0; activates it.
+pub fn load<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+) -> Result<Loaded, Failure> {
+    let pages = (REGION_SIZE / G) as usize;
+    let image_pages = image.len().div_ceil(G as usize);
+    if image.is_empty() || image_pages > pages {
+        return Err(fail(
+            "payload image empty or larger than its region",
+            image.len() as u64,
+        ));
+    }
+    let mut l = Loaded {
+        image_pages,
+        ..Loaded::default()
+    };
+    let realm = &mut l.realm;
+    realm.params = pool.take(1)?;
+    realm.rtt_base = pool.take(2)?;
+    realm.rd = pool.take(1)?;
+    for pa in [realm.rd, realm.rtt_base, realm.rtt_base + G] {
+        h.delegate(realm, pa)?;
+    }
+    h.put(realm.params, &realm_params(vmid, realm.rtt_base));
+    h.expect(
+        "REALM_CREATE (payload)",
+        C::REALM_CREATE,
+        &[realm.rd, realm.params],
+        OK,
+    )?;
+    for (i, level) in [2u64, 3].into_iter().enumerate() {
+        let t = pool.take(1)?;
+        h.delegate(realm, t)?;
+        h.expect(
+            "RTT_CREATE (payload)",
+            C::RTT_CREATE,
+            &[realm.rd, t, 0, level],
+            OK,
+        )?;
+        l.rtts[i] = t;
+    }
+    // RIPAS RAM over the whole region, then its contents.
+    let mut base = 0;
+    while base < REGION_SIZE {
+        let top = h.expect(
+            "RTT_INIT_RIPAS",
+            C::RTT_INIT_RIPAS,
+            &[realm.rd, base, REGION_SIZE],
+            OK,
+        )?[0];
+        if top <= base {
+            return Err(fail("RTT_INIT_RIPAS made no progress", top));
+        }
+        base = top;
+    }
+    let src = pool.take(1)?;
+    for i in 0..pages {
+        let data = pool.take(1)?;
+        h.delegate(realm, data)?;
+        let ipa = i as u64 * G;
+        if i < image_pages {
+            let chunk = &image[i * G as usize..image.len().min((i + 1) * G as usize)];
+            let mut page = [0u8; G as usize];
+            page[..chunk.len()].copy_from_slice(chunk);
+            h.write_page(src, &page);
+            h.expect(
+                "DATA_CREATE (payload image)",
+                C::DATA_CREATE,
+                &[realm.rd, data, ipa, src, 0],
+                OK,
+            )?;
+        } else {
+            h.expect(
+                "DATA_CREATE_UNKNOWN",
+                C::DATA_CREATE_UNKNOWN,
+                &[realm.rd, data, ipa],
+                OK,
+            )?;
+        }
+        l.data[i] = data;
+    }
+
+    let aux_count = h.expect("REC_AUX_COUNT", C::REC_AUX_COUNT, &[realm.rd], OK)?[0] as usize;
+    let rec = pool.take(1)?;
+    h.delegate(realm, rec)?;
+    let mut p = RmiRecParams::ZERO;
+    p.flags = RmiRecCreateFlags::RUNNABLE;
+    p.mpidr = rec_index_to_mpidr(0).unwrap_or(0);
+    p.pc = 0;
+    p.num_aux = aux_count as u64;
+    for slot in p.aux.iter_mut().take(aux_count.min(16)) {
+        let a = pool.take(1)?;
+        h.delegate(realm, a)?;
+        *slot = a;
+    }
+    h.put(realm.params, &p);
+    h.expect(
+        "REC_CREATE (payload)",
+        C::REC_CREATE,
+        &[realm.rd, rec, realm.params],
+        OK,
+    )?;
+    realm.recs[0] = rec;
+    h.expect(
+        "REALM_ACTIVATE (payload)",
+        C::REALM_ACTIVATE,
+        &[realm.rd],
+        OK,
+    )?;
+    l.run = pool.take(1)?;
+    h.write_page(l.run, &[0; G as usize]);
+    Ok(l)
+}
+
+/// Enters the REC until the realm powers off (at most `max_entries` entries), answering its host
+/// calls the way the payload's protocol says.
+pub fn run<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    l: &Loaded,
+    max_entries: usize,
+) -> Result<RunReport, Failure> {
+    let mut report = RunReport::default();
+    let rec = l.realm.recs[0];
+    let mut enter = RmiRecEnter::ZERO;
+    while report.entries < max_entries {
+        h.put(l.run, &enter);
+        h.expect("REC_ENTER", C::REC_ENTER, &[rec, l.run], OK)?;
+        report.entries += 1;
+        let exit: RmiRecExit = h.get(l.run, 0x800).ok_or(fail("reading rec_exit", 0))?;
+        enter = RmiRecEnter::ZERO;
+        match exit.exit_reason() {
+            Some(RmiExitReason::HostCall) => {
+                report.host_calls += 1;
+                match exit.gprs[0] {
+                    ECHO => {
+                        report.echo_seen_intact =
+                            exit.imm == ECHO_IMM && (1..31).all(|i| exit.gprs[i] == echo_arg(i));
+                        for i in 1..31 {
+                            enter.gprs[i] = !exit.gprs[i];
+                        }
+                    }
+                    REPORT => report.verdict = Some(exit.gprs[1]),
+                    other => return Err(fail("unexpected host call", other)),
+                }
+            }
+            Some(RmiExitReason::Psci) if exit.gprs[0] == PSCI_SYSTEM_OFF => {
+                report.system_off = true;
+                let off = RmiReturn::new(RmiStatus::ErrorRealm, 1);
+                h.expect(
+                    "REC_ENTER after SYSTEM_OFF",
+                    C::REC_ENTER,
+                    &[rec, l.run],
+                    off,
+                )?;
+                return Ok(report);
+            }
+            // An interrupt for the host: nothing to do but enter again.
+            Some(RmiExitReason::Irq) | Some(RmiExitReason::Fiq) => {}
+            _ => {
+                return Err(fail(
+                    "unexpected exit (reason, ESR)",
+                    exit.exit_reason as u64 | exit.esr << 8,
+                ))
+            }
+        }
+    }
+    Err(fail("the realm did not power off", report.entries as u64))
+}
+
+/// Takes the realm apart (REC, data, tables, realm) and undelegates every granule it used.
+pub fn unload<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    l: &Loaded,
+) -> Result<(), Failure> {
+    let rd = l.realm.rd;
+    h.expect(
+        "REC_DESTROY (payload)",
+        C::REC_DESTROY,
+        &[l.realm.recs[0]],
+        OK,
+    )?;
+    for i in 0..l.data.len() {
+        h.expect("DATA_DESTROY", C::DATA_DESTROY, &[rd, i as u64 * G], OK)?;
+    }
+    h.expect("RTT_DESTROY level 3", C::RTT_DESTROY, &[rd, 0, 3], OK)?;
+    h.expect("RTT_DESTROY level 2", C::RTT_DESTROY, &[rd, 0, 2], OK)?;
+    h.expect("REALM_DESTROY (payload)", C::REALM_DESTROY, &[rd], OK)?;
+    for &pa in &l.realm.delegated[..l.realm.num_delegated] {
+        h.expect("UNDELEGATE (payload)", C::GRANULE_UNDELEGATE, &[pa], OK)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -107,6 +107,24 @@ impl El1Regs {
     };
 }
 
+/// A REC's GICv3 virtual CPU interface state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct GicState {
+    /// ICH_HCR_EL2 (the host's value on entry, as the realm left it on exit).
+    pub hcr: u64,
+    /// ICH_LR<n>_EL2 (only the implemented ones are used).
+    pub lrs: [u64; 16],
+    /// ICH_VMCR_EL2 (kept with the REC across runs).
+    pub vmcr: u64,
+    /// ICH_MISR_EL2 at the last exit.
+    pub misr: u64,
+    /// ICH_AP0R0_EL2 (kept with the REC).
+    pub ap0r0: u64,
+    /// ICH_AP1R0_EL2 (kept with the REC).
+    pub ap1r0: u64,
+}
+
 /// PSTATE a REC starts in: EL1h, all interrupts masked.
 pub const PSTATE_EL1H_MASKED: u64 = 0x3C5;
 
@@ -122,6 +140,8 @@ pub struct RealmRegs {
     pub pstate: u64,
     /// EL1/EL0 system registers.
     pub el1: El1Regs,
+    /// GICv3 virtual interface.
+    pub gic: GicState,
 }
 
 /// Stage-2 translation for the realm being entered.

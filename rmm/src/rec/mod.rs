@@ -2,7 +2,7 @@
 
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
-use crate::arch::{El1Regs, RealmRegs, PSTATE_EL1H_MASKED};
+use crate::arch::{El1Regs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
 
@@ -77,6 +77,14 @@ impl Rec {
             pc,
             pstate: PSTATE_EL1H_MASKED,
             el1: El1Regs::RESET,
+            gic: GicState {
+                hcr: 0,
+                lrs: [0; 16],
+                vmcr: 0,
+                misr: 0,
+                ap0r0: 0,
+                ap1r0: 0,
+            },
         }
     }
 }

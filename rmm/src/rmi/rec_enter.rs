@@ -13,7 +13,7 @@ use hostcall_abi::rec_run::{ich_hcr, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, 
 use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
-use crate::arch::EntryTraps;
+use crate::arch::{EntryTraps, RealmRegs};
 use crate::granule::GranuleState;
 use crate::memory;
 use crate::realm::{Rd, RealmState};
@@ -116,6 +116,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let s2 = rd.stage2(ctx.rmm.features.s2sz(), ctx.rmm.vmid16);
     let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
     let mut regs = rec.regs;
+    regs.gic.hcr = enter.gicv3_hcr;
+    regs.gic.lrs = enter.gicv3_lrs;
     rec.running = true;
     drop((rd_g, rec_g));
 
@@ -129,7 +131,9 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
         rec.regs = regs;
         exit_record = RmiRecExit::ZERO;
-        match exit::handle(ctx, rd, rec, realm_exit, &mut exit_record) {
+        let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
+        report_interrupts_and_timers(&regs, &mut exit_record);
+        match outcome {
             Outcome::Resume if rd.state == RealmState::Active && rec.runnable => regs = rec.regs,
             Outcome::Resume | Outcome::Exit => {
                 rec.running = false;
@@ -138,6 +142,20 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             }
         }
     }
+}
+
+/// The fields every exit carries (A4.3.1): the virtual GIC interface as the realm left it (so the
+/// host can see which interrupts it took) and the EL1 timers (so the host can schedule their
+/// expiry).
+fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExit) {
+    e.gicv3_hcr = regs.gic.hcr & ich_hcr::EXIT_REPORTED;
+    e.gicv3_lrs = regs.gic.lrs;
+    e.gicv3_misr = regs.gic.misr;
+    e.gicv3_vmcr = regs.gic.vmcr;
+    e.cntv_ctl = regs.el1.cntv_ctl;
+    e.cntv_cval = regs.el1.cntv_cval;
+    e.cntp_ctl = regs.el1.cntp_ctl;
+    e.cntp_cval = regs.el1.cntp_cval;
 }
 
 /// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the

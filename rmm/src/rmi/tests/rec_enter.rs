@@ -518,3 +518,47 @@ fn stage2_and_vmpidr_reach_the_cpu() {
     assert_eq!(vmpidr, 1 << 31, "REC 0");
     assert_eq!(regs.pstate, crate::arch::PSTATE_EL1H_MASKED);
 }
+
+#[test]
+fn gic_and_timer_state_travel_with_each_entry_and_exit() {
+    let r = Running::new();
+    let mut e = RmiRecEnter::ZERO;
+    e.gicv3_hcr = hostcall_abi::rec_run::ich_hcr::UIE;
+    e.gicv3_lrs[0] = 0x4000_0000_0000_0020; // a pending virtual interrupt, INTID 32
+    r.set_enter(&e);
+    r.script(|regs| {
+        assert_eq!(regs.gic.hcr, hostcall_abi::rec_run::ich_hcr::UIE);
+        assert_eq!(regs.gic.lrs[0], 0x4000_0000_0000_0020);
+        regs.gic.lrs[0] = 0; // taken and completed by the realm
+        regs.gic.misr = 0b10;
+        regs.gic.vmcr = 0xF000_0001;
+        regs.el1.cntv_ctl = 1;
+        regs.el1.cntv_cval = 0x1234_5678;
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    assert_eq!(exit.exit_reason(), Some(RmiExitReason::Irq));
+    assert_eq!(exit.gicv3_hcr, hostcall_abi::rec_run::ich_hcr::UIE);
+    assert_eq!(exit.gicv3_lrs[0], 0);
+    assert_eq!((exit.gicv3_misr, exit.gicv3_vmcr), (0b10, 0xF000_0001));
+    assert_eq!((exit.cntv_ctl, exit.cntv_cval), (1, 0x1234_5678));
+    // The REC keeps its VMCR for the next run.
+    r.script(|regs| {
+        assert_eq!(regs.gic.vmcr, 0xF000_0001);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    r.set_enter(&RmiRecEnter::ZERO);
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}

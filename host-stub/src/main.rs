@@ -181,6 +181,26 @@ mod image {
         }
     }
 
+    /// Times RMI_VERSION calls from this CPU (host SMC to host resume, through EL3 and the RMM).
+    fn bench_rmi_version() {
+        const N: usize = 128;
+        let mut samples = [0u64; N];
+        let mut rmi = RmiClient::new(Smc);
+        for s in samples.iter_mut() {
+            let t0 = CNTPCT_EL0.get();
+            rmi.version(hostcall_abi::rmi::RMI_VERSION_1_0);
+            *s = CNTPCT_EL0.get().wrapping_sub(t0);
+        }
+        let (median, min, max) = realm_payload::summarize(&mut samples);
+        defmt::info!(
+            "bench: RMI_VERSION: median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
+            median,
+            min,
+            max,
+            N
+        );
+    }
+
     /// Loads the realm payload into a new realm, runs it as a VMM would, tears it down.
     fn payload_scenario() -> bool {
         let base = (&raw const SCENARIO_POOL) as u64;
@@ -194,7 +214,7 @@ mod image {
                 l.image_pages,
                 l.data.len() - l.image_pages
             );
-            let report = realm_run::run(&mut h, &l, 64)?;
+            let report = realm_run::run(&mut h, &l, 1024, &|| CNTPCT_EL0.get())?;
             defmt::info!(
                 "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool}",
                 report.entries,
@@ -205,6 +225,24 @@ mod image {
                 Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results)"),
                 Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
                 None => defmt::error!("realm payload: no verdict from the realm"),
+            }
+            if let Some((median, min, max)) = report.host_call_round_trip {
+                defmt::info!(
+                    "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
+                    median,
+                    min,
+                    max,
+                    realm_payload::BENCH_ITERATIONS
+                );
+            }
+            if let Some((median, min, max)) = report.wfi_enter_exit {
+                defmt::info!(
+                    "bench: empty REC_ENTER/exit (trapped WFI): median {=u64} ticks (min {=u64}, max {=u64}) over {} entries",
+                    median,
+                    min,
+                    max,
+                    realm_payload::WFI_ITERATIONS
+                );
             }
             realm_run::unload(&mut h, &l)?;
             defmt::info!("realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated");
@@ -352,6 +390,7 @@ mod image {
             me
         );
         let mut ok = check_this_cpu(0);
+        bench_rmi_version();
         ok &= realm_scenario();
         ok &= payload_scenario();
 

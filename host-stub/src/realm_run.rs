@@ -6,9 +6,11 @@
 //! call with the payload's own verdict, then PSCI SYSTEM_OFF.
 
 use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
-use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecExit};
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn, RmiStatus};
-use realm_payload::{echo_arg, ECHO, ECHO_IMM, REGION_SIZE, REPORT};
+use realm_payload::{
+    echo_arg, summarize, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, REGION_SIZE, REPORT, WFI_ITERATIONS,
+};
 
 use crate::realm_build::{realm_params, Failure, Host, Pool, Realm};
 use crate::{Conduit, HostMemory};
@@ -45,6 +47,10 @@ pub struct RunReport {
     pub verdict: Option<u64>,
     /// The realm powered off with PSCI SYSTEM_OFF.
     pub system_off: bool,
+    /// The realm's timing of its BENCH host calls (median, minimum, maximum counter ticks).
+    pub host_call_round_trip: Option<(u64, u64, u64)>,
+    /// REC_ENTER calls that ended in a trapped WFI, timed by the host (median, min, max ticks).
+    pub wfi_enter_exit: Option<(u64, u64, u64)>,
 }
 
 fn fail(step: &'static str, got: u64) -> Failure {
@@ -173,23 +179,44 @@ pub fn load<Cd: Conduit, M: HostMemory>(
     Ok(l)
 }
 
+/// ESR_EL2.EC of a trapped WFI/WFE.
+const EC_WFX: u64 = 0x01;
+
 /// Enters the REC until the realm powers off (at most `max_entries` entries), answering its host
-/// calls the way the payload's protocol says.
+/// calls the way the payload's protocol says. WFI is trapped on every entry; `now` reads the
+/// system counter to time the entries that end in one.
 pub fn run<Cd: Conduit, M: HostMemory>(
     h: &mut Host<'_, Cd, M>,
     l: &Loaded,
     max_entries: usize,
+    now: &dyn Fn() -> u64,
 ) -> Result<RunReport, Failure> {
     let mut report = RunReport::default();
     let rec = l.realm.recs[0];
-    let mut enter = RmiRecEnter::ZERO;
+    let mut enter = RmiRecEnter {
+        flags: RmiRecEnterFlags::TRAP_WFI,
+        ..RmiRecEnter::ZERO
+    };
+    let mut wfi = [0u64; WFI_ITERATIONS];
+    let mut wfis = 0;
     while report.entries < max_entries {
         h.put(l.run, &enter);
+        let t0 = now();
         h.expect("REC_ENTER", C::REC_ENTER, &[rec, l.run], OK)?;
+        let ticks = now().wrapping_sub(t0);
         report.entries += 1;
         let exit: RmiRecExit = h.get(l.run, 0x800).ok_or(fail("reading rec_exit", 0))?;
-        enter = RmiRecEnter::ZERO;
+        enter = RmiRecEnter {
+            flags: RmiRecEnterFlags::TRAP_WFI,
+            ..RmiRecEnter::ZERO
+        };
         match exit.exit_reason() {
+            Some(RmiExitReason::Sync) if exit.esr >> 26 == EC_WFX => {
+                if let Some(slot) = wfi.get_mut(wfis) {
+                    *slot = ticks;
+                    wfis += 1;
+                }
+            }
             Some(RmiExitReason::HostCall) => {
                 report.host_calls += 1;
                 match exit.gprs[0] {
@@ -201,11 +228,19 @@ pub fn run<Cd: Conduit, M: HostMemory>(
                         }
                     }
                     REPORT => report.verdict = Some(exit.gprs[1]),
+                    BENCH => {}
+                    BENCH_RESULT => {
+                        report.host_call_round_trip =
+                            Some((exit.gprs[1], exit.gprs[2], exit.gprs[3]))
+                    }
                     other => return Err(fail("unexpected host call", other)),
                 }
             }
             Some(RmiExitReason::Psci) if exit.gprs[0] == PSCI_SYSTEM_OFF => {
                 report.system_off = true;
+                if wfis > 0 {
+                    report.wfi_enter_exit = Some(summarize(&mut wfi[..wfis]));
+                }
                 let off = RmiReturn::new(RmiStatus::ErrorRealm, 1);
                 h.expect(
                     "REC_ENTER after SYSTEM_OFF",

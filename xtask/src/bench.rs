@@ -1,4 +1,11 @@
-//! `cargo xtask bench`: figures measured on the real stack under QEMU, printed as a table.
+//! `cargo xtask bench`: figures measured on the real stack under QEMU, printed as tables.
+//!
+//! Instruction counts: QEMU runs with `-icount shift=0,sleep=off -seed 1`, so its `max` CPU's
+//! 1 GHz counter advances exactly one tick per executed instruction and runs repeat exactly.
+//! The realm payload times its own host calls (SMC to resume) with CNTVCT; the host stub times
+//! REC_ENTER calls that end in a trapped WFI, and RMI_VERSION calls, with CNTPCT. Each figure is
+//! the median of at least 100 samples, and covers every exception level the path crosses (EL3
+//! included).
 //!
 //! Granule tracking: the RMM reports at cold boot how many granules its table tracks, the bytes
 //! per granule and the carve-out memory left for the table; from these follow the tracking cost
@@ -35,10 +42,45 @@ fn parse_tracking(line: &str) -> Option<Tracking> {
     }
 }
 
-/// Boots one CPU and reports the tracking figures.
+/// The numbers of a host-stub "bench: NAME: median M ticks (min A, max B) over N ..." line.
+fn parse_bench(line: &str) -> Option<[u64; 4]> {
+    let rest = line.split("median ").nth(1)?;
+    let nums: Vec<u64> = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    match nums[..] {
+        [median, min, max, n, ..] => Some([median, min, max, n]),
+        _ => None,
+    }
+}
+
+/// (line prefix, table label, reference C implementation's figure on this stack).
+const PATHS: [(&str, &str, u64); 3] = [
+    (
+        "bench: host-call round trip",
+        "host-call round trip (realm SMC -> realm resume)",
+        12_931,
+    ),
+    (
+        "bench: empty REC_ENTER/exit",
+        "empty REC_ENTER/exit (trapped WFI)",
+        9_891,
+    ),
+    (
+        "bench: RMI_VERSION",
+        "RMI_VERSION (host SMC -> host resume)",
+        1_294,
+    ),
+];
+
+/// Boots one CPU under instruction counting and reports every figure.
 pub fn run() -> Result<(), String> {
     let images = Images::locate()?;
-    let cfg = RunConfig::new("bench-tracking", 1).with_timeout(Duration::from_secs(60));
+    let cfg = RunConfig::new("bench", 1)
+        .with_timeout(Duration::from_secs(300))
+        .with_args(["-icount", "shift=0,sleep=off", "-seed", "1"]);
     let outcome = tests_qemu::run(&images, &cfg);
     if !outcome.passed() {
         return Err(format!("the benchmark boot failed:\n{}", outcome.report()));
@@ -55,6 +97,18 @@ pub fn run() -> Result<(), String> {
     let dram_gib = t.granules * 4096 / (1 << 30);
     let max_granules = t.free_kib * 1024 / t.bytes_each;
     let max_gib = max_granules * 4096 / (1 << 30);
+    println!("instructions per operation (QEMU 10 virt, -icount shift=0: one counter tick = one instruction; TF-A 2.12.1 debug)");
+    println!("| path | median | min | max | samples | reference C RMM |");
+    println!("|---|---|---|---|---|---|");
+    for (prefix, label, reference) in PATHS {
+        let line = outcome
+            .find(Source::Host, prefix)
+            .ok_or_else(|| format!("no {prefix:?} line\n{}", outcome.report()))?;
+        let [median, min, max, n] =
+            parse_bench(&line.text).ok_or(format!("cannot parse {:?}", line.text))?;
+        println!("| {label} | {median} | {min} | {max} | {n} | {reference} |");
+    }
+    println!();
     println!("granule tracking (QEMU virt, measured at cold boot)");
     println!("| figure                              | value |");
     println!("|-------------------------------------|-------|");
@@ -90,5 +144,12 @@ mod tests {
             (786_432, 2, 1536, 22_224)
         );
         assert!(parse_tracking("granule tracking: 12 granules").is_none());
+    }
+
+    #[test]
+    fn parses_a_bench_line() {
+        let line = "bench: RMI_VERSION: median 1234 ticks (min 1200, max 1500) over 128 calls";
+        assert_eq!(parse_bench(line), Some([1234, 1200, 1500, 128]));
+        assert_eq!(parse_bench("bench: RMI_VERSION: median 12 ticks"), None);
     }
 }

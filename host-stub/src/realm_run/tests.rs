@@ -7,6 +7,7 @@ use crate::rmi::RmiClient;
 use crate::testing::SimHost;
 use hostcall_abi::host_call::RsiHostCall;
 use hostcall_abi::wire::Wire;
+use realm_payload::BENCH_RESULT;
 use rmm::arch::{ExitClass, RealmExit};
 use rmm::sim::{Sim, SMC_EXIT};
 
@@ -62,19 +63,45 @@ fn the_payload_protocol_end_to_end() {
         far: 0,
         hpfar: 0,
     });
+    // The benchmark phase: the realm's summary host call, then two trapped WFIs.
+    sim.cpu.script(|r| {
+        r.gprs[..2].copy_from_slice(&[HOST_CALL, 0x2200]);
+        SMC_EXIT
+    });
+    for _ in 0..2 {
+        sim.cpu.script(|_| RealmExit {
+            class: ExitClass::Sync,
+            esr: 0x01 << 26 | 1 << 25,
+            far: 0,
+            hpfar: 0,
+        });
+    }
     sim.cpu.script(|r| {
         r.gprs[0] = 0x8400_0008;
         SMC_EXIT
     });
-    let rep = run(&mut h, &l, 10).expect("run");
+    let mut result = [0u64; 31];
+    result[..4].copy_from_slice(&[BENCH_RESULT, 4000, 3900, 4500]);
+    let mut page = sim.mem.read(l.data[2]);
+    page[0x200..0x300].copy_from_slice(&struct_page(0, result)[..0x100]);
+    sim.mem.write(l.data[2], &page);
+    // Every clock read advances 50 ticks, so each timed REC_ENTER measures 50.
+    let clock = std::cell::Cell::new(0u64);
+    let tick = || {
+        clock.set(clock.get() + 50);
+        clock.get()
+    };
+    let rep = run(&mut h, &l, 10, &tick).expect("run");
     assert_eq!(
         rep,
         RunReport {
-            entries: 4,
-            host_calls: 2,
+            entries: 7,
+            host_calls: 3,
             echo_seen_intact: true,
             verdict: Some(0),
-            system_off: true
+            system_off: true,
+            host_call_round_trip: Some((4000, 3900, 4500)),
+            wfi_enter_exit: Some((50, 50, 50)),
         }
     );
     // The VMM's answers are in the realm's structure.
@@ -96,6 +123,6 @@ fn a_realm_that_never_powers_off_is_reported() {
     let mut pool = Pool::new(0x6400_0000, 0x10_0000);
     let l = load(&mut h, &mut pool, &[0u8; 100], 9).expect("load");
     // No script: every entry ends in an IRQ exit.
-    let err = run(&mut h, &l, 5).expect_err("never off");
+    let err = run(&mut h, &l, 5, &|| 0).expect_err("never off");
     assert_eq!(err.step, "the realm did not power off");
 }

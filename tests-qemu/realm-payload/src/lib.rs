@@ -1,7 +1,7 @@
 //! The protocol between the realm payload and the host stub's VMM: the host-call function IDs the
 //! payload uses and the values it checks. Scenario constants, not ABI: the ABI (RSI, PSCI, the
 //! RsiHostCall layout) comes from `hostcall-abi`.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 /// Vendor-specific hypervisor service (SMCCC owner 6), SMC64 fast call `fnum`.
 pub const fn vendor_hyp_fid(fnum: u32) -> u64 {
@@ -30,5 +30,47 @@ pub mod check {
     pub const ECHO_RESULTS: u64 = 3;
 }
 
+/// Benchmark: a host call the VMM answers with nothing (x0 = 0), timed by the realm.
+pub const BENCH: u64 = vendor_hyp_fid(3);
+/// Benchmark result: x1 = median, x2 = minimum, x3 = maximum counter ticks of one [`BENCH`] round
+/// trip (realm SMC to realm resume), over [`BENCH_ITERATIONS`] calls.
+pub const BENCH_RESULT: u64 = vendor_hyp_fid(4);
+/// Round trips the realm times.
+pub const BENCH_ITERATIONS: usize = 128;
+/// WFIs the realm executes after the benchmark, each trapped to the host (TRAP_WFI), so the host
+/// can time empty REC entries and exits.
+pub const WFI_ITERATIONS: usize = 128;
+
+/// Median, minimum and maximum of `samples` (sorted in place). Zeros for an empty slice.
+pub fn summarize(samples: &mut [u64]) -> (u64, u64, u64) {
+    // Insertion sort: small, no allocation, and fine for a few hundred samples.
+    for i in 1..samples.len() {
+        let mut j = i;
+        while j > 0 && samples[j - 1] > samples[j] {
+            samples.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    match samples {
+        [] => (0, 0, 0),
+        s => (s[s.len() / 2], s[0], s[s.len() - 1]),
+    }
+}
+
 /// The payload's image size limit (its link region, 64 KiB from IPA 0).
 pub const REGION_SIZE: u64 = 0x1_0000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_of_samples() {
+        let mut s = [5, 1, 9, 3, 7];
+        assert_eq!(summarize(&mut s), (5, 1, 9));
+        assert_eq!(s, [1, 3, 5, 7, 9]);
+        assert_eq!(summarize(&mut []), (0, 0, 0));
+        let mut even = [4, 2];
+        assert_eq!(summarize(&mut even), (4, 2, 4), "upper median");
+    }
+}

@@ -9,7 +9,10 @@ mod realm {
     use hostcall_abi::host_call::RsiHostCall;
     use hostcall_abi::psci::PsciFunction;
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
-    use realm_payload::{check, echo_arg, ECHO, ECHO_IMM, REPORT};
+    use realm_payload::{
+        check, echo_arg, summarize, BENCH, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, REPORT,
+        WFI_ITERATIONS,
+    };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
     global_asm!(
@@ -112,9 +115,47 @@ mod realm {
         0
     }
 
+    /// The virtual counter (one tick per instruction under `-icount shift=0`).
+    fn now() -> u64 {
+        let t: u64;
+        // SAFETY: reading CNTVCT_EL0 (after a barrier, so earlier instructions are done) has no
+        // side effects; EL1 may always read it.
+        unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) t, options(nomem, nostack)) };
+        t
+    }
+
+    static mut SAMPLES: [u64; BENCH_ITERATIONS] = [0; BENCH_ITERATIONS];
+
+    /// Times BENCH host calls (the structure written once, only the SMC inside the window) and
+    /// reports the summary; then executes WFIs for the host to time.
+    fn benchmark() {
+        let p = &raw mut HOST_CALL;
+        let samples = &raw mut SAMPLES;
+        for i in 0..BENCH_ITERATIONS {
+            // SAFETY: single-threaded; the RMM touches the structure only during the SMC.
+            unsafe { (*p).0.gprs[0] = BENCH };
+            let fid = RsiCommand::HOST_CALL.fid() as u64;
+            let t0 = now();
+            smc([fid, p as u64, 0, 0, 0, 0, 0, 0]);
+            let t1 = now();
+            // SAFETY: `i` is in bounds of the static array only this function uses.
+            unsafe { (*samples)[i] = t1.wrapping_sub(t0) };
+        }
+        // SAFETY: as above.
+        let (median, min, max) = summarize(unsafe { &mut *samples });
+        let mut g = [0u64; 31];
+        g[..4].copy_from_slice(&[BENCH_RESULT, median, min, max]);
+        host_call(0, &g);
+        for _ in 0..WFI_ITERATIONS {
+            // SAFETY: trapped to the host (TRAP_WFI), which re-enters at once.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+
     #[no_mangle]
     extern "C" fn realm_main() -> ! {
         report(run_checks());
+        benchmark();
         smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
         loop {
             // SAFETY: waiting for an interrupt has no memory effects.

@@ -149,8 +149,10 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
     /// Writes a structure at the start of the host's page `pa`.
     pub fn put<T: Wire>(&mut self, pa: u64, value: &T) {
         let mut page = [0u8; G as usize];
-        if value.encode(&mut page).is_ok() {
-            self.mem.write(pa, &page);
+        if let Some(bytes) = page.get_mut(..T::SIZE) {
+            if value.encode(bytes).is_ok() {
+                self.mem.write(pa, bytes);
+            }
         }
     }
 }
@@ -159,8 +161,9 @@ impl<Cd: Conduit, M: HostMemory> Host<'_, Cd, M> {
     /// Reads a structure at `offset` of the host's page `pa`.
     pub fn get<T: Wire>(&self, pa: u64, offset: usize) -> Option<T> {
         let mut page = [0u8; G as usize];
-        self.mem.read(pa, &mut page);
-        T::decode(page.get(offset..)?).ok()
+        let bytes = page.get_mut(offset..offset.checked_add(T::SIZE)?)?;
+        self.mem.read(pa + offset as u64, bytes);
+        T::decode(bytes).ok()
     }
 }
 

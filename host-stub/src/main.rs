@@ -122,7 +122,7 @@ mod image {
         fn write(&mut self, pa: u64, data: &[u8]) {
             // Doubleword stores where the layout allows (the MMU is off: Device memory needs
             // aligned accesses), bytes for the rest.
-            let words = if pa % 8 == 0 { data.len() / 8 } else { 0 };
+            let words = if pa.is_multiple_of(8) { data.len() / 8 } else { 0 };
             for (i, w) in data.chunks_exact(8).take(words).enumerate() {
                 let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
                 // SAFETY: `pa` lies in the host's own NS pages (a scenario pool page), which no
@@ -136,7 +136,7 @@ mod image {
         }
 
         fn read(&self, pa: u64, buf: &mut [u8]) {
-            let words = if pa % 8 == 0 { buf.len() / 8 } else { 0 };
+            let words = if pa.is_multiple_of(8) { buf.len() / 8 } else { 0 };
             for (i, w) in buf.chunks_exact_mut(8).take(words).enumerate() {
                 // SAFETY: as for `write`: the host's own, undelegated page; aligned.
                 let v = unsafe { core::ptr::read_volatile((pa as *const u64).add(i)) };

@@ -1,0 +1,615 @@
+//! A realm vCPU: its REC and RecRun page, the register cache behind ONE_REG, its `kvm_run`, and
+//! `KVM_RUN` itself ([`Vcpu::run`]).
+//!
+//! One `run` is a loop of RMI_REC_ENTER calls. Before each entry it completes what the previous
+//! exit left open (host-call results from the register cache, the value of an emulated MMIO
+//! read, the answer to a RIPAS change); after each exit it does what the Arm CCA KVM series
+//! does with the exit reason:
+//!
+//! | REC exit | model |
+//! |---|---|
+//! | HOST_CALL | cache = `exit.gprs`; filter on x0: HANDLE -> answered in the kernel ([`super::hypercalls`]) and re-entered; DENY -> x0 = NOT_SUPPORTED, x1..x3 = 0, re-entered; FWD_TO_USER -> `KVM_EXIT_HYPERCALL` |
+//! | PSCI | cache = `exit.gprs`; CPU_ON / AFFINITY_INFO: RMI_PSCI_COMPLETE, re-entered; CPU_SUSPEND: re-entered; CPU_OFF: the vCPU powers off (EINTR); SYSTEM_OFF / SYSTEM_RESET: `KVM_EXIT_SYSTEM_EVENT` |
+//! | SYNC, data abort, unprotected IPA, ISV | `KVM_EXIT_MMIO`; completed with EMULATED_MMIO on the next entry |
+//! | SYNC, data abort, unprotected IPA, no ISV | ENOSYS (KVM without `KVM_CAP_ARM_NISV_TO_USER`) |
+//! | SYNC, data or instruction abort, protected IPA | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
+//! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt) |
+//! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
+//! | IRQ, FIQ, SERROR | re-entered |
+//! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
+//! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
+//!
+//! Every re-entry inside one `run` spends one unit of the vCPU's entry budget; when it is spent,
+//! `run` returns EINTR with `KVM_EXIT_INTR`, as KVM does when a signal is pending, so a realm that
+//! only ever takes interrupts or in-kernel calls cannot hold the VMM forever.
+
+use hostcall_abi::host_call::RSI_HOST_CALL_GPRS;
+use hostcall_abi::kvm::{
+    KvmRegId, KvmRunHypercall, KvmRunMemoryFault, KvmRunMmio, KvmRunSystemEvent,
+    KvmSmcccFilterAction, KvmSystemEventType, KVM_HYPERCALL_EXIT_SMC, KVM_MEMORY_EXIT_FLAG_PRIVATE,
+};
+use hostcall_abi::psci::{PsciFunction, PsciReturn};
+use hostcall_abi::rec_params::{RmiRecCreateFlags, RmiRecParams, REC_PARAMS_GPRS};
+use hostcall_abi::rec_run::{
+    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RMI_REC_ENTER_SIZE,
+    RMI_REC_EXIT_OFFSET, RMI_REC_EXIT_SIZE,
+};
+use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
+use hostcall_abi::rtt::Ripas;
+use hostcall_abi::smccc::canonical_fid;
+use hostcall_abi::wire::Wire;
+
+use super::hypercalls::{self, SMCCC_RET_NOT_SUPPORTED};
+use super::one_reg::RegCache;
+use super::run::{KvmExit, KvmRun};
+use super::vm::Vm;
+use super::{Errno, RmmLink};
+use crate::{Conduit, HostMemory};
+
+/// Entries one `run` may make before it gives up with EINTR (see the module documentation).
+pub const DEFAULT_ENTRY_BUDGET: usize = 64;
+/// Most RMI_RTT_SET_RIPAS calls one RIPAS change may take.
+const MAX_SET_RIPAS_CALLS: usize = 512;
+
+/// ESR_EL2 fields the exit handling reads.
+mod esr {
+    pub const EC_SHIFT: u64 = 26;
+    pub const EC_MASK: u64 = 0x3F;
+    pub const EC_WFX: u64 = 0x01;
+    pub const EC_IABT_LOW: u64 = 0x20;
+    pub const EC_DABT_LOW: u64 = 0x24;
+    /// Data abort: instruction syndrome valid.
+    pub const ISV: u64 = 1 << 24;
+    /// Data abort: access size, bits 23:22 (log2 bytes).
+    pub const SAS_SHIFT: u64 = 22;
+    /// Data abort: write, not read.
+    pub const WNR: u64 = 1 << 6;
+}
+
+/// HPFAR_EL2.FIPA, bits 47:4: IPA bits 51:12.
+const HPFAR_FIPA_MASK: u64 = 0x0000_FFFF_FFFF_FFF0;
+/// Bytes of one page.
+const PAGE: u64 = 4096;
+
+/// What the last exit left to complete on the next entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    /// Nothing: enter with zero registers.
+    Nothing,
+    /// A host call or PSCI exit: the register cache goes back in `rec_enter.gprs`.
+    Registers,
+    /// An MMIO exit not yet completed by userspace (its data is read at the next `run`).
+    Mmio { write: bool, len: u32 },
+    /// An MMIO access completed: EMULATED_MMIO, and for a read the value in `gprs[0]`.
+    MmioDone { value: Option<u64> },
+    /// A RIPAS change to commit (or refuse) before the next entry.
+    Ripas { base: u64, top: u64 },
+}
+
+/// What to do after one REC exit.
+enum Next {
+    /// Enter the realm again without returning to userspace.
+    ReEnter,
+    /// Return to userspace with this exit.
+    Exit(KvmExit),
+    /// Return EFAULT with this memory fault.
+    Fault(KvmRunMemoryFault),
+    /// The vCPU stopped (CPU_OFF): return EINTR.
+    Stopped,
+}
+
+/// Counters of what the vCPU did, for the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VcpuStats {
+    /// RMI_REC_ENTER calls.
+    pub entries: u64,
+    /// Host calls answered in the kernel (HANDLE).
+    pub handled_calls: u64,
+    /// Host calls refused by the filter (DENY).
+    pub denied_calls: u64,
+    /// Host calls forwarded to userspace (FWD_TO_USER).
+    pub forwarded_calls: u64,
+    /// PSCI exits.
+    pub psci_exits: u64,
+    /// RMI_PSCI_COMPLETE calls that succeeded.
+    pub psci_completions: u64,
+    /// IRQ, FIQ and SError exits.
+    pub interrupt_exits: u64,
+    /// Trapped WFI/WFE exits.
+    pub wfx_exits: u64,
+    /// MMIO exits to userspace.
+    pub mmio_exits: u64,
+}
+
+/// An RMI command the model issued that the RMM refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RmiFailure {
+    /// The command.
+    pub command: RmiCommand,
+    /// What the RMM answered.
+    pub ret: RmiReturn,
+}
+
+/// A realm vCPU.
+#[derive(Clone, Debug)]
+pub struct Vcpu {
+    id: usize,
+    mpidr: u64,
+    rec: Option<(u64, u64)>,
+    regs: RegCache,
+    run: KvmRun,
+    pending: Pending,
+    reject_ripas: bool,
+    entry_budget: usize,
+    trap_wfi: bool,
+    trap_wfe: bool,
+    stats: VcpuStats,
+    last_rmi_failure: Option<RmiFailure>,
+}
+
+/// The access size an MMIO exit reports, as a mask of its bytes.
+const fn size_mask(len: u32) -> u64 {
+    match 1u64.checked_shl(len.saturating_mul(8)) {
+        Some(bit) => bit - 1,
+        None => u64::MAX,
+    }
+}
+
+/// The faulting IPA of a stage-2 abort: page from HPFAR_EL2, offset from FAR_EL2 (which the RMM
+/// reduces to the offset in the page for emulatable aborts and zeroes otherwise).
+const fn fault_ipa(exit: &RmiRecExit) -> u64 {
+    ((exit.hpfar & HPFAR_FIPA_MASK) << 8) | (exit.far & (PAGE - 1))
+}
+
+impl Vcpu {
+    /// A vCPU without a REC yet (see [`Vm::create_vcpu`]).
+    pub(crate) const fn new(id: usize, mpidr: u64) -> Self {
+        Self {
+            id,
+            mpidr,
+            rec: None,
+            regs: RegCache { x: [0; 31], pc: 0 },
+            run: KvmRun::new(),
+            pending: Pending::Nothing,
+            reject_ripas: false,
+            entry_budget: DEFAULT_ENTRY_BUDGET,
+            trap_wfi: true,
+            trap_wfe: false,
+            stats: VcpuStats {
+                entries: 0,
+                handled_calls: 0,
+                denied_calls: 0,
+                forwarded_calls: 0,
+                psci_exits: 0,
+                psci_completions: 0,
+                interrupt_exits: 0,
+                wfx_exits: 0,
+                mmio_exits: 0,
+            },
+            last_rmi_failure: None,
+        }
+    }
+
+    /// Binds the REC and RecRun page (see [`Vm::finalize_vcpu`]).
+    pub(crate) fn attach(&mut self, rec: u64, run: u64) -> Result<(), Errno> {
+        if self.rec.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        self.rec = Some((rec, run));
+        Ok(())
+    }
+
+    /// The vCPU id (also its REC index).
+    pub const fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The MPIDR of the vCPU as RMI carries it (`RmiRecMpidr`).
+    pub const fn mpidr(&self) -> u64 {
+        self.mpidr
+    }
+
+    /// The REC and RecRun page, once finalized.
+    pub const fn rec(&self) -> Option<(u64, u64)> {
+        self.rec
+    }
+
+    /// The vCPU's `kvm_run`.
+    pub const fn kvm_run(&self) -> &KvmRun {
+        &self.run
+    }
+
+    /// The vCPU's `kvm_run`, writable (MMIO read data, `immediate_exit`).
+    pub fn kvm_run_mut(&mut self) -> &mut KvmRun {
+        &mut self.run
+    }
+
+    /// What the vCPU did so far.
+    pub const fn stats(&self) -> &VcpuStats {
+        &self.stats
+    }
+
+    /// The last RMI command the RMM refused (the cause of an ENXIO from [`Self::run`]).
+    pub const fn last_rmi_failure(&self) -> Option<RmiFailure> {
+        self.last_rmi_failure
+    }
+
+    /// Sets how many entries one [`Self::run`] may make (at least one).
+    pub fn set_entry_budget(&mut self, entries: usize) {
+        self.entry_budget = entries.max(1);
+    }
+
+    /// Whether entries ask the RMM to trap WFI and WFE to the host (default: WFI trapped, WFE
+    /// not, as KVM sets them when the physical CPU has other work).
+    pub fn set_trap_wfx(&mut self, wfi: bool, wfe: bool) {
+        self.trap_wfi = wfi;
+        self.trap_wfe = wfe;
+    }
+
+    /// After a `KVM_EXIT_MEMORY_FAULT` for a RIPAS change: refuse the change instead of
+    /// committing it on the next entry (this model's stand-in for the VMM declining a private
+    /// <-> shared conversion).
+    pub fn reject_ripas_change(&mut self) {
+        self.reject_ripas = true;
+    }
+
+    /// `KVM_GET_ONE_REG` (see [`super::one_reg`] for the ids and errors).
+    pub fn get_one_reg(&self, id: KvmRegId) -> Result<u64, Errno> {
+        self.regs.get(id, self.rec.is_some())
+    }
+
+    /// `KVM_SET_ONE_REG` (see [`super::one_reg`] for the ids and errors).
+    pub fn set_one_reg(&mut self, id: KvmRegId, value: u64) -> Result<(), Errno> {
+        self.regs.set(id, value, self.rec.is_some())
+    }
+
+    /// The REC parameters this vCPU's state describes, for creating its REC: MPIDR, the PC and
+    /// x0..x7 from the register cache, RUNNABLE if `runnable`. Auxiliary granules are the
+    /// caller's to add.
+    pub fn rec_params(&self, runnable: bool) -> RmiRecParams {
+        let mut p = RmiRecParams::ZERO;
+        if runnable {
+            p.flags = RmiRecCreateFlags::RUNNABLE;
+        }
+        p.mpidr = self.mpidr;
+        p.pc = self.regs.pc;
+        p.gprs.copy_from_slice(&self.regs.x[..REC_PARAMS_GPRS]);
+        p
+    }
+
+    /// `KVM_RUN`. Returns the exit userspace must handle; EINTR (with `KVM_EXIT_INTR`) when the
+    /// entry budget is spent, `immediate_exit` is set or the vCPU is powered off; EFAULT (with
+    /// `KVM_EXIT_MEMORY_FAULT`) for a memory fault; ENOEXEC before the vCPU has a REC; ENXIO when
+    /// the RMM refused a command ([`Self::last_rmi_failure`]) or reported an exit the model does
+    /// not know; ENOSYS for an MMIO access without a valid syndrome; EINVAL for a PSCI request
+    /// naming a vCPU the VM does not have.
+    pub fn run<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &mut Vm,
+        link: &mut RmmLink<'_, C, M>,
+    ) -> Result<KvmExit, Errno> {
+        let (rec, run_pa) = self.rec.ok_or(Errno::ENOEXEC)?;
+        vm.mark_ran();
+        // Userspace has handled the last exit: take the data it wrote into kvm_run.
+        if let Pending::Mmio { write, len } = self.pending {
+            let value = match (write, self.run.exit()) {
+                (false, KvmExit::Mmio(m)) => Some(u64::from_le_bytes(m.data) & size_mask(len)),
+                _ => None,
+            };
+            self.pending = Pending::MmioDone { value };
+        }
+        if self.run.immediate_exit || !vm.is_powered_on(self.id) {
+            return self.interrupted();
+        }
+        let mut budget = self.entry_budget;
+        loop {
+            if budget == 0 {
+                return self.interrupted();
+            }
+            budget -= 1;
+            let enter = self.prepare_entry(vm, link, rec);
+            self.run.set_exit(KvmExit::Unknown);
+            let Some(exit) = self.enter(link, rec, run_pa, &enter)? else {
+                self.run.set_exit(KvmExit::Shutdown);
+                return Ok(KvmExit::Shutdown);
+            };
+            match self.handle_exit(vm, link, rec, &exit)? {
+                Next::ReEnter => {}
+                Next::Exit(e) => {
+                    self.run.set_exit(e);
+                    return Ok(e);
+                }
+                Next::Fault(f) => {
+                    self.run.set_exit(KvmExit::MemoryFault(f));
+                    return Err(Errno::EFAULT);
+                }
+                Next::Stopped => return self.interrupted(),
+            }
+        }
+    }
+
+    fn interrupted(&mut self) -> Result<KvmExit, Errno> {
+        self.run.set_exit(KvmExit::Intr);
+        Err(Errno::EINTR)
+    }
+
+    fn rmi_failed(&mut self, command: RmiCommand, ret: RmiReturn) -> Errno {
+        self.last_rmi_failure = Some(RmiFailure { command, ret });
+        Errno::ENXIO
+    }
+
+    /// The entry information for the next REC_ENTER, completing what the last exit left open.
+    fn prepare_entry<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &Vm,
+        link: &mut RmmLink<'_, C, M>,
+        rec: u64,
+    ) -> RmiRecEnter {
+        let mut e = RmiRecEnter::ZERO;
+        let mut flags = RmiRecEnterFlags::EMPTY;
+        if self.trap_wfi {
+            flags = flags | RmiRecEnterFlags::TRAP_WFI;
+        }
+        if self.trap_wfe {
+            flags = flags | RmiRecEnterFlags::TRAP_WFE;
+        }
+        match core::mem::replace(&mut self.pending, Pending::Nothing) {
+            Pending::Nothing => {}
+            Pending::Registers => e.gprs = self.regs.x,
+            // Not completed by userspace (cannot happen: `run` converts it first).
+            Pending::Mmio { .. } => {}
+            Pending::MmioDone { value } => {
+                flags = flags | RmiRecEnterFlags::EMULATED_MMIO;
+                e.gprs[0] = value.unwrap_or(0);
+            }
+            Pending::Ripas { base, top } => {
+                let reject = core::mem::take(&mut self.reject_ripas);
+                if reject || !self.commit_ripas(vm, link, rec, base, top) {
+                    flags = flags | RmiRecEnterFlags::RIPAS_RESPONSE;
+                }
+            }
+        }
+        e.flags = flags;
+        e
+    }
+
+    /// RMI_RTT_SET_RIPAS over `[base, top)` until done; false if the RMM refused (the model does
+    /// not create missing RTTs, which KVM would do on RMI_ERROR_RTT).
+    fn commit_ripas<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &Vm,
+        link: &mut RmmLink<'_, C, M>,
+        rec: u64,
+        mut base: u64,
+        top: u64,
+    ) -> bool {
+        for _ in 0..MAX_SET_RIPAS_CALLS {
+            if base >= top {
+                return true;
+            }
+            let (ret, out) = link
+                .rmi
+                .cmd(RmiCommand::RTT_SET_RIPAS, &[vm.rd(), rec, base, top]);
+            if ret != RmiReturn::SUCCESS {
+                self.rmi_failed(RmiCommand::RTT_SET_RIPAS, ret);
+                return false;
+            }
+            if out[0] <= base {
+                return false;
+            }
+            base = out[0];
+        }
+        // Partial progress: the realm sees how far it got and asks again.
+        true
+    }
+
+    /// Writes `enter`, issues REC_ENTER and reads the exit; `None` if the realm is off.
+    fn enter<C: Conduit, M: HostMemory>(
+        &mut self,
+        link: &mut RmmLink<'_, C, M>,
+        rec: u64,
+        run_pa: u64,
+        enter: &RmiRecEnter,
+    ) -> Result<Option<RmiRecExit>, Errno> {
+        {
+            let mut image = [0u8; RMI_REC_ENTER_SIZE];
+            enter.encode(&mut image).map_err(|_| Errno::ENXIO)?;
+            link.mem.write(run_pa, &image);
+        }
+        let (ret, _) = link.rmi.cmd(RmiCommand::REC_ENTER, &[rec, run_pa]);
+        self.stats.entries += 1;
+        if ret == RmiReturn::new(RmiStatus::ErrorRealm, 1) {
+            return Ok(None);
+        }
+        if ret != RmiReturn::SUCCESS {
+            return Err(self.rmi_failed(RmiCommand::REC_ENTER, ret));
+        }
+        let mut image = [0u8; RMI_REC_EXIT_SIZE];
+        link.mem
+            .read(run_pa + RMI_REC_EXIT_OFFSET as u64, &mut image);
+        RmiRecExit::decode(&image)
+            .map(Some)
+            .map_err(|_| Errno::ENXIO)
+    }
+
+    fn handle_exit<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &mut Vm,
+        link: &mut RmmLink<'_, C, M>,
+        rec: u64,
+        exit: &RmiRecExit,
+    ) -> Result<Next, Errno> {
+        match exit.exit_reason().ok_or(Errno::ENXIO)? {
+            RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
+                self.stats.interrupt_exits += 1;
+                Ok(Next::ReEnter)
+            }
+            RmiExitReason::Sync => self.sync_exit(vm, exit),
+            RmiExitReason::HostCall => Ok(self.host_call(vm, exit)),
+            RmiExitReason::Psci => self.psci_exit(vm, link, rec, exit),
+            RmiExitReason::RipasChange => self.ripas_change(exit),
+        }
+    }
+
+    fn sync_exit(&mut self, vm: &Vm, exit: &RmiRecExit) -> Result<Next, Errno> {
+        let ipa = fault_ipa(exit);
+        let private_page = || KvmRunMemoryFault {
+            flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
+            gpa: ipa & !(PAGE - 1),
+            size: PAGE,
+        };
+        match (exit.esr >> esr::EC_SHIFT) & esr::EC_MASK {
+            esr::EC_WFX => {
+                self.stats.wfx_exits += 1;
+                Ok(Next::ReEnter)
+            }
+            esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {
+                if exit.esr & esr::ISV == 0 {
+                    return Err(Errno::ENOSYS);
+                }
+                let len = 1u32 << ((exit.esr >> esr::SAS_SHIFT) & 0b11);
+                let write = exit.esr & esr::WNR != 0;
+                let mut data = [0u8; 8];
+                if write {
+                    let bytes = exit.gprs[0].to_le_bytes();
+                    let n = len as usize;
+                    data[..n].copy_from_slice(&bytes[..n]);
+                }
+                self.pending = Pending::Mmio { write, len };
+                self.stats.mmio_exits += 1;
+                Ok(Next::Exit(KvmExit::Mmio(KvmRunMmio {
+                    phys_addr: ipa,
+                    data,
+                    len,
+                    is_write: write as u8,
+                    pad: [0; 3],
+                })))
+            }
+            esr::EC_DABT_LOW | esr::EC_IABT_LOW => Ok(Next::Fault(private_page())),
+            _ => Err(Errno::ENXIO),
+        }
+    }
+
+    fn host_call(&mut self, vm: &Vm, exit: &RmiRecExit) -> Next {
+        self.regs
+            .x
+            .copy_from_slice(&exit.gprs[..RSI_HOST_CALL_GPRS]);
+        self.pending = Pending::Registers;
+        let fid = canonical_fid(exit.gprs[0]);
+        match vm.filter_action(fid) {
+            KvmSmcccFilterAction::Handle => {
+                self.stats.handled_calls += 1;
+                let answer = hypercalls::handle(fid, &self.regs.x);
+                self.regs.x[..4].copy_from_slice(&answer);
+                Next::ReEnter
+            }
+            KvmSmcccFilterAction::Deny => {
+                self.stats.denied_calls += 1;
+                self.regs.x[..4].copy_from_slice(&[SMCCC_RET_NOT_SUPPORTED, 0, 0, 0]);
+                Next::ReEnter
+            }
+            KvmSmcccFilterAction::FwdToUser => {
+                self.stats.forwarded_calls += 1;
+                Next::Exit(KvmExit::Hypercall(KvmRunHypercall {
+                    nr: fid as u64,
+                    args: [0; 6],
+                    ret: 0,
+                    flags: KVM_HYPERCALL_EXIT_SMC,
+                }))
+            }
+        }
+    }
+
+    fn psci_exit<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &mut Vm,
+        link: &mut RmmLink<'_, C, M>,
+        rec: u64,
+        exit: &RmiRecExit,
+    ) -> Result<Next, Errno> {
+        self.stats.psci_exits += 1;
+        self.regs
+            .x
+            .copy_from_slice(&exit.gprs[..RSI_HOST_CALL_GPRS]);
+        self.pending = Pending::Registers;
+        // One data word, KVM's `flags`: none for SYSTEM_OFF and SYSTEM_RESET.
+        let event = |kind: KvmSystemEventType| {
+            Next::Exit(KvmExit::SystemEvent(KvmRunSystemEvent {
+                event_type: kind as u32,
+                ndata: 1,
+                data: [0; 16],
+            }))
+        };
+        match PsciFunction::from_fid(exit.gprs[0]) {
+            Some(PsciFunction::CPU_ON) => {
+                let target = vm.slot_by_target(exit.gprs[1]).ok_or(Errno::EINVAL)?;
+                let (target_id, target_rec) = (target.id, target.rec.ok_or(Errno::EINVAL)?);
+                let status = if target.powered_on || target.allow_cpu_on {
+                    PsciReturn::Success
+                } else {
+                    PsciReturn::Denied
+                };
+                self.psci_complete(link, rec, target_rec, status)?;
+                if status == PsciReturn::Success {
+                    if let Some(t) = vm.slot_mut(target_id) {
+                        t.powered_on = true;
+                    }
+                }
+                Ok(Next::ReEnter)
+            }
+            Some(PsciFunction::AFFINITY_INFO) => {
+                let target = vm.slot_by_target(exit.gprs[1]).ok_or(Errno::EINVAL)?;
+                let target_rec = target.rec.ok_or(Errno::EINVAL)?;
+                self.psci_complete(link, rec, target_rec, PsciReturn::Success)?;
+                Ok(Next::ReEnter)
+            }
+            Some(PsciFunction::CPU_OFF) => {
+                if let Some(me) = vm.slot_mut(self.id) {
+                    me.powered_on = false;
+                }
+                Ok(Next::Stopped)
+            }
+            Some(PsciFunction::SYSTEM_OFF) => Ok(event(KvmSystemEventType::Shutdown)),
+            Some(PsciFunction::SYSTEM_RESET) => Ok(event(KvmSystemEventType::Reset)),
+            // CPU_SUSPEND (KVM would wait for an interrupt), and anything the RMM should not
+            // have reported: enter again.
+            _ => Ok(Next::ReEnter),
+        }
+    }
+
+    fn psci_complete<C: Conduit, M: HostMemory>(
+        &mut self,
+        link: &mut RmmLink<'_, C, M>,
+        caller: u64,
+        target: u64,
+        status: PsciReturn,
+    ) -> Result<(), Errno> {
+        let (ret, _) = link
+            .rmi
+            .cmd(RmiCommand::PSCI_COMPLETE, &[caller, target, status.raw()]);
+        if ret != RmiReturn::SUCCESS {
+            return Err(self.rmi_failed(RmiCommand::PSCI_COMPLETE, ret));
+        }
+        self.stats.psci_completions += 1;
+        Ok(())
+    }
+
+    fn ripas_change(&mut self, exit: &RmiRecExit) -> Result<Next, Errno> {
+        let (base, top) = (exit.ripas_base, exit.ripas_top);
+        let ripas = exit.ripas_value().ok_or(Errno::ENXIO)?;
+        if top <= base {
+            return Err(Errno::ENXIO);
+        }
+        self.pending = Pending::Ripas { base, top };
+        self.reject_ripas = false;
+        Ok(Next::Fault(KvmRunMemoryFault {
+            flags: if ripas == Ripas::Ram {
+                KVM_MEMORY_EXIT_FLAG_PRIVATE
+            } else {
+                0
+            },
+            gpa: base,
+            size: top - base,
+        }))
+    }
+}

@@ -122,7 +122,11 @@ mod image {
         fn write(&mut self, pa: u64, data: &[u8]) {
             // Doubleword stores where the layout allows (the MMU is off: Device memory needs
             // aligned accesses), bytes for the rest.
-            let words = if pa.is_multiple_of(8) { data.len() / 8 } else { 0 };
+            let words = if pa.is_multiple_of(8) {
+                data.len() / 8
+            } else {
+                0
+            };
             for (i, w) in data.chunks_exact(8).take(words).enumerate() {
                 let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
                 // SAFETY: `pa` lies in the host's own NS pages (a scenario pool page), which no
@@ -136,7 +140,11 @@ mod image {
         }
 
         fn read(&self, pa: u64, buf: &mut [u8]) {
-            let words = if pa.is_multiple_of(8) { buf.len() / 8 } else { 0 };
+            let words = if pa.is_multiple_of(8) {
+                buf.len() / 8
+            } else {
+                0
+            };
             for (i, w) in buf.chunks_exact_mut(8).take(words).enumerate() {
                 // SAFETY: as for `write`: the host's own, undelegated page; aligned.
                 let v = unsafe { core::ptr::read_volatile((pa as *const u64).add(i)) };
@@ -215,6 +223,37 @@ mod image {
         );
     }
 
+    /// Puts `v` in D0 (the host's FP/SIMD state the RMM must preserve across realm runs).
+    fn set_d0(v: u64) {
+        // SAFETY: 1. Clearing CPTR_EL2.TFP (bit 10) lets NS-EL2 use FP/SIMD registers instead of
+        // trapping (the host stub has no handler for that trap). 2. It then writes one FP/SIMD
+        // register; the (soft-float) host stub never uses them otherwise.
+        unsafe {
+            asm!(
+                "mrs {t}, cptr_el2",
+                "bic {t}, {t}, #(1 << 10)",
+                "msr cptr_el2, {t}",
+                "isb",
+                ".arch_extension fp",
+                "fmov d0, {v}",
+                t = out(reg) _,
+                v = in(reg) v,
+                out("v0") _,
+                options(nomem, nostack),
+            );
+        }
+    }
+
+    /// D0.
+    fn get_d0() -> u64 {
+        let v: u64;
+        // SAFETY: reads one FP/SIMD register.
+        unsafe {
+            asm!(".arch_extension fp", "fmov {v}, d0", v = out(reg) v, options(nomem, nostack))
+        };
+        v
+    }
+
     /// Loads the realm payload into a new realm, runs it as a VMM would, tears it down.
     fn payload_scenario() -> bool {
         let base = (&raw const SCENARIO_POOL) as u64;
@@ -228,7 +267,15 @@ mod image {
                 l.image_pages,
                 l.data.len() - l.image_pages
             );
+            set_d0(realm_payload::HOST_FP_PATTERN);
             let report = realm_run::run(&mut h, &l, 1024, &|| CNTPCT_EL0.get())?;
+            let d0 = get_d0();
+            if d0 == realm_payload::HOST_FP_PATTERN {
+                defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
+            } else {
+                defmt::error!("realm payload: host D0 changed to {=u64:#x} while the realm ran", d0);
+                return Ok(false);
+            }
             defmt::info!(
                 "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool}",
                 report.entries,

@@ -98,6 +98,56 @@ vectors:
 // the exit class and come to rmm_realm_exit: it stores x0..x30 back through the saved pointer,
 // restores the RMM's registers and returns the class (0 sync, 1 IRQ, 2 FIQ, 3 SError).
     .text
+    // rmm_fp_save(x0 = &mut FpRegs) / rmm_fp_load(x0 = &FpRegs): V0..V31, FPSR, FPCR.
+    .arch_extension fp
+    .arch_extension simd
+    .global rmm_fp_save
+rmm_fp_save:
+    stp     q0, q1, [x0, #0]
+    stp     q2, q3, [x0, #32]
+    stp     q4, q5, [x0, #64]
+    stp     q6, q7, [x0, #96]
+    stp     q8, q9, [x0, #128]
+    stp     q10, q11, [x0, #160]
+    stp     q12, q13, [x0, #192]
+    stp     q14, q15, [x0, #224]
+    stp     q16, q17, [x0, #256]
+    stp     q18, q19, [x0, #288]
+    stp     q20, q21, [x0, #320]
+    stp     q22, q23, [x0, #352]
+    stp     q24, q25, [x0, #384]
+    stp     q26, q27, [x0, #416]
+    stp     q28, q29, [x0, #448]
+    stp     q30, q31, [x0, #480]
+    mrs     x1, fpsr
+    mrs     x2, fpcr
+    add     x0, x0, #512
+    stp     x1, x2, [x0]
+    ret
+    .global rmm_fp_load
+rmm_fp_load:
+    ldp     q0, q1, [x0, #0]
+    ldp     q2, q3, [x0, #32]
+    ldp     q4, q5, [x0, #64]
+    ldp     q6, q7, [x0, #96]
+    ldp     q8, q9, [x0, #128]
+    ldp     q10, q11, [x0, #160]
+    ldp     q12, q13, [x0, #192]
+    ldp     q14, q15, [x0, #224]
+    ldp     q16, q17, [x0, #256]
+    ldp     q18, q19, [x0, #288]
+    ldp     q20, q21, [x0, #320]
+    ldp     q22, q23, [x0, #352]
+    ldp     q24, q25, [x0, #384]
+    ldp     q26, q27, [x0, #416]
+    ldp     q28, q29, [x0, #448]
+    ldp     q30, q31, [x0, #480]
+    add     x0, x0, #512
+    ldp     x1, x2, [x0]
+    msr     fpsr, x1
+    msr     fpcr, x2
+    ret
+
     .global rmm_run_realm
 rmm_run_realm:
     stp     x29, x30, [sp, #-16]!
@@ -506,7 +556,20 @@ impl crate::ns::NsMemory for NsView {
 
 extern "C" {
     fn rmm_run_realm(gprs: *mut u64) -> u64;
+    fn rmm_fp_save(fp: *mut crate::arch::FpRegs);
+    fn rmm_fp_load(fp: *const crate::arch::FpRegs);
 }
+
+// The assembly above addresses FpRegs by these offsets.
+const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpsr) == 512);
+const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpcr) == 520);
+
+/// CPTR_EL2 (E2H = 0): TZ traps SVE and TSM traps SME at EL1/EL0 to EL2, so a realm cannot touch
+/// state the RMM does not switch (realms are not offered SVE or SME); TFP clear so FP/SIMD,
+/// which the RMM does switch, is usable.
+const CPTR_TFP: u64 = 1 << 10;
+const CPTR_TZ: u64 = 1 << 8;
+const CPTR_TSM: u64 = 1 << 12;
 
 /// Reads one system register by name.
 macro_rules! mrs {
@@ -660,6 +723,17 @@ impl crate::arch::RealmCpu for Cpu {
         use crate::arch::{ExitClass, RealmExit};
         let host_el1 = save_el1();
         let host_hcr = mrs!("hcr_el2");
+        let host_cptr = mrs!("cptr_el2");
+        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
+        // SAFETY: an isb makes the CPTR_EL2 change visible before FP/SIMD registers are touched.
+        unsafe { asm!("isb", options(nostack)) };
+        let mut host_fp = crate::arch::FpRegs::default();
+        // SAFETY: both point to live, 16-byte aligned FpRegs; the routines touch only FP/SIMD
+        // registers (the RMM's own code never uses them) and the pointed-to memory.
+        unsafe {
+            rmm_fp_save(&mut host_fp);
+            rmm_fp_load(&regs.fp);
+        }
         load_el1(&regs.el1);
         load_gic(&regs.gic);
         let mut hcr = HCR_REALM;
@@ -703,6 +777,12 @@ impl crate::arch::RealmCpu for Cpu {
         regs.pstate = mrs!("spsr_el2");
         regs.el1 = save_el1();
         save_gic(&mut regs.gic);
+        // SAFETY: as for the loads before entry.
+        unsafe {
+            rmm_fp_save(&mut regs.fp);
+            rmm_fp_load(&host_fp);
+        }
+        msr!("cptr_el2", host_cptr);
         load_el1(&host_el1);
         msr!("hcr_el2", host_hcr);
         // SAFETY: a barrier so the host's EL1 state is in effect before the RMM returns.

@@ -125,6 +125,19 @@ pub struct GicState {
     pub ap1r0: u64,
 }
 
+/// FP/SIMD registers: V0..V31 and the FP control and status registers. The RMM itself never
+/// uses them (it is built soft-float), so the world switch swaps the host's and the realm's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct FpRegs {
+    /// V0..V31.
+    pub v: [u128; 32],
+    /// FPSR.
+    pub fpsr: u64,
+    /// FPCR.
+    pub fpcr: u64,
+}
+
 /// PSTATE a REC starts in: EL1h, all interrupts masked.
 pub const PSTATE_EL1H_MASKED: u64 = 0x3C5;
 
@@ -142,6 +155,8 @@ pub struct RealmRegs {
     pub el1: El1Regs,
     /// GICv3 virtual interface.
     pub gic: GicState,
+    /// FP/SIMD state.
+    pub fp: FpRegs,
 }
 
 /// Stage-2 translation for the realm being entered.

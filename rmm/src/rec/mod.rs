@@ -2,7 +2,7 @@
 
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
-use crate::arch::{El1Regs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
+use crate::arch::{El1Regs, FpRegs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
 
@@ -12,18 +12,27 @@ pub const AUX_GRANULES: u64 = 2;
 const _: () = assert!(AUX_GRANULES as usize <= MAX_REC_AUX_GRANULES);
 
 /// A pending RIPAS change the realm asked for (RSI_IPA_STATE_SET) that the host completes with
-/// RMI_RTT_SET_RIPAS.
+/// RMI_RTT_SET_RIPAS. All zero when nothing is pending (A4.3.8: `ripas_addr` and `ripas_top` are
+/// 0 after any other exit); the request lives from the RIPAS_CHANGE exit until the next REC_ENTER
+/// that runs the REC, which answers the realm and clears it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct RipasRequest {
-    /// Next IPA to change (`ripas_addr`); equal to `top` when nothing is pending.
+    /// Next IPA to change (`ripas_addr`): the request's base, moved on by each RMI_RTT_SET_RIPAS.
     pub addr: u64,
-    /// End of the requested range (`ripas_top`).
+    /// End of the requested range (`ripas_top`); never 0 for a request, whose range is not empty.
     pub top: u64,
     /// Requested RIPAS (RmiRipas encoding).
     pub value: u8,
     /// Whether DESTROYED entries may change (RsiRipasChangeFlags).
     pub change_destroyed: bool,
+}
+
+impl RipasRequest {
+    /// Whether a request is recorded (the realm is owed an RSI_IPA_STATE_SET answer).
+    pub const fn is_pending(&self) -> bool {
+        self.top != 0
+    }
 }
 
 /// The REC. It lives at the start of the REC granule and is written only by
@@ -84,6 +93,11 @@ impl Rec {
                 misr: 0,
                 ap0r0: 0,
                 ap1r0: 0,
+            },
+            fp: FpRegs {
+                v: [0; 32],
+                fpsr: 0,
+                fpcr: 0,
             },
         }
     }

@@ -28,7 +28,14 @@ pub mod check {
     pub const HOST_CALL_STATUS: u64 = 2;
     /// The echo results were not the complements of the arguments.
     pub const ECHO_RESULTS: u64 = 3;
+    /// The realm's FP/SIMD registers did not survive an exit to the host.
+    pub const FP_PRESERVED: u64 = 4;
 }
+
+/// What the realm keeps in V0 and V31 across its host calls (the FP/SIMD check).
+pub const REALM_FP_PATTERN: u64 = 0x0F0F_1234_5678_F0F0;
+/// What the host stub keeps in its V0 while realms run (it must come back unchanged).
+pub const HOST_FP_PATTERN: u64 = 0x6055_7A1E_0000_C0DE;
 
 /// Benchmark: a host call the VMM answers with nothing (x0 = 0), timed by the realm.
 pub const BENCH: u64 = vendor_hyp_fid(3);

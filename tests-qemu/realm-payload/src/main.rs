@@ -10,8 +10,8 @@ mod realm {
     use hostcall_abi::psci::PsciFunction;
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
     use realm_payload::{
-        check, echo_arg, summarize, BENCH, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, REPORT,
-        WFI_ITERATIONS,
+        check, echo_arg, summarize, BENCH, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM,
+        REALM_FP_PATTERN, REPORT, WFI_ITERATIONS,
     };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
@@ -79,6 +79,39 @@ mod realm {
         (r[0], unsafe { (*p).0.gprs })
     }
 
+    /// Puts `v` in D0 and D31 (the low halves of V0 and V31).
+    fn set_fp(v: u64) {
+        // SAFETY: 1. CPACR_EL1.FPEN = 0b11 (bits 21:20) stops EL1 trapping its own FP/SIMD
+        // accesses. 2. It then writes two FP/SIMD registers the payload does not otherwise use.
+        unsafe {
+            asm!(
+                "mrs {t}, cpacr_el1",
+                "orr {t}, {t}, #(3 << 20)",
+                "msr cpacr_el1, {t}",
+                "isb",
+                ".arch_extension fp",
+                "fmov d0, {v}",
+                "fmov d31, {v}",
+                t = out(reg) _,
+                v = in(reg) v,
+                out("v0") _,
+                out("v31") _,
+                options(nomem, nostack),
+            );
+        }
+    }
+
+    /// D0 and D31.
+    fn fp() -> (u64, u64) {
+        let (a, b): (u64, u64);
+        // SAFETY: reads two FP/SIMD registers.
+        unsafe {
+            asm!(".arch_extension fp", "fmov {a}, d0", "fmov {b}, d31", a = out(reg) a,
+                 b = out(reg) b, options(nomem, nostack));
+        }
+        (a, b)
+    }
+
     fn report(failed: u64) {
         let mut g = [0u64; 31];
         g[0] = REPORT;
@@ -105,9 +138,13 @@ mod realm {
         for (i, r) in g.iter_mut().enumerate().skip(1) {
             *r = echo_arg(i);
         }
+        set_fp(REALM_FP_PATTERN);
         let (status, out) = host_call(ECHO_IMM, &g);
         if status != 0 {
             return check::HOST_CALL_STATUS;
+        }
+        if fp() != (REALM_FP_PATTERN, REALM_FP_PATTERN) {
+            return check::FP_PRESERVED;
         }
         if out[0] != 0 || (1..31).any(|i| out[i] != !echo_arg(i)) {
             return check::ECHO_RESULTS;

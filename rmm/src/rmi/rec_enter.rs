@@ -108,6 +108,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     if rsi::complete_host_call(ctx, rd, rec, &enter.gprs, &mut exit_record) == Outcome::Exit {
         return finish(ctx, run_pa, &exit_record);
     }
+    rsi::complete_ripas_change(rec, flags.ripas_response());
 
     let traps = EntryTraps {
         wfi: flags.contains(RmiRecEnterFlags::TRAP_WFI),

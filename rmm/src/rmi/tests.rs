@@ -104,4 +104,5 @@ mod realm_commands;
 mod realm_fixture;
 mod rec_commands;
 mod rec_enter;
+mod rsi_memory;
 mod rtt_commands;

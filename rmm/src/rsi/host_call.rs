@@ -20,8 +20,9 @@ use crate::rec::Rec;
 use crate::rmi::RmiContext;
 use crate::s2tt::{block_size, walk, Rtte};
 
-/// Where the structure at an IPA lives, as the realm's RTT says.
-enum Page {
+/// Where a realm structure at an IPA lives, as the realm's RTT says (also used by
+/// RSI_REALM_CONFIG, which writes one).
+pub(super) enum Page {
     /// Readable at this PA (Realm PAS).
     Mapped(u64),
     /// RIPAS EMPTY: not the realm's memory.
@@ -30,7 +31,8 @@ enum Page {
     Unmapped(i64),
 }
 
-fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
+/// Walks the realm's RTTs (the caller holds the RD lock) for `ipa`, a Protected IPA.
+pub(super) fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
     let view = RttView::new(ctx.mem);
     let Some(w) = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, 3) else {
         return Page::Unmapped(rd.rtt.level_start());
@@ -70,7 +72,9 @@ fn read_u64(ctx: &RmiContext, pa: u64) -> u64 {
     unsafe { core::ptr::read_volatile(p) }
 }
 
-fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
+/// Writes `v` at `pa`, an 8-aligned address in a DATA granule of the realm whose RD lock the
+/// caller holds (a [`Page::Mapped`] address).
+pub(super) fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
     let p = ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64;
     // SAFETY: as for `read_u64`.
     unsafe { core::ptr::write_volatile(p, v) }

@@ -4,11 +4,14 @@
 //! Handlers decide what happens next and say so as an [`Outcome`]; the REC_ENTER loop applies it.
 //! Every register a realm passes is untrusted: bad values get an RSI or PSCI error code.
 
+mod config;
 mod host_call;
+mod memory;
 mod psci;
 mod version;
 
 pub use host_call::complete as complete_host_call;
+pub use memory::complete as complete_ripas_change;
 
 use hostcall_abi::rec_run::RmiRecExit;
 use hostcall_abi::rsi::RsiCommand;
@@ -43,6 +46,10 @@ pub fn handle_smc(ctx: &RmiContext, rd: &mut Rd, rec: &mut Rec, exit: &mut RmiRe
         Some(RsiCommand::VERSION) => version::version(rec),
         Some(RsiCommand::FEATURES) => answer(rec, [0, 0, 0, 0]),
         Some(RsiCommand::HOST_CALL) => host_call::call(ctx, rd, rec, exit),
+        Some(RsiCommand::REALM_CONFIG) => config::realm_config(ctx, rd, rec, exit),
+        Some(RsiCommand::IPA_STATE_SET) => memory::set(rd, rec, exit),
+        Some(RsiCommand::IPA_STATE_GET) => memory::get(ctx, rd, rec),
+        // Measurement and attestation are not implemented.
         Some(_) => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
         None if fid == SMCCC_VERSION => answer(rec, [SMCCC_VERSION_1_2, 0, 0, 0]),
         None if hostcall_abi::psci::is_psci_fid(fid as u64) => psci::call(rd, rec, fid, exit),

@@ -35,6 +35,36 @@ impl RipasRequest {
     }
 }
 
+/// A realm PSCI call that names another REC by MPIDR and waits for the host to supply that REC
+/// with RMI_PSCI_COMPLETE (`psci_pending`, A4.3.7). The RMM checked the arguments when the realm
+/// made the call; completion decides the result from the target REC's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PsciRequest {
+    /// PSCI_CPU_ON: start the REC with index `target` at `entry`, with `context_id` in x0.
+    CpuOn {
+        /// Index of the target REC (from the MPIDR the realm passed).
+        target: u64,
+        /// Entry point, a Protected IPA.
+        entry: u64,
+        /// Value for the target's x0.
+        context_id: u64,
+    },
+    /// PSCI_AFFINITY_INFO: whether the REC with index `target` is on.
+    AffinityInfo {
+        /// Index of the target REC (from the MPIDR the realm passed).
+        target: u64,
+    },
+}
+
+impl PsciRequest {
+    /// Index of the REC the request names.
+    pub const fn target(&self) -> u64 {
+        match *self {
+            Self::CpuOn { target, .. } | Self::AffinityInfo { target } => target,
+        }
+    }
+}
+
 /// The REC. It lives at the start of the REC granule and is written only by
 /// [`crate::memory::init`] at RMI_REC_CREATE.
 #[derive(Clone, Debug)]
@@ -63,6 +93,8 @@ pub struct Rec {
     pub num_aux: u64,
     /// Pending RIPAS change.
     pub ripas: RipasRequest,
+    /// A PSCI request waiting for RMI_PSCI_COMPLETE; while set the REC cannot be entered.
+    pub psci: Option<PsciRequest>,
 }
 
 // SAFETY: `Rec` is well under a granule, and only `init` writes it, into granules that have

@@ -4,6 +4,7 @@
 mod data;
 mod features;
 mod granule;
+mod psci_complete;
 mod realm;
 mod rec;
 mod rec_enter;
@@ -123,7 +124,7 @@ pub const TABLE: [Command; RmiCommand::ALL.len()] = [
     row(C::RTT_MAP_UNPROTECTED, 4, 0, Some(rtt::map_unprotected)),
     row(C::RTT_READ_ENTRY, 3, 4, Some(rtt::read_entry)),
     row(C::RTT_UNMAP_UNPROTECTED, 3, 1, Some(rtt::unmap_unprotected)),
-    row(C::PSCI_COMPLETE, 3, 0, None),
+    row(C::PSCI_COMPLETE, 3, 0, Some(psci_complete::complete)),
     row(C::FEATURES, 1, 1, Some(features::rmi_features)),
     row(C::RTT_FOLD, 3, 1, Some(rtt::fold)),
     row(C::REC_AUX_COUNT, 1, 1, Some(realm::rec_aux_count)),

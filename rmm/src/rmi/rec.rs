@@ -82,6 +82,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             aux,
             num_aux: config.num_aux as u64,
             ripas: RipasRequest::default(),
+            psci: None,
         },
     );
     Ok(NO_OUTPUTS)

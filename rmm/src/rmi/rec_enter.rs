@@ -3,10 +3,11 @@
 //! Checks, in the spec's order: the REC granule and the RecRun granule (`rec_*`, `run_*`: all
 //! ERROR_INPUT); then, with the realm's RD and the REC locked together, `rec_state` (running),
 //! `rec_runnable`, `rec_mmio`, `realm_new` (ERROR_REALM, index 0), `system_off` (ERROR_REALM,
-//! index 1) and `rec_gicv3`. The REC is then marked running and no lock is held while the realm runs;
-//! each exit is handled with the RD and the REC locked again (RSI calls read the realm's RTTs and
-//! memory). The exit record written to the host is built from zero for every exit, so nothing from
-//! an earlier exit, or from realm registers the exit does not name, reaches the host.
+//! index 1), `rec_gicv3` and `rec_psci`. The REC is then marked running and no lock is held
+//! while the realm runs; each exit is handled with the RD and the REC locked again (RSI calls read
+//! the realm's RTTs and memory). The exit record written to the host is built from zero for every
+//! exit, so nothing from an earlier exit, or from realm registers the exit does not name, reaches
+//! the host.
 
 use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
 use hostcall_abi::rec_run::{ich_hcr, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, ICH_LR_HW};
@@ -94,7 +95,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         RealmState::SystemOff => return Err(SYSTEM_OFF),
         RealmState::Active => {}
     }
-    if !gicv3_valid(&enter) {
+    // `rec_psci`: a PSCI request waits for RMI_PSCI_COMPLETE.
+    if !gicv3_valid(&enter) || rec.psci.is_some() {
         return Err(REC);
     }
 

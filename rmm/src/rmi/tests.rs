@@ -100,6 +100,7 @@ fn table_lookup_covers_every_command() {
 
 mod data_commands;
 mod granule_commands;
+mod psci;
 mod realm_commands;
 mod realm_fixture;
 mod rec_commands;

@@ -1,14 +1,26 @@
-//! PSCI for realms (B6.3), serviced by the RMM. This file covers the functions that need no
-//! answer from the host: VERSION, FEATURES, CPU_SUSPEND, CPU_OFF, SYSTEM_OFF and SYSTEM_RESET.
-//! CPU_ON and AFFINITY_INFO (which ask the host, completed by RMI_PSCI_COMPLETE) answer
-//! NOT_SUPPORTED until that exchange is implemented.
+//! PSCI for realms (B6.3), serviced by the RMM. VERSION and FEATURES are answered at once;
+//! CPU_SUSPEND, CPU_OFF, SYSTEM_OFF and SYSTEM_RESET take effect and tell the host with a PSCI
+//! exit. CPU_ON and AFFINITY_INFO name another REC by MPIDR, which only the host can map to a REC
+//! granule: after the checks that need no REC (answered without an exit) they leave a
+//! [`PsciRequest`] pending and exit PSCI; RMI_PSCI_COMPLETE (`rmi/psci_complete.rs`) supplies the
+//! REC and computes the realm's result. The SMC32 forms of CPU_SUSPEND, CPU_ON and
+//! AFFINITY_INFO are served too (B6.3 lists the SMC64 ones); their arguments are the low 32 bits
+//! of the registers, as SMCCC defines for SMC32 calls.
+//!
+//! What the host sees of CPU_ON: A4.3.3 says `exit.gprs[1..3]` hold the call's arguments, so
+//! gprs[1] = target MPIDR, gprs[2] = entry point, gprs[3] = context ID (TF-RMM zeroes the last two
+//! instead). They are passed as the spec says: the host needs nothing else from the realm's
+//! registers, and it cannot use the entry point or context ID to do anything the RMM does not
+//! check (the RMM, not the host, starts the target at them).
 
-use hostcall_abi::psci::{PsciFunction, PsciReturn, PSCI_VERSION_1_1};
+use hostcall_abi::psci::{PsciFunction, PsciReturn, AFFINITY_INFO_ON, PSCI_VERSION_1_1};
+use hostcall_abi::rec_params::mpidr_el1_to_rec_index;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit};
+use hostcall_abi::smccc::is_smc64;
 
 use super::{answer, Outcome};
 use crate::realm::{Rd, RealmState};
-use crate::rec::Rec;
+use crate::rec::{PsciRequest, Rec};
 
 fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut RmiRecExit) -> Outcome {
     exit.exit_reason = RmiExitReason::Psci as u8;
@@ -26,19 +38,8 @@ pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExit) -> Outc
     match f {
         PsciFunction::VERSION => answer(rec, [PSCI_VERSION_1_1.raw(), 0, 0, 0]),
         PsciFunction::FEATURES => {
-            let queried = PsciFunction::from_fid(rec.regs.gprs[1]);
-            let served = matches!(
-                queried,
-                Some(
-                    PsciFunction::VERSION
-                        | PsciFunction::FEATURES
-                        | PsciFunction::CPU_SUSPEND
-                        | PsciFunction::CPU_OFF
-                        | PsciFunction::SYSTEM_OFF
-                        | PsciFunction::SYSTEM_RESET
-                )
-            );
-            let r = if served {
+            // Every function B6.3 lists is served, in each form `from_fid` recognises.
+            let r = if PsciFunction::from_fid(rec.regs.gprs[1]).is_some() {
                 PsciReturn::Success.raw()
             } else {
                 not_supported
@@ -59,6 +60,88 @@ pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExit) -> Outc
             rd.state = RealmState::SystemOff;
             notify(rec, fid, 0, exit)
         }
-        _ => answer(rec, [not_supported, 0, 0, 0]),
+        PsciFunction::CPU_ON => cpu_on(rd, rec, fid, exit),
+        PsciFunction::AFFINITY_INFO => affinity_info(rd, rec, fid, exit),
     }
+}
+
+/// The realm's argument registers x1..x3 as the call defines them: whole for an SMC64 call, the
+/// low 32 bits for an SMC32 one.
+fn args(rec: &Rec, fid: u32) -> [u64; 3] {
+    let mask = if is_smc64(fid) { u64::MAX } else { 0xFFFF_FFFF };
+    [
+        rec.regs.gprs[1] & mask,
+        rec.regs.gprs[2] & mask,
+        rec.regs.gprs[3] & mask,
+    ]
+}
+
+/// The index of the REC that the MPIDR-format affinity `mpidr` names in the realm `rd`
+/// (`MpidrIsUsed`): only RECs the realm was created with exist.
+fn rec_of(rd: &Rd, mpidr: u64) -> Option<u64> {
+    mpidr_el1_to_rec_index(mpidr).filter(|&index| index < rd.recs_created)
+}
+
+/// Leaves `request` pending and exits PSCI with the FID and `shown` as gprs[1..3]. The PC moves
+/// past the SMC now; RMI_PSCI_COMPLETE writes the result into x0..x3.
+fn ask_host(
+    rec: &mut Rec,
+    fid: u32,
+    shown: [u64; 3],
+    request: PsciRequest,
+    exit: &mut RmiRecExit,
+) -> Outcome {
+    rec.psci = Some(request);
+    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    exit.exit_reason = RmiExitReason::Psci as u8;
+    exit.gprs[0] = fid as u64;
+    exit.gprs[1..4].copy_from_slice(&shown);
+    Outcome::Exit
+}
+
+/// PSCI_CPU_ON(target_cpu, entry_point_address, context_id) (B6.3.3): `entry` (the entry point
+/// is not a Protected IPA: INVALID_ADDRESS), `mpidr` (no such REC: INVALID_PARAMETERS) and the
+/// caller naming itself (ALREADY_ON, since it is running) are answered without an exit.
+fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExit) -> Outcome {
+    let [mpidr, entry, context_id] = args(rec, fid);
+    if !rd.rtt.ipa_is_protected(entry) {
+        return answer(rec, [PsciReturn::InvalidAddress.raw(), 0, 0, 0]);
+    }
+    let Some(target) = rec_of(rd, mpidr) else {
+        return answer(rec, [PsciReturn::InvalidParameters.raw(), 0, 0, 0]);
+    };
+    if target == rec.index {
+        return answer(rec, [PsciReturn::AlreadyOn.raw(), 0, 0, 0]);
+    }
+    let request = PsciRequest::CpuOn {
+        target,
+        entry,
+        context_id,
+    };
+    ask_host(rec, fid, [mpidr, entry, context_id], request, exit)
+}
+
+/// PSCI_AFFINITY_INFO(target_affinity, lowest_affinity_level) (B6.3.1): `target_bound` (a level
+/// other than 0) and `target_match` (no such REC) are INVALID_PARAMETERS, and the caller asking
+/// about itself is ON, all without an exit. The level is `X2[31:0]`; bits 63:32 are SBZ and not
+/// looked at.
+fn affinity_info(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExit) -> Outcome {
+    let [mpidr, level, _] = args(rec, fid);
+    let invalid = [PsciReturn::InvalidParameters.raw(), 0, 0, 0];
+    if level & 0xFFFF_FFFF != 0 {
+        return answer(rec, invalid);
+    }
+    let Some(target) = rec_of(rd, mpidr) else {
+        return answer(rec, invalid);
+    };
+    if target == rec.index {
+        return answer(rec, [AFFINITY_INFO_ON.raw(), 0, 0, 0]);
+    }
+    ask_host(
+        rec,
+        fid,
+        [mpidr, 0, 0],
+        PsciRequest::AffinityInfo { target },
+        exit,
+    )
 }

@@ -85,6 +85,76 @@ pub fn write<T: Wire>(
     write_at(ns, granules, pa, 0, value)
 }
 
+/// A shared structure whose bytes are all declared integer fields: `#[repr(C)]`, no implicit
+/// padding (hostcall-abi pins every field offset and the size), every bit pattern valid.
+///
+/// # Safety
+/// 1. Implementors must have exactly that shape, so viewing a value as bytes reads only
+///    initialised memory and writing any bytes leaves a valid value.
+pub unsafe trait Plain: Sized {}
+
+// SAFETY: both are repr(C) structures of integers and integer arrays (flags are a transparent
+// u64) with every reserved byte declared; hostcall-abi asserts every offset and the size.
+unsafe impl Plain for hostcall_abi::rec_run::RmiRecEnter {}
+// SAFETY: as above.
+unsafe impl Plain for hostcall_abi::rec_run::RmiRecExit {}
+
+fn bytes<T: Plain>(v: &T) -> &[u8] {
+    // SAFETY: `Plain` guarantees every byte of `T` is an initialised integer byte.
+    unsafe { core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>()) }
+}
+
+fn bytes_mut<T: Plain>(v: &mut T) -> &mut [u8] {
+    // SAFETY: `Plain` guarantees any bytes written leave a valid `T`; the borrow is exclusive.
+    unsafe { core::slice::from_raw_parts_mut(v as *mut T as *mut u8, core::mem::size_of::<T>()) }
+}
+
+/// Copies only the byte ranges `fields` (offset, length within `T`) of the `T` at `offset` in the
+/// NS granule `pa` into `value`: the fields a command needs, without the reserved space around
+/// them.
+pub fn read_fields<T: Plain>(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    offset: usize,
+    value: &mut T,
+    fields: &[(usize, usize)],
+) -> Result<(), RmiError> {
+    check(granules, pa, offset, core::mem::size_of::<T>())?;
+    let dst = bytes_mut(value);
+    for &(off, len) in fields {
+        let range = dst
+            .get_mut(off..off.checked_add(len).ok_or(INPUT)?)
+            .ok_or(INPUT)?;
+        if !ns.copy_in(pa + (offset + off) as u64, range) {
+            return Err(INPUT);
+        }
+    }
+    Ok(())
+}
+
+/// Writes only the byte ranges `fields` of `value` to the `T` at `offset` in the NS granule `pa`.
+pub fn write_fields<T: Plain>(
+    ns: &dyn NsMemory,
+    granules: &GranuleTable,
+    pa: u64,
+    offset: usize,
+    value: &T,
+    fields: &[(usize, usize)],
+) -> Result<(), RmiError> {
+    check(granules, pa, offset, core::mem::size_of::<T>())?;
+    let src = bytes(value);
+    for &(off, len) in fields {
+        let range = src
+            .get(off..off.checked_add(len).ok_or(INPUT)?)
+            .ok_or(INPUT)?;
+        if !ns.copy_out(pa + (offset + off) as u64, range) {
+            return Err(INPUT);
+        }
+    }
+    Ok(())
+}
+
 /// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE).
 pub fn read_granule(
     ns: &dyn NsMemory,

@@ -9,8 +9,10 @@
 //! exit, so nothing from an earlier exit, or from realm registers the exit does not name, reaches
 //! the host.
 
+use core::mem::{offset_of, size_of_val};
 use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
 use hostcall_abi::rec_run::{ich_hcr, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, ICH_LR_HW};
+
 use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
@@ -74,7 +76,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             .map_err(|_| INPUT)?;
         memory::get::<Rec>(ctx.mem, &mut g).rd
     };
-    let enter: RmiRecEnter = ns::read_at(ctx.ns, ctx.granules, run_pa, 0)?;
+    let mut enter = RmiRecEnter::ZERO;
+    ns::read_fields(ctx.ns, ctx.granules, run_pa, 0, &mut enter, &ENTER_FIELDS)?;
     // The RD is locked before what the realm owns: take both in address order.
     let (mut rd_g, mut rec_g) = ctx
         .granules
@@ -164,6 +167,42 @@ fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExit) {
 /// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the
 /// granule's PAS meanwhile, is ERROR_INPUT).
 fn finish(ctx: &RmiContext, run_pa: u64, exit: &RmiRecExit) -> RmiResult {
-    ns::write_at(ctx.ns, ctx.granules, run_pa, EXIT_OFFSET, exit)?;
+    ns::write_fields(
+        ctx.ns,
+        ctx.granules,
+        run_pa,
+        EXIT_OFFSET,
+        exit,
+        &EXIT_FIELDS,
+    )?;
     Ok(NO_OUTPUTS)
 }
+
+/// (offset, length) of a field of `T`.
+macro_rules! field {
+    ($t:ty, $f:ident) => {
+        (offset_of!($t, $f), size_of_val(&<$t>::ZERO.$f))
+    };
+}
+
+/// What REC_ENTER reads of rec_enter: every field the spec defines, not the reserved space.
+const ENTER_FIELDS: [(usize, usize); 4] = [
+    field!(RmiRecEnter, flags),
+    field!(RmiRecEnter, gprs),
+    field!(RmiRecEnter, gicv3_hcr),
+    field!(RmiRecEnter, gicv3_lrs),
+];
+
+/// What every exit writes of rec_exit: every field the spec defines (zero where the exit does
+/// not set it), so nothing from an earlier exit survives in a defined field. The reserved space
+/// between them is never written by the RMM, so it holds nothing of a realm's.
+const EXIT_FIELDS: [(usize, usize); 8] = [
+    (offset_of!(RmiRecExit, exit_reason), 8), // the 8-bit reason and its padding to 64 bits
+    (offset_of!(RmiRecExit, esr), 24),        // esr, far, hpfar
+    field!(RmiRecExit, gprs),
+    (offset_of!(RmiRecExit, gicv3_hcr), 8 * 19), // hcr, lrs[16], misr, vmcr
+    (offset_of!(RmiRecExit, cntp_ctl), 32),      // cntp_ctl, cntp_cval, cntv_ctl, cntv_cval
+    (offset_of!(RmiRecExit, ripas_base), 24),    // ripas_base, ripas_top, ripas_value (+pad)
+    (offset_of!(RmiRecExit, imm), 8),            // imm and its padding to 64 bits
+    (offset_of!(RmiRecExit, pmu_ovf_status), 8),
+];

@@ -562,3 +562,43 @@ fn gic_and_timer_state_travel_with_each_entry_and_exit() {
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
 }
+
+#[test]
+fn every_defined_exit_field_is_rewritten_on_each_exit() {
+    // The host filled its whole RecRun with ones before entering: after an IRQ exit every field
+    // the spec defines reads as that exit sets it (mostly zero), whatever was there before.
+    let r = Running::new();
+    let mut page = [0xFFu8; GRANULE_SIZE];
+    RmiRecEnter::ZERO.encode(&mut page[..0x800]).expect("fits");
+    r.fx.sim.mem.write(r.run, &page);
+    r.script(|_| RealmExit {
+        class: ExitClass::Irq,
+        esr: 0,
+        far: 0,
+        hpfar: 0,
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    let mut expected = RmiRecExit::with_reason(RmiExitReason::Irq);
+    // Reserved bytes are the host's own: the RMM neither reads nor writes them.
+    let scribbled = RmiRecExit::decode(&[0xFF; 0x800]).expect("decode");
+    expected.reserved1 = scribbled.reserved1;
+    expected.reserved2 = scribbled.reserved2;
+    expected.reserved3 = scribbled.reserved3;
+    expected.reserved4 = scribbled.reserved4;
+    // The bytes after ripas_value, imm and pmu_ovf_status up to the next doubleword are written
+    // as zero with them.
+    let mut r5 = scribbled.reserved5;
+    r5[..7].fill(0);
+    expected.reserved5 = r5;
+    let mut r6 = scribbled.reserved6;
+    r6[..6].fill(0);
+    expected.reserved6 = r6;
+    let mut r7 = scribbled.reserved7;
+    r7[..7].fill(0);
+    expected.reserved7 = r7;
+    let mut r0 = scribbled.reserved0;
+    r0[..7].fill(0);
+    expected.reserved0 = r0;
+    assert_eq!(exit, expected);
+}

@@ -48,6 +48,7 @@ pub mod one_reg;
 pub mod run;
 pub mod vcpu;
 pub mod vm;
+pub mod vmm;
 
 pub use run::{KvmExit, KvmRun};
 pub use vcpu::Vcpu;

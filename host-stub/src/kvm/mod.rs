@@ -50,6 +50,9 @@ pub mod vcpu;
 pub mod vm;
 pub mod vmm;
 
+#[cfg(test)]
+mod tests;
+
 pub use run::{KvmExit, KvmRun};
 pub use vcpu::Vcpu;
 pub use vm::Vm;

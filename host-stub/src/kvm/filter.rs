@@ -2,8 +2,9 @@
 //! (`KVM_ARM_VM_SMCCC_CTRL` / `KVM_ARM_VM_SMCCC_FILTER`), checked the way Linux (6.4 on) checks
 //! them, and the lookup that decides what happens to a host call.
 //!
-//! KVM keeps the ranges in a maple tree and pre-inserts the two Arm Architecture Service ranges
-//! as `HANDLE`, so a range that touches them collides like any other (EEXIST). Here the ranges sit
+//! KVM keeps the ranges in a maple tree into which it puts the two Arm Architecture Service
+//! ranges as `HANDLE` before the first range userspace adds, so a range that touches them collides
+//! like any other (EEXIST, not EINVAL). Here the ranges sit
 //! in a fixed-capacity table and the reserved ranges are checked explicitly; the errors are the
 //! same, in the same order:
 //!

@@ -20,9 +20,11 @@
 //! - ioctls are method calls; errors are [`Errno`] values with Linux's numbers, and the memory
 //!   userspace would pass by pointer is passed by value or reference.
 //! - `hypercall.flags` is `KVM_HYPERCALL_EXIT_SMC`: `RSI_HOST_CALL` is an SMC. KVM derives the
-//!   flags from the exit's ESR, which the RMM reports as zero for a host call, and would say
-//!   "16-bit HVC". `hypercall.args` and `ret` stay zero, as on arm64 KVM: arguments are read
-//!   with `KVM_GET_ONE_REG`. `rec_exit.imm` is ignored, as KVM ignores it.
+//!   flags from the exit's ESR, which the RMM reports as zero for a host call: EC is not SMC and
+//!   IL is clear, so KVM would report `KVM_HYPERCALL_EXIT_16BIT` alone, which means nothing for
+//!   a realm. `hypercall.args` and `ret` stay zero, as on arm64 KVM: arguments are read with
+//!   `KVM_GET_ONE_REG`. `rec_exit.imm` is ignored, as KVM ignores it.
+//! - The function ID is x0 with bits 63:32 and the SMCCC 1.3 SVE hint (bit 16) removed.
 //! - For a realm vCPU, `KVM_GET_ONE_REG` of a register other than x0..x30 (and the PC before the
 //!   REC exists) is EINVAL rather than KVM's stale copy (see [`one_reg`]).
 //! - In-kernel SMCCC services are limited to SMCCC_VERSION and SMCCC_ARCH_FEATURES; the rest of

@@ -12,8 +12,8 @@
 //!   (system, firmware, SVE registers: this model keeps none) -> ENOENT;
 //! - a core register that exists but that a realm vCPU does not expose (SP, PSTATE, the EL1 and
 //!   FP/SIMD state, and the PC once the REC exists) -> EINVAL, for reads as well as writes. The
-//!   Arm CCA KVM series refuses such writes with EINVAL; it answers reads with its own stale copy,
-//!   which says nothing about the realm, so this model refuses them instead.
+//!   Arm CCA KVM series limits writes for a realm vCPU to these registers; reads of the others
+//!   return KVM's own copy, which says nothing about the realm, so this model refuses them.
 
 use hostcall_abi::kvm::{
     KvmRegId, KVM_CORE_GPRS, KVM_REG_ARM64, KVM_REG_ARM_COPROC_SHIFT, KVM_REG_ARM_CORE,

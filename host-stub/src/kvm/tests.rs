@@ -1356,3 +1356,62 @@ fn psci_cpu_on_and_affinity_info_against_the_rmm() {
     assert_eq!(sim.cpu.pending(), 0);
     assert_eq!(v1.stats().entries, 2);
 }
+
+#[test]
+fn run_payload_loads_runs_and_unloads() {
+    use realm_payload::{echo_arg, ECHO, ECHO_IMM, REPORT};
+    let sim = Sim::qemu();
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
+    let mut pool = Pool::new(0x6400_0000, 0x10_0000);
+    // The "image": two pages of code, then the realm's two RsiHostCall structures at HC_IPA.
+    let mut image = vec![0u8; 3 * 4096];
+    let mut echo = [0u64; 31];
+    echo[0] = ECHO;
+    for (i, g) in echo.iter_mut().enumerate().skip(1) {
+        *g = echo_arg(i);
+    }
+    RsiHostCall::new(ECHO_IMM, echo)
+        .encode(&mut image[0x2000..0x2100])
+        .expect("fits");
+    let mut report = [0u64; 31];
+    report[0] = REPORT;
+    RsiHostCall::new(0, report)
+        .encode(&mut image[0x2100..0x2200])
+        .expect("fits");
+    sim.cpu.script(|r| smc(r, &[HOST_CALL, HC_IPA]));
+    sim.cpu.script(|r| {
+        assert_eq!(r.gprs[0], 0, "RSI_SUCCESS");
+        smc(r, &[HOST_CALL, HC_IPA + 0x100])
+    });
+    sim.cpu.script(|_| irq());
+    sim.cpu.script(|r| smc(r, &[SYSTEM_OFF]));
+    let run = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &image, 9, 16).expect("payload");
+    assert_eq!(run.stop, Stop::PowerOff);
+    assert!(run.vmm.payload().echo_seen_intact);
+    assert_eq!(run.vmm.payload().verdict, Some(0));
+    assert_eq!(
+        run.vmm.log(),
+        &[
+            Event::Hypercall { nr: ECHO, count: 1 },
+            Event::Hypercall {
+                nr: REPORT,
+                count: 1
+            },
+            Event::SystemEvent { kind: 1 },
+        ]
+    );
+    assert_eq!(run.stats.entries, 4);
+    assert_eq!(run.stats.forwarded_calls, 2);
+    assert_eq!(sim.cpu.pending(), 0);
+    for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
+        assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
+    }
+    // A realm that never stops is still taken apart.
+    let err =
+        vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3).expect_err("runaway");
+    assert_eq!(err, vmm::PayloadError::Vmm(VmmError::TooManyRuns));
+    for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
+        assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
+    }
+}

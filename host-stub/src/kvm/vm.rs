@@ -68,6 +68,11 @@ impl Vm {
         self.rd
     }
 
+    /// Bits of the realm's IPA space.
+    pub const fn ipa_bits(&self) -> u32 {
+        self.ipa_bits
+    }
+
     /// True if `ipa` lies in the unprotected half of the realm's IPA space.
     pub const fn ipa_is_unprotected(&self, ipa: u64) -> bool {
         match 1u64.checked_shl(self.ipa_bits.saturating_sub(1)) {

@@ -13,6 +13,9 @@
 //! - runs the vCPU until the realm powers off ([`Vmm::run_until_shutdown`]), keeping a
 //!   fixed-capacity log of [`Event`]s for the image to print.
 //!
+//! [`run_payload`] puts it together for the image: load the realm payload, run it under the VMM,
+//! take the realm apart.
+//!
 //! The ECHO check differs from the direct RMI loop of `realm_run`: KVM does not pass
 //! `rec_exit.imm` to userspace, so only the argument registers are checked here.
 
@@ -25,10 +28,12 @@ use realm_payload::{echo_arg, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, REPORT}
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
 use super::run::KvmExit;
-use super::vcpu::Vcpu;
+use super::vcpu::{Vcpu, VcpuStats};
 use super::vm::Vm;
 use super::{Errno, RmmLink};
-use crate::realm_run::Loaded;
+use crate::realm_build::{Failure, Host, Pool};
+use crate::realm_run::{load, unload, Loaded};
+use crate::rmi::RmiClient;
 use crate::{Conduit, HostMemory};
 
 /// The range forwarded to the VMM: vendor-specific hypervisor service, SMC64, functions
@@ -163,11 +168,15 @@ fn set(vcpu: &mut Vcpu, n: u32, value: u64) -> Result<(), VmmError> {
     vcpu.set_one_reg(id, value).map_err(VmmError::OneReg)
 }
 
+/// The IPA width of the realms `realm_build` and `realm_run` create.
+fn realm_ipa_bits() -> u32 {
+    crate::realm_build::realm_params(0, 0).s2sz as u32
+}
+
 /// Creates the VM and its one vCPU for a realm [`crate::realm_run::load`] made: REC 0,
 /// powered on, the RD and IPA width of the realm builder's parameters.
 pub fn vm_for_loaded(l: &Loaded) -> Result<(Vm, Vcpu), Errno> {
-    let ipa_bits = crate::realm_build::realm_params(0, 0).s2sz as u32;
-    let mut vm = Vm::new(l.realm.rd, ipa_bits);
+    let mut vm = Vm::new(l.realm.rd, realm_ipa_bits());
     let mut vcpu = vm.create_vcpu(0)?;
     vm.finalize_vcpu(&mut vcpu, l.realm.recs[0], l.run, true)?;
     Ok((vm, vcpu))
@@ -370,4 +379,58 @@ impl Vmm {
         }
         Err(VmmError::TooManyRuns)
     }
+}
+
+/// Why [`run_payload`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadError {
+    /// Building or tearing down the realm.
+    Realm(Failure),
+    /// Setting up the VM, vCPU or filter.
+    Kvm(Errno),
+    /// Running the realm.
+    Vmm(VmmError),
+}
+
+/// What [`run_payload`] did.
+#[derive(Clone, Debug)]
+pub struct PayloadRun {
+    /// The VMM, with its log, UART output and payload report.
+    pub vmm: Vmm,
+    /// How the realm stopped.
+    pub stop: Stop,
+    /// What the vCPU did.
+    pub stats: VcpuStats,
+}
+
+/// Loads `image` into a new realm (VMID `vmid`, granules from `pool`), runs it under a [`Vmm`]
+/// until it stops (at most `max_runs` `KVM_RUN` calls), and takes the realm apart again, also
+/// when the run failed.
+pub fn run_payload<C: Conduit, M: HostMemory>(
+    rmi: &mut RmiClient<C>,
+    mem: &mut M,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+    max_runs: usize,
+) -> Result<PayloadRun, PayloadError> {
+    let l = load(&mut Host::new(rmi, mem), pool, image, vmid).map_err(PayloadError::Realm)?;
+    let mut vmm = Vmm::new(realm_ipa_bits());
+    let ran = vm_for_loaded(&l)
+        .and_then(|(mut vm, vcpu)| {
+            vmm.install_filters(&mut vm)?;
+            Ok((vm, vcpu))
+        })
+        .map_err(PayloadError::Kvm)
+        .and_then(|(mut vm, mut vcpu)| {
+            let mut link = RmmLink::new(&mut *rmi, &mut *mem);
+            let stop = vmm
+                .run_until_shutdown(&mut vm, &mut vcpu, &mut link, max_runs)
+                .map_err(PayloadError::Vmm)?;
+            Ok((stop, *vcpu.stats()))
+        });
+    let unloaded = unload(&mut Host::new(rmi, mem), &l).map_err(PayloadError::Realm);
+    let (stop, stats) = ran?;
+    unloaded?;
+    Ok(PayloadRun { vmm, stop, stats })
 }

@@ -26,7 +26,7 @@ pub const KVM_RUN_SIZE: usize = KVM_RUN_EXIT_UNION_OFFSET + KVM_RUN_EXIT_UNION_S
 /// The exit union of `struct kvm_run`, tagged by the exit reason it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KvmExit {
-    /// `KVM_EXIT_UNKNOWN`: nothing reported (also what a realm vCPU reports for nothing at all).
+    /// `KVM_EXIT_UNKNOWN`: nothing reported (no run yet, or the last `KVM_RUN` failed).
     Unknown,
     /// `KVM_EXIT_HYPERCALL`: a host call the SMCCC filter forwards to userspace.
     Hypercall(KvmRunHypercall),

@@ -5,8 +5,10 @@
 //! call whose arguments the VMM checks and answers with their complements, then a REPORT host
 //! call with the payload's own verdict, then PSCI SYSTEM_OFF.
 
+use core::mem::offset_of;
 use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
-use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit};
+
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecRun};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn, RmiStatus};
 use realm_payload::{
     echo_arg, summarize, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, REGION_SIZE, REPORT, WFI_ITERATIONS,
@@ -182,6 +184,44 @@ pub fn load<Cd: Conduit, M: HostMemory>(
 /// ESR_EL2.EC of a trapped WFI/WFE.
 const EC_WFX: u64 = 0x01;
 
+const EXIT: usize = offset_of!(RmiRecRun, exit);
+
+/// The rec_exit fields this VMM acts on, read one by one rather than the whole 2 KiB record.
+struct Exit {
+    reason: Option<RmiExitReason>,
+    esr: u64,
+    gprs: [u64; 31],
+    imm: u16,
+}
+
+fn read_exit<Cd: Conduit, M: HostMemory>(h: &Host<'_, Cd, M>, run: u64) -> Exit {
+    let mut w = [0u64; 1];
+    h.read_words(run, EXIT + offset_of!(RmiRecExit, exit_reason), &mut w);
+    let reason = RmiExitReason::from_u8(w[0] as u8);
+    h.read_words(run, EXIT + offset_of!(RmiRecExit, esr), &mut w);
+    let esr = w[0];
+    let mut gprs = [0u64; 31];
+    h.read_words(run, EXIT + offset_of!(RmiRecExit, gprs), &mut gprs);
+    h.read_words(run, EXIT + offset_of!(RmiRecExit, imm), &mut w);
+    Exit {
+        reason,
+        esr,
+        gprs,
+        imm: w[0] as u16,
+    }
+}
+
+/// Writes rec_enter's flags and gprs (the fields this VMM uses; the GIC fields stay zero).
+fn write_enter<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    run: u64,
+    flags: RmiRecEnterFlags,
+    gprs: &[u64; 31],
+) {
+    h.write_words(run, offset_of!(RmiRecEnter, flags), &[flags.bits()]);
+    h.write_words(run, offset_of!(RmiRecEnter, gprs), gprs);
+}
+
 /// Enters the REC until the realm powers off (at most `max_entries` entries), answering its host
 /// calls the way the payload's protocol says. WFI is trapped on every entry; `now` reads the
 /// system counter to time the entries that end in one.
@@ -193,24 +233,20 @@ pub fn run<Cd: Conduit, M: HostMemory>(
 ) -> Result<RunReport, Failure> {
     let mut report = RunReport::default();
     let rec = l.realm.recs[0];
-    let mut enter = RmiRecEnter {
-        flags: RmiRecEnterFlags::TRAP_WFI,
-        ..RmiRecEnter::ZERO
-    };
+    let mut gprs = [0u64; 31];
     let mut wfi = [0u64; WFI_ITERATIONS];
     let mut wfis = 0;
+    // The whole rec_enter once (GIC fields zero), then only what changes.
+    h.put(l.run, &RmiRecEnter::ZERO);
     while report.entries < max_entries {
-        h.put(l.run, &enter);
+        write_enter(h, l.run, RmiRecEnterFlags::TRAP_WFI, &gprs);
         let t0 = now();
         h.expect("REC_ENTER", C::REC_ENTER, &[rec, l.run], OK)?;
         let ticks = now().wrapping_sub(t0);
         report.entries += 1;
-        let exit: RmiRecExit = h.get(l.run, 0x800).ok_or(fail("reading rec_exit", 0))?;
-        enter = RmiRecEnter {
-            flags: RmiRecEnterFlags::TRAP_WFI,
-            ..RmiRecEnter::ZERO
-        };
-        match exit.exit_reason() {
+        let exit = read_exit(h, l.run);
+        gprs = [0; 31];
+        match exit.reason {
             Some(RmiExitReason::Sync) if exit.esr >> 26 == EC_WFX => {
                 if let Some(slot) = wfi.get_mut(wfis) {
                     *slot = ticks;
@@ -224,7 +260,7 @@ pub fn run<Cd: Conduit, M: HostMemory>(
                         report.echo_seen_intact =
                             exit.imm == ECHO_IMM && (1..31).all(|i| exit.gprs[i] == echo_arg(i));
                         for i in 1..31 {
-                            enter.gprs[i] = !exit.gprs[i];
+                            gprs[i] = !exit.gprs[i];
                         }
                     }
                     REPORT => report.verdict = Some(exit.gprs[1]),
@@ -255,7 +291,7 @@ pub fn run<Cd: Conduit, M: HostMemory>(
             _ => {
                 return Err(fail(
                     "unexpected exit (reason, ESR)",
-                    exit.exit_reason as u64 | exit.esr << 8,
+                    exit.reason.map_or(0xFF, |r| r as u64) | exit.esr << 8,
                 ))
             }
         }

@@ -259,8 +259,8 @@ pub fn run<Cd: Conduit, M: HostMemory>(
                     ECHO => {
                         report.echo_seen_intact =
                             exit.imm == ECHO_IMM && (1..31).all(|i| exit.gprs[i] == echo_arg(i));
-                        for i in 1..31 {
-                            gprs[i] = !exit.gprs[i];
+                        for (answer, arg) in gprs.iter_mut().zip(&exit.gprs).skip(1) {
+                            *answer = !arg;
                         }
                     }
                     REPORT => report.verdict = Some(exit.gprs[1]),

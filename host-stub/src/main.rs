@@ -178,7 +178,7 @@ mod image {
         let secure = 0x0E00_0000;
         let result = realm_build::build(&mut h, &mut pool, 1).and_then(|realm| {
             defmt::info!(
-                "realm: created RD {=u64:#x} with 2 starting RTTs at {=u64:#x}, {} RECs with aux granules, activated",
+                "realm: created RD {=u64:#x} with 2 starting RTTs at {=u64:#x}, {} RECs with aux granules, RTTs at levels 2 and 3 (protected and unprotected), 2 DATA from NS + 1 unknown, 1 unprotected NS mapping; read back entry by entry, activated",
                 realm.rd,
                 realm.rtt_base,
                 realm_build::RECS

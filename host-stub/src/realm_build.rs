@@ -74,7 +74,25 @@ pub struct Realm {
     pub num_delegated: usize,
     /// The NS page used for parameter blocks.
     pub params: u64,
+    /// RTTs: level 2 and 3 under IPA 0, level 2 and 3 under [`UNPROTECTED`].
+    pub tables: [u64; 4],
+    /// DATA granules at IPA 0 and 0x1000 (copied from NS) and 0x2000 (unknown contents).
+    pub data: [u64; 3],
+    /// The NS page mapped at [`UNPROTECTED`].
+    pub shared: u64,
 }
+
+/// The first unprotected IPA of the 40-bit realm (the top half of its IPA space).
+pub const UNPROTECTED: u64 = 1 << 39;
+/// Stage-2 attributes the host asks for its unprotected mapping: MemAttr 0b0110 (normal
+/// write-back), S2AP read/write.
+const NS_ATTRS: u64 = 0b0110 << 2 | 0b11 << 6;
+/// RMI_RTT_READ_ENTRY states.
+const UNASSIGNED: u64 = 0;
+const ASSIGNED: u64 = 1;
+/// RIPAS values.
+const EMPTY: u64 = 0;
+const RAM: u64 = 1;
 
 /// RECs the scenario creates.
 pub const RECS: usize = 3;
@@ -265,8 +283,103 @@ pub fn build<Cd: Conduit, M: HostMemory>(
         )?;
         realm.recs[i] = rec;
     }
+    memory(h, pool, &mut realm)?;
     h.expect("REALM_ACTIVATE", C::REALM_ACTIVATE, &[realm.rd], OK)?;
+    read_back(h, &realm)?;
     Ok(realm)
+}
+
+/// A multi-level RTT tree under IPA 0 and under the unprotected half, RIPAS RAM over the first
+/// three pages, two DATA granules copied from NS memory and one of unknown contents, and an NS
+/// page mapped unprotected.
+fn memory<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    realm: &mut Realm,
+) -> Result<(), Failure> {
+    let rd = realm.rd;
+    let tables = [(0, 2), (0, 3), (UNPROTECTED, 2), (UNPROTECTED, 3)];
+    for (i, (ipa, level)) in tables.into_iter().enumerate() {
+        let t = pool.take(1)?;
+        h.delegate(realm, t)?;
+        h.expect("RTT_CREATE", C::RTT_CREATE, &[rd, t, ipa, level], OK)?;
+        realm.tables[i] = t;
+    }
+    let mut base = 0;
+    while base < 3 * G {
+        let top = h.expect("RTT_INIT_RIPAS", C::RTT_INIT_RIPAS, &[rd, base, 3 * G], OK)?[0];
+        if top <= base {
+            return Err(Failure {
+                step: "RTT_INIT_RIPAS made no progress",
+                got: OK,
+                want: OK,
+            });
+        }
+        base = top;
+    }
+    let src = pool.take(1)?;
+    for i in 0..realm.data.len() {
+        let d = pool.take(1)?;
+        h.delegate(realm, d)?;
+        realm.data[i] = d;
+        let ipa = i as u64 * G;
+        if i < 2 {
+            h.mem.fill(src, 0x30 + i as u8);
+            h.expect("DATA_CREATE", C::DATA_CREATE, &[rd, d, ipa, src, 0], OK)?;
+        } else {
+            h.expect(
+                "DATA_CREATE_UNKNOWN",
+                C::DATA_CREATE_UNKNOWN,
+                &[rd, d, ipa],
+                OK,
+            )?;
+        }
+    }
+    realm.shared = pool.take(1)?;
+    let desc = realm.shared | NS_ATTRS;
+    h.expect(
+        "RTT_MAP_UNPROTECTED",
+        C::RTT_MAP_UNPROTECTED,
+        &[rd, UNPROTECTED, 3, desc],
+        OK,
+    )?;
+    Ok(())
+}
+
+/// Reads the tree back with RMI_RTT_READ_ENTRY: [walk level, state, desc, RIPAS] per entry.
+fn read_back<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    realm: &Realm,
+) -> Result<(), Failure> {
+    let expected: [(u64, u64, [u64; 4]); 6] = [
+        (0, 3, [3, ASSIGNED, realm.data[0], RAM]),
+        (G, 3, [3, ASSIGNED, realm.data[1], RAM]),
+        (2 * G, 3, [3, ASSIGNED, realm.data[2], RAM]),
+        (5 * G, 3, [3, UNASSIGNED, 0, EMPTY]),
+        (1 << 21, 3, [2, UNASSIGNED, 0, EMPTY]),
+        (
+            UNPROTECTED,
+            3,
+            [3, ASSIGNED, realm.shared | NS_ATTRS, EMPTY],
+        ),
+    ];
+    for (ipa, level, want) in expected {
+        let got = h.expect(
+            "RTT_READ_ENTRY",
+            C::RTT_READ_ENTRY,
+            &[realm.rd, ipa, level],
+            OK,
+        )?;
+        if got != want {
+            let step = "RTT_READ_ENTRY differs from what was built";
+            return Err(Failure {
+                step,
+                got: RmiReturn::from_raw(got[1]),
+                want: RmiReturn::from_raw(want[1]),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Hostile calls against the RMM while `realm` exists; each must be refused without changing it.
@@ -415,6 +528,61 @@ pub fn adversarial<Cd: Conduit, M: HostMemory>(
         &[realm.rd, rd2, rmm_memory],
         INPUT,
     )?;
+    // Memory commands against the live tree.
+    let rd = realm.rd;
+    let create = C::DATA_CREATE;
+    h.expect(
+        "DATA_CREATE in an active realm",
+        create,
+        &[rd, rd2, 3 * G, realm.params, 0],
+        REALM,
+    )?;
+    h.expect(
+        "DATA_CREATE from RMM memory (GPF)",
+        create,
+        &[rd, rd2, 3 * G, rmm_memory, 0],
+        INPUT,
+    )?;
+    h.expect(
+        "RTT_CREATE at the starting level",
+        C::RTT_CREATE,
+        &[rd, rd2, 0, 1],
+        INPUT,
+    )?;
+    h.expect(
+        "RTT_READ_ENTRY at level 4",
+        C::RTT_READ_ENTRY,
+        &[rd, 0, 4],
+        INPUT,
+    )?;
+    let map = C::RTT_MAP_UNPROTECTED;
+    h.expect(
+        "RTT_MAP_UNPROTECTED at a protected IPA",
+        map,
+        &[rd, 4 * G, 3, realm.params | NS_ATTRS],
+        INPUT,
+    )?;
+    h.expect(
+        "DATA_DESTROY at an unprotected IPA",
+        C::DATA_DESTROY,
+        &[rd, UNPROTECTED],
+        INPUT,
+    )?;
+    h.expect(
+        "UNDELEGATE of live DATA",
+        C::GRANULE_UNDELEGATE,
+        &[realm.data[0]],
+        INPUT,
+    )?;
+    let live = h.rmi.cmd(C::RTT_DESTROY, &[rd, 0, 3]).0;
+    if live == OK {
+        return Err(Failure {
+            step: "RTT_DESTROY of a live table succeeded",
+            got: live,
+            want: INPUT,
+        });
+    }
+    h.report.refusals += 1;
     // Put the scratch granules back.
     for pa in [rd2, rtt2, rtt2 + G] {
         h.expect("undelegate scratch", C::GRANULE_UNDELEGATE, &[pa], OK)?;
@@ -440,6 +608,21 @@ pub fn teardown<Cd: Conduit, M: HostMemory>(
     h: &mut Host<'_, Cd, M>,
     realm: &Realm,
 ) -> Result<(), Failure> {
+    let rd = realm.rd;
+    if realm.tables[0] != 0 {
+        for i in 0..realm.data.len() as u64 {
+            h.expect("DATA_DESTROY", C::DATA_DESTROY, &[rd, i * G], OK)?;
+        }
+        h.expect(
+            "RTT_UNMAP_UNPROTECTED",
+            C::RTT_UNMAP_UNPROTECTED,
+            &[rd, UNPROTECTED, 3],
+            OK,
+        )?;
+        for (ipa, level) in [(0, 3), (0, 2), (UNPROTECTED, 3), (UNPROTECTED, 2)] {
+            h.expect("RTT_DESTROY", C::RTT_DESTROY, &[rd, ipa, level], OK)?;
+        }
+    }
     for &rec in &realm.recs {
         h.expect("REC_DESTROY", C::REC_DESTROY, &[rec], OK)?;
     }

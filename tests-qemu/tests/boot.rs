@@ -75,7 +75,14 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     expect_count(
         o,
         Source::Host,
-        "realm: destroyed, 12 granules undelegated",
+        "realm: destroyed, 19 granules undelegated",
+        1,
+    );
+    expect_count(o, Source::Host, "read back entry by entry, activated", 1);
+    expect_count(
+        o,
+        Source::Host,
+        "realm: 30 hostile calls refused, the realm intact",
         1,
     );
     expect_count(o, Source::Host, "realm scenario failed", 0);

@@ -261,14 +261,14 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         let mut h = Host::new(&mut rmi, &mut mem);
-        let result = realm_run::load(&mut h, &mut pool, REALM_PAYLOAD, 2).and_then(|l| {
+        let result = realm_run::load(&mut h, &mut pool, REALM_PAYLOAD, 2).and_then(|mut l| {
             defmt::info!(
                 "realm payload: {} image page(s) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
                 l.image_pages,
                 l.data.len() - l.image_pages
             );
             set_d0(realm_payload::HOST_FP_PATTERN);
-            let report = realm_run::run(&mut h, &l, 1024, &|| CNTPCT_EL0.get())?;
+            let report = realm_run::run(&mut h, &mut pool, &mut l, 1024, &|| CNTPCT_EL0.get())?;
             let d0 = get_d0();
             if d0 == realm_payload::HOST_FP_PATTERN {
                 defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
@@ -282,8 +282,13 @@ mod image {
                 report.host_calls,
                 report.echo_seen_intact
             );
+            defmt::info!(
+                "realm payload: {} RIPAS change(s) applied or refused by the VMM, {} page(s) mapped on the realm's faults",
+                report.ripas_changes,
+                report.pages_faulted_in
+            );
             match report.verdict {
-                Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results)"),
+                Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry)"),
                 Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
                 None => defmt::error!("realm payload: no verdict from the realm"),
             }

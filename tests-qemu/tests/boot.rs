@@ -86,26 +86,20 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         1,
     );
     expect_count(o, Source::Host, "realm scenario failed", 0);
-    // A realm really ran at R-EL1: its host calls reached the VMM intact, its own checks passed,
-    // and it powered off.
-    expect_count(
-        o,
-        Source::Host,
+    // A realm really ran at R-EL1: its host calls reached the VMM intact, its own checks passed
+    // (RSI, FP/SIMD, RIPAS changes, the host-call retry), the host's FP/SIMD state survived, and
+    // it powered off.
+    for line in [
         "ECHO arguments and imm intact at the VMM: true",
-        1,
-    );
-    expect_count(
-        o,
-        Source::Host,
-        "realm payload: the realm's own checks passed",
-        1,
-    );
-    expect_count(
-        o,
-        Source::Host,
-        "realm payload: SYSTEM_OFF, realm destroyed",
-        1,
-    );
+        "the host's FP/SIMD registers came back unchanged",
+        "2 RIPAS change(s) applied or refused by the VMM, 1 page(s) mapped on the realm's faults",
+        "realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, \
+         host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, \
+         host-call retry)",
+        "realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated",
+    ] {
+        expect_count(o, Source::Host, line, 1);
+    }
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",

@@ -32,7 +32,7 @@ fn the_payload_protocol_end_to_end() {
     let mut h = Host::new(&mut rmi, &mut mem);
     let mut pool = Pool::new(0x6400_0000, 0x10_0000);
     let image = [0xAAu8; 5000]; // two pages of "code"
-    let l = load(&mut h, &mut pool, &image, 9).expect("load");
+    let mut l = load(&mut h, &mut pool, &image, 9).expect("load");
     assert_eq!(l.image_pages, 2);
 
     // The realm's two RsiHostCall structures, in its (unknown-content) page at IPA 0x2000.
@@ -91,7 +91,7 @@ fn the_payload_protocol_end_to_end() {
         clock.set(clock.get() + 50);
         clock.get()
     };
-    let rep = run(&mut h, &l, 10, &tick).expect("run");
+    let rep = run(&mut h, &mut pool, &mut l, 10, &tick).expect("run");
     assert_eq!(
         rep,
         RunReport {
@@ -102,6 +102,8 @@ fn the_payload_protocol_end_to_end() {
             system_off: true,
             host_call_round_trip: Some((4000, 3900, 4500)),
             wfi_enter_exit: Some((50, 50, 50)),
+            ripas_changes: 0,
+            pages_faulted_in: 0,
         }
     );
     // The VMM's answers are in the realm's structure.
@@ -121,8 +123,8 @@ fn a_realm_that_never_powers_off_is_reported() {
     let mut mem = SimHost(&sim);
     let mut h = Host::new(&mut rmi, &mut mem);
     let mut pool = Pool::new(0x6400_0000, 0x10_0000);
-    let l = load(&mut h, &mut pool, &[0u8; 100], 9).expect("load");
+    let mut l = load(&mut h, &mut pool, &[0u8; 100], 9).expect("load");
     // No script: every entry ends in an IRQ exit.
-    let err = run(&mut h, &l, 5, &|| 0).expect_err("never off");
+    let err = run(&mut h, &mut pool, &mut l, 5, &|| 0).expect_err("never off");
     assert_eq!(err.step, "the realm did not power off");
 }

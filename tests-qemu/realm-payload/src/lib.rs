@@ -8,6 +8,9 @@ pub const fn vendor_hyp_fid(fnum: u32) -> u64 {
     (0xC600_0000u32 | fnum) as u64
 }
 
+/// A host call whose x0 is 0 (a structure nobody wrote, e.g. in a freshly mapped page): the VMM
+/// answers it with zeros.
+pub const NOP: u64 = 0;
 /// Echo: the VMM answers every argument register `i` (1..=30) with `!x[i]`, and x0 with 0.
 pub const ECHO: u64 = vendor_hyp_fid(1);
 /// Verdict: x1 = 0 if every check in the payload passed, else the number of the failed check.
@@ -30,6 +33,22 @@ pub mod check {
     pub const ECHO_RESULTS: u64 = 3;
     /// The realm's FP/SIMD registers did not survive an exit to the host.
     pub const FP_PRESERVED: u64 = 4;
+    /// A host call at a misaligned IPA was not refused with RSI_ERROR_INPUT.
+    pub const HOST_CALL_MISALIGNED: u64 = 5;
+    /// A host call at an unprotected IPA was not refused.
+    pub const HOST_CALL_UNPROTECTED: u64 = 6;
+    /// A host call at a RIPAS EMPTY page was not refused.
+    pub const HOST_CALL_EMPTY: u64 = 7;
+    /// RSI_REALM_CONFIG failed or reported other than a 40-bit, SHA-256 realm.
+    pub const REALM_CONFIG: u64 = 8;
+    /// RSI_IPA_STATE_GET reported other than RAM over the region and EMPTY past it.
+    pub const IPA_STATE_GET: u64 = 9;
+    /// RSI_IPA_STATE_SET to RAM was not accepted in full, or the page did not read back as RAM.
+    pub const IPA_STATE_SET_ACCEPTED: u64 = 10;
+    /// RSI_IPA_STATE_SET the VMM rejects did not come back rejected with nothing changed.
+    pub const IPA_STATE_SET_REJECTED: u64 = 11;
+    /// A host call on a RAM page with nothing assigned did not succeed once the host mapped it.
+    pub const HOST_CALL_RETRY: u64 = 12;
 }
 
 /// What the realm keeps in V0 and V31 across its host calls (the FP/SIMD check).
@@ -63,6 +82,13 @@ pub fn summarize(samples: &mut [u64]) -> (u64, u64, u64) {
         s => (s[s.len() / 2], s[0], s[s.len() - 1]),
     }
 }
+
+/// IPA of a page just past the region: RIPAS EMPTY until the realm asks for RAM (accepted).
+pub const GROW_IPA: u64 = REGION_SIZE;
+/// IPA of a page the VMM refuses to turn into RAM.
+pub const REFUSED_IPA: u64 = REGION_SIZE + 0x1000;
+/// An unprotected IPA of the payload's 40-bit realm.
+pub const UNPROTECTED_IPA: u64 = 1 << 39;
 
 /// The payload's image size limit (its link region, 64 KiB from IPA 0).
 pub const REGION_SIZE: u64 = 0x1_0000;

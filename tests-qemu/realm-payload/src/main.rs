@@ -11,7 +11,8 @@ mod realm {
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
     use realm_payload::{
         check, echo_arg, summarize, BENCH, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM,
-        REALM_FP_PATTERN, REPORT, WFI_ITERATIONS,
+        GROW_IPA, REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE, REPORT, UNPROTECTED_IPA,
+        WFI_ITERATIONS,
     };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
@@ -148,6 +149,79 @@ mod realm {
         }
         if out[0] != 0 || (1..31).any(|i| out[i] != !echo_arg(i)) {
             return check::ECHO_RESULTS;
+        }
+        memory_checks()
+    }
+
+    #[repr(C, align(4096))]
+    struct Page([u8; 4096]);
+    static mut CONFIG: Page = Page([0; 4096]);
+
+    fn rsi(cmd: RsiCommand, args: [u64; 4]) -> [u64; 8] {
+        smc([
+            cmd.fid() as u64,
+            args[0],
+            args[1],
+            args[2],
+            args[3],
+            0,
+            0,
+            0,
+        ])
+    }
+
+    /// Host calls at addresses the RMM must refuse, REALM_CONFIG, the RIPAS of the realm's own
+    /// memory, RIPAS changes the VMM accepts and rejects, and a host call that the RMM can only
+    /// complete after the host has mapped its page.
+    fn memory_checks() -> u64 {
+        let hc = &raw const HOST_CALL as u64;
+        let call = |ipa: u64| rsi(RsiCommand::HOST_CALL, [ipa, 0, 0, 0])[0];
+        if call(hc + 8) != 1 {
+            return check::HOST_CALL_MISALIGNED;
+        }
+        if call(UNPROTECTED_IPA) != 1 {
+            return check::HOST_CALL_UNPROTECTED;
+        }
+        if call(GROW_IPA) != 1 {
+            return check::HOST_CALL_EMPTY;
+        }
+        let cfg = &raw mut CONFIG;
+        let r = rsi(RsiCommand::REALM_CONFIG, [cfg as u64, 0, 0, 0]);
+        // SAFETY: the RMM wrote the page during the call; single-threaded.
+        let (width, hash) = unsafe { ((*cfg).0[0], (*cfg).0[8]) };
+        if r[0] != 0 || width != 40 || hash != 0 {
+            return check::REALM_CONFIG;
+        }
+        let g = rsi(RsiCommand::IPA_STATE_GET, [0, REGION_SIZE, 0, 0]);
+        let e = rsi(
+            RsiCommand::IPA_STATE_GET,
+            [GROW_IPA, GROW_IPA + 0x1000, 0, 0],
+        );
+        if g[..3] != [0, REGION_SIZE, 1] || e[..3] != [0, GROW_IPA + 0x1000, 0] {
+            return check::IPA_STATE_GET;
+        }
+        let set = |base: u64| rsi(RsiCommand::IPA_STATE_SET, [base, base + 0x1000, 1, 0]);
+        let a = set(GROW_IPA);
+        let after = rsi(
+            RsiCommand::IPA_STATE_GET,
+            [GROW_IPA, GROW_IPA + 0x1000, 0, 0],
+        );
+        if a[..3] != [0, GROW_IPA + 0x1000, 0] || after[2] != 1 {
+            return check::IPA_STATE_SET_ACCEPTED;
+        }
+        let rj = set(REFUSED_IPA);
+        let still = rsi(
+            RsiCommand::IPA_STATE_GET,
+            [REFUSED_IPA, REFUSED_IPA + 0x1000, 0, 0],
+        );
+        if rj[..3] != [0, REFUSED_IPA, 1] || still[2] != 0 {
+            return check::IPA_STATE_SET_REJECTED;
+        }
+        // GROW_IPA is RAM now but nothing is assigned there: the first attempt exits to the host
+        // as a data abort, the host maps a page (of unknown, wiped contents: a zero host call),
+        // and the realm's SMC, not stepped over, repeats and succeeds.
+        if call(GROW_IPA) != 0 {
+            return check::HOST_CALL_RETRY;
         }
         0
     }

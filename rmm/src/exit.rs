@@ -98,6 +98,11 @@ fn sync(
                 e.esr = (class << ESR_EC_SHIFT) | ESR_IL | (exit.esr & DABT_ISS_EMULATABLE);
                 e.far = exit.far & 0xFFF;
                 rec.emulatable_abort = Some(exit.esr);
+                // A store: the host needs the value written (A4.3.4.3), and only that register.
+                let rt = ((exit.esr >> 16) & 0x1F) as usize;
+                if exit.esr & (1 << 6) != 0 {
+                    e.gprs[0] = rec.regs.gprs.get(rt).copied().unwrap_or(0); // Rt = 31: XZR
+                }
             } else {
                 e.esr = (class << ESR_EC_SHIFT) | (exit.esr & DABT_ISS_MINIMAL);
             }

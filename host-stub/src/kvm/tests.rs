@@ -695,7 +695,6 @@ fn mmio_write_is_reported_and_completed() {
 }
 
 #[test]
-#[ignore = "the RMM does not yet put the stored value in rec_exit.gprs[0] (DEN0137 A4.3.4.3)"]
 fn mmio_write_data_comes_from_the_realm() {
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();

@@ -602,3 +602,49 @@ fn every_defined_exit_field_is_rewritten_on_each_exit() {
     expected.reserved0 = r0;
     assert_eq!(exit, expected);
 }
+
+#[test]
+fn emulated_mmio_write_shows_the_stored_value_and_nothing_else() {
+    let r = Running::new();
+    // STR X7 to an unprotected IPA: 64-bit, WnR, SRT = 7.
+    let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b11 << 22 | 7 << 16 | 1 << 15 | 1 << 6;
+    let ipa = UNPROTECTED + 0x3000;
+    r.script(move |regs| {
+        regs.gprs = [0x5EC2_E700; 31];
+        regs.gprs[7] = 0x0123_4567_89AB_CDEF;
+        RealmExit {
+            class: ExitClass::Sync,
+            esr,
+            far: 0x3008,
+            hpfar: (ipa >> 12) << 4,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    let mut gprs = [0u64; 31];
+    gprs[0] = 0x0123_4567_89AB_CDEF;
+    assert_eq!(
+        exit.gprs, gprs,
+        "the stored value in gprs[0], no other register"
+    );
+    // Completing the write only steps over the store.
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::EMULATED_MMIO,
+        ..RmiRecEnter::ZERO
+    });
+    r.script(|regs| {
+        assert_eq!(regs.pc, 4);
+        assert_eq!(
+            regs.gprs[7], 0x0123_4567_89AB_CDEF,
+            "a store changes no register"
+        );
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}

@@ -9,13 +9,16 @@
 use std::cell::{Cell, RefCell};
 
 use hostcall_abi::el3::MemoryBank;
+use hostcall_abi::host_call::RsiHostCall;
 use hostcall_abi::realm_params::RmiRealmParams;
 use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
+use hostcall_abi::rec_run::{RmiRecEnter, RmiRecExit};
 use hostcall_abi::rmi::RmiCommand;
 use hostcall_abi::rtt::Ripas;
 use hostcall_abi::wire::Wire;
 use hostcall_abi::GRANULE_SIZE;
 
+use crate::arch::RealmExit;
 use crate::granule::{GranuleState, LockError};
 use crate::memory;
 use crate::rec::{Rec, RipasRequest, AUX_GRANULES};
@@ -442,3 +445,79 @@ macro_rules! rd_condition_tests {
     )*};
 }
 pub(crate) use rd_condition_tests;
+
+/// IPA of the DATA page holding the realm's RsiHostCall (and its first instruction at IPA 0).
+pub const HC_IPA: u64 = 0x1000;
+
+/// An active realm with one REC at PC 0, DATA at IPA 0 and [`HC_IPA`], and a RecRun page.
+pub struct Running {
+    /// The simulated monitor and realm.
+    pub fx: Fixture,
+    /// The REC.
+    pub rec: u64,
+    /// The RecRun page (NS).
+    pub run: u64,
+    /// The DATA granule at [`HC_IPA`].
+    pub hc_data: u64,
+}
+
+impl Running {
+    /// The realm with nothing more done while it was NEW.
+    pub fn new() -> Self {
+        Self::prepared(|_| {})
+    }
+
+    /// Like [`Self::new`], with `prepare` run while the realm is still NEW.
+    pub fn prepared(prepare: impl FnOnce(&Fixture)) -> Self {
+        let fx = Fixture::new();
+        fx.tables(0);
+        fx.data_create(0);
+        let hc_data = fx.data_create(HC_IPA);
+        let rec = fx.rec_create(fx.rd);
+        prepare(&fx);
+        fx.activate();
+        let run = fx.ns_page(&[0; GRANULE_SIZE]);
+        Self {
+            fx,
+            rec,
+            run,
+            hc_data,
+        }
+    }
+
+    /// Writes rec_enter into the RecRun page.
+    pub fn set_enter(&self, enter: &RmiRecEnter) {
+        let mut page = self.fx.sim.mem.read(self.run);
+        enter.encode(&mut page[..0x800]).expect("rec_enter fits");
+        self.fx.sim.mem.write(self.run, &page);
+    }
+
+    /// RMI_REC_ENTER; returns x0..x4.
+    pub fn enter(&self) -> [u64; 5] {
+        self.fx.call(C::REC_ENTER, &[self.rec, self.run])
+    }
+
+    /// rec_exit as the last REC_ENTER left it.
+    pub fn exit(&self) -> RmiRecExit {
+        RmiRecExit::decode(&self.fx.sim.mem.read(self.run)[0x800..]).expect("rec_exit")
+    }
+
+    /// Writes the realm's RsiHostCall into its DATA page (as the realm would).
+    pub fn write_host_call(&self, hc: &RsiHostCall) {
+        let mut page = self.fx.sim.mem.read(self.hc_data);
+        hc.encode(&mut page[..0x100]).expect("fits");
+        self.fx.sim.mem.write(self.hc_data, &page);
+    }
+
+    pub fn read_host_call(&self) -> RsiHostCall {
+        RsiHostCall::decode(&self.fx.sim.mem.read(self.hc_data)[..0x100]).expect("decode")
+    }
+
+    /// Queues a step of the simulated realm.
+    pub fn script(
+        &self,
+        step: impl FnMut(&mut crate::arch::RealmRegs) -> RealmExit + Send + 'static,
+    ) {
+        self.fx.sim.cpu.script(step);
+    }
+}

@@ -12,7 +12,6 @@ use hostcall_abi::rmi::RmiHashAlgorithm;
 use hostcall_abi::rsi::{RsiCommand, RsiHashAlgorithm};
 use hostcall_abi::rtt::Ripas;
 use hostcall_abi::wire::Wire;
-use hostcall_abi::GRANULE_SIZE;
 
 use super::realm_fixture::*;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
@@ -36,40 +35,13 @@ const REJECT: u64 = 1;
 const CHANGE_DESTROYED: u64 = 1;
 
 /// IPA of the second DATA page (the first is at IPA 0).
-const DATA1_IPA: u64 = 0x1000;
+const DATA1_IPA: u64 = HC_IPA;
 
-/// An active realm with one REC at PC 0 and a RecRun page.
-struct Realm {
-    fx: Fixture,
-    rec: u64,
-    run: u64,
-    /// The DATA granule at [`DATA1_IPA`].
-    data1: u64,
-}
+/// The shared fixture: an active realm with one REC at PC 0, DATA at IPA 0 and at
+/// [`DATA1_IPA`] (its `hc_data`), and a RecRun page.
+type Realm = Running;
 
-impl Realm {
-    fn new() -> Self {
-        Self::prepared(|_| {})
-    }
-
-    /// Like [`Self::new`], with `prepare` run while the realm is still NEW.
-    fn prepared(prepare: impl FnOnce(&Fixture)) -> Self {
-        let fx = Fixture::new();
-        fx.tables(0);
-        fx.data_create(0);
-        let data1 = fx.data_create(DATA1_IPA);
-        let rec = fx.rec_create(fx.rd);
-        prepare(&fx);
-        fx.activate();
-        let run = fx.ns_page(&[0; GRANULE_SIZE]);
-        Self {
-            fx,
-            rec,
-            run,
-            data1,
-        }
-    }
-
+impl Running {
     /// REC_ENTER with rec_enter holding only `flags`; returns x0.
     fn enter_with(&self, flags: RmiRecEnterFlags) -> u64 {
         self.set_enter(&RmiRecEnter {
@@ -77,20 +49,6 @@ impl Realm {
             ..RmiRecEnter::ZERO
         });
         self.fx.call(C::REC_ENTER, &[self.rec, self.run])[0]
-    }
-
-    fn set_enter(&self, enter: &RmiRecEnter) {
-        let mut page = self.fx.sim.mem.read(self.run);
-        enter.encode(&mut page[..0x800]).expect("rec_enter fits");
-        self.fx.sim.mem.write(self.run, &page);
-    }
-
-    fn exit(&self) -> RmiRecExit {
-        RmiRecExit::decode(&self.fx.sim.mem.read(self.run)[0x800..]).expect("rec_exit")
-    }
-
-    fn script(&self, step: impl FnMut(&mut RealmRegs) -> RealmExit + Send + 'static) {
-        self.fx.sim.cpu.script(step);
     }
 
     fn regs(&self) -> RealmRegs {
@@ -523,7 +481,7 @@ fn ipa_state_get_reports_the_run_of_one_ripas() {
 #[test]
 fn realm_config_fails_addr_align() {
     let r = Realm::new();
-    let before = r.fx.sim.mem.read(r.data1);
+    let before = r.fx.sim.mem.read(r.hc_data);
     for addr in [DATA1_IPA + 8, DATA1_IPA + 0x800, DATA1_IPA | 1] {
         assert_eq!(
             r.answered(&[CONFIG, addr]),
@@ -531,7 +489,7 @@ fn realm_config_fails_addr_align() {
             "{addr:#x}"
         );
     }
-    assert_eq!(r.fx.sim.mem.read(r.data1), before, "nothing written");
+    assert_eq!(r.fx.sim.mem.read(r.hc_data), before, "nothing written");
     assert_eq!(r.answered(&[CONFIG, DATA1_IPA]), [RSI_SUCCESS, 0, 0, 0]);
 }
 
@@ -576,7 +534,7 @@ fn realm_config_on_an_unmapped_page_emulates_a_data_abort() {
 
 /// The RsiRealmConfig in the DATA page at [`DATA1_IPA`].
 fn written_config(r: &Realm) -> RsiRealmConfig {
-    RsiRealmConfig::decode(&r.fx.sim.mem.read(r.data1)).expect("decode")
+    RsiRealmConfig::decode(&r.fx.sim.mem.read(r.hc_data)).expect("decode")
 }
 
 #[test]
@@ -594,7 +552,7 @@ fn realm_config_writes_width_algorithm_and_rpv_and_zeroes_the_rest() {
         rd.config.rpv = rpv;
     });
     // The page holds the DATA_CREATE pattern (no zero byte) beforehand.
-    assert!(r.fx.sim.mem.read(r.data1).iter().all(|&b| b != 0));
+    assert!(r.fx.sim.mem.read(r.hc_data).iter().all(|&b| b != 0));
     assert_eq!(r.answered(&[CONFIG, DATA1_IPA]), [RSI_SUCCESS, 0, 0, 0]);
     assert_eq!(
         written_config(&r),

@@ -17,5 +17,7 @@ pub mod defmt_logger;
 pub mod pl011;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod semihosting;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod smc;
 
 pub use board::{Board, MemRegion, FVP_BASE_REVC, QEMU_VIRT};

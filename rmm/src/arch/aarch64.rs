@@ -251,24 +251,7 @@ rmm_ns_copy_fault:
     cpu_id_out_of_range = const BootStatus::CpuIdOutOfRange as i64,
 );
 
-/// Issues an SMC to EL3 with x0..x7 and returns x0..x7 as EL3 left them.
-pub fn smc(regs: [u64; 8]) -> [u64; 8] {
-    let mut r = regs;
-    // SAFETY: 1. An SMC to EL3 changes only registers, which are all declared here.
-    // 2. EL3 (TF-A's RMMD) preserves the RMM's other registers and memory.
-    unsafe {
-        asm!(
-            "smc #0",
-            inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
-            inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
-            lateout("x8") _, lateout("x9") _, lateout("x10") _, lateout("x11") _,
-            lateout("x12") _, lateout("x13") _, lateout("x14") _, lateout("x15") _,
-            lateout("x16") _, lateout("x17") _,
-            options(nostack),
-        );
-    }
-    r
-}
+pub use platform::smc::smc;
 
 /// Reads the ID registers RMI_FEATURES is derived from.
 pub fn id_registers() -> IdRegisters {

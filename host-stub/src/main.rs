@@ -12,7 +12,6 @@ mod image {
     use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
     use host_stub::realm_build::{self, Host, Pool};
-    use host_stub::realm_run;
 
     /// The realm payload's flat binary (empty if the build had none: the scenario then fails).
     static REALM_PAYLOAD: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/realm-payload.bin"));
@@ -254,78 +253,250 @@ mod image {
         v
     }
 
-    /// Loads the realm payload into a new realm, runs it as a VMM would, tears it down.
+    /// The image's clock for the KVM model: the physical counter.
+    fn ticks() -> u64 {
+        CNTPCT_EL0.get()
+    }
+
+    /// What the VMM does with a forwarded host call, for the log: name, then its ONE_REG traffic.
+    fn hypercall_story(nr: u64) -> (&'static str, &'static str) {
+        match nr {
+            realm_payload::ECHO => (
+                "ECHO",
+                "x1..x30 read with KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG (x0 = 0, x1..x30 complemented)",
+            ),
+            realm_payload::REPORT => (
+                "REPORT",
+                "the verdict in x1 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
+            realm_payload::BENCH => (
+                "BENCH",
+                "nothing read, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
+            realm_payload::BENCH_RESULT => (
+                "BENCH_RESULT",
+                "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
+            _ => (
+                "unknown",
+                "x0 = NOT_SUPPORTED set with KVM_SET_ONE_REG",
+            ),
+        }
+    }
+
+    /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
+    /// (KVM_RUN over RMI_REC_ENTER, host calls as KVM_EXIT_HYPERCALL served through ONE_REG,
+    /// RIPAS changes as KVM_EXIT_MEMORY_FAULT, demand paging in the kernel), then tears it down.
     fn payload_scenario() -> bool {
+        use host_stub::kvm::vmm::{self, Event, PayloadError, Stop, DENIED, FORWARDED};
+
         let base = (&raw const SCENARIO_POOL) as u64;
         let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
-        let mut h = Host::new(&mut rmi, &mut mem);
-        let result = realm_run::load(&mut h, &mut pool, REALM_PAYLOAD, 2).and_then(|mut l| {
-            defmt::info!(
-                "realm payload: {} image page(s) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
-                l.image_pages,
-                l.data.len() - l.image_pages
+        set_d0(realm_payload::HOST_FP_PATTERN);
+        let result = vmm::run_payload(
+            &mut rmi,
+            &mut mem,
+            &mut pool,
+            REALM_PAYLOAD,
+            2,
+            1024,
+            Some(ticks),
+        );
+        let d0 = get_d0();
+        let run = match result {
+            Ok(run) => run,
+            Err(e) => {
+                match e {
+                    PayloadError::Realm(f) => defmt::error!(
+                        "payload scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
+                        f.step,
+                        f.got.raw(),
+                        f.want.raw()
+                    ),
+                    PayloadError::Kvm(errno) => {
+                        defmt::error!("payload scenario: KVM setup failed: {=str}", errno.name())
+                    }
+                    PayloadError::Vmm(v) => {
+                        defmt::error!("payload scenario: the VMM failed: {}", v)
+                    }
+                }
+                return false;
+            }
+        };
+        let l = &run.loaded;
+        defmt::info!(
+            "realm payload: {} image page(s) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
+            l.image_pages,
+            l.data.len() - l.image_pages
+        );
+        defmt::info!(
+            "kvm: VM for RD {=u64:#x}; SMCCC filter by KVM_SET_DEVICE_ATTR: {=u32:#x}..+{=u32:#x} FWD_TO_USER, {=u32:#x}..+{=u32:#x} DENY; vCPU 0 finalized on REC {=u64:#x}; {} granule(s) to back RAM on faults",
+            l.realm.rd,
+            FORWARDED.base,
+            FORWARDED.nr_functions,
+            DENIED.base,
+            DENIED.nr_functions,
+            l.realm.recs[0],
+            vmm::PAYLOAD_BACKING_PAGES
+        );
+        let fp_ok = d0 == realm_payload::HOST_FP_PATTERN;
+        if fp_ok {
+            defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
+        } else {
+            defmt::error!(
+                "realm payload: host D0 changed to {=u64:#x} while the realm ran",
+                d0
             );
-            set_d0(realm_payload::HOST_FP_PATTERN);
-            let report = realm_run::run(&mut h, &mut pool, &mut l, 1024, &|| CNTPCT_EL0.get())?;
-            let d0 = get_d0();
-            if d0 == realm_payload::HOST_FP_PATTERN {
-                defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
-            } else {
-                defmt::error!("realm payload: host D0 changed to {=u64:#x} while the realm ran", d0);
-                return Ok(false);
-            }
-            defmt::info!(
-                "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool}",
-                report.entries,
-                report.host_calls,
-                report.echo_seen_intact
-            );
-            defmt::info!(
-                "realm payload: {} RIPAS change(s) applied or refused by the VMM, {} page(s) mapped on the realm's faults",
-                report.ripas_changes,
-                report.pages_faulted_in
-            );
-            match report.verdict {
-                Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry)"),
-                Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
-                None => defmt::error!("realm payload: no verdict from the realm"),
-            }
-            if let Some((median, min, max)) = report.host_call_round_trip {
-                defmt::info!(
-                    "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
-                    median,
-                    min,
-                    max,
-                    realm_payload::BENCH_ITERATIONS
-                );
-            }
-            if let Some((median, min, max)) = report.wfi_enter_exit {
-                defmt::info!(
-                    "bench: empty REC_ENTER/exit (trapped WFI): median {=u64} ticks (min {=u64}, max {=u64}) over {} entries",
-                    median,
-                    min,
-                    max,
-                    realm_payload::WFI_ITERATIONS
-                );
-            }
-            realm_run::unload(&mut h, &l)?;
-            defmt::info!("realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated");
-            Ok(report.verdict == Some(0) && report.echo_seen_intact && report.system_off)
-        });
-        match result {
-            Ok(ok) => ok,
-            Err(f) => {
-                defmt::error!(
-                    "payload scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
-                    f.step,
-                    f.got.raw(),
-                    f.want.raw()
-                );
-                false
+        }
+        let log = run.vmm.log();
+        // Forwarded host calls, once per function ID with how many there were.
+        let mut seen = [0u64; 8];
+        let mut kinds = 0;
+        let mut ripas_changes = 0;
+        for e in log {
+            match *e {
+                Event::Hypercall { nr, .. } => {
+                    if seen[..kinds].contains(&nr) || kinds == seen.len() {
+                        continue;
+                    }
+                    seen[kinds] = nr;
+                    kinds += 1;
+                    let count: u32 = log
+                        .iter()
+                        .map(|x| match *x {
+                            Event::Hypercall { nr: n, count } if n == nr => count,
+                            _ => 0,
+                        })
+                        .sum();
+                    let (name, how) = hypercall_story(nr);
+                    defmt::info!(
+                        "kvm: KVM_EXIT_HYPERCALL nr {=u64:#x} ({=str}), {=u32} time(s): {=str}",
+                        nr,
+                        name,
+                        count,
+                        how
+                    );
+                }
+                Event::MemoryFault {
+                    gpa,
+                    size,
+                    private,
+                    refused,
+                } => {
+                    ripas_changes += 1;
+                    defmt::info!(
+                        "kvm: KVM_EXIT_MEMORY_FAULT gpa {=u64:#x} size {=u64:#x} to {=str}: {=str}",
+                        gpa,
+                        size,
+                        if private { "private" } else { "shared" },
+                        if refused {
+                            "the VMM refuses, the realm gets RIPAS_RESPONSE = REJECT"
+                        } else {
+                            "the VMM accepts, committed with RMI_RTT_SET_RIPAS on the next KVM_RUN"
+                        }
+                    );
+                }
+                Event::Mmio {
+                    addr,
+                    len,
+                    write,
+                    value,
+                } => defmt::info!(
+                    "kvm: KVM_EXIT_MMIO {=str} of {=u32} byte(s) at {=u64:#x}: {=u64:#x}",
+                    if write { "write" } else { "read" },
+                    len,
+                    addr,
+                    value
+                ),
+                Event::SystemEvent { kind } => defmt::info!(
+                    "kvm: KVM_EXIT_SYSTEM_EVENT {=str} (PSCI {=str})",
+                    if kind == 2 { "reset" } else { "shutdown" },
+                    if kind == 2 {
+                        "SYSTEM_RESET"
+                    } else {
+                        "SYSTEM_OFF"
+                    }
+                ),
+                Event::Shutdown => defmt::info!("kvm: KVM_EXIT_SHUTDOWN"),
             }
         }
+        if run.vmm.dropped_events() > 0 {
+            defmt::warn!(
+                "kvm: {} event(s) did not fit in the VMM's log",
+                run.vmm.dropped_events()
+            );
+        }
+        for &(ipa, pa) in &run.pages_mapped {
+            defmt::info!(
+                "kvm: stage-2 fault at IPA {=u64:#x} (RIPAS RAM, unassigned) resolved in the kernel: granule {=u64:#x} delegated, RMI_DATA_CREATE_UNKNOWN, re-entered without an exit; RMI_DATA_DESTROY and undelegated before unload",
+                ipa,
+                pa
+            );
+        }
+        let st = &run.stats;
+        let (runs, eintr) = run.vmm.runs();
+        defmt::info!(
+            "kvm: {} KVM_RUN(s) ({} ended EINTR: the entry budget), {} REC_ENTER(s); host calls: {} forwarded, {} answered in the kernel (x0 = 0: NOT_SUPPORTED, RSI status SUCCESS), {} denied; {} trapped WFI(s) re-entered",
+            runs,
+            eintr,
+            st.entries,
+            st.forwarded_calls,
+            st.handled_calls,
+            st.denied_calls,
+            st.wfx_exits
+        );
+        let uart = run.vmm.uart_output();
+        if !uart.is_empty() {
+            match core::str::from_utf8(uart) {
+                Ok(text) => defmt::info!("kvm: the realm's UART (KVM_EXIT_MMIO): {=str}", text),
+                Err(_) => defmt::info!("kvm: the realm's UART (KVM_EXIT_MMIO): {=[u8]}", uart),
+            }
+        }
+        let p = run.vmm.payload();
+        let echo_ok = p.echo_seen_intact && p.echo_imm == Some(realm_payload::ECHO_IMM);
+        defmt::info!(
+            "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool} (arguments through KVM_GET_ONE_REG, imm through the model's accessor: KVM drops it)",
+            st.entries,
+            st.forwarded_calls + st.handled_calls + st.denied_calls,
+            echo_ok
+        );
+        defmt::info!(
+            "realm payload: {} RIPAS change(s) applied or refused by the VMM, {} page(s) mapped on the realm's faults",
+            ripas_changes,
+            run.pages_mapped.len()
+        );
+        match p.verdict {
+            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry)"),
+            Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
+            None => defmt::error!("realm payload: no verdict from the realm"),
+        }
+        if let Some((median, min, max)) = p.bench {
+            defmt::info!(
+                "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
+                median,
+                min,
+                max,
+                realm_payload::BENCH_ITERATIONS
+            );
+        }
+        if let Some((median, min, max, n)) = run.wfi_enter_exit {
+            defmt::info!(
+                "bench: empty REC_ENTER/exit (trapped WFI): median {=u64} ticks (min {=u64}, max {=u64}) over {} entries",
+                median,
+                min,
+                max,
+                n
+            );
+        }
+        let off = run.stop == Stop::PowerOff;
+        if off {
+            defmt::info!("realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated");
+        } else {
+            defmt::error!("realm payload: the realm stopped with {}", run.stop);
+        }
+        fp_ok && p.verdict == Some(0) && echo_ok && off
     }
 
     fn mpidr() -> u64 {

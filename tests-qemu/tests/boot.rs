@@ -100,6 +100,21 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     ] {
         expect_count(o, Source::Host, line, 1);
     }
+    // ... and it ran under the KVM model: host calls as KVM_EXIT_HYPERCALL served through
+    // ONE_REG, RIPAS changes as KVM_EXIT_MEMORY_FAULT (one accepted, one refused), the fault on
+    // unassigned RAM resolved in the kernel, SYSTEM_OFF as a system event.
+    for line in [
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000001 (ECHO), 1 time(s): x1..x30 read with \
+         KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG",
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000003 (BENCH), 128 time(s)",
+        "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x10000 size 0x1000 to private: the VMM accepts",
+        "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x11000 size 0x1000 to private: the VMM refuses",
+        "kvm: stage-2 fault at IPA 0x10000 (RIPAS RAM, unassigned) resolved in the kernel",
+        "kvm: KVM_EXIT_SYSTEM_EVENT shutdown (PSCI SYSTEM_OFF)",
+    ] {
+        expect_count(o, Source::Host, line, 1);
+    }
+    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 4);
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",

@@ -23,7 +23,8 @@
 //!   flags from the exit's ESR, which the RMM reports as zero for a host call: EC is not SMC and
 //!   IL is clear, so KVM would report `KVM_HYPERCALL_EXIT_16BIT` alone, which means nothing for
 //!   a realm. `hypercall.args` and `ret` stay zero, as on arm64 KVM: arguments are read with
-//!   `KVM_GET_ONE_REG`. `rec_exit.imm` is ignored, as KVM ignores it.
+//!   `KVM_GET_ONE_REG`. `rec_exit.imm` plays no part in the exit, as in KVM; the model keeps it
+//!   behind [`Vcpu::host_call_imm`], an accessor KVM does not have, so a check can see it.
 //! - The function ID is x0 with bits 63:32 and the SMCCC 1.3 SVE hint (bit 16) removed.
 //! - For a realm vCPU, `KVM_GET_ONE_REG` of a register other than x0..x30 (and the PC before the
 //!   REC exists) is EINVAL rather than KVM's stale copy (see [`one_reg`]).
@@ -38,7 +39,14 @@
 //!   [`vm::VcpuSlot::allow_cpu_on`] to false for an off target, a knob KVM does not have.
 //! - A RIPAS change is committed with RMI_RTT_SET_RIPAS before the next entry, or refused
 //!   (RIPAS_RESPONSE = REJECT) if the VMM asked for it or the RMM refused the command; KVM would
-//!   also create missing RTTs and back the memory, which this model leaves to the realm builder.
+//!   also create missing RTTs, which this model leaves to the realm builder.
+//! - Demand paging: a stage-2 data abort at a protected IPA that RMI_RTT_READ_ENTRY shows
+//!   UNASSIGNED with RIPAS RAM at level 3 is resolved in the kernel from a fixed set of NS
+//!   granules the VM was handed ([`vm::Vm::add_backing`], standing in for guest_memfd):
+//!   GRANULE_DELEGATE, DATA_CREATE_UNKNOWN, re-enter. Without a granule left, a missing
+//!   level-3 table or another RIPAS it is a `KVM_EXIT_MEMORY_FAULT`, as before.
+//! - With a clock ([`Vcpu::set_clock`]) every REC_ENTER is timed and the ones ending in a
+//!   trapped WFI/WFE are kept, a measurement hook KVM has only as tracepoints.
 //! - SYSTEM_OFF does not stop the other vCPUs: their next entry fails in the RMM (ERROR_REALM,
 //!   index 1), which the model reports as `KVM_EXIT_SHUTDOWN`, as the series does from v9.
 //! - `mmio.phys_addr` is the IPA the realm accessed, unprotected bit included; no in-kernel

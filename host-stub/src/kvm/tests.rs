@@ -1356,59 +1356,235 @@ fn psci_cpu_on_and_affinity_info_against_the_rmm() {
     assert_eq!(v1.stats().entries, 2);
 }
 
+const IPA_STATE_SET: u64 = 0xC400_0197;
+
+thread_local! {
+    static CLOCK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A clock that advances 50 ticks per read (per thread), so each timed REC_ENTER measures 50.
+fn tick() -> u64 {
+    CLOCK.with(|c| {
+        c.set(c.get() + 50);
+        c.get()
+    })
+}
+
+/// The realm's RSI_IPA_STATE_SET of one page to RAM.
+fn set_ram(r: &mut RealmRegs, base: u64) -> RealmExit {
+    smc(r, &[IPA_STATE_SET, base, base + 4096, Ripas::Ram as u64, 0])
+}
+
 #[test]
-fn run_payload_loads_runs_and_unloads() {
-    use realm_payload::{echo_arg, ECHO, ECHO_IMM, REPORT};
+fn demand_paging_maps_a_ram_page_in_the_kernel_and_the_realm_retries() {
+    use realm_payload::GROW_IPA;
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let backing = [0x6480_0000, 0x6480_1000];
+    vm.add_backing(&backing).expect("backing");
+    assert_eq!(vm.add_backing(&[0x6480_0000]), Err(Errno::EINVAL), "twice");
+    assert_eq!(
+        vm.add_backing(&[0x6480_2001]),
+        Err(Errno::EINVAL),
+        "unaligned"
+    );
+    assert_eq!(vm.add_backing(&[0x6490_0000; 7]), Err(Errno::ENOMEM));
+    // RIPAS EMPTY: not the kernel's to map, a memory fault for userspace.
+    fx.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    // The realm asks for RAM there (accepted), then calls the host with a structure there: the
+    // RMM reports a data abort, the kernel maps a page, and the realm's SMC repeats.
+    fx.script(|r| {
+        assert_eq!(r.gprs[0], 1, "RSI_ERROR_INPUT: RIPAS EMPTY");
+        set_ram(r, GROW_IPA)
+    });
+    fx.script(|r| {
+        assert_eq!(r.gprs[..3], [0, GROW_IPA + 4096, 0], "accepted in full");
+        smc(r, &[HOST_CALL, GROW_IPA])
+    });
+    fx.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    fx.script(|r| {
+        assert_eq!(r.gprs[0], 0, "RSI_SUCCESS once the page is there");
+        smc(r, &[SYSTEM_OFF])
+    });
+    assert_eq!(
+        fx.run(&mut vm, &mut vcpu),
+        Err(Errno::EFAULT),
+        "the RIPAS change"
+    );
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    assert_eq!(vcpu.stats().pages_mapped, 1);
+    assert_eq!(vm.mapped_pages(), &[(GROW_IPA, 0x6480_1000)]);
+    assert_eq!(vm.free_pages(), &[0x6480_0000]);
+    assert!(fx.sim.el3.is_realm(0x6480_1000));
+    // The zeroed structure is a host call with x0 = 0: answered in the kernel (NOT_SUPPORTED).
+    assert_eq!(vcpu.stats().handled_calls, 1);
+    assert_eq!(vcpu.stats().forwarded_calls, 0);
+    assert_eq!(fx.sim.cpu.pending(), 0);
+    // Released before the realm's tables go: DATA_DESTROY, UNDELEGATE, free again.
+    assert_eq!(fx.with_link(|link| vm.release_pages(link)), Ok(1));
+    assert!(vm.mapped_pages().is_empty());
+    assert_eq!(vm.free_pages().len(), 2);
+    assert!(!fx.sim.el3.is_realm(0x6480_1000));
+    fx.with_link(|link| {
+        let mut h = Host::new(link.rmi, link.mem);
+        crate::realm_run::unload(&mut h, &fx.l).expect("unload");
+    });
+}
+
+#[test]
+fn a_ram_fault_without_backing_is_a_memory_fault() {
+    use realm_payload::GROW_IPA;
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    fx.script(|r| set_ram(r, GROW_IPA));
+    fx.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    assert_eq!(
+        fx.run(&mut vm, &mut vcpu),
+        Err(Errno::EFAULT),
+        "the RIPAS change"
+    );
+    assert_eq!(fx.run(&mut vm, &mut vcpu), Err(Errno::EFAULT), "the abort");
+    assert_eq!(
+        *vcpu.kvm_run().exit(),
+        KvmExit::MemoryFault(KvmRunMemoryFault {
+            flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
+            gpa: GROW_IPA,
+            size: 4096,
+        })
+    );
+    assert_eq!(vcpu.stats().pages_mapped, 0);
+}
+
+/// The realm payload's protocol, scripted against the RMM's real handlers: every step the QEMU
+/// image relies on, through `run_payload`.
+#[test]
+fn run_payload_serves_the_payload_protocol_and_unloads() {
+    use realm_payload::{
+        echo_arg, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, REFUSED_IPA, REPORT,
+    };
     let sim = Sim::qemu();
     let mut rmi = RmiClient::new(SimHost(&sim));
     let mut mem = SimHost(&sim);
     let mut pool = Pool::new(0x6400_0000, 0x10_0000);
-    // The "image": two pages of code, then the realm's two RsiHostCall structures at HC_IPA.
+    // The "image": two pages of code, then the realm's RsiHostCall structures at HC_IPA.
     let mut image = vec![0u8; 3 * 4096];
     let mut echo = [0u64; 31];
     echo[0] = ECHO;
     for (i, g) in echo.iter_mut().enumerate().skip(1) {
         *g = echo_arg(i);
     }
-    RsiHostCall::new(ECHO_IMM, echo)
-        .encode(&mut image[0x2000..0x2100])
-        .expect("fits");
-    let mut report = [0u64; 31];
-    report[0] = REPORT;
-    RsiHostCall::new(0, report)
-        .encode(&mut image[0x2100..0x2200])
-        .expect("fits");
-    sim.cpu.script(|r| smc(r, &[HOST_CALL, HC_IPA]));
+    // One structure per call: an answer overwrites x0 (the payload rewrites it before each
+    // BENCH call).
+    let fids = [ECHO, REPORT, BENCH, BENCH, BENCH, BENCH_RESULT];
+    for (slot, fid) in fids.into_iter().enumerate() {
+        let (imm, mut g) = if fid == ECHO {
+            (ECHO_IMM, echo)
+        } else {
+            (0, [0u64; 31])
+        };
+        g[0] = fid;
+        if fid == BENCH_RESULT {
+            g[1..4].copy_from_slice(&[4000, 3900, 4500]);
+        }
+        RsiHostCall::new(imm, g)
+            .encode(&mut image[0x2000 + slot * 0x100..0x2000 + (slot + 1) * 0x100])
+            .expect("fits");
+    }
+    let call = |slot: u64| move |r: &mut RealmRegs| smc(r, &[HOST_CALL, HC_IPA + slot * 0x100]);
+    sim.cpu.script(call(0));
     sim.cpu.script(|r| {
-        assert_eq!(r.gprs[0], 0, "RSI_SUCCESS");
+        assert_eq!(r.gprs[0], 0, "RSI_SUCCESS for the echo");
+        set_ram(r, GROW_IPA)
+    });
+    sim.cpu.script(|r| {
+        assert_eq!(r.gprs[..3], [0, GROW_IPA + 4096, 0], "GROW_IPA accepted");
+        set_ram(r, REFUSED_IPA)
+    });
+    sim.cpu.script(|r| {
+        assert_eq!(r.gprs[..3], [0, REFUSED_IPA, 1], "REFUSED_IPA rejected");
+        smc(r, &[HOST_CALL, GROW_IPA])
+    });
+    // The abort: the kernel maps GROW_IPA, the SMC repeats.
+    sim.cpu.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    sim.cpu.script(|r| {
+        assert_eq!(r.gprs[0], 0, "the retried host call succeeds");
         smc(r, &[HOST_CALL, HC_IPA + 0x100])
     });
     sim.cpu.script(|_| irq());
+    for slot in 2..5 {
+        sim.cpu.script(call(slot));
+    }
+    sim.cpu.script(call(5));
+    for _ in 0..70 {
+        sim.cpu.script(|_| RealmExit {
+            class: ExitClass::Sync,
+            esr: 0x01 << 26 | 1 << 25,
+            far: 0,
+            hpfar: 0,
+        });
+    }
     sim.cpu.script(|r| smc(r, &[SYSTEM_OFF]));
-    let run = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &image, 9, 16).expect("payload");
+    let run = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &image, 9, 32, Some(tick))
+        .expect("payload");
     assert_eq!(run.stop, Stop::PowerOff);
-    assert!(run.vmm.payload().echo_seen_intact);
-    assert_eq!(run.vmm.payload().verdict, Some(0));
+    assert_eq!(sim.cpu.pending(), 0);
+    let p = run.vmm.payload();
+    assert!(p.echo_seen_intact);
+    assert_eq!(p.echo_imm, Some(ECHO_IMM));
+    assert_eq!(p.verdict, Some(0));
+    assert_eq!(p.bench, Some((4000, 3900, 4500)));
     assert_eq!(
         run.vmm.log(),
         &[
             Event::Hypercall { nr: ECHO, count: 1 },
+            Event::MemoryFault {
+                gpa: GROW_IPA,
+                size: 4096,
+                private: true,
+                refused: false
+            },
+            Event::MemoryFault {
+                gpa: REFUSED_IPA,
+                size: 4096,
+                private: true,
+                refused: true
+            },
             Event::Hypercall {
                 nr: REPORT,
+                count: 1
+            },
+            Event::Hypercall {
+                nr: BENCH,
+                count: 3
+            },
+            Event::Hypercall {
+                nr: BENCH_RESULT,
                 count: 1
             },
             Event::SystemEvent { kind: 1 },
         ]
     );
-    assert_eq!(run.stats.entries, 4);
-    assert_eq!(run.stats.forwarded_calls, 2);
-    assert_eq!(sim.cpu.pending(), 0);
+    assert_eq!(
+        run.pages_mapped.as_slice(),
+        &[(GROW_IPA, run.pages_mapped[0].1)]
+    );
+    assert_eq!(run.stats.pages_mapped, 1);
+    assert_eq!(run.stats.handled_calls, 1, "the NOP");
+    assert_eq!(run.stats.forwarded_calls, 6);
+    assert_eq!(run.stats.wfx_exits, 70);
+    // 70 WFIs, the entry budget (64) spent once on the way: EINTR, and the VMM runs again.
+    assert_eq!(run.vmm.runs().1, 1);
+    assert_eq!(run.wfi_enter_exit, Some((50, 50, 50, 70)));
+    assert_eq!(run.loaded.image_pages, 3);
     for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
     }
     // A realm that never stops is still taken apart.
-    let err =
-        vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3).expect_err("runaway");
+    let err = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3, None)
+        .expect_err("runaway");
     assert_eq!(err, vmm::PayloadError::Vmm(VmmError::TooManyRuns));
     for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");

@@ -12,8 +12,9 @@
 //! | PSCI | cache = `exit.gprs`; CPU_ON / AFFINITY_INFO: RMI_PSCI_COMPLETE, re-entered; CPU_SUSPEND: re-entered; CPU_OFF: the vCPU powers off (EINTR); SYSTEM_OFF / SYSTEM_RESET: `KVM_EXIT_SYSTEM_EVENT` |
 //! | SYNC, data abort, unprotected IPA, ISV | `KVM_EXIT_MMIO`; completed with EMULATED_MMIO on the next entry |
 //! | SYNC, data abort, unprotected IPA, no ISV | ENOSYS (KVM without `KVM_CAP_ARM_NISV_TO_USER`) |
-//! | SYNC, data or instruction abort, protected IPA | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
-//! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt) |
+//! | SYNC, data abort, protected IPA, RIPAS RAM, nothing assigned, a backing granule left | mapped in the kernel (GRANULE_DELEGATE, DATA_CREATE_UNKNOWN from the VM's backing, [`Vm::add_backing`]) and re-entered: the realm repeats the access |
+//! | SYNC, data or instruction abort, protected IPA, otherwise | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
+//! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
 //! | IRQ, FIQ, SERROR | re-entered |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
@@ -35,7 +36,7 @@ use hostcall_abi::rec_run::{
     RMI_REC_EXIT_OFFSET, RMI_REC_EXIT_SIZE,
 };
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
-use hostcall_abi::rtt::Ripas;
+use hostcall_abi::rtt::{Ripas, RmiRttEntryState};
 use hostcall_abi::smccc::canonical_fid;
 use hostcall_abi::wire::Wire;
 
@@ -48,6 +49,8 @@ use crate::{Conduit, HostMemory};
 
 /// Entries one `run` may make before it gives up with EINTR (see the module documentation).
 pub const DEFAULT_ENTRY_BUDGET: usize = 64;
+/// Trapped-WFx entries whose duration a vCPU keeps (the first ones).
+pub const WFX_SAMPLES: usize = 128;
 /// Most RMI_RTT_SET_RIPAS calls one RIPAS change may take.
 const MAX_SET_RIPAS_CALLS: usize = 512;
 
@@ -119,6 +122,8 @@ pub struct VcpuStats {
     pub wfx_exits: u64,
     /// MMIO exits to userspace.
     pub mmio_exits: u64,
+    /// Stage-2 faults resolved in the kernel by mapping a backing page.
+    pub pages_mapped: u64,
 }
 
 /// An RMI command the model issued that the RMM refused.
@@ -145,6 +150,14 @@ pub struct Vcpu {
     trap_wfe: bool,
     stats: VcpuStats,
     last_rmi_failure: Option<RmiFailure>,
+    /// `rec_exit.imm` of the last host call (kept by the model; KVM drops it).
+    last_imm: u16,
+    /// Reads a tick counter, to time REC_ENTERs.
+    clock: Option<fn() -> u64>,
+    /// Ticks of the last REC_ENTER, if timed.
+    last_entry_ticks: Option<u64>,
+    /// Ticks of the REC_ENTERs that ended in a trapped WFI/WFE.
+    wfx_ticks: heapless::Vec<u64, WFX_SAMPLES>,
 }
 
 /// The access size an MMIO exit reports, as a mask of its bytes.
@@ -185,8 +198,13 @@ impl Vcpu {
                 interrupt_exits: 0,
                 wfx_exits: 0,
                 mmio_exits: 0,
+                pages_mapped: 0,
             },
             last_rmi_failure: None,
+            last_imm: 0,
+            clock: None,
+            last_entry_ticks: None,
+            wfx_ticks: heapless::Vec::new(),
         }
     }
 
@@ -232,6 +250,25 @@ impl Vcpu {
     /// The last RMI command the RMM refused (the cause of an ENXIO from [`Self::run`]).
     pub const fn last_rmi_failure(&self) -> Option<RmiFailure> {
         self.last_rmi_failure
+    }
+
+    /// Times every REC_ENTER with `clock` (a tick counter; `None` stops timing). The entries
+    /// that end in a trapped WFI/WFE are kept ([`Self::wfx_entry_ticks`]); a model knob, as
+    /// the tracepoints around KVM's `rmi_rec_enter` would be.
+    pub fn set_clock(&mut self, clock: Option<fn() -> u64>) {
+        self.clock = clock;
+    }
+
+    /// Ticks of the REC_ENTER calls that ended in a trapped WFI/WFE, in order (the first
+    /// [`WFX_SAMPLES`]; only while a clock is set).
+    pub fn wfx_entry_ticks(&self) -> &[u64] {
+        &self.wfx_ticks
+    }
+
+    /// `rec_exit.imm` of the last host call. KVM ignores it and has no way to hand it to
+    /// userspace; the model keeps it so a VMM-side check can see it (a departure from KVM).
+    pub const fn host_call_imm(&self) -> u16 {
+        self.last_imm
     }
 
     /// Sets how many entries one [`Self::run`] may make (at least one).
@@ -416,7 +453,12 @@ impl Vcpu {
             enter.encode(&mut image).map_err(|_| Errno::ENXIO)?;
             link.mem.write(run_pa, &image);
         }
+        let t0 = self.clock.map(|now| now());
         let (ret, _) = link.rmi.cmd(RmiCommand::REC_ENTER, &[rec, run_pa]);
+        self.last_entry_ticks = match (self.clock, t0) {
+            (Some(now), Some(t0)) => Some(now().wrapping_sub(t0)),
+            _ => None,
+        };
         self.stats.entries += 1;
         if ret == RmiReturn::new(RmiStatus::ErrorRealm, 1) {
             return Ok(None);
@@ -444,14 +486,19 @@ impl Vcpu {
                 self.stats.interrupt_exits += 1;
                 Ok(Next::ReEnter)
             }
-            RmiExitReason::Sync => self.sync_exit(vm, exit),
+            RmiExitReason::Sync => self.sync_exit(vm, link, exit),
             RmiExitReason::HostCall => Ok(self.host_call(vm, exit)),
             RmiExitReason::Psci => self.psci_exit(vm, link, rec, exit),
             RmiExitReason::RipasChange => self.ripas_change(exit),
         }
     }
 
-    fn sync_exit(&mut self, vm: &Vm, exit: &RmiRecExit) -> Result<Next, Errno> {
+    fn sync_exit<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &mut Vm,
+        link: &mut RmmLink<'_, C, M>,
+        exit: &RmiRecExit,
+    ) -> Result<Next, Errno> {
         let ipa = fault_ipa(exit);
         let private_page = || KvmRunMemoryFault {
             flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
@@ -461,6 +508,10 @@ impl Vcpu {
         match (exit.esr >> esr::EC_SHIFT) & esr::EC_MASK {
             esr::EC_WFX => {
                 self.stats.wfx_exits += 1;
+                if let Some(ticks) = self.last_entry_ticks {
+                    // The first WFX_SAMPLES are kept; later ones are only counted.
+                    let _ = self.wfx_ticks.push(ticks);
+                }
                 Ok(Next::ReEnter)
             }
             esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {
@@ -485,12 +536,65 @@ impl Vcpu {
                     pad: [0; 3],
                 })))
             }
+            esr::EC_DABT_LOW if self.map_on_fault(vm, link, ipa & !(PAGE - 1))? => {
+                Ok(Next::ReEnter)
+            }
             esr::EC_DABT_LOW | esr::EC_IABT_LOW => Ok(Next::Fault(private_page())),
             _ => Err(Errno::ENXIO),
         }
     }
 
+    /// Demand paging, as the Arm CCA series does on a stage-2 fault at a private IPA: if the VM
+    /// has a backing granule left and the RTT entry at `ipa` (level 3) is UNASSIGNED with RIPAS
+    /// RAM, delegates the granule and maps it with RMI_DATA_CREATE_UNKNOWN. `Ok(false)`: not
+    /// this model's to resolve (no backing left, no level-3 table, RIPAS not RAM, already
+    /// assigned), a memory fault for userspace. ENXIO if the RMM refused the delegation or the
+    /// mapping (the granule goes back to the VM's backing).
+    fn map_on_fault<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &mut Vm,
+        link: &mut RmmLink<'_, C, M>,
+        ipa: u64,
+    ) -> Result<bool, Errno> {
+        if vm.free_pages().is_empty() {
+            return Ok(false);
+        }
+        let (ret, out) = link.rmi.cmd(RmiCommand::RTT_READ_ENTRY, &[vm.rd(), ipa, 3]);
+        let unassigned_ram = ret == RmiReturn::SUCCESS
+            && out[0] == 3
+            && out[1] == RmiRttEntryState::Unassigned as u64
+            && out[3] == Ripas::Ram as u64;
+        if !unassigned_ram {
+            return Ok(false);
+        }
+        let Some(pa) = vm.take_page() else {
+            return Ok(false);
+        };
+        let (ret, _) = link.rmi.cmd(RmiCommand::GRANULE_DELEGATE, &[pa]);
+        if ret != RmiReturn::SUCCESS {
+            vm.return_page(pa);
+            return Err(self.rmi_failed(RmiCommand::GRANULE_DELEGATE, ret));
+        }
+        let (ret, _) = link
+            .rmi
+            .cmd(RmiCommand::DATA_CREATE_UNKNOWN, &[vm.rd(), pa, ipa]);
+        if ret != RmiReturn::SUCCESS {
+            let err = self.rmi_failed(RmiCommand::DATA_CREATE_UNKNOWN, ret);
+            // Back to NS before it returns to the backing list; if even that fails, the
+            // granule is lost to the VM rather than handed out delegated.
+            let (undo, _) = link.rmi.cmd(RmiCommand::GRANULE_UNDELEGATE, &[pa]);
+            if undo == RmiReturn::SUCCESS {
+                vm.return_page(pa);
+            }
+            return Err(err);
+        }
+        vm.record_mapped(ipa, pa);
+        self.stats.pages_mapped += 1;
+        Ok(true)
+    }
+
     fn host_call(&mut self, vm: &Vm, exit: &RmiRecExit) -> Next {
+        self.last_imm = exit.imm;
         self.regs
             .x
             .copy_from_slice(&exit.gprs[..RSI_HOST_CALL_GPRS]);

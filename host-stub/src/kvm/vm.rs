@@ -6,6 +6,12 @@
 //! the vCPU id exactly as KVM derives it, which is also how RMI numbers RECs) and bound to their
 //! REC with [`Vm::finalize_vcpu`] (the Arm CCA series creates the REC at
 //! `KVM_ARM_VCPU_FINALIZE`). The [`Vcpu`] itself is a separate value, as a vCPU fd is.
+//!
+//! The VM also owns the memory KVM populates realm RAM from on a stage-2 fault (in Linux, the
+//! guest_memfd behind a private memslot): a fixed set of NS granules handed over with
+//! [`Vm::add_backing`]. A fault at a protected IPA whose RIPAS is RAM with nothing assigned takes
+//! one ([`super::vcpu`]: GRANULE_DELEGATE, DATA_CREATE_UNKNOWN); [`Vm::release_pages`] gives
+//! them back (DATA_DESTROY, GRANULE_UNDELEGATE) before the realm's tables are torn down.
 
 use heapless::Vec;
 use hostcall_abi::kvm::{
@@ -13,16 +19,22 @@ use hostcall_abi::kvm::{
     KVM_ARM_VM_SMCCC_FILTER,
 };
 use hostcall_abi::rec_params::{mpidr_el1_to_rec_index, rec_index_to_mpidr};
+use hostcall_abi::rmi::{RmiCommand, RmiReturn};
 
 use super::filter::SmcccFilter;
 use super::vcpu::Vcpu;
-use super::Errno;
+use super::{Errno, RmmLink};
+use crate::{Conduit, HostMemory};
 
 /// The affinity fields of `MPIDR_EL1` (Aff3 `[39:32]`, Aff2..Aff0 `[23:0]`).
 const MPIDR_HWID_BITMASK: u64 = 0xFF_00FF_FFFF;
+/// Bytes of one granule.
+const PAGE: u64 = 4096;
 
 /// Most vCPUs a VM holds.
 pub const MAX_VCPUS: usize = 8;
+/// Most NS granules a VM holds to back realm RAM on faults.
+pub const MAX_BACKING_PAGES: usize = 8;
 
 /// What the VM knows about one of its vCPUs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +60,10 @@ pub struct Vm {
     filter: SmcccFilter,
     ran_once: bool,
     vcpus: Vec<VcpuSlot, MAX_VCPUS>,
+    /// NS granules not in use, to back realm RAM on faults.
+    free_pages: Vec<u64, MAX_BACKING_PAGES>,
+    /// Pages mapped on faults: (IPA, granule).
+    mapped: Vec<(u64, u64), MAX_BACKING_PAGES>,
 }
 
 impl Vm {
@@ -60,7 +76,82 @@ impl Vm {
             filter: SmcccFilter::new(),
             ran_once: false,
             vcpus: Vec::new(),
+            free_pages: Vec::new(),
+            mapped: Vec::new(),
         }
+    }
+
+    /// Hands NS granules to the VM to back realm RAM on stage-2 faults (the model's stand-in for
+    /// a guest_memfd memslot). ENOMEM if they do not all fit (none are taken then); EINVAL for
+    /// an unaligned or repeated granule.
+    pub fn add_backing(&mut self, granules: &[u64]) -> Result<(), Errno> {
+        if self.free_pages.len() + self.mapped.len() + granules.len() > MAX_BACKING_PAGES {
+            return Err(Errno::ENOMEM);
+        }
+        for (i, &pa) in granules.iter().enumerate() {
+            let known = self.free_pages.contains(&pa)
+                || self.mapped.iter().any(|&(_, p)| p == pa)
+                || granules[..i].contains(&pa);
+            if pa & (PAGE - 1) != 0 || known {
+                return Err(Errno::EINVAL);
+            }
+        }
+        for &pa in granules {
+            self.free_pages.push(pa).map_err(|_| Errno::ENOMEM)?;
+        }
+        Ok(())
+    }
+
+    /// Backing granules not mapped into the realm.
+    pub fn free_pages(&self) -> &[u64] {
+        &self.free_pages
+    }
+
+    /// Pages mapped on the realm's faults, oldest first: (IPA, granule).
+    pub fn mapped_pages(&self) -> &[(u64, u64)] {
+        &self.mapped
+    }
+
+    /// Takes a backing granule for a fault (None: nothing left).
+    pub(crate) fn take_page(&mut self) -> Option<u64> {
+        self.free_pages.pop()
+    }
+
+    /// Puts back a granule [`Self::take_page`] gave out that was not mapped after all.
+    pub(crate) fn return_page(&mut self, pa: u64) {
+        // Cannot fail: it came from this list.
+        let _ = self.free_pages.push(pa);
+    }
+
+    /// Records a page mapped on a fault.
+    pub(crate) fn record_mapped(&mut self, ipa: u64, pa: u64) {
+        // Cannot fail: the granule came from the backing list, whose capacity bounds both.
+        let _ = self.mapped.push((ipa, pa));
+    }
+
+    /// Unmaps every page mapped on a fault: RMI_DATA_DESTROY, then RMI_GRANULE_UNDELEGATE, and
+    /// the granule is free again. KVM does this when the memslot goes away; here it must happen
+    /// before the realm's RTTs are destroyed. Returns how many pages it released; ENXIO if the
+    /// RMM refused a command (the pages not yet released stay recorded).
+    pub fn release_pages<C: Conduit, M: HostMemory>(
+        &mut self,
+        link: &mut RmmLink<'_, C, M>,
+    ) -> Result<usize, Errno> {
+        let mut released = 0;
+        while let Some(&(ipa, pa)) = self.mapped.last() {
+            let (ret, _) = link.rmi.cmd(RmiCommand::DATA_DESTROY, &[self.rd, ipa]);
+            if ret != RmiReturn::SUCCESS {
+                return Err(Errno::ENXIO);
+            }
+            let (ret, _) = link.rmi.cmd(RmiCommand::GRANULE_UNDELEGATE, &[pa]);
+            if ret != RmiReturn::SUCCESS {
+                return Err(Errno::ENXIO);
+            }
+            self.mapped.pop();
+            self.return_page(pa);
+            released += 1;
+        }
+        Ok(released)
     }
 
     /// The realm's RD.

@@ -10,26 +10,33 @@
 //!   realm; any other forwarded ID gets NOT_SUPPORTED;
 //! - emulates the data and flag registers of a PL011 UART at an unprotected IPA
 //!   ([`Vmm::uart_base`]) through `KVM_EXIT_MMIO`, collecting what the realm writes;
+//! - accepts the realm's RIPAS changes (`KVM_EXIT_MEMORY_FAULT`; the kernel commits them with
+//!   RMI_RTT_SET_RIPAS on the next `KVM_RUN`) except at the IPAs it was told to refuse
+//!   ([`Vmm::refuse_conversion`]), which it declines with [`Vcpu::reject_ripas_change`];
 //! - runs the vCPU until the realm powers off ([`Vmm::run_until_shutdown`]), keeping a
 //!   fixed-capacity log of [`Event`]s for the image to print.
 //!
-//! [`run_payload`] puts it together for the image: load the realm payload, run it under the VMM,
-//! take the realm apart.
+//! [`run_payload`] puts it together for the image: load the realm payload, hand the VM a few
+//! granules to back the realm's RAM on faults, run it under the VMM, give the pages back and take
+//! the realm apart.
 //!
-//! The ECHO check differs from the direct RMI loop of `realm_run`: KVM does not pass
-//! `rec_exit.imm` to userspace, so only the argument registers are checked here.
+//! KVM does not pass `rec_exit.imm` to userspace; the ECHO check reads it through the model's
+//! [`Vcpu::host_call_imm`], which KVM does not have, and reports it apart from the arguments
+//! ([`PayloadReport::echo_imm`]).
 
 use heapless::Vec;
 use hostcall_abi::kvm::{
     core_reg_id, KvmRunMmio, KvmSmcccFilter, KvmSmcccFilterAction, KvmSystemEventType,
     KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER, KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
-use realm_payload::{echo_arg, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, REPORT};
+use realm_payload::{
+    echo_arg, summarize, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, REFUSED_IPA, REPORT,
+};
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
 use super::run::KvmExit;
-use super::vcpu::{Vcpu, VcpuStats};
-use super::vm::Vm;
+use super::vcpu::{Vcpu, VcpuStats, WFX_SAMPLES};
+use super::vm::{Vm, MAX_BACKING_PAGES};
 use super::{Errno, RmmLink};
 use crate::realm_build::{Failure, Host, Pool};
 use crate::realm_run::{load, unload, Loaded};
@@ -61,6 +68,10 @@ pub const UARTFR: u64 = 0x018;
 pub const LOG_CAPACITY: usize = 64;
 /// Bytes of UART output kept.
 pub const UART_CAPACITY: usize = 256;
+/// IPAs whose conversion the VMM can be told to refuse.
+pub const MAX_REFUSED: usize = 4;
+/// Granules [`run_payload`] hands the VM to back the realm's RAM on faults.
+pub const PAYLOAD_BACKING_PAGES: usize = 4;
 
 /// Something the VMM saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +103,8 @@ pub enum Event {
         size: u64,
         /// To private (RIPAS RAM) rather than shared.
         private: bool,
+        /// The VMM declined it (for a RIPAS change: RIPAS_RESPONSE = REJECT on the next entry).
+        refused: bool,
     },
     /// `KVM_EXIT_SYSTEM_EVENT` (`kind` 1 shutdown, 2 reset).
     SystemEvent {
@@ -142,6 +155,8 @@ pub struct PayloadReport {
     pub verdict: Option<u64>,
     /// BENCH_RESULT: median, minimum, maximum ticks of a host-call round trip.
     pub bench: Option<(u64, u64, u64)>,
+    /// `rec_exit.imm` of the ECHO call, through the model's non-KVM accessor.
+    pub echo_imm: Option<u16>,
 }
 
 /// The VMM.
@@ -154,6 +169,7 @@ pub struct Vmm {
     payload: PayloadReport,
     runs: usize,
     interrupted: usize,
+    refused: Vec<u64, MAX_REFUSED>,
 }
 
 /// `KVM_GET_ONE_REG` of `x<n>`.
@@ -195,7 +211,14 @@ impl Vmm {
             payload: PayloadReport::default(),
             runs: 0,
             interrupted: 0,
+            refused: Vec::new(),
         }
+    }
+
+    /// Declines the conversion of the page at `gpa` whenever the realm asks for it (a memory
+    /// fault whose range holds `gpa`). ENOMEM when [`MAX_REFUSED`] are listed.
+    pub fn refuse_conversion(&mut self, gpa: u64) -> Result<(), Errno> {
+        self.refused.push(gpa).map_err(|_| Errno::ENOMEM)
     }
 
     /// The UART's IPA.
@@ -266,6 +289,7 @@ impl Vmm {
                     set(vcpu, n, !arg)?;
                 }
                 self.payload.echo_seen_intact = intact;
+                self.payload.echo_imm = Some(vcpu.host_call_imm());
                 set(vcpu, 0, 0)
             }
             REPORT => {
@@ -346,11 +370,20 @@ impl Vmm {
                         return Err(VmmError::UnresolvedFault { gpa: f.gpa });
                     }
                     last_fault = Some(f);
-                    // Accept the conversion: the kernel commits it on the next run.
+                    // Accept the conversion (the kernel commits it on the next run) unless the
+                    // range holds a page the VMM refuses.
+                    let refused = self
+                        .refused
+                        .iter()
+                        .any(|&r| r >= f.gpa && r - f.gpa < f.size);
+                    if refused {
+                        vcpu.reject_ripas_change();
+                    }
                     self.record(Event::MemoryFault {
                         gpa: f.gpa,
                         size: f.size,
                         private: f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE != 0,
+                        refused,
                     });
                     continue;
                 }
@@ -401,11 +434,20 @@ pub struct PayloadRun {
     pub stop: Stop,
     /// What the vCPU did.
     pub stats: VcpuStats,
+    /// The realm as loaded.
+    pub loaded: Loaded,
+    /// Pages the kernel mapped on the realm's faults (IPA, granule), released before unload.
+    pub pages_mapped: Vec<(u64, u64), MAX_BACKING_PAGES>,
+    /// REC_ENTER calls that ended in a trapped WFI/WFE, timed with the clock: median, minimum,
+    /// maximum ticks, and how many.
+    pub wfi_enter_exit: Option<(u64, u64, u64, usize)>,
 }
 
-/// Loads `image` into a new realm (VMID `vmid`, granules from `pool`), runs it under a [`Vmm`]
-/// until it stops (at most `max_runs` `KVM_RUN` calls), and takes the realm apart again, also
-/// when the run failed.
+/// Loads `image` into a new realm (VMID `vmid`, granules from `pool`), hands the VM
+/// [`PAYLOAD_BACKING_PAGES`] granules of `pool` to back its RAM on faults, runs it under a
+/// [`Vmm`] that refuses the conversion of `realm_payload::REFUSED_IPA` until it stops (at most
+/// `max_runs` `KVM_RUN` calls; REC_ENTERs timed with `clock` if given), and takes the realm apart
+/// again (the faulted-in pages first), also when the run failed.
 pub fn run_payload<C: Conduit, M: HostMemory>(
     rmi: &mut RmiClient<C>,
     mem: &mut M,
@@ -413,24 +455,54 @@ pub fn run_payload<C: Conduit, M: HostMemory>(
     image: &[u8],
     vmid: u16,
     max_runs: usize,
+    clock: Option<fn() -> u64>,
 ) -> Result<PayloadRun, PayloadError> {
     let l = load(&mut Host::new(rmi, mem), pool, image, vmid).map_err(PayloadError::Realm)?;
     let mut vmm = Vmm::new(realm_ipa_bits());
-    let ran = vm_for_loaded(&l)
-        .and_then(|(mut vm, vcpu)| {
-            vmm.install_filters(&mut vm)?;
-            Ok((vm, vcpu))
-        })
-        .map_err(PayloadError::Kvm)
-        .and_then(|(mut vm, mut vcpu)| {
-            let mut link = RmmLink::new(&mut *rmi, &mut *mem);
-            let stop = vmm
-                .run_until_shutdown(&mut vm, &mut vcpu, &mut link, max_runs)
-                .map_err(PayloadError::Vmm)?;
-            Ok((stop, *vcpu.stats()))
+    let mut backing = [0u64; PAYLOAD_BACKING_PAGES];
+    let taken = backing
+        .iter_mut()
+        .try_for_each(|g| pool.take(1).map(|pa| *g = pa))
+        .map_err(PayloadError::Realm);
+    let setup = taken.and_then(|()| {
+        vm_for_loaded(&l)
+            .and_then(|(mut vm, mut vcpu)| {
+                vmm.install_filters(&mut vm)?;
+                vmm.refuse_conversion(REFUSED_IPA)?;
+                vm.add_backing(&backing)?;
+                vcpu.set_clock(clock);
+                Ok((vm, vcpu))
+            })
+            .map_err(PayloadError::Kvm)
+    });
+    let mut pages_mapped = Vec::new();
+    let ran = setup.and_then(|(mut vm, mut vcpu)| {
+        let mut link = RmmLink::new(&mut *rmi, &mut *mem);
+        let stop = vmm
+            .run_until_shutdown(&mut vm, &mut vcpu, &mut link, max_runs)
+            .map_err(PayloadError::Vmm);
+        pages_mapped = vm.mapped_pages().iter().copied().collect();
+        let released = vm.release_pages(&mut link).map_err(PayloadError::Kvm);
+        let stop = stop?;
+        released?;
+        let mut ticks = [0u64; WFX_SAMPLES];
+        let n = vcpu.wfx_entry_ticks().len();
+        ticks[..n].copy_from_slice(vcpu.wfx_entry_ticks());
+        let wfi = (n > 0).then(|| {
+            let (median, min, max) = summarize(&mut ticks[..n]);
+            (median, min, max, n)
         });
+        Ok((stop, *vcpu.stats(), wfi))
+    });
     let unloaded = unload(&mut Host::new(rmi, mem), &l).map_err(PayloadError::Realm);
-    let (stop, stats) = ran?;
+    let (stop, stats, wfi_enter_exit) = ran?;
     unloaded?;
-    Ok(PayloadRun { vmm, stop, stats })
+    Ok(PayloadRun {
+        vmm,
+        stop,
+        stats,
+        loaded: l,
+        pages_mapped,
+        wfi_enter_exit,
+    })
 }

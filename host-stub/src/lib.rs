@@ -30,6 +30,30 @@ pub trait HostMemory {
     fn write(&mut self, pa: u64, data: &[u8]);
     /// Reads `buf.len()` bytes at `pa` (within one of the host's own granules).
     fn read(&self, pa: u64, buf: &mut [u8]);
+
+    /// Reads `dst.len()` little-endian doublewords at `pa`.
+    fn read_words(&self, pa: u64, dst: &mut [u64]) {
+        let mut buf = [0u8; 256];
+        for (i, chunk) in dst.chunks_mut(32).enumerate() {
+            let bytes = &mut buf[..chunk.len() * 8];
+            self.read(pa + (i * 256) as u64, bytes);
+            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(8)) {
+                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+        }
+    }
+
+    /// Writes `src` as little-endian doublewords at `pa`.
+    fn write_words(&mut self, pa: u64, src: &[u64]) {
+        let mut buf = [0u8; 256];
+        for (i, chunk) in src.chunks(32).enumerate() {
+            let bytes = &mut buf[..chunk.len() * 8];
+            for (w, b) in chunk.iter().zip(bytes.chunks_exact_mut(8)) {
+                b.copy_from_slice(&w.to_le_bytes());
+            }
+            self.write(pa + (i * 256) as u64, bytes);
+        }
+    }
 }
 
 /// The SMC conduit to EL3: x0..x7 in, x0..x7 out.

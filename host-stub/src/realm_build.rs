@@ -176,30 +176,6 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
 }
 
 impl<Cd: Conduit, M: HostMemory> Host<'_, Cd, M> {
-    /// Reads `dst.len()` little-endian doublewords at byte `offset` of the host's page `pa`.
-    pub fn read_words(&self, pa: u64, offset: usize, dst: &mut [u64]) {
-        let mut buf = [0u8; 256];
-        for (i, chunk) in dst.chunks_mut(32).enumerate() {
-            let bytes = &mut buf[..chunk.len() * 8];
-            self.mem.read(pa + (offset + i * 256) as u64, bytes);
-            for (w, b) in chunk.iter_mut().zip(bytes.chunks_exact(8)) {
-                *w = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-            }
-        }
-    }
-
-    /// Writes `src` as little-endian doublewords at byte `offset` of the host's page `pa`.
-    pub fn write_words(&mut self, pa: u64, offset: usize, src: &[u64]) {
-        let mut buf = [0u8; 256];
-        for (i, chunk) in src.chunks(32).enumerate() {
-            let bytes = &mut buf[..chunk.len() * 8];
-            for (w, b) in chunk.iter().zip(bytes.chunks_exact_mut(8)) {
-                b.copy_from_slice(&w.to_le_bytes());
-            }
-            self.mem.write(pa + (offset + i * 256) as u64, bytes);
-        }
-    }
-
     /// Reads a structure at `offset` of the host's page `pa`.
     pub fn get<T: Wire>(&self, pa: u64, offset: usize) -> Option<T> {
         let mut page = [0u8; G as usize];

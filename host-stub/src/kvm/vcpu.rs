@@ -24,6 +24,8 @@
 //! `run` returns EINTR with `KVM_EXIT_INTR`, as KVM does when a signal is pending, so a realm that
 //! only ever takes interrupts or in-kernel calls cannot hold the VMM forever.
 
+use core::mem::offset_of;
+
 use hostcall_abi::host_call::RSI_HOST_CALL_GPRS;
 use hostcall_abi::kvm::{
     KvmRegId, KvmRunHypercall, KvmRunMemoryFault, KvmRunMmio, KvmRunSystemEvent,
@@ -32,13 +34,11 @@ use hostcall_abi::kvm::{
 use hostcall_abi::psci::{PsciFunction, PsciReturn};
 use hostcall_abi::rec_params::{RmiRecCreateFlags, RmiRecParams, REC_PARAMS_GPRS};
 use hostcall_abi::rec_run::{
-    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RMI_REC_ENTER_SIZE,
-    RMI_REC_EXIT_OFFSET, RMI_REC_EXIT_SIZE,
+    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RMI_REC_EXIT_OFFSET,
 };
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
 use hostcall_abi::rtt::{Ripas, RmiRttEntryState};
 use hostcall_abi::smccc::canonical_fid;
-use hostcall_abi::wire::Wire;
 
 use super::hypercalls::{self, SMCCC_RET_NOT_SUPPORTED};
 use super::one_reg::RegCache;
@@ -448,11 +448,21 @@ impl Vcpu {
         run_pa: u64,
         enter: &RmiRecEnter,
     ) -> Result<Option<RmiRecExit>, Errno> {
-        {
-            let mut image = [0u8; RMI_REC_ENTER_SIZE];
-            enter.encode(&mut image).map_err(|_| Errno::ENXIO)?;
-            link.mem.write(run_pa, &image);
-        }
+        // Only the fields rec_enter defines (the RMM reads nothing else).
+        let mem = &mut *link.mem;
+        mem.write_words(
+            run_pa + offset_of!(RmiRecEnter, flags) as u64,
+            &[enter.flags.bits()],
+        );
+        mem.write_words(run_pa + offset_of!(RmiRecEnter, gprs) as u64, &enter.gprs);
+        mem.write_words(
+            run_pa + offset_of!(RmiRecEnter, gicv3_hcr) as u64,
+            &[enter.gicv3_hcr],
+        );
+        mem.write_words(
+            run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,
+            &enter.gicv3_lrs,
+        );
         let t0 = self.clock.map(|now| now());
         let (ret, _) = link.rmi.cmd(RmiCommand::REC_ENTER, &[rec, run_pa]);
         self.last_entry_ticks = match (self.clock, t0) {
@@ -466,12 +476,31 @@ impl Vcpu {
         if ret != RmiReturn::SUCCESS {
             return Err(self.rmi_failed(RmiCommand::REC_ENTER, ret));
         }
-        let mut image = [0u8; RMI_REC_EXIT_SIZE];
-        link.mem
-            .read(run_pa + RMI_REC_EXIT_OFFSET as u64, &mut image);
-        RmiRecExit::decode(&image)
-            .map(Some)
-            .map_err(|_| Errno::ENXIO)
+        // Only the fields rec_exit defines, not the reserved space around them.
+        let base = run_pa + RMI_REC_EXIT_OFFSET as u64;
+        let at = |off: usize| base + off as u64;
+        let mut e = RmiRecExit::ZERO;
+        let mut w = [0u64; 4];
+        let mem = &*link.mem;
+        mem.read_words(at(offset_of!(RmiRecExit, exit_reason)), &mut w[..1]);
+        e.exit_reason = w[0] as u8;
+        mem.read_words(at(offset_of!(RmiRecExit, esr)), &mut w[..3]);
+        (e.esr, e.far, e.hpfar) = (w[0], w[1], w[2]);
+        mem.read_words(at(offset_of!(RmiRecExit, gprs)), &mut e.gprs);
+        mem.read_words(at(offset_of!(RmiRecExit, gicv3_hcr)), &mut w[..1]);
+        e.gicv3_hcr = w[0];
+        mem.read_words(at(offset_of!(RmiRecExit, gicv3_lrs)), &mut e.gicv3_lrs);
+        mem.read_words(at(offset_of!(RmiRecExit, gicv3_misr)), &mut w[..2]);
+        (e.gicv3_misr, e.gicv3_vmcr) = (w[0], w[1]);
+        mem.read_words(at(offset_of!(RmiRecExit, cntp_ctl)), &mut w);
+        (e.cntp_ctl, e.cntp_cval, e.cntv_ctl, e.cntv_cval) = (w[0], w[1], w[2], w[3]);
+        mem.read_words(at(offset_of!(RmiRecExit, ripas_base)), &mut w[..3]);
+        (e.ripas_base, e.ripas_top, e.ripas_value) = (w[0], w[1], w[2] as u8);
+        mem.read_words(at(offset_of!(RmiRecExit, imm)), &mut w[..1]);
+        e.imm = w[0] as u16;
+        mem.read_words(at(offset_of!(RmiRecExit, pmu_ovf_status)), &mut w[..1]);
+        e.pmu_ovf_status = w[0] as u8;
+        Ok(Some(e))
     }
 
     fn handle_exit<C: Conduit, M: HostMemory>(

@@ -18,10 +18,13 @@ mod ec {
     pub const SMC64: u64 = 0x17;
     pub const IABT_LOWER: u64 = 0x20;
     pub const DABT_LOWER: u64 = 0x24;
+    pub const DABT_CURRENT: u64 = 0x25;
 }
 
 const ESR_EC_SHIFT: u64 = 26;
 const ESR_IL: u64 = 1 << 25;
+/// Data fault status: synchronous external abort.
+const DFSC_SEA: u64 = 0x10;
 /// ISS bits of a data abort that an emulatable MMIO exit may show (ISV, SAS, SSE, SRT, SF, AR,
 /// WnR) and the fault status code.
 const DABT_ISS_EMULATABLE: u64 =
@@ -34,8 +37,27 @@ const WFX_ISS_TI: u64 = 0b11;
 /// Makes the realm take an Undefined Instruction exception at EL1 (what a realm HVC or an
 /// unhandled trapped instruction gets), as the architecture would have.
 pub fn inject_undef(rec: &mut Rec) {
+    inject(rec, ESR_IL); // EC 0: unknown reason
+}
+
+/// Makes the realm take a synchronous external abort on a data access at `far` (the host's
+/// INJECT_SEA answer to a data abort at an unprotected IPA).
+pub fn inject_sea(rec: &mut Rec, far: u64) {
+    let from_el0 = (rec.regs.pstate >> 2) & 0b11 == 0;
+    let ec = if from_el0 {
+        ec::DABT_LOWER
+    } else {
+        ec::DABT_CURRENT
+    };
+    inject(rec, (ec << ESR_EC_SHIFT) | ESR_IL | DFSC_SEA);
+    rec.regs.el1.far = far;
+}
+
+/// Takes a synchronous exception to the realm's EL1 with syndrome `esr`: ELR/SPSR_EL1 record
+/// where it was, and it continues at its vector for the exception level it came from.
+fn inject(rec: &mut Rec, esr: u64) {
     let r = &mut rec.regs;
-    r.el1.esr = ESR_IL; // EC 0: unknown reason
+    r.el1.esr = esr;
     r.el1.elr = r.pc;
     r.el1.spsr = r.pstate;
     // Current EL with SP_ELx (0x200) when taken from EL1h, lower EL (0x400) from EL0.
@@ -54,6 +76,7 @@ pub fn handle(
     e: &mut RmiRecExit,
 ) -> Outcome {
     rec.emulatable_abort = None;
+    rec.unprotected_abort = None;
     match exit.class {
         ExitClass::Irq => e.exit_reason = RmiExitReason::Irq as u8,
         ExitClass::Fiq => e.exit_reason = RmiExitReason::Fiq as u8,
@@ -94,6 +117,9 @@ fn sync(
             let unprotected = !rd.rtt.ipa_is_protected(ipa);
             let isv = exit.esr & (1 << 24) != 0;
             e.hpfar = exit.hpfar;
+            if unprotected {
+                rec.unprotected_abort = Some(exit.far);
+            }
             if unprotected && isv {
                 e.esr = (class << ESR_EC_SHIFT) | ESR_IL | (exit.esr & DABT_ISS_EMULATABLE);
                 e.far = exit.far & 0xFFF;

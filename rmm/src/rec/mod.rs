@@ -87,6 +87,9 @@ pub struct Rec {
     /// The last exit was an emulatable data abort (the host may set EMULATED_MMIO); the ESR that
     /// describes the access.
     pub emulatable_abort: Option<u64>,
+    /// The last exit was a data abort at an unprotected IPA (the host may answer it with
+    /// INJECT_SEA): the faulting virtual address (FAR_EL2).
+    pub unprotected_abort: Option<u64>,
     /// Auxiliary granules, `num_aux` of them.
     pub aux: [u64; MAX_REC_AUX_GRANULES],
     /// Number of auxiliary granules.

@@ -94,6 +94,7 @@ fn power_on(rec: &mut Rec, entry: u64, context_id: u64, ee: u64) {
     rec.regs.el1.sctlr = (rec.regs.el1.sctlr & !SCTLR_EE) | ee;
     rec.host_call = None;
     rec.emulatable_abort = None;
+    rec.unprotected_abort = None;
     rec.ripas = RipasRequest::default();
     rec.runnable = true;
 }

@@ -79,6 +79,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             regs: Rec::initial_regs(config.pc, config.gprs),
             host_call: None,
             emulatable_abort: None,
+            unprotected_abort: None,
             aux,
             num_aux: config.num_aux as u64,
             ripas: RipasRequest::default(),

@@ -103,11 +103,16 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         return Err(REC);
     }
 
-    // Deliver what the host completed since the last exit.
-    if let (true, Some(esr)) = (mmio, rec.emulatable_abort) {
+    // Deliver what the host completed since the last exit: an SEA it asked for (which wins over
+    // EMULATED_MMIO), or the emulated MMIO access. INJECT_SEA after any other exit does nothing.
+    let sea = flags.contains(RmiRecEnterFlags::INJECT_SEA);
+    if let (true, Some(far)) = (sea, rec.unprotected_abort) {
+        exit::inject_sea(rec, far);
+    } else if let (true, Some(esr)) = (mmio, rec.emulatable_abort) {
         complete_mmio(rec, esr, enter.gprs[0]);
     }
     rec.emulatable_abort = None;
+    rec.unprotected_abort = None;
     // One exit record, zeroed before each use: nothing from an earlier exit can reach the host.
     let mut exit_record = RmiRecExit::ZERO;
     if rsi::complete_host_call(ctx, rd, rec, &enter.gprs, &mut exit_record) == Outcome::Exit {

@@ -584,3 +584,72 @@ fn emulated_mmio_write_shows_the_stored_value_and_nothing_else() {
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
 }
+
+#[test]
+fn inject_sea_after_an_unprotected_abort() {
+    let r = Running::new();
+    // LDR W3 from an unprotected IPA at VA 0x4000_0123.
+    let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b10 << 22 | 3 << 16;
+    let ipa = UNPROTECTED + 0x5000;
+    r.script(move |regs| {
+        regs.el1.vbar = 0x8000;
+        regs.pc = 0x100;
+        RealmExit {
+            class: ExitClass::Sync,
+            esr,
+            far: 0x4000_0123,
+            hpfar: (ipa >> 12) << 4,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    // The host answers with an SEA; EMULATED_MMIO alongside it is ignored.
+    let mut e = RmiRecEnter {
+        flags: RmiRecEnterFlags::INJECT_SEA.union(RmiRecEnterFlags::EMULATED_MMIO),
+        ..RmiRecEnter::ZERO
+    };
+    e.gprs[0] = 0xFFFF;
+    r.set_enter(&e);
+    r.script(|regs| {
+        assert_eq!(regs.pc, 0x8200, "the realm's current-EL synchronous vector");
+        assert_eq!(regs.el1.elr, 0x100, "the faulting access");
+        assert_eq!(regs.el1.esr, 0x25 << 26 | 1 << 25 | 0x10, "data abort, SEA");
+        assert_eq!(regs.el1.far, 0x4000_0123);
+        assert_ne!(regs.gprs[3], 0xFFFF, "no MMIO value delivered");
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+#[test]
+fn inject_sea_after_any_other_exit_does_nothing() {
+    let r = Running::new();
+    r.script(|_| RealmExit {
+        class: ExitClass::Irq,
+        esr: 0,
+        far: 0,
+        hpfar: 0,
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::INJECT_SEA,
+        ..RmiRecEnter::ZERO
+    });
+    r.script(|regs| {
+        assert_eq!(regs.pc, 0, "nothing injected");
+        assert_eq!(regs.el1.esr, 0);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}

@@ -97,6 +97,7 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
          host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, \
          host-call retry)",
         "realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated",
+        "kvm: the realm's UART (KVM_EXIT_MMIO): hello from the realm, through the VMM's emulated UART",
     ] {
         expect_count(o, Source::Host, line, 1);
     }

@@ -90,6 +90,12 @@ pub const REFUSED_IPA: u64 = REGION_SIZE + 0x1000;
 /// An unprotected IPA of the payload's 40-bit realm.
 pub const UNPROTECTED_IPA: u64 = 1 << 39;
 
+/// Where the VMM emulates a PL011's data register for the realm: an unprotected IPA, so every
+/// access exits to the host as emulatable MMIO.
+pub const UART_IPA: u64 = UNPROTECTED_IPA + 0x0900_0000;
+/// What the payload prints there once its checks have run.
+pub const GREETING: &str = "hello from the realm, through the VMM's emulated UART";
+
 /// The payload's image size limit (its link region, 64 KiB from IPA 0).
 pub const REGION_SIZE: u64 = 0x1_0000;
 

@@ -263,9 +263,19 @@ mod realm {
         }
     }
 
+    /// Prints `text` on the VMM's UART: one byte store per character, each an MMIO exit.
+    fn print(text: &str) {
+        for b in text.bytes().chain(*b"\n") {
+            // SAFETY: an unprotected IPA no memory backs: the store traps to the RMM and reaches
+            // the host as emulatable MMIO; it touches no realm memory.
+            unsafe { core::ptr::write_volatile(realm_payload::UART_IPA as *mut u8, b) };
+        }
+    }
+
     #[no_mangle]
     extern "C" fn realm_main() -> ! {
         report(run_checks());
+        print(realm_payload::GREETING);
         benchmark();
         smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
         loop {

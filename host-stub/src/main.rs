@@ -284,6 +284,50 @@ mod image {
         }
     }
 
+    /// Runs the payload in its PSCI mode: one REC makes every PSCI call a single vCPU can
+    /// (answered by the RMM; CPU_SUSPEND notified to the host) and resets the realm.
+    fn psci_scenario() -> bool {
+        use host_stub::kvm::vmm::{self, Stop};
+
+        let base = (&raw const SCENARIO_POOL) as u64;
+        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mode = realm_payload::MODE_PSCI;
+        match vmm::run_payload_mode(
+            &mut rmi,
+            &mut mem,
+            &mut pool,
+            REALM_PAYLOAD,
+            3,
+            64,
+            None,
+            mode,
+        ) {
+            Ok(run) => {
+                let verdict = run.vmm.payload().verdict;
+                let reset = run.stop == Stop::Reset;
+                match verdict {
+                    Some(0) => defmt::info!(
+                        "realm PSCI: VERSION 1.1, FEATURES, MIGRATE not supported, CPU_ON with a bad entry / unknown MPIDR / itself, AFFINITY_INFO of itself and at level 1, CPU_SUSPEND: all answered by the RMM as the spec says"
+                    ),
+                    Some(v) => defmt::error!("realm PSCI: the realm reports failed check {=u64}", v),
+                    None => defmt::error!("realm PSCI: no verdict from the realm"),
+                }
+                if reset {
+                    defmt::info!("realm PSCI: SYSTEM_RESET reached the VMM as KVM_EXIT_SYSTEM_EVENT reset; realm destroyed");
+                } else {
+                    defmt::error!("realm PSCI: the realm did not end with SYSTEM_RESET");
+                }
+                verdict == Some(0) && reset
+            }
+            Err(_) => {
+                defmt::error!("realm PSCI: the scenario failed to run");
+                false
+            }
+        }
+    }
+
     /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
     /// (KVM_RUN over RMI_REC_ENTER, host calls as KVM_EXIT_HYPERCALL served through ONE_REG,
     /// RIPAS changes as KVM_EXIT_MEMORY_FAULT, demand paging in the kernel), then tears it down.
@@ -630,6 +674,7 @@ mod image {
         bench_rmi_version();
         ok &= realm_scenario();
         ok &= payload_scenario();
+        ok &= psci_scenario();
 
         let mut cpus = [0u64; MAX_CPUS];
         let Some(n) = dt_cpus(&mut cpus) else {

@@ -43,6 +43,17 @@ pub fn load<Cd: Conduit, M: HostMemory>(
     image: &[u8],
     vmid: u16,
 ) -> Result<Loaded, Failure> {
+    load_with_x0(h, pool, image, vmid, 0)
+}
+
+/// [`load`], with the REC starting with `x0` in X0 (the payload reads it as its mode).
+pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+    x0: u64,
+) -> Result<Loaded, Failure> {
     let pages = (REGION_SIZE / G) as usize;
     let image_pages = image.len().div_ceil(G as usize);
     if image.is_empty() || image_pages > pages {
@@ -128,6 +139,7 @@ pub fn load<Cd: Conduit, M: HostMemory>(
     p.flags = RmiRecCreateFlags::RUNNABLE;
     p.mpidr = rec_index_to_mpidr(0).unwrap_or(0);
     p.pc = 0;
+    p.gprs[0] = x0;
     p.num_aux = aux_count as u64;
     for slot in p.aux.iter_mut().take(aux_count.min(16)) {
         let a = pool.take(1)?;

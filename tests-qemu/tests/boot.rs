@@ -98,6 +98,10 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
          host-call retry)",
         "realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated",
         "kvm: the realm's UART (KVM_EXIT_MMIO): hello from the realm, through the VMM's emulated UART",
+        "realm PSCI: VERSION 1.1, FEATURES, MIGRATE not supported, CPU_ON with a bad entry / \
+         unknown MPIDR / itself, AFFINITY_INFO of itself and at level 1, CPU_SUSPEND: all \
+         answered by the RMM as the spec says",
+        "realm PSCI: SYSTEM_RESET reached the VMM as KVM_EXIT_SYSTEM_EVENT reset; realm destroyed",
     ] {
         expect_count(o, Source::Host, line, 1);
     }

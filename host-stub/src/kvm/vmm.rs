@@ -39,7 +39,7 @@ use super::vcpu::{Vcpu, VcpuStats, WFX_SAMPLES};
 use super::vm::{Vm, MAX_BACKING_PAGES};
 use super::{Errno, RmmLink};
 use crate::realm_build::{Failure, Host, Pool};
-use crate::realm_run::{load, unload, Loaded};
+use crate::realm_run::{load_with_x0, unload, Loaded};
 use crate::rmi::RmiClient;
 use crate::{Conduit, HostMemory};
 
@@ -457,7 +457,24 @@ pub fn run_payload<C: Conduit, M: HostMemory>(
     max_runs: usize,
     clock: Option<fn() -> u64>,
 ) -> Result<PayloadRun, PayloadError> {
-    let l = load(&mut Host::new(rmi, mem), pool, image, vmid).map_err(PayloadError::Realm)?;
+    run_payload_mode(rmi, mem, pool, image, vmid, max_runs, clock, 0)
+}
+
+/// [`run_payload`], with the payload started in `mode` (its X0 at entry; see
+/// `realm_payload::MODE_*`).
+#[allow(clippy::too_many_arguments)]
+pub fn run_payload_mode<C: Conduit, M: HostMemory>(
+    rmi: &mut RmiClient<C>,
+    mem: &mut M,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+    max_runs: usize,
+    clock: Option<fn() -> u64>,
+    mode: u64,
+) -> Result<PayloadRun, PayloadError> {
+    let l = load_with_x0(&mut Host::new(rmi, mem), pool, image, vmid, mode)
+        .map_err(PayloadError::Realm)?;
     let mut vmm = Vmm::new(realm_ipa_bits());
     let mut backing = [0u64; PAYLOAD_BACKING_PAGES];
     let taken = backing

@@ -23,6 +23,12 @@ pub const fn echo_arg(i: usize) -> u64 {
     0xA5A5_0000_0000_0000 | ((i as u64) << 32) | (0x1000 + i as u64)
 }
 
+/// The payload's mode, from X0 at entry (the REC's first GPR, set by the host in
+/// RMI_REC_CREATE's parameters).
+pub const MODE_FULL: u64 = 0;
+/// Mode: the single-REC PSCI matrix, ending in SYSTEM_RESET instead of SYSTEM_OFF.
+pub const MODE_PSCI: u64 = 1;
+
 /// Checks the payload reports (the value of x1 in [`REPORT`] when one fails).
 pub mod check {
     /// RSI_VERSION did not answer 1.0.
@@ -49,6 +55,22 @@ pub mod check {
     pub const IPA_STATE_SET_REJECTED: u64 = 11;
     /// A host call on a RAM page with nothing assigned did not succeed once the host mapped it.
     pub const HOST_CALL_RETRY: u64 = 12;
+    /// PSCI_VERSION was not 1.1.
+    pub const PSCI_VERSION: u64 = 20;
+    /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.
+    pub const PSCI_FEATURES: u64 = 21;
+    /// A PSCI function outside the realm's set (MIGRATE) was not NOT_SUPPORTED.
+    pub const PSCI_UNSUPPORTED: u64 = 22;
+    /// CPU_ON with an entry point outside the protected IPA space was not INVALID_ADDRESS.
+    pub const PSCI_CPU_ON_BAD_ENTRY: u64 = 23;
+    /// CPU_ON of an MPIDR no REC has was not INVALID_PARAMETERS.
+    pub const PSCI_CPU_ON_NO_REC: u64 = 24;
+    /// CPU_ON of the caller itself was not ALREADY_ON.
+    pub const PSCI_CPU_ON_SELF: u64 = 25;
+    /// AFFINITY_INFO of the caller was not ON, or a non-zero lowest level was not refused.
+    pub const PSCI_AFFINITY_INFO: u64 = 26;
+    /// CPU_SUSPEND did not return SUCCESS.
+    pub const PSCI_CPU_SUSPEND: u64 = 27;
 }
 
 /// What the realm keeps in V0 and V31 across its host calls (the FP/SIMD check).

@@ -272,8 +272,64 @@ mod realm {
         }
     }
 
+    /// The PSCI calls a single REC can make, answered by the RMM without the host (apart from
+    /// CPU_SUSPEND's notification).
+    fn psci_checks() -> u64 {
+        use hostcall_abi::psci::{PsciFunction as P, PsciReturn as R};
+        let call = |f: u64, a: [u64; 3]| smc([f, a[0], a[1], a[2], 0, 0, 0, 0])[0];
+        let fid64 = |f: P| f.spec_fid() as u64;
+        if call(P::VERSION.fid32() as u64, [0; 3]) != 0x1_0001 {
+            return check::PSCI_VERSION;
+        }
+        let features = P::FEATURES.fid32() as u64;
+        if call(features, [fid64(P::CPU_ON), 0, 0]) != R::Success.raw()
+            || call(features, [0x8400_0005, 0, 0]) != R::NotSupported.raw()
+        {
+            return check::PSCI_FEATURES;
+        }
+        if call(0x8400_0005, [0; 3]) != R::NotSupported.raw() {
+            return check::PSCI_UNSUPPORTED;
+        }
+        let cpu_on = fid64(P::CPU_ON);
+        if call(cpu_on, [7, 1 << 39, 0]) != R::InvalidAddress.raw() {
+            return check::PSCI_CPU_ON_BAD_ENTRY;
+        }
+        if call(cpu_on, [7, 0x1000, 0]) != R::InvalidParameters.raw() {
+            return check::PSCI_CPU_ON_NO_REC;
+        }
+        if call(cpu_on, [0, 0x1000, 0]) != R::AlreadyOn.raw() {
+            return check::PSCI_CPU_ON_SELF;
+        }
+        let affinity = fid64(P::AFFINITY_INFO);
+        if call(affinity, [0, 0, 0]) != 0 || call(affinity, [0, 1, 0]) != R::InvalidParameters.raw()
+        {
+            return check::PSCI_AFFINITY_INFO;
+        }
+        if call(fid64(P::CPU_SUSPEND), [0, 0, 0]) != R::Success.raw() {
+            return check::PSCI_CPU_SUSPEND;
+        }
+        0
+    }
+
     #[no_mangle]
-    extern "C" fn realm_main() -> ! {
+    extern "C" fn realm_main(mode: u64) -> ! {
+        if mode == realm_payload::MODE_PSCI {
+            report(psci_checks());
+            smc([
+                hostcall_abi::psci::PsciFunction::SYSTEM_RESET.fid32() as u64,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ]);
+            loop {
+                // SAFETY: waiting for an interrupt has no memory effects.
+                unsafe { asm!("wfi", options(nomem, nostack)) };
+            }
+        }
         report(run_checks());
         print(realm_payload::GREETING);
         benchmark();

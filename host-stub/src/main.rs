@@ -10,6 +10,33 @@ mod image {
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
     use host_stub::bringup::{self, CpuReport};
     use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
+    use platform::Board;
+
+    /// The board this image is linked for.
+    #[cfg(not(feature = "board-fvp"))]
+    const BOARD: Board = platform::QEMU_VIRT;
+    #[cfg(feature = "board-fvp")]
+    const BOARD: Board = platform::FVP_BASE_REVC;
+
+    /// An address in secure memory on this board (QEMU: secure SRAM; FVP: trusted SRAM).
+    #[cfg(not(feature = "board-fvp"))]
+    const SECURE_MEMORY: u64 = 0x0E00_0000;
+    #[cfg(feature = "board-fvp")]
+    const SECURE_MEMORY: u64 = 0x0400_0000;
+
+    /// Addresses the RMM must refuse to delegate on this board.
+    #[cfg(not(feature = "board-fvp"))]
+    const NOT_DELEGABLE: &[u64] = &QEMU_NOT_DELEGABLE;
+    /// On FVP (untested: no model here): the UART, the RMM's image and shared buffer, beyond
+    /// DRAM, and an unaligned address.
+    #[cfg(feature = "board-fvp")]
+    const NOT_DELEGABLE: &[u64] = &[
+        BOARD.ns_uart,
+        BOARD.rmm.base,
+        BOARD.rmm_shared.base,
+        0xFFFF_FFFF_FFFF_F000,
+        BOARD.ns_image_base + 0x0100_0001,
+    ];
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
     use host_stub::realm_build::{self, Host, Pool};
 
@@ -174,7 +201,7 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         let mut h = Host::new(&mut rmi, &mut mem);
-        let secure = 0x0E00_0000;
+        let secure = SECURE_MEMORY;
         let result = realm_build::build(&mut h, &mut pool, 1).and_then(|realm| {
             defmt::info!(
                 "realm: created RD {=u64:#x} with 2 starting RTTs at {=u64:#x}, {} RECs with aux granules, RTTs at levels 2 and 3 (protected and unprotected), 2 DATA from NS + 1 unknown, 1 unprotected NS mapping; read back entry by entry, activated",
@@ -182,7 +209,7 @@ mod image {
                 realm.rtt_base,
                 realm_build::RECS
             );
-            realm_build::adversarial(&mut h, &mut pool, &realm, platform::QEMU_VIRT.rmm.base, secure)?;
+            realm_build::adversarial(&mut h, &mut pool, &realm, BOARD.rmm.base, secure)?;
             defmt::info!("realm: {} hostile calls refused, the realm intact", h.report.refusals);
             realm_build::teardown(&mut h, &realm)?;
             defmt::info!("realm: destroyed, {} granules undelegated", realm.num_delegated);
@@ -609,7 +636,7 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let report = bringup::run(&mut rmi);
         log_report(slot, &report);
-        let delegation = delegation::run(&mut rmi, &mut Phys, &pages_of(slot), &QEMU_NOT_DELEGABLE);
+        let delegation = delegation::run(&mut rmi, &mut Phys, &pages_of(slot), NOT_DELEGABLE);
         let delegation_ok = match delegation {
             Ok(s) => {
                 defmt::info!(
@@ -648,7 +675,7 @@ mod image {
 
     /// MPIDRs of the CPUs the device tree lists, in order.
     fn dt_cpus(out: &mut [u64; MAX_CPUS]) -> Option<usize> {
-        let dtb = platform::QEMU_VIRT.dtb?;
+        let dtb = BOARD.dtb?;
         // SAFETY: 1. QEMU places the device tree at the start of NS DRAM before TF-A runs, and
         // nothing overwrites it. 2. `from_ptr` checks the header magic and size before parsing.
         let fdt = unsafe { fdt::Fdt::from_ptr(dtb as *const u8) }.ok()?;

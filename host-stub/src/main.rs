@@ -9,7 +9,7 @@ mod image {
 
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
     use host_stub::bringup::{self, CpuReport};
-    use host_stub::delegation::{self, QEMU_NOT_DELEGABLE};
+    use host_stub::delegation;
     use platform::Board;
 
     /// The board this image is linked for.
@@ -26,7 +26,7 @@ mod image {
 
     /// Addresses the RMM must refuse to delegate on this board.
     #[cfg(not(feature = "board-fvp"))]
-    const NOT_DELEGABLE: &[u64] = &QEMU_NOT_DELEGABLE;
+    const NOT_DELEGABLE: &[u64] = &delegation::QEMU_NOT_DELEGABLE;
     /// On FVP (untested: no model here): the UART, the RMM's image and shared buffer, beyond
     /// DRAM, and an unaligned address.
     #[cfg(feature = "board-fvp")]

@@ -20,6 +20,7 @@ pub mod features;
 pub mod granule;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod measurement;
 pub mod memory;
 pub mod mmu;
 pub mod ns;

@@ -1,6 +1,7 @@
 //! The realm descriptor (RD): what the RMM records about a realm, kept in the RD granule itself.
 
 use crate::granule::GranuleState;
+use crate::measurement::{HashAlgo, Measurement, REM_COUNT};
 use crate::memory::GranuleObject;
 use crate::s2tt::RttConfig;
 
@@ -31,15 +32,28 @@ pub struct Rd {
     pub rtt: RttConfig,
     /// RECs created so far: the index the next REC must have.
     pub recs_created: u64,
+    /// The Realm Initial Measurement (measurement index 0): set by RMI_REALM_CREATE, extended
+    /// while the realm is NEW, fixed once it is ACTIVE.
+    pub rim: Measurement,
+    /// The Realm Extensible Measurements (indices 1..=4): zero at creation, extended by the
+    /// realm through RSI_MEASUREMENT_EXTEND.
+    pub rems: [Measurement; REM_COUNT],
 }
 
-// SAFETY: `Rd` is far smaller than a granule, and only `init` writes it, into granules that
+const _: () = assert!(size_of::<Rd>() <= hostcall_abi::GRANULE_SIZE);
+
+// SAFETY: `Rd` fits in a granule (asserted above), and only `init` writes it, into granules that
 // have just become RD.
 unsafe impl GranuleObject for Rd {
     const STATE: GranuleState = GranuleState::Rd;
 }
 
 impl Rd {
+    /// The realm's measurement hash algorithm.
+    pub fn hash_algo(&self) -> HashAlgo {
+        self.config.hash_algo.into()
+    }
+
     /// VTTBR_EL2 and VTCR_EL2 for this realm: its starting-level RTT and VMID; IPA width, starting
     /// level, 4 KiB granule, inner-shareable write-back walks, output size `pa_bits` (at most 48),
     /// and 16-bit VMIDs where the CPU has them.

@@ -11,9 +11,10 @@ use hostcall_abi::GRANULE_SIZE;
 use super::rtt::{lock_rd, reached, rtt_error, walk_top, RealmRtts, INPUT, REALM};
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::granule::{GranuleState, Locked};
+use crate::measurement;
 use crate::memory::{self, RttView};
 use crate::ns;
-use crate::realm::RealmState;
+use crate::realm::{Rd, RealmState};
 use crate::s2tt::{is_aligned, RttMemory, Rtte, S2tte, WalkResult};
 
 /// `RmiDataFlags.measure` (B4.4.2): hash the DATA granule's contents into the RIM. Bits 63:1 are
@@ -50,8 +51,16 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let w = unassigned_page(&realm, &view, ipa)?;
     let entry = S2tte::assigned(data, RTT_PAGE_LEVEL, Ripas::Ram).ok_or(INPUT)?;
     memory::fill(ctx.mem, &mut data_g, &contents);
-    // RIM: extend the realm's RIM with an RmmMeasurementDescriptorData for `ipa` and `flags`
-    // (hashing `contents` when `flags` asks to measure them; B4.3.1.4) once measurement lands.
+    // RIM: extend with an RmmMeasurementDescriptorData for `ipa` and `flags`, hashing the
+    // contents only when `flags` asks for it (B4.3.1.4).
+    let r: &mut Rd = memory::get(ctx.mem, &mut rd_g);
+    let algo = r.hash_algo();
+    let content = if flags & MEASURE_CONTENT != 0 {
+        measurement::hash(algo, &contents)
+    } else {
+        [0; measurement::MEASUREMENT_SIZE]
+    };
+    r.rim = measurement::extend_data(algo, &r.rim, ipa, flags, &content);
     data_g.set_state(GranuleState::Data);
     // An invalid entry becomes valid: nothing can be cached for it.
     view.write(w.table_pa, w.index, entry.bits());

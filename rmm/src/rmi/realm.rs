@@ -10,7 +10,7 @@ use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::memory::{self, RttView};
 use crate::realm::{validate_realm_params, vmid_is_valid, Rd, RealmState};
 use crate::s2tt::{census, init_start_tables, RttConfig};
-use crate::{ns, rec};
+use crate::{measurement, ns, rec};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 const REALM: RmiError = RmiError::new(RmiStatus::ErrorRealm);
@@ -54,6 +54,8 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     }
     init_start_tables(&mut RttView::new(ctx.mem), config.rtt_base, &rtt).ok_or(INPUT)?;
     rd_guard.set_state(GranuleState::Rd);
+    // RIM: seeded from the measured parameters (B4.3.9.4); the REMs start at zero.
+    let rim = measurement::rim_init(config.hash_algo.into(), &params);
     memory::init(
         ctx.mem,
         rd_guard,
@@ -62,6 +64,8 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             config,
             rtt,
             recs_created: 0,
+            rim,
+            rems: [[0; measurement::MEASUREMENT_SIZE]; measurement::REM_COUNT],
         },
     );
     Ok(NO_OUTPUTS)

@@ -7,10 +7,10 @@ use hostcall_abi::rmi::RmiStatus;
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::features::MAX_RECS_ORDER;
 use crate::granule::{GranuleState, MAX_LOCKED};
-use crate::memory;
 use crate::ns;
 use crate::realm::{check_rec_params, Rd, RealmState};
 use crate::rec::{Rec, RipasRequest, AUX_GRANULES};
+use crate::{measurement, memory};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 const REALM: RmiError = RmiError::new(RmiStatus::ErrorRealm);
@@ -56,6 +56,10 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         return Err(INPUT);
     }
     realm.recs_created += 1;
+    if config.runnable {
+        // RIM: only a runnable REC is measured (B4.3.12.4).
+        realm.rim = measurement::extend_rec(realm.hash_algo(), &realm.rim, &params);
+    }
     // Cannot fail: live RECs are capped at MAX_RECS, far below the count's limit.
     let counted = rd_guard.get_ref();
     debug_assert!(counted);

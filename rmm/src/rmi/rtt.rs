@@ -21,6 +21,7 @@ use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 
 use super::{Outputs, RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::granule::{GranuleState, Locked};
+use crate::measurement;
 use crate::memory::{self, RttView};
 use crate::realm::{Rd, RealmState};
 use crate::rec::Rec;
@@ -358,9 +359,12 @@ pub fn init_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     if out_top <= base {
         return Err(rtt_error(w.level, NO_OUTPUTS));
     }
-    // RIM: extend the realm's RIM with one RmmMeasurementDescriptorRipas per entry in
-    // [base, out_top) (B4.3.18.4) once measurement is implemented.
+    let entry_size = block_size(w.level).ok_or(INPUT)?;
     set_ripas_range(&mut view, &w, base, out_top, Ripas::Ram)?;
+    // RIM: one RmmMeasurementDescriptorRipas per entry of the walk's level in [base, out_top),
+    // each ending at its entry's end or `out_top` (RimExtendRipas, B4.3.18.4).
+    let r: &mut Rd = memory::get(ctx.mem, &mut rd_g);
+    r.rim = measurement::extend_ripas_entries(r.hash_algo(), &r.rim, base, out_top, entry_size);
     Ok([out_top, 0, 0, 0])
 }
 

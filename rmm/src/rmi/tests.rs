@@ -107,6 +107,7 @@ fn table_lookup_covers_every_command() {
 
 mod data_commands;
 mod granule_commands;
+mod measurements;
 mod psci;
 mod realm_commands;
 mod realm_fixture;

@@ -6,6 +6,7 @@
 
 mod config;
 mod host_call;
+mod measurement;
 mod memory;
 mod psci;
 mod version;
@@ -49,7 +50,9 @@ pub fn handle_smc(ctx: &RmiContext, rd: &mut Rd, rec: &mut Rec, exit: &mut RmiRe
         Some(RsiCommand::REALM_CONFIG) => config::realm_config(ctx, rd, rec, exit),
         Some(RsiCommand::IPA_STATE_SET) => memory::set(rd, rec, exit),
         Some(RsiCommand::IPA_STATE_GET) => memory::get(ctx, rd, rec),
-        // Measurement and attestation are not implemented.
+        Some(RsiCommand::MEASUREMENT_READ) => measurement::read(rd, rec),
+        Some(RsiCommand::MEASUREMENT_EXTEND) => measurement::extend(rd, rec),
+        // Attestation is not implemented.
         Some(_) => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
         None if fid == SMCCC_VERSION => answer(rec, [SMCCC_VERSION_1_2, 0, 0, 0]),
         None if hostcall_abi::psci::is_psci_fid(fid as u64) => psci::call(rd, rec, fid, exit),

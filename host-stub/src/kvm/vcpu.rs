@@ -174,6 +174,12 @@ const fn fault_ipa(exit: &RmiRecExit) -> u64 {
     ((exit.hpfar & HPFAR_FIPA_MASK) << 8) | (exit.far & (PAGE - 1))
 }
 
+/// The rec_enter fields the model sets for one REC_ENTER.
+struct Entry {
+    flags: RmiRecEnterFlags,
+    gprs: [u64; 31],
+}
+
 impl Vcpu {
     /// A vCPU without a REC yet (see [`Vm::create_vcpu`]).
     pub(crate) const fn new(id: usize, mpidr: u64) -> Self {
@@ -381,8 +387,11 @@ impl Vcpu {
         vm: &Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
-    ) -> RmiRecEnter {
-        let mut e = RmiRecEnter::ZERO;
+    ) -> Entry {
+        let mut e = Entry {
+            flags: RmiRecEnterFlags::EMPTY,
+            gprs: [0; 31],
+        };
         let mut flags = RmiRecEnterFlags::EMPTY;
         if self.trap_wfi {
             flags = flags | RmiRecEnterFlags::TRAP_WFI;
@@ -446,7 +455,7 @@ impl Vcpu {
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
         run_pa: u64,
-        enter: &RmiRecEnter,
+        enter: &Entry,
     ) -> Result<Option<RmiRecExit>, Errno> {
         // Only the fields rec_enter defines (the RMM reads nothing else).
         let mem = &mut *link.mem;
@@ -455,14 +464,8 @@ impl Vcpu {
             &[enter.flags.bits()],
         );
         mem.write_words(run_pa + offset_of!(RmiRecEnter, gprs) as u64, &enter.gprs);
-        mem.write_words(
-            run_pa + offset_of!(RmiRecEnter, gicv3_hcr) as u64,
-            &[enter.gicv3_hcr],
-        );
-        mem.write_words(
-            run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,
-            &enter.gicv3_lrs,
-        );
+        // The GIC fields stay as the RecRun page was made (zero): the model injects no virtual
+        // interrupts.
         let t0 = self.clock.map(|now| now());
         let (ret, _) = link.rmi.cmd(RmiCommand::REC_ENTER, &[rec, run_pa]);
         self.last_entry_ticks = match (self.clock, t0) {

@@ -345,6 +345,8 @@ impl Vcpu {
             return self.interrupted();
         }
         let mut budget = self.entry_budget;
+        // One exit record for the whole call: every field the spec defines is read on each exit.
+        let mut exit = RmiRecExit::ZERO;
         loop {
             if budget == 0 {
                 return self.interrupted();
@@ -352,7 +354,7 @@ impl Vcpu {
             budget -= 1;
             let enter = self.prepare_entry(vm, link, rec);
             self.run.set_exit(KvmExit::Unknown);
-            let Some(exit) = self.enter(link, rec, run_pa, &enter)? else {
+            if !self.enter(link, rec, run_pa, &enter, &mut exit)? {
                 self.run.set_exit(KvmExit::Shutdown);
                 return Ok(KvmExit::Shutdown);
             };
@@ -449,14 +451,15 @@ impl Vcpu {
         true
     }
 
-    /// Writes `enter`, issues REC_ENTER and reads the exit; `None` if the realm is off.
+    /// Writes `enter`, issues REC_ENTER and reads the exit into `e`; false if the realm is off.
     fn enter<C: Conduit, M: HostMemory>(
         &mut self,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
         run_pa: u64,
         enter: &Entry,
-    ) -> Result<Option<RmiRecExit>, Errno> {
+        e: &mut RmiRecExit,
+    ) -> Result<bool, Errno> {
         // Only the fields rec_enter defines (the RMM reads nothing else).
         let mem = &mut *link.mem;
         mem.write_words(
@@ -474,7 +477,7 @@ impl Vcpu {
         };
         self.stats.entries += 1;
         if ret == RmiReturn::new(RmiStatus::ErrorRealm, 1) {
-            return Ok(None);
+            return Ok(false);
         }
         if ret != RmiReturn::SUCCESS {
             return Err(self.rmi_failed(RmiCommand::REC_ENTER, ret));
@@ -482,7 +485,6 @@ impl Vcpu {
         // Only the fields rec_exit defines, not the reserved space around them.
         let base = run_pa + RMI_REC_EXIT_OFFSET as u64;
         let at = |off: usize| base + off as u64;
-        let mut e = RmiRecExit::ZERO;
         let mut w = [0u64; 4];
         let mem = &*link.mem;
         mem.read_words(at(offset_of!(RmiRecExit, exit_reason)), &mut w[..1]);
@@ -503,7 +505,7 @@ impl Vcpu {
         e.imm = w[0] as u16;
         mem.read_words(at(offset_of!(RmiRecExit, pmu_ovf_status)), &mut w[..1]);
         e.pmu_ovf_status = w[0] as u8;
-        Ok(Some(e))
+        Ok(true)
     }
 
     fn handle_exit<C: Conduit, M: HostMemory>(

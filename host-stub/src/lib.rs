@@ -13,6 +13,7 @@ pub mod delegation;
 pub mod kvm;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod measure;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;

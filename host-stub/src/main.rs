@@ -304,6 +304,10 @@ mod image {
                 "BENCH_RESULT",
                 "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
+            realm_payload::MEASUREMENTS => (
+                "MEASUREMENTS",
+                "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
             _ => (
                 "unknown",
                 "x0 = NOT_SUPPORTED set with KVM_SET_ONE_REG",
@@ -355,6 +359,81 @@ mod image {
         }
     }
 
+    /// Compares the measurements the realm read (RSI_MEASUREMENT_READ, handed over in
+    /// MEASUREMENTS host calls) with the host's own: the RIM it followed while loading the
+    /// realm, and the REM the payload extends, recomputed from the value it extends it with.
+    fn measurement_checks(
+        expected: &host_stub::measure::RimBuilder,
+        p: &host_stub::kvm::vmm::PayloadReport,
+    ) -> bool {
+        use host_stub::measure::{rem_extend, Measurement};
+
+        let algo = expected.algo();
+        let want_rim = expected.value();
+        let rim_ok = match p.measurements[0].map(|w| Measurement::from_words(&w)) {
+            Some(got) if got == want_rim => {
+                defmt::info!(
+                    "measurement: the realm's RIM {=u64:016x} matches the host's own computation ({=str}, {} descriptors)",
+                    got.prefix(),
+                    algo.name(),
+                    expected.descriptors()
+                );
+                true
+            }
+            Some(got) => {
+                defmt::error!(
+                    "measurement: the realm's RIM {=u64:016x} differs from the host's own computation {=u64:016x} ({=str}, {} descriptors)",
+                    got.prefix(),
+                    want_rim.prefix(),
+                    algo.name(),
+                    expected.descriptors()
+                );
+                false
+            }
+            None => {
+                defmt::error!("measurement: the realm did not report its RIM");
+                false
+            }
+        };
+        let index = realm_payload::REM_EXTEND_INDEX;
+        let got = p
+            .measurements
+            .get(index as usize)
+            .copied()
+            .flatten()
+            .map(|w| Measurement::from_words(&w));
+        let want = rem_extend(algo, &Measurement::ZERO, &realm_payload::REM_EXTEND_VALUE);
+        let rem_ok = match (got, want) {
+            (Some(got), Some(want)) if got == want => {
+                defmt::info!(
+                    "measurement: REM[{=u64}] after RSI_MEASUREMENT_EXTEND matches the host's computation ({=u64:016x}, {} bytes extended into a zero REM)",
+                    index,
+                    got.prefix(),
+                    realm_payload::REM_EXTEND_VALUE.len()
+                );
+                true
+            }
+            (Some(got), Some(want)) => {
+                defmt::error!(
+                    "measurement: REM[{=u64}] after RSI_MEASUREMENT_EXTEND is {=u64:016x}, the host computes {=u64:016x}",
+                    index,
+                    got.prefix(),
+                    want.prefix()
+                );
+                false
+            }
+            (None, _) => {
+                defmt::error!("measurement: the realm did not report REM[{=u64}]", index);
+                false
+            }
+            (_, None) => {
+                defmt::error!("measurement: the extension value is longer than a measurement");
+                false
+            }
+        };
+        rim_ok && rem_ok
+    }
+
     /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
     /// (KVM_RUN over RMI_REC_ENTER, host calls as KVM_EXIT_HYPERCALL served through ONE_REG,
     /// RIPAS changes as KVM_EXIT_MEMORY_FAULT, demand paging in the kernel), then tears it down.
@@ -398,7 +477,7 @@ mod image {
         };
         let l = &run.loaded;
         defmt::info!(
-            "realm payload: {} image page(s) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
+            "realm payload: {} image page(s) (contents measured) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
             l.image_pages,
             l.data.len() - l.image_pages
         );
@@ -539,10 +618,11 @@ mod image {
             run.pages_mapped.len()
         );
         match p.verdict {
-            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry)"),
+            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND)"),
             Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
             None => defmt::error!("realm payload: no verdict from the realm"),
         }
+        let measured_ok = measurement_checks(&l.rim, p);
         if let Some((median, min, max)) = p.bench {
             defmt::info!(
                 "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
@@ -567,7 +647,7 @@ mod image {
         } else {
             defmt::error!("realm payload: the realm stopped with {}", run.stop);
         }
-        fp_ok && p.verdict == Some(0) && echo_ok && off
+        fp_ok && p.verdict == Some(0) && echo_ok && measured_ok && off
     }
 
     fn mpidr() -> u64 {

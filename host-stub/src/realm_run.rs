@@ -1,16 +1,22 @@
 //! Loading the realm payload into a new realm as DATA granules, with one runnable REC at IPA 0,
-//! and taking it all apart again. Running it is the KVM model's (`kvm::vmm::run_payload`);
+//! and taking it all apart again. The image pages are created with their contents measured, and
+//! the host follows every command that extends the RIM with its own [`RimBuilder`], so it knows
+//! the RIM the realm should read. Running it is the KVM model's (`kvm::vmm::run_payload`);
 //! pages mapped on the realm's faults belong to the VM and are released before [`unload`].
 
 use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn};
 use realm_payload::REGION_SIZE;
 
+use crate::measure::{RimBuilder, DATA_MEASURE_CONTENT};
 use crate::realm_build::{realm_params, Failure, Host, Pool, Realm};
 use crate::{Conduit, HostMemory};
 
 const G: u64 = 4096;
 const OK: RmiReturn = RmiReturn::SUCCESS;
+/// The level RMI_RTT_INIT_RIPAS's walk ends at over the region: `load` creates a level-3 RTT
+/// for [0, 2 MiB), which holds the whole region, so every entry it initialises is a page.
+const RIPAS_WALK_LEVEL: i64 = 3;
 
 /// A realm with the payload loaded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -25,6 +31,9 @@ pub struct Loaded {
     pub run: u64,
     /// Pages the image filled (the rest are DATA_CREATE_UNKNOWN).
     pub image_pages: usize,
+    /// The RIM the host computed itself from the commands it issued: REALM_CREATE's parameters,
+    /// the image pages (measured), the REC and the RIPAS initialisation.
+    pub rim: RimBuilder,
 }
 
 fn fail(step: &'static str, got: u64) -> Failure {
@@ -73,13 +82,18 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     for pa in [realm.rd, realm.rtt_base, realm.rtt_base + G] {
         h.delegate(realm, pa)?;
     }
-    h.put(realm.params, &realm_params(vmid, realm.rtt_base));
+    let params = realm_params(vmid, realm.rtt_base);
+    h.put(realm.params, &params);
     h.expect(
         "REALM_CREATE (payload)",
         C::REALM_CREATE,
         &[realm.rd, realm.params],
         OK,
     )?;
+    let mut rim = RimBuilder::new(&params).ok_or(fail(
+        "REALM_CREATE accepted a reserved hash algorithm",
+        params.hash_algo as u64,
+    ))?;
     for (i, level) in [2u64, 3].into_iter().enumerate() {
         let t = pool.take(1)?;
         h.delegate(realm, t)?;
@@ -103,6 +117,7 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
         if top <= base {
             return Err(fail("RTT_INIT_RIPAS made no progress", top));
         }
+        rim.init_ripas(base, top, RIPAS_WALK_LEVEL);
         base = top;
     }
     let src = pool.take(1)?;
@@ -116,11 +131,12 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
             page[..chunk.len()].copy_from_slice(chunk);
             h.write_page(src, &page);
             h.expect(
-                "DATA_CREATE (payload image)",
+                "DATA_CREATE (payload image, measured)",
                 C::DATA_CREATE,
-                &[realm.rd, data, ipa, src, 0],
+                &[realm.rd, data, ipa, src, DATA_MEASURE_CONTENT],
                 OK,
             )?;
+            rim.data(ipa, DATA_MEASURE_CONTENT, &page);
         } else {
             h.expect(
                 "DATA_CREATE_UNKNOWN",
@@ -153,6 +169,7 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
         &[realm.rd, rec, realm.params],
         OK,
     )?;
+    rim.rec(&p);
     realm.recs[0] = rec;
     h.expect(
         "REALM_ACTIVATE (payload)",
@@ -162,6 +179,7 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     )?;
     l.run = pool.take(1)?;
     h.write_page(l.run, &[0; G as usize]);
+    l.rim = rim;
     Ok(l)
 }
 

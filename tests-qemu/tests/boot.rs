@@ -95,7 +95,7 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         "2 RIPAS change(s) applied or refused by the VMM, 1 page(s) mapped on the realm's faults",
         "realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, \
          host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, \
-         host-call retry)",
+         host-call retry, MEASUREMENT_READ/EXTEND)",
         "realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated",
         "kvm: the realm's UART (KVM_EXIT_MMIO): hello from the realm, through the VMM's emulated UART",
         "realm PSCI: VERSION 1.1, FEATURES, MIGRATE not supported, CPU_ON with a bad entry / \
@@ -105,6 +105,16 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     ] {
         expect_count(o, Source::Host, line, 1);
     }
+    // The realm read its measurements and they are what the host computed on its own: the RIM
+    // from the commands that built the realm, REM 1 from the value the realm extended it with.
+    for line in [
+        "measurement: the realm's RIM ",
+        "matches the host's own computation (SHA-256, ",
+        "measurement: REM[1] after RSI_MEASUREMENT_EXTEND matches the host's computation",
+    ] {
+        expect_count(o, Source::Host, line, 1);
+    }
+    expect_count(o, Source::Host, "measurement: ", 2);
     // ... and it ran under the KVM model: host calls as KVM_EXIT_HYPERCALL served through
     // ONE_REG, RIPAS changes as KVM_EXIT_MEMORY_FAULT (one accepted, one refused), the fault on
     // unassigned RAM resolved in the kernel, SYSTEM_OFF as a system event.
@@ -112,6 +122,8 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         "kvm: KVM_EXIT_HYPERCALL nr 0xc6000001 (ECHO), 1 time(s): x1..x30 read with \
          KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG",
         "kvm: KVM_EXIT_HYPERCALL nr 0xc6000003 (BENCH), 128 time(s)",
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000005 (MEASUREMENTS), 2 time(s): the measurement in x1..x8 \
+         and its index in x9 read with KVM_GET_ONE_REG",
         "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x10000 size 0x1000 to private: the VMM accepts",
         "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x11000 size 0x1000 to private: the VMM refuses",
         "kvm: stage-2 fault at IPA 0x10000 (RIPAS RAM, unassigned) resolved in the kernel",
@@ -119,7 +131,7 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     ] {
         expect_count(o, Source::Host, line, 1);
     }
-    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 4);
+    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 5);
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",

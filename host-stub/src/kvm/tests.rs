@@ -1590,3 +1590,101 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
     }
 }
+
+const MEASUREMENT_READ: u64 = 0xC400_0192;
+const MEASUREMENT_EXTEND: u64 = 0xC400_0193;
+
+/// The realm's x0 and x1..x8 (as a measurement) after its last RSI call.
+fn measurement_result(r: &RealmRegs) -> (u64, crate::measure::Measurement) {
+    let mut words = [0u64; 8];
+    words.copy_from_slice(&r.gprs[1..9]);
+    (r.gprs[0], crate::measure::Measurement::from_words(&words))
+}
+
+#[test]
+fn the_realm_reads_the_rim_and_rem_the_host_computed_on_its_own() {
+    use crate::measure::{rem_extend, Measurement};
+    use realm_payload::{REM_EXTEND_INDEX, REM_EXTEND_VALUE};
+    use std::sync::{Arc, Mutex};
+
+    let fx = Fixture::new();
+    // One measured image page, one runnable REC, 16 pages of RIPAS RAM.
+    assert_eq!(fx.l.image_pages, 1);
+    assert_eq!(fx.l.rim.descriptors(), 1 + 1 + 16);
+    let (mut vm, mut vcpu) = fx.vm();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    fx.script(|r| smc(r, &[MEASUREMENT_READ, 0]));
+    let s = Arc::clone(&seen);
+    fx.script(move |r| {
+        s.lock().expect("lock").push(measurement_result(r));
+        let mut x = [0u64; 11];
+        x[..3].copy_from_slice(&[MEASUREMENT_EXTEND, REM_EXTEND_INDEX, 48]);
+        for (reg, b) in x[3..].iter_mut().zip(REM_EXTEND_VALUE.chunks_exact(8)) {
+            *reg = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        }
+        smc(r, &x)
+    });
+    let s = Arc::clone(&seen);
+    fx.script(move |r| {
+        s.lock().expect("lock").push((r.gprs[0], Measurement::ZERO));
+        smc(r, &[MEASUREMENT_READ, REM_EXTEND_INDEX])
+    });
+    let s = Arc::clone(&seen);
+    fx.script(move |r| {
+        s.lock().expect("lock").push(measurement_result(r));
+        smc(r, &[SYSTEM_OFF])
+    });
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    assert_eq!(fx.sim.cpu.pending(), 0);
+    let seen = seen.lock().expect("lock");
+    let rem = rem_extend(fx.l.rim.algo(), &Measurement::ZERO, &REM_EXTEND_VALUE).expect("48");
+    assert_eq!(
+        *seen,
+        [(0, fx.l.rim.value()), (0, Measurement::ZERO), (0, rem)],
+        "RIM, EXTEND status, REM 1"
+    );
+}
+
+#[test]
+fn vmm_records_the_measurements_the_realm_reports() {
+    use realm_payload::MEASUREMENTS;
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let mut vmm = Vmm::new(40);
+    vmm.install_filters(&mut vm).expect("filters");
+    let call = |index: u64, seed: u64| {
+        let mut g = [0u64; 31];
+        g[0] = MEASUREMENTS;
+        for (i, w) in g[1..9].iter_mut().enumerate() {
+            *w = seed + i as u64;
+        }
+        g[9] = index;
+        g
+    };
+    fx.write_call(0, call(0, 0x100));
+    fx.write_call(1, call(1, 0x200));
+    fx.write_call(2, call(5, 0x300)); // no such measurement
+    for slot in 0..3 {
+        fx.host_call(slot);
+    }
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    let r = fx.with_link(|link| vmm.run_until_shutdown(&mut vm, &mut vcpu, link, 8));
+    assert_eq!(r, Ok(Stop::PowerOff));
+    let m = vmm.payload().measurements;
+    assert_eq!(m[0], Some(core::array::from_fn(|i| 0x100 + i as u64)));
+    assert_eq!(m[1], Some(core::array::from_fn(|i| 0x200 + i as u64)));
+    assert_eq!(m[2..], [None; 3]);
+    assert_eq!(fx.read_call(0).gprs[0], 0);
+    assert_eq!(fx.read_call(1).gprs[0], 0);
+    assert_eq!(fx.read_call(2).gprs[0], SMCCC_RET_NOT_SUPPORTED);
+    assert_eq!(
+        vmm.log()[0],
+        Event::Hypercall {
+            nr: MEASUREMENTS,
+            count: 3
+        }
+    );
+}

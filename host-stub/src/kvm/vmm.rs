@@ -6,7 +6,7 @@
 //!   next 256 ([`DENIED`]) are refused without leaving the kernel;
 //! - serves the forwarded calls, reading arguments with `KVM_GET_ONE_REG` and writing results
 //!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`realm_payload`: ECHO, REPORT, BENCH,
-//!   BENCH_RESULT) and a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM ->
+//!   BENCH_RESULT, MEASUREMENTS) and a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM ->
 //!   realm; any other forwarded ID gets NOT_SUPPORTED;
 //! - emulates the data and flag registers of a PL011 UART at an unprotected IPA
 //!   ([`Vmm::uart_base`]) through `KVM_EXIT_MMIO`, collecting what the realm writes;
@@ -30,7 +30,8 @@ use hostcall_abi::kvm::{
     KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER, KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use realm_payload::{
-    echo_arg, summarize, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, REFUSED_IPA, REPORT,
+    echo_arg, summarize, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, MEASUREMENTS, REFUSED_IPA,
+    REPORT,
 };
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
@@ -72,6 +73,8 @@ pub const UART_CAPACITY: usize = 256;
 pub const MAX_REFUSED: usize = 4;
 /// Granules [`run_payload`] hands the VM to back the realm's RAM on faults.
 pub const PAYLOAD_BACKING_PAGES: usize = 4;
+/// Measurements a realm can report: the RIM (index 0) and four REMs.
+pub const MEASUREMENT_SLOTS: usize = 5;
 
 /// Something the VMM saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +160,9 @@ pub struct PayloadReport {
     pub bench: Option<(u64, u64, u64)>,
     /// `rec_exit.imm` of the ECHO call, through the model's non-KVM accessor.
     pub echo_imm: Option<u16>,
+    /// MEASUREMENTS: what the realm read as measurement `i` (0 the RIM, 1..=4 its REMs), as
+    /// the eight doublewords RSI_MEASUREMENT_READ returned; the latest report per index.
+    pub measurements: [Option<[u64; 8]>; MEASUREMENT_SLOTS],
 }
 
 /// The VMM.
@@ -295,6 +301,24 @@ impl Vmm {
             REPORT => {
                 self.payload.verdict = Some(get(vcpu, 1)?);
                 set(vcpu, 0, 0)
+            }
+            MEASUREMENTS => {
+                let mut words = [0u64; 8];
+                for (n, w) in (1u32..).zip(words.iter_mut()) {
+                    *w = get(vcpu, n)?;
+                }
+                let index = get(vcpu, 9)?;
+                let slot = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| self.payload.measurements.get_mut(i));
+                match slot {
+                    Some(slot) => {
+                        *slot = Some(words);
+                        set(vcpu, 0, 0)
+                    }
+                    // No such measurement: refused like an unknown call.
+                    None => set(vcpu, 0, SMCCC_RET_NOT_SUPPORTED),
+                }
             }
             BENCH => set(vcpu, 0, 0),
             BENCH_RESULT => {

@@ -17,6 +17,16 @@ pub const ECHO: u64 = vendor_hyp_fid(1);
 pub const REPORT: u64 = vendor_hyp_fid(2);
 /// The `imm` the payload puts in its echo host call.
 pub const ECHO_IMM: u16 = 0x5A17;
+/// A measurement the realm read: x1..x8 as RSI_MEASUREMENT_READ returned them (byte `8i + j` of
+/// the measurement in byte `j` of x(i+1), little-endian), x9 = its index (0 the RIM, 1..=4 a
+/// REM). The VMM answers x0 = 0.
+pub const MEASUREMENTS: u64 = vendor_hyp_fid(5);
+
+/// The REM the payload extends at run time.
+pub const REM_EXTEND_INDEX: u64 = 1;
+/// What it extends that REM with (RSI_MEASUREMENT_EXTEND size 48: the bytes travel in x3..x8,
+/// x9 and x10 zero).
+pub const REM_EXTEND_VALUE: [u8; 48] = *b"the realm payload extends REM 1 with these bytes";
 
 /// The pattern the payload puts in argument register `i` of the echo call.
 pub const fn echo_arg(i: usize) -> u64 {
@@ -55,6 +65,9 @@ pub mod check {
     pub const IPA_STATE_SET_REJECTED: u64 = 11;
     /// A host call on a RAM page with nothing assigned did not succeed once the host mapped it.
     pub const HOST_CALL_RETRY: u64 = 12;
+    /// RSI_MEASUREMENT_READ or RSI_MEASUREMENT_EXTEND did not return RSI_SUCCESS, or the VMM
+    /// did not take a MEASUREMENTS host call.
+    pub const MEASUREMENT: u64 = 13;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

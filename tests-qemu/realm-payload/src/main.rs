@@ -11,8 +11,8 @@ mod realm {
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
     use realm_payload::{
         check, echo_arg, summarize, BENCH, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM,
-        GROW_IPA, REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE, REPORT, UNPROTECTED_IPA,
-        WFI_ITERATIONS,
+        GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE, REM_EXTEND_INDEX,
+        REM_EXTEND_VALUE, REPORT, UNPROTECTED_IPA, WFI_ITERATIONS,
     };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
@@ -47,6 +47,23 @@ mod realm {
                 "smc #0",
                 inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
                 inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+                options(nostack),
+            );
+        }
+        r
+    }
+
+    /// SMC to the RMM with x0..x10 in and out: the measurement commands pass a value in x3..x10
+    /// and return one in x1..x8.
+    fn smc_wide(regs: [u64; 11]) -> [u64; 11] {
+        let mut r = regs;
+        // SAFETY: as for `smc`; every register the RMM may write back is an operand.
+        unsafe {
+            asm!(
+                "smc #0",
+                inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
+                inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
+                inout("x8") r[8], inout("x9") r[9], inout("x10") r[10],
                 options(nostack),
             );
         }
@@ -226,6 +243,52 @@ mod realm {
         0
     }
 
+    /// RSI_MEASUREMENT_READ of `index`: the status and the measurement's eight doublewords.
+    fn measurement_read(index: u64) -> (u64, [u64; 8]) {
+        let mut r = [0u64; 11];
+        r[0] = RsiCommand::MEASUREMENT_READ.fid() as u64;
+        r[1] = index;
+        let r = smc_wide(r);
+        let mut words = [0u64; 8];
+        words.copy_from_slice(&r[1..9]);
+        (r[0], words)
+    }
+
+    /// Hands measurement `index` (its doublewords `words`) to the VMM; true if it took it.
+    fn send_measurement(index: u64, words: &[u64; 8]) -> bool {
+        let mut g = [0u64; 31];
+        g[0] = MEASUREMENTS;
+        g[1..9].copy_from_slice(words);
+        g[9] = index;
+        let (status, out) = host_call(0, &g);
+        status == 0 && out[0] == 0
+    }
+
+    /// Reads the RIM and gives it to the VMM, extends REM [`REM_EXTEND_INDEX`] with
+    /// [`REM_EXTEND_VALUE`], reads that REM back and gives it to the VMM too. The host checks
+    /// the values; the realm only checks that every call succeeded.
+    fn measurements() -> u64 {
+        let (status, rim) = measurement_read(0);
+        if status != 0 || !send_measurement(0, &rim) {
+            return check::MEASUREMENT;
+        }
+        let mut e = [0u64; 11];
+        e[0] = RsiCommand::MEASUREMENT_EXTEND.fid() as u64;
+        e[1] = REM_EXTEND_INDEX;
+        e[2] = REM_EXTEND_VALUE.len() as u64;
+        for (reg, b) in e[3..].iter_mut().zip(REM_EXTEND_VALUE.chunks_exact(8)) {
+            *reg = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        }
+        if smc_wide(e)[0] != 0 {
+            return check::MEASUREMENT;
+        }
+        let (status, rem) = measurement_read(REM_EXTEND_INDEX);
+        if status != 0 || !send_measurement(REM_EXTEND_INDEX, &rem) {
+            return check::MEASUREMENT;
+        }
+        0
+    }
+
     /// The virtual counter (one tick per instruction under `-icount shift=0`).
     fn now() -> u64 {
         let t: u64;
@@ -330,7 +393,11 @@ mod realm {
                 unsafe { asm!("wfi", options(nomem, nostack)) };
             }
         }
-        report(run_checks());
+        let mut failed = run_checks();
+        if failed == 0 {
+            failed = measurements();
+        }
+        report(failed);
         print(realm_payload::GREETING);
         benchmark();
         smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);

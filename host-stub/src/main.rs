@@ -101,21 +101,7 @@ mod image {
 
     impl Conduit for Smc {
         fn smc(&mut self, regs: [u64; 8]) -> [u64; 8] {
-            let mut r = regs;
-            // SAFETY: 1. An SMC changes only registers, all declared here. 2. EL3 preserves the
-            // caller's memory and other registers.
-            unsafe {
-                asm!(
-                    "smc #0",
-                    inout("x0") r[0], inout("x1") r[1], inout("x2") r[2], inout("x3") r[3],
-                    inout("x4") r[4], inout("x5") r[5], inout("x6") r[6], inout("x7") r[7],
-                    lateout("x8") _, lateout("x9") _, lateout("x10") _, lateout("x11") _,
-                    lateout("x12") _, lateout("x13") _, lateout("x14") _, lateout("x15") _,
-                    lateout("x16") _, lateout("x17") _,
-                    options(nostack),
-                );
-            }
-            r
+            platform::smc::smc(regs)
         }
     }
 

@@ -152,12 +152,17 @@ impl KvmSmcccFilter {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 #[repr(u32)]
 pub enum KvmExitReason {
+    /// `KVM_EXIT_UNKNOWN`: nothing reported yet (a fresh `kvm_run`, or after a failed `KVM_RUN`).
+    Unknown = 0,
     /// `KVM_EXIT_HYPERCALL`: an SMCCC call forwarded by the filter ([`KvmRunHypercall`]).
     Hypercall = 3,
     /// `KVM_EXIT_MMIO`: an access to emulate ([`KvmRunMmio`]).
     Mmio = 6,
     /// `KVM_EXIT_SHUTDOWN`: the guest can no longer run.
     Shutdown = 8,
+    /// `KVM_EXIT_INTR`: `KVM_RUN` returned EINTR before the guest asked for anything (a pending
+    /// signal, or `immediate_exit`).
+    Intr = 10,
     /// `KVM_EXIT_SYSTEM_EVENT`: PSCI SYSTEM_OFF / SYSTEM_RESET ([`KvmRunSystemEvent`]).
     SystemEvent = 24,
     /// `KVM_EXIT_MEMORY_FAULT`: a fault KVM could not resolve, e.g. a private/shared (RIPAS)
@@ -174,9 +179,11 @@ impl KvmExitReason {
     /// Decodes `exit_reason`; `None` for reasons not modelled here.
     pub const fn from_u32(v: u32) -> Option<Self> {
         Some(match v {
+            0 => Self::Unknown,
             3 => Self::Hypercall,
             6 => Self::Mmio,
             8 => Self::Shutdown,
+            10 => Self::Intr,
             24 => Self::SystemEvent,
             39 => Self::MemoryFault,
             _ => return None,
@@ -442,12 +449,15 @@ mod tests {
         assert_eq!(KvmExitReason::Hypercall.raw(), 3);
         assert_eq!(KvmExitReason::Mmio.raw(), 6);
         assert_eq!(KvmExitReason::Shutdown.raw(), 8);
+        assert_eq!(KvmExitReason::Unknown.raw(), 0);
+        assert_eq!(KvmExitReason::Intr.raw(), 10);
         assert_eq!(KvmExitReason::SystemEvent.raw(), 24);
         assert_eq!(KvmExitReason::MemoryFault.raw(), 39);
-        for r in [3u32, 6, 8, 24, 39] {
+        for r in [0u32, 3, 6, 8, 10, 24, 39] {
             assert_eq!(KvmExitReason::from_u32(r).map(KvmExitReason::raw), Some(r));
         }
-        assert_eq!(KvmExitReason::from_u32(0), None);
+        assert_eq!(KvmExitReason::from_u32(1), None);
+        assert_eq!(KvmExitReason::from_u32(40), None);
         assert_eq!(KvmSystemEventType::Shutdown as u32, 1);
         assert_eq!(KvmSystemEventType::Reset as u32, 2);
         assert_eq!(KvmSystemEventType::from_u32(3), None);

@@ -13,11 +13,9 @@ use hostcall_abi::kvm::{
 };
 
 /// `KVM_EXIT_UNKNOWN`: no exit has been reported yet (the value of a fresh `kvm_run`).
-/// `hostcall_abi::kvm::KvmExitReason` does not list it; it is defined here until it does.
-pub const KVM_EXIT_UNKNOWN: u32 = 0;
-/// `KVM_EXIT_INTR`: `KVM_RUN` returned EINTR before the guest asked for anything (a signal, or
-/// `immediate_exit`). Not in `hostcall_abi::kvm::KvmExitReason`; defined here until it is.
-pub const KVM_EXIT_INTR: u32 = 10;
+pub const KVM_EXIT_UNKNOWN: u32 = KvmExitReason::Unknown.raw();
+/// `KVM_EXIT_INTR`: `KVM_RUN` returned EINTR before the guest asked for anything.
+pub const KVM_EXIT_INTR: u32 = KvmExitReason::Intr.raw();
 
 /// Bytes of `struct kvm_run` this model encodes: the header and the exit union (the sync-register
 /// area that follows in Linux is not modelled).

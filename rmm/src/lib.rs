@@ -14,6 +14,7 @@
 
 pub mod arch;
 pub mod boot;
+pub mod cbor;
 pub mod el3;
 pub mod exit;
 pub mod features;

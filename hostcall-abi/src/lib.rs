@@ -28,6 +28,7 @@ macro_rules! assert_layout {
     };
 }
 
+pub mod attest;
 pub mod el3;
 pub mod fieldset;
 pub mod host_call;

@@ -78,6 +78,12 @@ impl<'a> CborWriter<'a> {
         self.item(Major::Bytes, b.len() as u64, b)
     }
 
+    /// Only the head of a byte string of `len` bytes: the caller supplies the content elsewhere
+    /// (hashes it, or copies it after). Used where a large string is never held in one buffer.
+    pub fn bytes_head(&mut self, len: usize) -> Result<(), CborError> {
+        self.item(Major::Bytes, len as u64, &[])
+    }
+
     /// A text string (UTF-8 by construction of `&str`).
     pub fn text(&mut self, s: &str) -> Result<(), CborError> {
         self.item(Major::Text, s.len() as u64, s.as_bytes())
@@ -203,6 +209,10 @@ mod tests {
     fn strings_arrays_maps_tags_and_simples() {
         check(|w| w.bytes(&[]), &[0x40]);
         check(|w| w.bytes(&[1, 2, 3, 4]), &[0x44, 1, 2, 3, 4]);
+        // A head alone, for content supplied elsewhere: 1-, 2- and 3-byte forms.
+        check(|w| w.bytes_head(4), &[0x44]);
+        check(|w| w.bytes_head(1518), &[0x59, 0x05, 0xee]);
+        check(|w| w.bytes_head(96), &[0x58, 0x60]);
         check(|w| w.text(""), &[0x60]);
         check(|w| w.text("IETF"), &[0x64, 0x49, 0x45, 0x54, 0x46]);
         check(|w| w.text("\u{00fc}"), &[0x62, 0xc3, 0xbc]);

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod arch;
+pub mod attestation;
 pub mod boot;
 pub mod cbor;
 pub mod el3;

@@ -9,6 +9,7 @@ mod image {
     use hostcall_abi::rmi::RmiCommand;
     use platform::pl011::Pl011;
     use rmm::arch::aarch64 as arch;
+    use rmm::attestation::Attestation;
     use rmm::boot::{self, ColdBootArgs, Rmm};
     use rmm::granule::{GranuleTable, TRACKING_BYTES_PER_GRANULE};
     use rmm::rmi::RmiContext;
@@ -19,6 +20,8 @@ mod image {
     static RMM: Once<Rmm> = Once::new();
     /// VMIDs of live realms.
     static VMIDS: VmidSet = VmidSet::new();
+    /// The attestation key and platform token, fetched once by cold boot.
+    static ATTEST: Once<Attestation> = Once::new();
     /// Granule tracking, laid out once by cold boot.
     static GRANULES: Once<GranuleTable<'static>> = Once::new();
 
@@ -59,6 +62,7 @@ mod image {
             arch::free_bytes() >> 10
         );
         GRANULES.call_once(|| table);
+        arch::set_shared_buffer(args.shared_buf);
         let console = p.console.map(|c| (c.base, c.map_pages));
         match arch::build_tables(&p.dram, console) {
             Ok(used) if arch::enable_mmu() => {
@@ -100,6 +104,21 @@ mod image {
                 rmm.num_cpus,
                 p.dram_bytes() >> 20
             );
+        }
+        match Attestation::init(&arch::SmcEl3) {
+            Ok(a) => {
+                let a = ATTEST.call_once(|| a);
+                let h = a.key().public_key_hash();
+                let mut prefix = [0u8; 8];
+                prefix.copy_from_slice(&h[..8]);
+                defmt::info!(
+                    "attestation: realm attestation key from EL3 (P-384, H(RAK_pub) {=u64:016x}..), platform token of {} bytes",
+                    u64::from_be_bytes(prefix),
+                    a.platform_token().len()
+                );
+            }
+            // Realms still run; their token requests fail with RSI_ERROR_UNKNOWN.
+            Err(e) => defmt::error!("attestation unavailable: {=str}", e.describe()),
         }
         RMM.call_once(|| rmm);
         BootStatus::Success
@@ -150,6 +169,7 @@ mod image {
             ns: &arch::NsView,
             vmids: &VMIDS,
             cpu: &arch::Cpu,
+            attest: ATTEST.get(),
         };
         loop {
             let out = rmm::rmi::handle(&ctx, &call);

@@ -10,6 +10,7 @@ use hostcall_abi::el3::{El3Status, MemoryBank};
 use hostcall_abi::AbiVersion;
 
 use crate::arch::{EntryTraps, ExitClass, RealmCpu, RealmExit, RealmRegs, Stage2};
+use crate::attestation::Attestation;
 use crate::boot::{PlatformInfo, Rmm};
 use crate::el3::El3;
 use crate::features::{rmi_features, IdRegisters};
@@ -28,6 +29,48 @@ pub struct SimEl3 {
     rmm_region: (u64, u64),
     realm: Mutex<HashSet<u64>>,
     calls: AtomicUsize,
+    /// What RMM_ATTEST_GET_REALM_KEY and RMM_ATTEST_GET_PLAT_TOKEN answer.
+    pub attest: Mutex<SimAttestEl3>,
+}
+
+/// The simulated EL3's attestation service: TF-A's QEMU behaviour by default (a fixed key, and
+/// a fixed platform token whatever the challenge), with knobs for the failure tests.
+#[derive(Clone, Debug)]
+pub struct SimAttestEl3 {
+    /// The realm attestation key's private scalar, or the error to return.
+    pub key: Result<Vec<u8>, El3Status>,
+    /// The platform token, or the error to return.
+    pub platform_token: Result<Vec<u8>, El3Status>,
+    /// Most bytes of the platform token returned per call (TF-A's QEMU: all at once).
+    pub part_size: usize,
+    /// Challenges received, one per call.
+    pub challenges: Vec<Vec<u8>>,
+    /// Calls that report more remaining but write nothing (an EL3 that makes no progress).
+    pub stall: bool,
+}
+
+/// TF-A's QEMU sample realm attestation key (private scalar), which QEMU's EL3 hands every RMM.
+pub const SAMPLE_RAK: [u8; 48] = [
+    0x20, 0x11, 0xc7, 0xf0, 0x3c, 0xee, 0x43, 0x25, 0x17, 0x6e, 0x52, 0x4f, 0x03, 0x3c, 0x0c, 0xe1,
+    0xe2, 0x1a, 0x76, 0xe6, 0xc1, 0xa4, 0xf0, 0xb8, 0x39, 0xaa, 0x1d, 0xf6, 0x1e, 0x0e, 0x8a, 0x5c,
+    0x8a, 0x05, 0x74, 0x0f, 0x9b, 0x69, 0xef, 0xa7, 0xeb, 0x1a, 0x41, 0x85, 0xbd, 0x11, 0x7f, 0x68,
+];
+
+/// A stand-in platform token: opaque bytes to the RMM, 1,518 long like QEMU's sample.
+pub fn sample_platform_token() -> Vec<u8> {
+    (0..1518u32).map(|i| (i * 7 + 3) as u8).collect()
+}
+
+impl Default for SimAttestEl3 {
+    fn default() -> Self {
+        Self {
+            key: Ok(SAMPLE_RAK.to_vec()),
+            platform_token: Ok(sample_platform_token()),
+            part_size: PAGE,
+            challenges: Vec::new(),
+            stall: false,
+        }
+    }
 }
 
 impl SimEl3 {
@@ -72,6 +115,33 @@ impl El3 for SimEl3 {
         } else {
             Err(El3Status::BadPas)
         }
+    }
+
+    fn realm_attest_key(&self, buf: &mut [u8]) -> Result<usize, El3Status> {
+        let a = self.attest.lock().expect("attest lock");
+        let key = a.key.as_ref().map_err(|e| *e)?;
+        buf.get_mut(..key.len())
+            .ok_or(El3Status::Inval)?
+            .copy_from_slice(key);
+        Ok(key.len())
+    }
+
+    fn platform_token_part(
+        &self,
+        challenge: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), El3Status> {
+        let mut a = self.attest.lock().expect("attest lock");
+        let calls = a.challenges.len();
+        a.challenges.push(challenge.to_vec());
+        let token = a.platform_token.as_ref().map_err(|e| *e)?;
+        if a.stall {
+            return Ok((0, token.len()));
+        }
+        let done = (calls * a.part_size).min(token.len());
+        let n = a.part_size.min(token.len() - done).min(out.len());
+        out[..n].copy_from_slice(&token[done..done + n]);
+        Ok((n, token.len() - done - n))
     }
 }
 
@@ -143,6 +213,24 @@ pub struct Sim {
     pub vmids: VmidSet,
     /// The simulated CPU that "runs" RECs.
     pub cpu: SimCpu,
+    /// Attestation as set up from a default [`SimAttestEl3`] (shared by every simulation in the
+    /// process: deriving the key is slow in debug builds); `None` models a failed setup.
+    pub attest: Option<&'static Attestation>,
+}
+
+/// The attestation state a default simulated EL3 yields, made once per process.
+pub fn sample_attestation() -> &'static Attestation {
+    static ONCE: std::sync::OnceLock<Attestation> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let el3 = SimEl3 {
+            dram: Vec::new(),
+            rmm_region: (0, 0),
+            realm: Mutex::new(HashSet::new()),
+            calls: AtomicUsize::new(0),
+            attest: Mutex::new(SimAttestEl3::default()),
+        };
+        Attestation::init(&el3).expect("the sample key and token are valid")
+    })
 }
 
 /// The QEMU layout: one bank of 3 GiB at 0x40000000, the RMM carve-out at 0x40100000.
@@ -197,6 +285,7 @@ impl Sim {
             rmm_region,
             realm: Mutex::new(HashSet::new()),
             calls: AtomicUsize::new(0),
+            attest: Mutex::new(SimAttestEl3::default()),
         };
         Self {
             rmm,
@@ -205,6 +294,7 @@ impl Sim {
             mem: SimMemory::default(),
             vmids: VmidSet::new(),
             cpu: SimCpu::default(),
+            attest: Some(sample_attestation()),
         }
     }
 
@@ -218,6 +308,7 @@ impl Sim {
             ns: self,
             vmids: &self.vmids,
             cpu: &self.cpu,
+            attest: self.attest,
         }
     }
 
@@ -277,6 +368,8 @@ pub type RealmStep = Box<dyn FnMut(&mut RealmRegs) -> RealmExit + Send>;
 pub struct SimCpu {
     steps: Mutex<std::collections::VecDeque<RealmStep>>,
     entries: Mutex<Vec<(RealmRegs, Stage2, EntryTraps, u64)>>,
+    /// Answers to successive [`RealmCpu::interrupt_pending`] checks; none left reads "no".
+    interrupts: Mutex<std::collections::VecDeque<bool>>,
 }
 
 impl SimCpu {
@@ -291,6 +384,14 @@ impl SimCpu {
     /// Steps not run yet.
     pub fn pending(&self) -> usize {
         self.steps.lock().expect("script lock").len()
+    }
+
+    /// Queues the answers the next interrupt-pending checks get (then "no" again).
+    pub fn interrupt_checks(&self, answers: &[bool]) {
+        self.interrupts
+            .lock()
+            .expect("interrupt lock")
+            .extend(answers);
     }
 
     /// Every entry so far: registers, stage 2, traps and VMPIDR as the RMM set them up.
@@ -315,6 +416,11 @@ impl RealmCpu for SimCpu {
                 hpfar: 0,
             },
         }
+    }
+
+    fn interrupt_pending(&self) -> bool {
+        let mut answers = self.interrupts.lock().expect("interrupt lock");
+        answers.pop_front().unwrap_or(false)
     }
 }
 

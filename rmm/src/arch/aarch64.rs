@@ -358,6 +358,52 @@ impl crate::el3::El3 for SmcEl3 {
         )
     }
 
+    fn realm_attest_key(&self, buf: &mut [u8]) -> Result<usize, hostcall_abi::el3::El3Status> {
+        use hostcall_abi::el3::{El3Status, RMM_ATTEST_GET_REALM_KEY, SHARED_BUFFER_SIZE};
+        let shared = shared_buffer().ok_or(El3Status::BadAddr)?;
+        let r = smc([
+            RMM_ATTEST_GET_REALM_KEY as u64,
+            shared,
+            SHARED_BUFFER_SIZE as u64,
+            0, // ECC curve: P-384
+            0,
+            0,
+            0,
+            0,
+        ]);
+        el3_status(r[0])?;
+        read_shared(r[1], buf)
+    }
+
+    fn platform_token_part(
+        &self,
+        challenge: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), hostcall_abi::el3::El3Status> {
+        use hostcall_abi::el3::{El3Status, RMM_ATTEST_GET_PLAT_TOKEN, SHARED_BUFFER_SIZE};
+        let shared = shared_buffer().ok_or(El3Status::BadAddr)?;
+        if challenge.len() > SHARED_BUFFER_SIZE {
+            return Err(El3Status::Inval);
+        }
+        for (i, b) in challenge.iter().enumerate() {
+            // SAFETY: 1. `shared` is EL3's shared page (cold boot checked it and mapped it
+            // Realm RW); i < its size. 2. Only this CPU uses it: EL3 waits in the SMC below.
+            unsafe { core::ptr::write_volatile((shared as *mut u8).add(i), *b) };
+        }
+        let r = smc([
+            RMM_ATTEST_GET_PLAT_TOKEN as u64,
+            shared,
+            SHARED_BUFFER_SIZE as u64,
+            challenge.len() as u64,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        el3_status(r[0])?;
+        Ok((read_shared(r[1], out)?, r[2] as usize))
+    }
+
     fn gtsi_undelegate(&self, pa: u64) -> Result<(), hostcall_abi::el3::El3Status> {
         el3_status(
             smc([
@@ -372,6 +418,34 @@ impl crate::el3::El3 for SmcEl3 {
             ])[0],
         )
     }
+}
+
+/// PA of EL3's shared buffer, recorded by cold boot (0 until then).
+static SHARED_BUFFER: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Records EL3's shared buffer (cold boot, after its checks; [`build_tables`] maps it).
+pub fn set_shared_buffer(pa: u64) {
+    SHARED_BUFFER.store(pa, core::sync::atomic::Ordering::Release);
+}
+
+fn shared_buffer() -> Option<u64> {
+    Some(SHARED_BUFFER.load(core::sync::atomic::Ordering::Acquire)).filter(|&pa| pa != 0)
+}
+
+/// Copies the first `len` bytes EL3 left in the shared buffer into `out`; a length larger than
+/// the buffer or `out` is refused.
+fn read_shared(len: u64, out: &mut [u8]) -> Result<usize, hostcall_abi::el3::El3Status> {
+    use hostcall_abi::el3::{El3Status, SHARED_BUFFER_SIZE};
+    let shared = shared_buffer().ok_or(El3Status::BadAddr)?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&l| l <= SHARED_BUFFER_SIZE && l <= out.len())
+        .ok_or(El3Status::NoMem)?;
+    for (i, b) in out[..len].iter_mut().enumerate() {
+        // SAFETY: as in `platform_token_part`: the mapped shared page, i below its size.
+        *b = unsafe { core::ptr::read_volatile((shared as *const u8).add(i)) };
+    }
+    Ok(len)
 }
 
 fn el3_status(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
@@ -472,6 +546,15 @@ pub fn build_tables(
     )?;
     if let Some((base, pages)) = console {
         t.map(base, base, pages * 4096, Attrs::NS_DEVICE)?;
+    }
+    // EL3's shared buffer, for the attestation calls, unless the RMM's region or a DRAM bank
+    // (both mapped Realm RW above) already covers it.
+    let covered = |pa: u64| {
+        (text.0..region_end).contains(&pa)
+            || dram.iter().any(|b| pa >= b.base && pa - b.base < b.size)
+    };
+    if let Some(shared) = shared_buffer().filter(|&pa| !covered(pa)) {
+        t.map(shared, shared, 4096, Attrs::REALM_RW)?;
     }
     ROOT.store(t.root_pa(), core::sync::atomic::Ordering::Release);
     Ok(t.used())
@@ -771,5 +854,10 @@ impl crate::arch::RealmCpu for Cpu {
         // SAFETY: a barrier so the host's EL1 state is in effect before the RMM returns.
         unsafe { asm!("isb", options(nostack)) };
         exit
+    }
+
+    fn interrupt_pending(&self) -> bool {
+        // ISR_EL1 at EL2 shows the physical interrupt state: I (bit 7) and F (bit 6).
+        mrs!("isr_el1") & (1 << 7 | 1 << 6) != 0
     }
 }

@@ -6,8 +6,9 @@ use crate::arch::{El1Regs, FpRegs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
 
-/// Auxiliary granules every REC needs (RMI_REC_AUX_COUNT). They are reserved for the REC's
-/// FP/SIMD and SVE save area; the RMM wipes them at creation and destruction.
+/// Auxiliary granules every REC needs (RMI_REC_AUX_COUNT). The first holds the REC's signed
+/// realm attestation token while it is delivered; the second is reserved for an SVE save area.
+/// The RMM wipes them at creation and destruction.
 pub const AUX_GRANULES: u64 = 2;
 const _: () = assert!(AUX_GRANULES as usize <= MAX_REC_AUX_GRANULES);
 
@@ -65,6 +66,33 @@ impl PsciRequest {
     }
 }
 
+/// A realm's attestation token request on this REC (A7.2.2, `attest_state` and
+/// `attest_challenge`): started by RSI_ATTESTATION_TOKEN_INIT, advanced by each
+/// RSI_ATTESTATION_TOKEN_CONTINUE until the whole token has been delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct AttestProgress {
+    /// ATTEST_IN_PROGRESS.
+    pub in_progress: bool,
+    /// The challenge the realm passed.
+    pub challenge: [u8; hostcall_abi::rsi::CHALLENGE_SIZE],
+    /// Length of the signed realm token, kept in the REC's first auxiliary granule; 0 until the
+    /// token is signed (by the first CONTINUE).
+    pub realm_token_len: u16,
+    /// Bytes of the token collection delivered so far.
+    pub delivered: u32,
+}
+
+impl AttestProgress {
+    /// NO_ATTEST_IN_PROGRESS.
+    pub const IDLE: Self = Self {
+        in_progress: false,
+        challenge: [0; hostcall_abi::rsi::CHALLENGE_SIZE],
+        realm_token_len: 0,
+        delivered: 0,
+    };
+}
+
 /// The REC. It lives at the start of the REC granule and is written only by
 /// [`crate::memory::init`] at RMI_REC_CREATE.
 #[derive(Clone, Debug)]
@@ -98,6 +126,8 @@ pub struct Rec {
     pub ripas: RipasRequest,
     /// A PSCI request waiting for RMI_PSCI_COMPLETE; while set the REC cannot be entered.
     pub psci: Option<PsciRequest>,
+    /// Attestation token request.
+    pub attest: AttestProgress,
 }
 
 // SAFETY: `Rec` is well under a granule, and only `init` writes it, into granules that have

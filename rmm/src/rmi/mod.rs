@@ -39,6 +39,8 @@ pub struct RmiContext<'a> {
     pub vmids: &'a VmidSet,
     /// Runs RECs on this CPU.
     pub cpu: &'a dyn RealmCpu,
+    /// The attestation key and platform token; `None` if EL3 could not provide them at boot.
+    pub attest: Option<&'a crate::attestation::Attestation>,
 }
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.

@@ -9,7 +9,7 @@ use crate::features::MAX_RECS_ORDER;
 use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::ns;
 use crate::realm::{check_rec_params, Rd, RealmState};
-use crate::rec::{Rec, RipasRequest, AUX_GRANULES};
+use crate::rec::{AttestProgress, Rec, RipasRequest, AUX_GRANULES};
 use crate::{measurement, memory};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
@@ -88,6 +88,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             num_aux: config.num_aux as u64,
             ripas: RipasRequest::default(),
             psci: None,
+            attest: AttestProgress::IDLE,
         },
     );
     Ok(NO_OUTPUTS)

@@ -105,6 +105,7 @@ fn table_lookup_covers_every_command() {
     }
 }
 
+mod attestation;
 mod data_commands;
 mod granule_commands;
 mod measurements;

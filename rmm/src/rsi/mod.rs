@@ -4,6 +4,7 @@
 //! Handlers decide what happens next and say so as an [`Outcome`]; the REC_ENTER loop applies it.
 //! Every register a realm passes is untrusted: bad values get an RSI or PSCI error code.
 
+mod attestation;
 mod config;
 mod host_call;
 mod measurement;
@@ -52,8 +53,10 @@ pub fn handle_smc(ctx: &RmiContext, rd: &mut Rd, rec: &mut Rec, exit: &mut RmiRe
         Some(RsiCommand::IPA_STATE_GET) => memory::get(ctx, rd, rec),
         Some(RsiCommand::MEASUREMENT_READ) => measurement::read(rd, rec),
         Some(RsiCommand::MEASUREMENT_EXTEND) => measurement::extend(rd, rec),
-        // Attestation is not implemented.
-        Some(_) => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
+        Some(RsiCommand::ATTESTATION_TOKEN_INIT) => attestation::init(ctx, rec),
+        Some(RsiCommand::ATTESTATION_TOKEN_CONTINUE) => {
+            attestation::continue_token(ctx, rd, rec, exit)
+        }
         None if fid == SMCCC_VERSION => answer(rec, [SMCCC_VERSION_1_2, 0, 0, 0]),
         None if hostcall_abi::psci::is_psci_fid(fid as u64) => psci::call(rd, rec, fid, exit),
         None => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),

@@ -1,0 +1,168 @@
+//! RSI_ATTESTATION_TOKEN_INIT (B5.3.2) and RSI_ATTESTATION_TOKEN_CONTINUE (B5.3.1): the realm
+//! asks for a CCA attestation token and collects it, a granule at most per call, into its own
+//! memory.
+//!
+//! INIT records the challenge and starts the operation (ending any earlier one on this REC). The
+//! first CONTINUE signs the realm token (the RIM and REMs as they are then) into the REC's first
+//! auxiliary granule; each CONTINUE then copies the next bytes of the token collection, answering
+//! RSI_INCOMPLETE until the last byte is delivered. An interrupt pending when signing would start
+//! or has just finished ends the call with an IRQ exit; the realm then sees RSI_INCOMPLETE with
+//! nothing written and calls again.
+
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit};
+use hostcall_abi::rsi::{RsiStatus, CHALLENGE_SIZE};
+use hostcall_abi::GRANULE_SIZE;
+
+use super::host_call::{emulated_abort, lookup, Page};
+use super::{answer, Outcome};
+use crate::attestation::{sign_realm_token, Attestation, Collection, RealmClaims};
+use crate::realm::Rd;
+use crate::rec::{AttestProgress, Rec};
+use crate::rmi::RmiContext;
+
+/// RSI_ATTESTATION_TOKEN_INIT(x1..x8 = challenge) -> x0 SUCCESS, x1 upper bound of the token
+/// size. It has no failure conditions.
+pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
+    let mut challenge = [0u8; CHALLENGE_SIZE];
+    for (bytes, reg) in challenge.chunks_exact_mut(8).zip(&rec.regs.gprs[1..=8]) {
+        bytes.copy_from_slice(&reg.to_le_bytes());
+    }
+    rec.attest = AttestProgress {
+        in_progress: true,
+        challenge,
+        ..AttestProgress::IDLE
+    };
+    let bound = ctx
+        .attest
+        .map_or(0, |a| Collection::max_len(a.platform_token().len()));
+    answer(rec, [RsiStatus::Success as u64, bound as u64, 0, 0])
+}
+
+/// RSI_ATTESTATION_TOKEN_CONTINUE(x1 = granule IPA, x2 = offset, x3 = size) -> x0 status,
+/// x1 bytes written at IPA + offset.
+pub fn continue_token(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExit) -> Outcome {
+    let [_, addr, offset, size, ..] = rec.regs.gprs;
+    let granule = GRANULE_SIZE as u64;
+    let end = offset.checked_add(size);
+    // addr_align, addr_bound, offset_bound, size_overflow, size_bound.
+    if !addr.is_multiple_of(granule)
+        || !rd.rtt.ipa_is_protected(addr)
+        || offset >= granule
+        || end.is_none_or(|e| e > granule)
+    {
+        return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+    }
+    if !rec.attest.in_progress {
+        return answer(rec, [RsiStatus::ErrorState as u64, 0, 0, 0]);
+    }
+    let Some(attest) = ctx.attest else {
+        return fail(rec);
+    };
+    if rec.attest.realm_token_len == 0 {
+        if ctx.cpu.interrupt_pending() {
+            return interrupted(rec, exit);
+        }
+        if sign(ctx, rd, rec, attest).is_none() {
+            return fail(rec);
+        }
+        if ctx.cpu.interrupt_pending() {
+            return interrupted(rec, exit);
+        }
+    }
+    let pa = match lookup(ctx, rd, addr) {
+        Page::Mapped(pa) => pa,
+        Page::Empty => return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Page::Unmapped(level) => return emulated_abort(addr, level, exit),
+    };
+    let written = deliver(ctx, rec, attest, pa + offset, size as usize);
+    if written.done {
+        rec.attest = AttestProgress::IDLE;
+        answer(rec, [RsiStatus::Success as u64, written.len as u64, 0, 0])
+    } else {
+        answer(
+            rec,
+            [RsiStatus::Incomplete as u64, written.len as u64, 0, 0],
+        )
+    }
+}
+
+/// RSI_ERROR_UNKNOWN: the token cannot be made (no key from EL3, or signing failed); the
+/// operation ends.
+fn fail(rec: &mut Rec) -> Outcome {
+    rec.attest = AttestProgress::IDLE;
+    answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0])
+}
+
+/// Ends the call with an IRQ exit; the realm resumes after it with RSI_INCOMPLETE and nothing
+/// written (A7.2.2).
+fn interrupted(rec: &mut Rec, exit: &mut RmiRecExit) -> Outcome {
+    answer(rec, [RsiStatus::Incomplete as u64, 0, 0, 0]);
+    exit.exit_reason = RmiExitReason::Irq as u8;
+    Outcome::Exit
+}
+
+/// Runs `f` on the REC's first auxiliary granule (at `aux0`), where its signed realm token is
+/// kept.
+fn with_token_store<T>(
+    ctx: &RmiContext,
+    aux0: u64,
+    f: impl FnOnce(&mut [u8; GRANULE_SIZE]) -> T,
+) -> T {
+    let p = ctx.mem.ptr(aux0) as *mut [u8; GRANULE_SIZE];
+    // SAFETY: 1. `aux0` is a REC_AUX granule of the running REC (REC_CREATE requires
+    // AUX_GRANULES of them), in the RMM's Realm-PAS view. 2. The REC is running on this CPU
+    // (REC_ENTER set `running`, which keeps every other command off it), so nothing else uses
+    // its aux granules, and the reference ends with `f`.
+    f(unsafe { &mut *p })
+}
+
+/// Signs the realm token for the current measurements into the REC's token store.
+fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Option<()> {
+    let claims = RealmClaims {
+        challenge: &rec.attest.challenge,
+        personalization: &rd.config.rpv,
+        algo: rd.hash_algo(),
+        rim: &rd.rim,
+        rems: &rd.rems,
+    };
+    let len = with_token_store(ctx, rec.aux[0], |store| {
+        sign_realm_token(attest.key(), &claims, store)
+    })
+    .ok()?;
+    rec.attest.realm_token_len = u16::try_from(len).ok().filter(|&l| l != 0)?;
+    Some(())
+}
+
+struct Delivered {
+    len: usize,
+    done: bool,
+}
+
+/// Copies the next (at most `size`) bytes of the token collection to `pa` in realm memory (a
+/// mapped DATA granule; `pa` + `size` stays in it).
+fn deliver(
+    ctx: &RmiContext,
+    rec: &mut Rec,
+    attest: &Attestation,
+    pa: u64,
+    size: usize,
+) -> Delivered {
+    let platform = attest.platform_token();
+    let realm_len = usize::from(rec.attest.realm_token_len);
+    let collection = Collection::new(platform.len(), realm_len);
+    let from = rec.attest.delivered as usize;
+    let page = ctx.mem.ptr(pa & !(GRANULE_SIZE as u64 - 1));
+    let at = (pa as usize) & (GRANULE_SIZE - 1);
+    // SAFETY: 1. `pa` is in a DATA granule mapped in the realm's RTT (the walk just found it
+    // ASSIGNED, RAM) whose RD lock the caller holds, so it cannot be destroyed meanwhile; it is in
+    // the RMM's Realm-PAS view. 2. `at + size` <= the granule size (checked by the caller).
+    let out = unsafe { core::slice::from_raw_parts_mut(page.add(at), size) };
+    let len = with_token_store(ctx, rec.aux[0], |store| {
+        collection.copy(from, out, platform, &store[..realm_len])
+    });
+    rec.attest.delivered += len as u32;
+    Delivered {
+        len,
+        done: rec.attest.delivered as usize >= collection.len(),
+    }
+}

@@ -4,6 +4,6 @@
 /// Most CPUs the host stub brings up (one stack each).
 pub const MAX_CPUS: usize = 16;
 /// Stack bytes per CPU.
-pub const STACK_SIZE: usize = 0x8000;
+pub const STACK_SIZE: usize = 0x1_0000;
 /// Memory reserved for the image, its data and stacks.
 pub const IMAGE_SIZE: usize = 0x0100_0000;

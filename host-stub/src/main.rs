@@ -294,6 +294,14 @@ mod image {
                 "MEASUREMENTS",
                 "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
+            realm_payload::ATTEST_CHALLENGE => (
+                "ATTEST_CHALLENGE",
+                "the runner's challenge set in x1..x8 and x0 = 0 with KVM_SET_ONE_REG",
+            ),
+            realm_payload::ATTEST_TOKEN => (
+                "ATTEST_TOKEN",
+                "offset, length, last flag and up to 216 token bytes in x1..x30 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
             _ => (
                 "unknown",
                 "x0 = NOT_SUPPORTED set with KVM_SET_ONE_REG",
@@ -310,7 +318,10 @@ mod image {
         let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
-        let mode = realm_payload::MODE_PSCI;
+        let start = vmm::PayloadStart {
+            mode: realm_payload::MODE_PSCI,
+            challenge: None,
+        };
         match vmm::run_payload_mode(
             &mut rmi,
             &mut mem,
@@ -319,7 +330,7 @@ mod image {
             3,
             64,
             None,
-            mode,
+            start,
         ) {
             Ok(run) => {
                 let verdict = run.vmm.payload().verdict;
@@ -420,6 +431,77 @@ mod image {
         rim_ok && rem_ok
     }
 
+    /// The attestation challenge for the realm: what the relying party (the test or demo runner)
+    /// left in `challenge.bin` in the run directory, or, without one, 64 bytes mixed from the
+    /// counter (fresh per run, but not chosen by a verifier).
+    fn attestation_challenge() -> ([u8; 64], bool) {
+        let mut c = [0u8; 64];
+        if semihosting::read_file(c"challenge.bin", &mut c) == Some(64) {
+            return (c, true);
+        }
+        let mut x = CNTPCT_EL0.get();
+        for chunk in c.chunks_exact_mut(8) {
+            // splitmix64
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        }
+        (c, false)
+    }
+
+    /// Writes `data` to the host file `path` (semihosting); false if that failed.
+    fn write_host_file(path: &core::ffi::CStr, data: &[&[u8]]) -> bool {
+        let Some(h) = semihosting::open_write(path) else {
+            return false;
+        };
+        let ok = data.iter().all(|d| semihosting::write(h, d));
+        semihosting::close(h);
+        ok
+    }
+
+    /// Hands the realm's attestation token to the verifier outside the model: the token in
+    /// `realm-token.cbor`, and the host's own RIM and expected REM[1] in `host-measurements.bin`
+    /// (64 bytes each), next to the challenge it chose. The host stub does not verify the token
+    /// itself (it has no P-384 code); the runner does, with an independent verifier.
+    fn attestation_handover(
+        run: &host_stub::kvm::vmm::PayloadRun,
+        challenge: &[u8; 64],
+        chosen_by_runner: bool,
+    ) -> bool {
+        use host_stub::measure::{rem_extend, Measurement};
+
+        let t = run.vmm.attestation();
+        if !t.complete {
+            defmt::error!(
+                "attestation: the realm handed over {} bytes but no complete token",
+                t.token.len()
+            );
+            return false;
+        }
+        let rim = run.loaded.rim.value();
+        let rem = rem_extend(
+            run.loaded.rim.algo(),
+            &Measurement::ZERO,
+            &realm_payload::REM_EXTEND_VALUE,
+        )
+        .unwrap_or(Measurement::ZERO);
+        let written = write_host_file(c"realm-token.cbor", &[&t.token])
+            && write_host_file(c"host-measurements.bin", &[&rim.0, &rem.0]);
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&challenge[..8]);
+        defmt::info!(
+            "attestation: the realm's token ({} bytes, challenge {=u64:016x}.. from {=str}) came through {} ATTEST_TOKEN host calls; written to realm-token.cbor with the host's RIM and REM[1]: {=bool}",
+            t.token.len(),
+            u64::from_be_bytes(prefix),
+            if chosen_by_runner { "the runner's challenge.bin" } else { "the counter" },
+            t.token.len().div_ceil(realm_payload::TOKEN_PIECE),
+            written
+        );
+        written
+    }
+
     /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
     /// (KVM_RUN over RMI_REC_ENTER, host calls as KVM_EXIT_HYPERCALL served through ONE_REG,
     /// RIPAS changes as KVM_EXIT_MEMORY_FAULT, demand paging in the kernel), then tears it down.
@@ -431,6 +513,7 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         set_d0(realm_payload::HOST_FP_PATTERN);
+        let (challenge, chosen_by_runner) = attestation_challenge();
         let result = vmm::run_payload(
             &mut rmi,
             &mut mem,
@@ -439,6 +522,7 @@ mod image {
             2,
             1024,
             Some(ticks),
+            Some(challenge),
         );
         let d0 = get_d0();
         let run = match result {
@@ -604,11 +688,12 @@ mod image {
             run.pages_mapped.len()
         );
         match p.verdict {
-            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND)"),
+            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND, attestation token in TOKEN_PIECE chunks within INIT's bound)"),
             Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
             None => defmt::error!("realm payload: no verdict from the realm"),
         }
         let measured_ok = measurement_checks(&l.rim, p);
+        let attested = attestation_handover(&run, &challenge, chosen_by_runner);
         if let Some((median, min, max)) = p.bench {
             defmt::info!(
                 "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
@@ -633,7 +718,7 @@ mod image {
         } else {
             defmt::error!("realm payload: the realm stopped with {}", run.stop);
         }
-        fp_ok && p.verdict == Some(0) && echo_ok && measured_ok && off
+        fp_ok && p.verdict == Some(0) && echo_ok && measured_ok && attested && off
     }
 
     fn mpidr() -> u64 {

@@ -22,6 +22,9 @@ pub struct RunConfig {
     pub extra_args: Vec<String>,
     /// QEMU executable to use instead of `qemu-system-aarch64` from `PATH`.
     pub qemu_binary: Option<PathBuf>,
+    /// Files put in the run directory before QEMU starts (name, contents), for the firmware
+    /// to read over semihosting.
+    pub input_files: Vec<(String, Vec<u8>)>,
 }
 
 impl RunConfig {
@@ -34,6 +37,7 @@ impl RunConfig {
             timeout: DEFAULT_TIMEOUT,
             extra_args: Vec::new(),
             qemu_binary: None,
+            input_files: Vec::new(),
         }
     }
 
@@ -65,6 +69,16 @@ impl RunConfig {
         self
     }
 
+    /// Puts a file called `name` holding `contents` in the run directory before QEMU starts.
+    pub fn with_input_file(
+        mut self,
+        name: impl Into<String>,
+        contents: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.input_files.push((name.into(), contents.into()));
+        self
+    }
+
     /// Checks that the name is safe to use as a directory that gets deleted.
     pub(crate) fn validate(&self) -> Result<(), String> {
         let name = &self.name;
@@ -74,6 +88,11 @@ impl RunConfig {
                 "invalid run name {name:?}: use letters, digits, '-', '_' and '.' \
                  (not leading), since it names a directory that is deleted on each run"
             ));
+        }
+        for (file, _) in &self.input_files {
+            if file.is_empty() || file.starts_with('.') || !file.chars().all(allowed) {
+                return Err(format!("invalid input file name {file:?}"));
+            }
         }
         if self.cpus == 0 {
             return Err("a run needs at least one CPU".to_string());

@@ -158,6 +158,11 @@ fn prepare(cfg: &RunConfig, run_dir: &Path) -> Result<PathBuf, String> {
     }
     fs::create_dir_all(run_dir)
         .map_err(|err| format!("cannot create {}: {err}", run_dir.display()))?;
+    for (name, contents) in &cfg.input_files {
+        let path = run_dir.join(name);
+        fs::write(&path, contents)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
     match &cfg.qemu_binary {
         Some(path) if is_executable(path) => Ok(path.clone()),
         Some(path) => Err(format!(

@@ -4,13 +4,45 @@
 //! unused RMI function IDs get SMC_UNKNOWN without stopping the RMM, and delegate and undelegate
 //! granules of its own (concurrently with the other CPUs), with every refusal the RMM owes.
 
+use cca_verifier::relying_party::{self, CHALLENGE_FILE};
 use tests_qemu::{run, Images, RunConfig, RunOutcome, Source};
 
-fn boot(cpus: u32) -> RunOutcome {
+/// Boots on `cpus` CPUs, with a fresh attestation challenge for the realm; returns the outcome
+/// and the challenge.
+fn boot(cpus: u32) -> (RunOutcome, [u8; 64]) {
     let images = Images::locate().unwrap_or_else(|e| panic!("{e}"));
-    let outcome = run(&images, &RunConfig::new(format!("boot-{cpus}cpu"), cpus));
+    let challenge = relying_party::fresh_challenge().expect("a random challenge");
+    let cfg = RunConfig::new(format!("boot-{cpus}cpu"), cpus)
+        .with_input_file(CHALLENGE_FILE, challenge.to_vec());
+    let outcome = run(&images, &cfg);
     outcome.expect_pass();
-    outcome
+    (outcome, challenge)
+}
+
+/// The realm's attestation token, as the host stub handed it out, verifies with the independent
+/// verifier: the chain of trust from TF-A's QEMU sample CPAK through the platform token's binding
+/// to the realm key's signature, our challenge, and the host's own RIM and REM[1]. The same
+/// token with one byte flipped (in the platform token, in the realm claims, in the realm
+/// signature) does not.
+fn check_attestation(o: &RunOutcome, challenge: &[u8; 64]) {
+    expect_count(o, Source::Rmm, "attestation: realm attestation key from EL3 (P-384, H(RAK_pub) 0d22e08a98469058..), platform token of 1518 bytes", 1);
+    expect_count(o, Source::Host, "from the runner's challenge.bin", 1);
+    let a = relying_party::appraise(&o.run_dir, challenge)
+        .unwrap_or_else(|e| panic!("{e}\n{}", o.report()));
+    let token = &a.token;
+    let platform_len = 1518;
+    for (what, at) in [
+        ("platform token", 100),
+        ("realm claims", platform_len + 200),
+        ("realm signature", token.len() - 10),
+    ] {
+        let mut bad = token.clone();
+        bad[at] ^= 0x01;
+        assert!(
+            cca_verifier::verify(&bad, &cca_verifier::qemu_sample_cpak()).is_err(),
+            "a flipped byte in the {what} (offset {at}) still verifies"
+        );
+    }
 }
 
 /// Asserts `needle` appears exactly `n` times in `source`'s lines, with the report on failure.
@@ -95,7 +127,8 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         "2 RIPAS change(s) applied or refused by the VMM, 1 page(s) mapped on the realm's faults",
         "realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, \
          host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, \
-         host-call retry, MEASUREMENT_READ/EXTEND)",
+         host-call retry, MEASUREMENT_READ/EXTEND, attestation token in TOKEN_PIECE chunks \
+         within INIT's bound)",
         "realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated",
         "kvm: the realm's UART (KVM_EXIT_MMIO): hello from the realm, through the VMM's emulated UART",
         "realm PSCI: VERSION 1.1, FEATURES, MIGRATE not supported, CPU_ON with a bad entry / \
@@ -128,10 +161,14 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x11000 size 0x1000 to private: the VMM refuses",
         "kvm: stage-2 fault at IPA 0x10000 (RIPAS RAM, unassigned) resolved in the kernel",
         "kvm: KVM_EXIT_SYSTEM_EVENT shutdown (PSCI SYSTEM_OFF)",
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000006 (ATTEST_CHALLENGE), 1 time(s)",
+        // 2,124 bytes (1,518 of platform token) in 216-byte CONTINUE chunks, one host call each.
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000007 (ATTEST_TOKEN), 10 time(s)",
+        "attestation: the realm's token (2124 bytes",
     ] {
         expect_count(o, Source::Host, line, 1);
     }
-    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 5);
+    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 7);
     assert!(
         o.uart.contains("RMM: cold boot on CPU 0, RMI 1.0"),
         "the RMM's console banner is missing from the UART\n{}",
@@ -141,14 +178,16 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
 
 #[test]
 fn boot_1_cpu() {
-    let o = boot(1);
+    let (o, challenge) = boot(1);
     check_every_cpu(&o, 1);
+    check_attestation(&o, &challenge);
 }
 
 #[test]
 fn boot_4_cpus() {
-    let o = boot(4);
+    let (o, challenge) = boot(4);
     check_every_cpu(&o, 4);
+    check_attestation(&o, &challenge);
     // All four CPUs report the same feature register.
     let features: Vec<&str> = o
         .host_lines()

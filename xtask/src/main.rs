@@ -83,7 +83,15 @@ fn run(args: &[String]) -> Result<(), String> {
     setup::run()?;
     images::build_qemu()?;
     let images = Images::locate()?;
-    let cfg = RunConfig::new("demo", cpus).with_timeout(Duration::from_secs(120));
+    // The demo is the realm's relying party too: it picks the challenge and checks the token.
+    let challenge = cca_verifier::relying_party::fresh_challenge()
+        .map_err(|e| format!("no random challenge: {e}"))?;
+    let cfg = RunConfig::new("demo", cpus)
+        .with_timeout(Duration::from_secs(120))
+        .with_input_file(
+            cca_verifier::relying_party::CHALLENGE_FILE,
+            challenge.to_vec(),
+        );
     println!(
         "xtask: booting TF-A -> RMM (R-EL2) -> host stub (NS-EL2) on {cpus} CPU(s) under QEMU"
     );
@@ -94,7 +102,12 @@ fn run(args: &[String]) -> Result<(), String> {
     );
     println!("--- defmt logs, RMM and host stub merged by system-counter time ---");
     outcome.print_story();
-    if outcome.passed() {
+    let attestation = cca_verifier::relying_party::appraise(&outcome.run_dir, &challenge);
+    match &attestation {
+        Ok(a) => println!("xtask: {}", a.summary()),
+        Err(e) => println!("xtask: attestation: the realm's token was NOT accepted: {e}"),
+    }
+    if outcome.passed() && attestation.is_ok() {
         println!("xtask: demo finished: the host stub's verdict is PASS");
         Ok(())
     } else {

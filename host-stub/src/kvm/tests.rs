@@ -1527,8 +1527,17 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         });
     }
     sim.cpu.script(|r| smc(r, &[SYSTEM_OFF]));
-    let run = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &image, 9, 32, Some(tick))
-        .expect("payload");
+    let run = vmm::run_payload(
+        &mut rmi,
+        &mut mem,
+        &mut pool,
+        &image,
+        9,
+        32,
+        Some(tick),
+        None,
+    )
+    .expect("payload");
     assert_eq!(run.stop, Stop::PowerOff);
     assert_eq!(sim.cpu.pending(), 0);
     let p = run.vmm.payload();
@@ -1583,7 +1592,7 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
     }
     // A realm that never stops is still taken apart.
-    let err = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3, None)
+    let err = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3, None, None)
         .expect_err("runaway");
     assert_eq!(err, vmm::PayloadError::Vmm(VmmError::TooManyRuns));
     for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
@@ -1687,4 +1696,74 @@ fn vmm_records_the_measurements_the_realm_reports() {
             count: 3
         }
     );
+}
+
+/// An ATTEST_TOKEN call: `len` bytes of a pattern starting at `offset`.
+fn token_piece(offset: u64, len: u64, last: bool) -> [u64; 31] {
+    let mut g = [0u64; 31];
+    g[..4].copy_from_slice(&[realm_payload::ATTEST_TOKEN, offset, len, last as u64]);
+    for (i, w) in g[4..].iter_mut().enumerate() {
+        let b: [u8; 8] = core::array::from_fn(|j| (offset as usize + 8 * i + j) as u8);
+        *w = u64::from_le_bytes(b);
+    }
+    g
+}
+
+#[test]
+fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
+    use realm_payload::{ATTEST_CHALLENGE, TOKEN_PIECE};
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let mut vmm = Vmm::new(40);
+    vmm.install_filters(&mut vm).expect("filters");
+    let challenge: [u8; 64] = core::array::from_fn(|i| 0xC0 ^ i as u8);
+    vmm.set_attestation_challenge(challenge);
+    let piece = TOKEN_PIECE as u64;
+    let mut challenge_call = [0u64; 31];
+    challenge_call[0] = ATTEST_CHALLENGE;
+    let calls = [
+        challenge_call,
+        token_piece(0, piece, false),
+        token_piece(piece + 1, 4, false),     // a gap
+        token_piece(piece, piece + 1, false), // longer than a piece
+        token_piece(piece, 10, true),
+        token_piece(piece + 10, 1, false), // after the last piece
+    ];
+    for (slot, g) in calls.iter().enumerate() {
+        fx.write_call(slot, *g);
+        fx.host_call(slot);
+    }
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    let r = fx.with_link(|link| vmm.run_until_shutdown(&mut vm, &mut vcpu, link, 16));
+    assert_eq!(r, Ok(Stop::PowerOff));
+    let answer = fx.read_call(0).gprs;
+    assert_eq!(answer[0], 0);
+    let words: Vec<u8> = answer[1..9].iter().flat_map(|w| w.to_le_bytes()).collect();
+    assert_eq!(words, challenge);
+    let status: Vec<u64> = (1..6).map(|s| fx.read_call(s).gprs[0]).collect();
+    let ns = SMCCC_RET_NOT_SUPPORTED;
+    assert_eq!(status, [0, ns, ns, 0, ns]);
+    let t = vmm.attestation();
+    assert!(t.complete);
+    let want: Vec<u8> = (0..TOKEN_PIECE + 10).map(|i| i as u8).collect();
+    assert_eq!(t.token.as_slice(), want.as_slice());
+}
+
+#[test]
+fn vmm_without_a_challenge_refuses_attest_challenge() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let mut vmm = Vmm::new(40);
+    vmm.install_filters(&mut vm).expect("filters");
+    let mut g = [0u64; 31];
+    g[0] = realm_payload::ATTEST_CHALLENGE;
+    g[1] = 0x1234;
+    fx.write_call(0, g);
+    fx.host_call(0);
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    let r = fx.with_link(|link| vmm.run_until_shutdown(&mut vm, &mut vcpu, link, 8));
+    assert_eq!(r, Ok(Stop::PowerOff));
+    let answer = fx.read_call(0).gprs;
+    assert_eq!(answer[0], SMCCC_RET_NOT_SUPPORTED);
+    assert_eq!(answer[1], 0x1234, "nothing else written");
 }

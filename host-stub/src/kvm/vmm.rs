@@ -6,7 +6,7 @@
 //!   next 256 ([`DENIED`]) are refused without leaving the kernel;
 //! - serves the forwarded calls, reading arguments with `KVM_GET_ONE_REG` and writing results
 //!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`realm_payload`: ECHO, REPORT, BENCH,
-//!   BENCH_RESULT, MEASUREMENTS) and a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM ->
+//!   BENCH_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN) and a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM ->
 //!   realm; any other forwarded ID gets NOT_SUPPORTED;
 //! - emulates the data and flag registers of a PL011 UART at an unprotected IPA
 //!   ([`Vmm::uart_base`]) through `KVM_EXIT_MMIO`, collecting what the realm writes;
@@ -30,8 +30,8 @@ use hostcall_abi::kvm::{
     KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER, KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use realm_payload::{
-    echo_arg, summarize, vendor_hyp_fid, BENCH, BENCH_RESULT, ECHO, MEASUREMENTS, REFUSED_IPA,
-    REPORT,
+    echo_arg, summarize, vendor_hyp_fid, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_RESULT, ECHO,
+    MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
 };
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
@@ -165,6 +165,33 @@ pub struct PayloadReport {
     pub measurements: [Option<[u64; 8]>; MEASUREMENT_SLOTS],
 }
 
+/// The realm's attestation token as the VMM collects it (ATTEST_CHALLENGE, ATTEST_TOKEN): the
+/// challenge its relying party chose, and the token's bytes in order.
+#[derive(Clone, Debug, Default)]
+pub struct TokenCollector {
+    /// The challenge handed to the realm; `None` refuses ATTEST_CHALLENGE.
+    pub challenge: Option<[u8; 64]>,
+    /// The bytes received so far.
+    pub token: Vec<u8, TOKEN_CAPACITY>,
+    /// The realm sent its last piece.
+    pub complete: bool,
+}
+
+impl TokenCollector {
+    /// Takes one piece at `offset`; false (nothing taken) unless it continues the token, fits,
+    /// and no last piece came before.
+    fn take(&mut self, offset: u64, bytes: &[u8], last: bool) -> bool {
+        if self.complete || offset != self.token.len() as u64 {
+            return false;
+        }
+        if self.token.extend_from_slice(bytes).is_err() {
+            return false;
+        }
+        self.complete = last;
+        true
+    }
+}
+
 /// The VMM.
 #[derive(Clone, Debug)]
 pub struct Vmm {
@@ -176,6 +203,7 @@ pub struct Vmm {
     runs: usize,
     interrupted: usize,
     refused: Vec<u64, MAX_REFUSED>,
+    attest: TokenCollector,
 }
 
 /// `KVM_GET_ONE_REG` of `x<n>`.
@@ -218,7 +246,18 @@ impl Vmm {
             runs: 0,
             interrupted: 0,
             refused: Vec::new(),
+            attest: TokenCollector::default(),
         }
+    }
+
+    /// Sets the challenge the VMM hands the realm for its attestation token.
+    pub fn set_attestation_challenge(&mut self, challenge: [u8; 64]) {
+        self.attest.challenge = Some(challenge);
+    }
+
+    /// The attestation token the realm handed over, and whether it is complete.
+    pub const fn attestation(&self) -> &TokenCollector {
+        &self.attest
     }
 
     /// Declines the conversion of the page at `gpa` whenever the realm asks for it (a memory
@@ -319,6 +358,29 @@ impl Vmm {
                     // No such measurement: refused like an unknown call.
                     None => set(vcpu, 0, SMCCC_RET_NOT_SUPPORTED),
                 }
+            }
+            ATTEST_CHALLENGE => match self.attest.challenge {
+                Some(c) => {
+                    for (n, w) in (1u32..).zip(c.chunks_exact(8)) {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(w);
+                        set(vcpu, n, u64::from_le_bytes(b))?;
+                    }
+                    set(vcpu, 0, 0)
+                }
+                None => set(vcpu, 0, SMCCC_RET_NOT_SUPPORTED),
+            },
+            ATTEST_TOKEN => {
+                let (offset, len, last) = (get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)? == 1);
+                let mut piece = [0u8; TOKEN_PIECE];
+                for (n, chunk) in (4u32..).zip(piece.chunks_exact_mut(8)) {
+                    chunk.copy_from_slice(&get(vcpu, n)?.to_le_bytes());
+                }
+                let taken = usize::try_from(len)
+                    .ok()
+                    .and_then(|len| piece.get(..len))
+                    .is_some_and(|bytes| self.attest.take(offset, bytes, last));
+                set(vcpu, 0, if taken { 0 } else { SMCCC_RET_NOT_SUPPORTED })
             }
             BENCH => set(vcpu, 0, 0),
             BENCH_RESULT => {
@@ -472,6 +534,7 @@ pub struct PayloadRun {
 /// [`Vmm`] that refuses the conversion of `realm_payload::REFUSED_IPA` until it stops (at most
 /// `max_runs` `KVM_RUN` calls; REC_ENTERs timed with `clock` if given), and takes the realm apart
 /// again (the faulted-in pages first), also when the run failed.
+#[allow(clippy::too_many_arguments)]
 pub fn run_payload<C: Conduit, M: HostMemory>(
     rmi: &mut RmiClient<C>,
     mem: &mut M,
@@ -480,12 +543,26 @@ pub fn run_payload<C: Conduit, M: HostMemory>(
     vmid: u16,
     max_runs: usize,
     clock: Option<fn() -> u64>,
+    challenge: Option<[u8; 64]>,
 ) -> Result<PayloadRun, PayloadError> {
-    run_payload_mode(rmi, mem, pool, image, vmid, max_runs, clock, 0)
+    let start = PayloadStart {
+        mode: realm_payload::MODE_FULL,
+        challenge,
+    };
+    run_payload_mode(rmi, mem, pool, image, vmid, max_runs, clock, start)
 }
 
-/// [`run_payload`], with the payload started in `mode` (its X0 at entry; see
-/// `realm_payload::MODE_*`).
+/// How the payload starts: its mode (X0 at entry; `realm_payload::MODE_*`) and the attestation
+/// challenge the VMM will hand it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadStart {
+    /// X0 at entry.
+    pub mode: u64,
+    /// Answer to ATTEST_CHALLENGE (`None`: refused).
+    pub challenge: Option<[u8; 64]>,
+}
+
+/// [`run_payload`], with the payload started as `start` says.
 #[allow(clippy::too_many_arguments)]
 pub fn run_payload_mode<C: Conduit, M: HostMemory>(
     rmi: &mut RmiClient<C>,
@@ -495,11 +572,14 @@ pub fn run_payload_mode<C: Conduit, M: HostMemory>(
     vmid: u16,
     max_runs: usize,
     clock: Option<fn() -> u64>,
-    mode: u64,
+    start: PayloadStart,
 ) -> Result<PayloadRun, PayloadError> {
-    let l = load_with_x0(&mut Host::new(rmi, mem), pool, image, vmid, mode)
+    let l = load_with_x0(&mut Host::new(rmi, mem), pool, image, vmid, start.mode)
         .map_err(PayloadError::Realm)?;
     let mut vmm = Vmm::new(realm_ipa_bits());
+    if let Some(c) = start.challenge {
+        vmm.set_attestation_challenge(c);
+    }
     let mut backing = [0u64; PAYLOAD_BACKING_PAGES];
     let taken = backing
         .iter_mut()

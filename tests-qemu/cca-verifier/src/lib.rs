@@ -24,6 +24,7 @@ mod cbor;
 mod claims;
 mod cose;
 mod key;
+pub mod relying_party;
 
 use std::fmt;
 

@@ -22,6 +22,21 @@ pub const ECHO_IMM: u16 = 0x5A17;
 /// REM). The VMM answers x0 = 0.
 pub const MEASUREMENTS: u64 = vendor_hyp_fid(5);
 
+/// Attestation challenge: the VMM answers x0 = 0 and x1..x8 = the 64-byte challenge its
+/// relying party chose (byte `8i + j` in byte `j` of x(i+1)), which the realm passes to
+/// RSI_ATTESTATION_TOKEN_INIT unchanged.
+pub const ATTEST_CHALLENGE: u64 = vendor_hyp_fid(6);
+/// A piece of the realm's attestation token: x1 = its offset in the token, x2 = its length (at
+/// most [`TOKEN_PIECE`]), x3 = 1 on the last piece, x4.. = the bytes (little-endian words). The
+/// VMM answers x0 = 0 if the piece follows the previous one, else NOT_SUPPORTED.
+pub const ATTEST_TOKEN: u64 = vendor_hyp_fid(7);
+/// Bytes one [`ATTEST_TOKEN`] call carries (27 argument registers), and the size of the
+/// payload's RSI_ATTESTATION_TOKEN_CONTINUE requests, so each chunk travels in one call.
+pub const TOKEN_PIECE: usize = 27 * 8;
+/// The largest token the VMM collects (TF-A's QEMU token is about 2 KiB; the VMM keeps it by
+/// value, on the host stub's stack).
+pub const TOKEN_CAPACITY: usize = 4 * 1024;
+
 /// The REM the payload extends at run time.
 pub const REM_EXTEND_INDEX: u64 = 1;
 /// What it extends that REM with (RSI_MEASUREMENT_EXTEND size 48: the bytes travel in x3..x8,
@@ -68,6 +83,9 @@ pub mod check {
     /// RSI_MEASUREMENT_READ or RSI_MEASUREMENT_EXTEND did not return RSI_SUCCESS, or the VMM
     /// did not take a MEASUREMENTS host call.
     pub const MEASUREMENT: u64 = 13;
+    /// RSI_ATTESTATION_TOKEN_INIT or _CONTINUE failed, the token exceeded INIT's bound, or the
+    /// VMM refused the challenge or a piece of the token.
+    pub const ATTESTATION: u64 = 14;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

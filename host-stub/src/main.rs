@@ -266,6 +266,73 @@ mod image {
         v
     }
 
+    /// INTID of the EL2 physical timer (CNTHP): PPI 10.
+    const HOST_TIMER_INTID: u32 = 26;
+    /// How long after the VMM hands out the attestation challenge the host's timer fires: well
+    /// after the realm has made its first RSI_ATTESTATION_TOKEN_CONTINUE (a few host-call round
+    /// trips, about 0.3 ms each on QEMU) and well before the RMM has signed the token (about
+    /// 15 ms of P-384 arithmetic on QEMU), so the interrupt arrives mid-token.
+    const HOST_TIMER_DELAY_US: u64 = 2_000;
+
+    /// Makes the EL2 physical timer's PPI a group 1 interrupt at this CPU's redistributor and
+    /// opens the CPU interface (interrupts stay masked in PSTATE: the host polls). False if this
+    /// CPU's redistributor is not found.
+    fn host_timer_enable() -> bool {
+        // SAFETY: 1. BOARD.gicr is the GICv3 redistributor block, reachable with the MMU off.
+        // 2. Only this CPU configures its own PPIs.
+        let Some(rd) = (unsafe { platform::gicv3::Redistributor::find(BOARD.gicr, mpidr()) })
+        else {
+            defmt::error!("no GICv3 redistributor for this CPU: the host timer stays off");
+            return false;
+        };
+        rd.enable_ppi(HOST_TIMER_INTID, 0x80);
+        // SAFETY: 1. BOARD.gicd is the distributor, reachable with the MMU off. 2. Only the
+        // primary CPU runs this, while the secondaries are still off.
+        unsafe { platform::gicv3::distributor_enable_group1ns(BOARD.gicd) };
+        platform::gicv3::cpu_interface_enable();
+        true
+    }
+
+    /// Turns the timer and its PPI off again.
+    fn host_timer_disable() {
+        // SAFETY: stops the EL2 physical timer of this CPU; no memory.
+        unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
+        // SAFETY: as in `host_timer_enable`.
+        if let Some(rd) = unsafe { platform::gicv3::Redistributor::find(BOARD.gicr, mpidr()) } {
+            rd.disable_ppi(HOST_TIMER_INTID);
+        }
+    }
+
+    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] from now (the host's "tick",
+    /// which preempts a running realm: the RMM guarantees EL2 timers assert, A6.2).
+    fn arm_host_timer() {
+        let ticks = CNTFRQ_EL0.get() / 1_000_000 * HOST_TIMER_DELAY_US;
+        // SAFETY: programs the EL2 physical timer of this CPU (TVAL, then ENABLE with IMASK
+        // clear); no memory.
+        unsafe {
+            asm!(
+                "msr cnthp_tval_el2, {t}",
+                "msr cnthp_ctl_el2, {one}",
+                "isb",
+                t = in(reg) ticks,
+                one = in(reg) 1u64,
+                options(nomem, nostack),
+            )
+        };
+    }
+
+    /// After an IRQ exit: acknowledges the pending interrupt; the host timer's is handled by
+    /// stopping the timer (a one-shot tick). Returns the INTID taken.
+    fn take_host_interrupt() -> Option<u32> {
+        let intid = platform::gicv3::acknowledge()?;
+        if intid == HOST_TIMER_INTID {
+            // SAFETY: stops the EL2 physical timer of this CPU; no memory.
+            unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
+        }
+        platform::gicv3::end_of_interrupt(intid);
+        Some(intid)
+    }
+
     /// The image's clock for the KVM model: the physical counter.
     fn ticks() -> u64 {
         CNTPCT_EL0.get()
@@ -320,18 +387,9 @@ mod image {
         let mut mem = Phys;
         let start = vmm::PayloadStart {
             mode: realm_payload::MODE_PSCI,
-            challenge: None,
+            ..vmm::PayloadStart::FULL
         };
-        match vmm::run_payload_mode(
-            &mut rmi,
-            &mut mem,
-            &mut pool,
-            REALM_PAYLOAD,
-            3,
-            64,
-            None,
-            start,
-        ) {
+        match vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 3, 64, start) {
             Ok(run) => {
                 let verdict = run.vmm.payload().verdict;
                 let reset = run.stop == Stop::Reset;
@@ -499,7 +557,23 @@ mod image {
             t.token.len().div_ceil(realm_payload::TOKEN_PIECE),
             written
         );
-        written
+        let st = &run.stats;
+        if t.interrupted > 0 {
+            defmt::info!(
+                "attestation: the host's timer (INTID {=u32}) fired while the RMM was making the token: {} IRQ exit(s) mid-token, the realm's CONTINUE answered RSI_INCOMPLETE with nothing written and repeated; token request {} of at most {}",
+                st.last_host_intid.unwrap_or(0),
+                t.interrupted,
+                t.requests,
+                realm_payload::TOKEN_ATTEMPTS
+            );
+        } else {
+            defmt::error!(
+                "attestation: no IRQ exit mid-token in {} token request(s) ({} host interrupt(s) taken)",
+                t.requests,
+                st.host_interrupts
+            );
+        }
+        written && t.interrupted > 0
     }
 
     /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
@@ -514,16 +588,16 @@ mod image {
         let mut mem = Phys;
         set_d0(realm_payload::HOST_FP_PATTERN);
         let (challenge, chosen_by_runner) = attestation_challenge();
-        let result = vmm::run_payload(
-            &mut rmi,
-            &mut mem,
-            &mut pool,
-            REALM_PAYLOAD,
-            2,
-            1024,
-            Some(ticks),
-            Some(challenge),
-        );
+        let host_timer = host_timer_enable();
+        let start = vmm::PayloadStart {
+            challenge: Some(challenge),
+            clock: Some(ticks),
+            host_interrupts: host_timer.then_some(take_host_interrupt as fn() -> Option<u32>),
+            on_challenge: host_timer.then_some(arm_host_timer as fn()),
+            ..vmm::PayloadStart::FULL
+        };
+        let result = vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 2, 1024, start);
+        host_timer_disable();
         let d0 = get_d0();
         let run = match result {
             Ok(run) => run,
@@ -666,6 +740,12 @@ mod image {
             st.handled_calls,
             st.denied_calls,
             st.wfx_exits
+        );
+        defmt::info!(
+            "kvm: {} IRQ/FIQ exit(s), after which the host took {} interrupt(s) of its own at the GIC (last INTID {=u32}) and re-entered",
+            st.interrupt_exits,
+            st.host_interrupts,
+            st.last_host_intid.unwrap_or(1023)
         );
         let uart = run.vmm.uart_output();
         if !uart.is_empty() {

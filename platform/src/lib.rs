@@ -2,7 +2,8 @@
 //!
 //! This crate owns what differs between boards (memory maps, UART and GIC addresses, the RMM's
 //! load address and the NS image address) and the drivers for devices we touch directly: the PL011
-//! UART and the semihosting channel that carries defmt logs. It must not know anything about the
+//! UART, the semihosting channel that carries defmt logs, and the GICv3 redistributor and CPU
+//! interface registers a host needs to take its own PPIs. It must not know anything about the
 //! RMM's or the host's logic: images pick a [`Board`] here and pass it down.
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
@@ -14,6 +15,8 @@ pub mod board;
     target_os = "none"
 ))]
 pub mod defmt_logger;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod gicv3;
 pub mod pl011;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod semihosting;

@@ -1534,8 +1534,10 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         &image,
         9,
         32,
-        Some(tick),
-        None,
+        vmm::PayloadStart {
+            clock: Some(tick),
+            ..vmm::PayloadStart::FULL
+        },
     )
     .expect("payload");
     assert_eq!(run.stop, Stop::PowerOff);
@@ -1592,8 +1594,16 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
     }
     // A realm that never stops is still taken apart.
-    let err = vmm::run_payload(&mut rmi, &mut mem, &mut pool, &[1; 100], 10, 3, None, None)
-        .expect_err("runaway");
+    let err = vmm::run_payload(
+        &mut rmi,
+        &mut mem,
+        &mut pool,
+        &[1; 100],
+        10,
+        3,
+        vmm::PayloadStart::FULL,
+    )
+    .expect_err("runaway");
     assert_eq!(err, vmm::PayloadError::Vmm(VmmError::TooManyRuns));
     for pa in (0x6400_0000..0x6410_0000).step_by(4096) {
         assert!(!sim.el3.is_realm(pa), "{pa:#x} back with the host");
@@ -1698,10 +1708,10 @@ fn vmm_records_the_measurements_the_realm_reports() {
     );
 }
 
-/// An ATTEST_TOKEN call: `len` bytes of a pattern starting at `offset`.
-fn token_piece(offset: u64, len: u64, last: bool) -> [u64; 31] {
+/// An ATTEST_TOKEN call: `len` bytes of a pattern starting at `offset`, with `flags` in x3.
+fn token_piece(offset: u64, len: u64, flags: u64) -> [u64; 31] {
     let mut g = [0u64; 31];
-    g[..4].copy_from_slice(&[realm_payload::ATTEST_TOKEN, offset, len, last as u64]);
+    g[..4].copy_from_slice(&[realm_payload::ATTEST_TOKEN, offset, len, flags]);
     for (i, w) in g[4..].iter_mut().enumerate() {
         let b: [u8; 8] = core::array::from_fn(|j| (offset as usize + 8 * i + j) as u8);
         *w = u64::from_le_bytes(b);
@@ -1711,23 +1721,28 @@ fn token_piece(offset: u64, len: u64, last: bool) -> [u64; 31] {
 
 #[test]
 fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
-    use realm_payload::{ATTEST_CHALLENGE, TOKEN_PIECE};
+    use realm_payload::{ATTEST_CHALLENGE, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE};
+    fn count_challenges() {
+        CHALLENGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    static CHALLENGES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
     vmm.install_filters(&mut vm).expect("filters");
     let challenge: [u8; 64] = core::array::from_fn(|i| 0xC0 ^ i as u8);
     vmm.set_attestation_challenge(challenge);
+    vmm.set_challenge_hook(Some(count_challenges));
     let piece = TOKEN_PIECE as u64;
     let mut challenge_call = [0u64; 31];
     challenge_call[0] = ATTEST_CHALLENGE;
     let calls = [
         challenge_call,
-        token_piece(0, piece, false),
-        token_piece(piece + 1, 4, false),     // a gap
-        token_piece(piece, piece + 1, false), // longer than a piece
-        token_piece(piece, 10, true),
-        token_piece(piece + 10, 1, false), // after the last piece
+        token_piece(0, piece, 0),
+        token_piece(piece + 1, 4, 0),     // a gap
+        token_piece(piece, piece + 1, 0), // longer than a piece
+        token_piece(piece, 10, TOKEN_LAST | 2 << TOKEN_INTERRUPTED_SHIFT),
+        token_piece(piece + 10, 1, 0), // after the last piece
     ];
     for (slot, g) in calls.iter().enumerate() {
         fx.write_call(slot, *g);
@@ -1745,8 +1760,71 @@ fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
     assert_eq!(status, [0, ns, ns, 0, ns]);
     let t = vmm.attestation();
     assert!(t.complete);
+    assert_eq!((t.interrupted, t.requests), (2, 1));
+    assert_eq!(
+        CHALLENGES.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "the hook ran"
+    );
     let want: Vec<u8> = (0..TOKEN_PIECE + 10).map(|i| i as u8).collect();
     assert_eq!(t.token.as_slice(), want.as_slice());
+}
+
+#[test]
+fn a_new_challenge_starts_the_token_over() {
+    use realm_payload::{ATTEST_CHALLENGE, TOKEN_LAST};
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let mut vmm = Vmm::new(40);
+    vmm.install_filters(&mut vm).expect("filters");
+    vmm.set_attestation_challenge([3; 64]);
+    let mut challenge_call = [0u64; 31];
+    challenge_call[0] = ATTEST_CHALLENGE;
+    let calls = [
+        challenge_call,
+        token_piece(0, 100, TOKEN_LAST),
+        challenge_call,
+        token_piece(0, 7, TOKEN_LAST),
+    ];
+    for (slot, g) in calls.iter().enumerate() {
+        fx.write_call(slot, *g);
+        fx.host_call(slot);
+    }
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    let r = fx.with_link(|link| vmm.run_until_shutdown(&mut vm, &mut vcpu, link, 16));
+    assert_eq!(r, Ok(Stop::PowerOff));
+    assert_eq!(
+        (0..4).map(|s| fx.read_call(s).gprs[0]).collect::<Vec<_>>(),
+        [0; 4]
+    );
+    let t = vmm.attestation();
+    assert_eq!((t.token.len(), t.complete, t.requests), (7, true, 2));
+}
+
+#[test]
+fn after_an_irq_exit_the_host_takes_its_interrupt_and_re_enters() {
+    fn take() -> Option<u32> {
+        Some(26)
+    }
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    vcpu.set_host_interrupts(Some(take));
+    for _ in 0..2 {
+        fx.script(|_| RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        });
+    }
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    let st = vcpu.stats();
+    assert_eq!((st.interrupt_exits, st.host_interrupts), (2, 2));
+    assert_eq!(st.last_host_intid, Some(26));
 }
 
 #[test]

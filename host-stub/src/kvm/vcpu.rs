@@ -16,7 +16,7 @@
 //! | SYNC, data or instruction abort, protected IPA, otherwise | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
 //! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
-//! | IRQ, FIQ, SERROR | re-entered |
+//! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
 //! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
 //!
@@ -118,6 +118,10 @@ pub struct VcpuStats {
     pub psci_completions: u64,
     /// IRQ, FIQ and SError exits.
     pub interrupt_exits: u64,
+    /// Host interrupts taken after IRQ exits (through [`Vcpu::set_host_interrupts`]).
+    pub host_interrupts: u64,
+    /// The INTID of the last host interrupt taken.
+    pub last_host_intid: Option<u32>,
     /// Trapped WFI/WFE exits.
     pub wfx_exits: u64,
     /// MMIO exits to userspace.
@@ -154,6 +158,8 @@ pub struct Vcpu {
     last_imm: u16,
     /// Reads a tick counter, to time REC_ENTERs.
     clock: Option<fn() -> u64>,
+    /// Takes the host's pending interrupt after an IRQ exit: its INTID, if there was one.
+    host_interrupts: Option<fn() -> Option<u32>>,
     /// Ticks of the last REC_ENTER, if timed.
     last_entry_ticks: Option<u64>,
     /// Ticks of the REC_ENTERs that ended in a trapped WFI/WFE.
@@ -202,6 +208,8 @@ impl Vcpu {
                 psci_exits: 0,
                 psci_completions: 0,
                 interrupt_exits: 0,
+                host_interrupts: 0,
+                last_host_intid: None,
                 wfx_exits: 0,
                 mmio_exits: 0,
                 pages_mapped: 0,
@@ -209,6 +217,7 @@ impl Vcpu {
             last_rmi_failure: None,
             last_imm: 0,
             clock: None,
+            host_interrupts: None,
             last_entry_ticks: None,
             wfx_ticks: heapless::Vec::new(),
         }
@@ -256,6 +265,13 @@ impl Vcpu {
     /// The last RMI command the RMM refused (the cause of an ENXIO from [`Self::run`]).
     pub const fn last_rmi_failure(&self) -> Option<RmiFailure> {
         self.last_rmi_failure
+    }
+
+    /// Has the host take its pending interrupt with `take` after each IRQ exit (KVM's host
+    /// interrupt handler runs when it unmasks interrupts after the exit); `take` returns the
+    /// INTID it handled, if any.
+    pub fn set_host_interrupts(&mut self, take: Option<fn() -> Option<u32>>) {
+        self.host_interrupts = take;
     }
 
     /// Times every REC_ENTER with `clock` (a tick counter; `None` stops timing). The entries
@@ -518,6 +534,10 @@ impl Vcpu {
         match exit.exit_reason().ok_or(Errno::ENXIO)? {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
                 self.stats.interrupt_exits += 1;
+                if let Some(intid) = self.host_interrupts.and_then(|take| take()) {
+                    self.stats.host_interrupts += 1;
+                    self.stats.last_host_intid = Some(intid);
+                }
                 Ok(Next::ReEnter)
             }
             RmiExitReason::Sync => self.sync_exit(vm, link, exit),

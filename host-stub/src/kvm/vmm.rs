@@ -175,6 +175,11 @@ pub struct TokenCollector {
     pub token: Vec<u8, TOKEN_CAPACITY>,
     /// The realm sent its last piece.
     pub complete: bool,
+    /// How many of the realm's RSI_ATTESTATION_TOKEN_CONTINUE calls came back RSI_INCOMPLETE
+    /// with nothing written (an IRQ exit mid-token), as the realm reported with its last piece.
+    pub interrupted: u64,
+    /// Challenges handed out (each starts the token afresh).
+    pub requests: u64,
 }
 
 impl TokenCollector {
@@ -190,6 +195,14 @@ impl TokenCollector {
         self.complete = last;
         true
     }
+
+    /// Starts over for a new token request.
+    fn restart(&mut self) {
+        self.token.clear();
+        self.complete = false;
+        self.interrupted = 0;
+        self.requests += 1;
+    }
 }
 
 /// The VMM.
@@ -204,6 +217,9 @@ pub struct Vmm {
     interrupted: usize,
     refused: Vec<u64, MAX_REFUSED>,
     attest: TokenCollector,
+    /// Called when the VMM hands out a challenge (the image arms a host timer there, so that it
+    /// fires while the RMM signs the token).
+    on_challenge: Option<fn()>,
 }
 
 /// `KVM_GET_ONE_REG` of `x<n>`.
@@ -247,12 +263,18 @@ impl Vmm {
             interrupted: 0,
             refused: Vec::new(),
             attest: TokenCollector::default(),
+            on_challenge: None,
         }
     }
 
     /// Sets the challenge the VMM hands the realm for its attestation token.
     pub fn set_attestation_challenge(&mut self, challenge: [u8; 64]) {
         self.attest.challenge = Some(challenge);
+    }
+
+    /// Calls `hook` whenever the VMM hands out the attestation challenge.
+    pub fn set_challenge_hook(&mut self, hook: Option<fn()>) {
+        self.on_challenge = hook;
     }
 
     /// The attestation token the realm handed over, and whether it is complete.
@@ -361,6 +383,10 @@ impl Vmm {
             }
             ATTEST_CHALLENGE => match self.attest.challenge {
                 Some(c) => {
+                    self.attest.restart();
+                    if let Some(f) = self.on_challenge {
+                        f();
+                    }
                     for (n, w) in (1u32..).zip(c.chunks_exact(8)) {
                         let mut b = [0u8; 8];
                         b.copy_from_slice(w);
@@ -371,7 +397,11 @@ impl Vmm {
                 None => set(vcpu, 0, SMCCC_RET_NOT_SUPPORTED),
             },
             ATTEST_TOKEN => {
-                let (offset, len, last) = (get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)? == 1);
+                let (offset, len, flags) = (get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?);
+                let last = flags & realm_payload::TOKEN_LAST != 0;
+                if last {
+                    self.attest.interrupted = flags >> realm_payload::TOKEN_INTERRUPTED_SHIFT;
+                }
                 let mut piece = [0u8; TOKEN_PIECE];
                 for (n, chunk) in (4u32..).zip(piece.chunks_exact_mut(8)) {
                     chunk.copy_from_slice(&get(vcpu, n)?.to_le_bytes());
@@ -529,12 +559,37 @@ pub struct PayloadRun {
     pub wfi_enter_exit: Option<(u64, u64, u64, usize)>,
 }
 
+/// How the payload starts, and what of the host the model may use while it runs.
+#[derive(Clone, Copy, Debug)]
+pub struct PayloadStart {
+    /// X0 at entry (`realm_payload::MODE_*`).
+    pub mode: u64,
+    /// Answer to ATTEST_CHALLENGE (`None`: refused).
+    pub challenge: Option<[u8; 64]>,
+    /// A tick counter to time REC_ENTERs with.
+    pub clock: Option<fn() -> u64>,
+    /// Takes the host's pending interrupt after an IRQ exit ([`Vcpu::set_host_interrupts`]).
+    pub host_interrupts: Option<fn() -> Option<u32>>,
+    /// Called when the VMM hands out the attestation challenge.
+    pub on_challenge: Option<fn()>,
+}
+
+impl PayloadStart {
+    /// The full payload (`MODE_FULL`), nothing of the host's.
+    pub const FULL: Self = Self {
+        mode: realm_payload::MODE_FULL,
+        challenge: None,
+        clock: None,
+        host_interrupts: None,
+        on_challenge: None,
+    };
+}
+
 /// Loads `image` into a new realm (VMID `vmid`, granules from `pool`), hands the VM
 /// [`PAYLOAD_BACKING_PAGES`] granules of `pool` to back its RAM on faults, runs it under a
 /// [`Vmm`] that refuses the conversion of `realm_payload::REFUSED_IPA` until it stops (at most
-/// `max_runs` `KVM_RUN` calls; REC_ENTERs timed with `clock` if given), and takes the realm apart
-/// again (the faulted-in pages first), also when the run failed.
-#[allow(clippy::too_many_arguments)]
+/// `max_runs` `KVM_RUN` calls), started as `start` says, and takes the realm apart again (the
+/// faulted-in pages first), also when the run failed.
 pub fn run_payload<C: Conduit, M: HostMemory>(
     rmi: &mut RmiClient<C>,
     mem: &mut M,
@@ -542,36 +597,6 @@ pub fn run_payload<C: Conduit, M: HostMemory>(
     image: &[u8],
     vmid: u16,
     max_runs: usize,
-    clock: Option<fn() -> u64>,
-    challenge: Option<[u8; 64]>,
-) -> Result<PayloadRun, PayloadError> {
-    let start = PayloadStart {
-        mode: realm_payload::MODE_FULL,
-        challenge,
-    };
-    run_payload_mode(rmi, mem, pool, image, vmid, max_runs, clock, start)
-}
-
-/// How the payload starts: its mode (X0 at entry; `realm_payload::MODE_*`) and the attestation
-/// challenge the VMM will hand it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PayloadStart {
-    /// X0 at entry.
-    pub mode: u64,
-    /// Answer to ATTEST_CHALLENGE (`None`: refused).
-    pub challenge: Option<[u8; 64]>,
-}
-
-/// [`run_payload`], with the payload started as `start` says.
-#[allow(clippy::too_many_arguments)]
-pub fn run_payload_mode<C: Conduit, M: HostMemory>(
-    rmi: &mut RmiClient<C>,
-    mem: &mut M,
-    pool: &mut Pool,
-    image: &[u8],
-    vmid: u16,
-    max_runs: usize,
-    clock: Option<fn() -> u64>,
     start: PayloadStart,
 ) -> Result<PayloadRun, PayloadError> {
     let l = load_with_x0(&mut Host::new(rmi, mem), pool, image, vmid, start.mode)
@@ -580,6 +605,7 @@ pub fn run_payload_mode<C: Conduit, M: HostMemory>(
     if let Some(c) = start.challenge {
         vmm.set_attestation_challenge(c);
     }
+    vmm.set_challenge_hook(start.on_challenge);
     let mut backing = [0u64; PAYLOAD_BACKING_PAGES];
     let taken = backing
         .iter_mut()
@@ -591,7 +617,8 @@ pub fn run_payload_mode<C: Conduit, M: HostMemory>(
                 vmm.install_filters(&mut vm)?;
                 vmm.refuse_conversion(REFUSED_IPA)?;
                 vm.add_backing(&backing)?;
-                vcpu.set_clock(clock);
+                vcpu.set_clock(start.clock);
+                vcpu.set_host_interrupts(start.host_interrupts);
                 Ok((vm, vcpu))
             })
             .map_err(PayloadError::Kvm)

@@ -27,9 +27,18 @@ pub const MEASUREMENTS: u64 = vendor_hyp_fid(5);
 /// RSI_ATTESTATION_TOKEN_INIT unchanged.
 pub const ATTEST_CHALLENGE: u64 = vendor_hyp_fid(6);
 /// A piece of the realm's attestation token: x1 = its offset in the token, x2 = its length (at
-/// most [`TOKEN_PIECE`]), x3 = 1 on the last piece, x4.. = the bytes (little-endian words). The
-/// VMM answers x0 = 0 if the piece follows the previous one, else NOT_SUPPORTED.
+/// most [`TOKEN_PIECE`]), x3 = flags ([`TOKEN_LAST`] on the last piece, which also carries the
+/// number of CONTINUE calls an IRQ exit interrupted, from bit [`TOKEN_INTERRUPTED_SHIFT`]),
+/// x4.. = the bytes (little-endian words). The VMM answers x0 = 0 if the piece follows the
+/// previous one, else NOT_SUPPORTED.
 pub const ATTEST_TOKEN: u64 = vendor_hyp_fid(7);
+/// [`ATTEST_TOKEN`] flag: the last piece.
+pub const TOKEN_LAST: u64 = 1;
+/// [`ATTEST_TOKEN`]: where the count of interrupted CONTINUE calls starts in x3.
+pub const TOKEN_INTERRUPTED_SHIFT: u32 = 8;
+/// Token requests the payload makes at most, until one is interrupted mid-token by an IRQ exit
+/// (the host arms a timer for that when it hands out the challenge; its timing is not exact).
+pub const TOKEN_ATTEMPTS: u64 = 3;
 /// Bytes one [`ATTEST_TOKEN`] call carries (27 argument registers), and the size of the
 /// payload's RSI_ATTESTATION_TOKEN_CONTINUE requests, so each chunk travels in one call.
 pub const TOKEN_PIECE: usize = 27 * 8;

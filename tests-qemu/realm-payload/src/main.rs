@@ -12,8 +12,8 @@ mod realm {
     use realm_payload::{
         check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_ITERATIONS,
         BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN, REFUSED_IPA,
-        REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_PIECE, UNPROTECTED_IPA,
-        WFI_ITERATIONS,
+        REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS,
+        TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA, WFI_ITERATIONS,
     };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
@@ -296,14 +296,30 @@ mod realm {
     static mut TOKEN_PAGE: TokenPage = TokenPage([0; 4096]);
 
     /// Asks the VMM for a challenge, requests a token for it from the RMM in [`TOKEN_PIECE`]-byte
-    /// chunks, and hands each chunk to the VMM as it arrives. The host verifies the token; the
-    /// realm checks only that every call succeeded and the token stayed within INIT's bound.
+    /// chunks, and hands each chunk to the VMM as it arrives. Repeats (up to [`TOKEN_ATTEMPTS`]
+    /// requests) until one was interrupted mid-token: the host arms a timer when it hands out
+    /// the challenge, and an IRQ exit during the RMM's signing makes a CONTINUE come back
+    /// RSI_INCOMPLETE with nothing written. The host verifies the token; the realm checks that
+    /// every call succeeded and the token stayed within INIT's bound.
     fn attestation() -> u64 {
+        for _ in 0..TOKEN_ATTEMPTS {
+            match token_request() {
+                Ok(0) => continue,
+                Ok(_) => return 0,
+                Err(check) => return check,
+            }
+        }
+        // The VMM reports the missing interruption; the token itself was fine.
+        0
+    }
+
+    /// One token request: the number of CONTINUE calls an IRQ exit interrupted.
+    fn token_request() -> Result<u64, u64> {
         let mut g = [0u64; 31];
         g[0] = ATTEST_CHALLENGE;
         let (status, answer) = host_call(0, &g);
         if status != 0 || answer[0] != 0 {
-            return check::ATTESTATION;
+            return Err(check::ATTESTATION);
         }
         let mut init = [0u64; 11];
         init[0] = RsiCommand::ATTESTATION_TOKEN_INIT.fid() as u64;
@@ -311,10 +327,10 @@ mod realm {
         let r = smc_wide(init);
         let (status, bound) = (r[0], r[1]);
         if status != 0 {
-            return check::ATTESTATION;
+            return Err(check::ATTESTATION);
         }
         let page = &raw mut TOKEN_PAGE;
-        let mut offset = 0u64;
+        let (mut offset, mut interrupted) = (0u64, 0u64);
         // Each call delivers at least one byte unless interrupted; the bound caps the loop.
         for _ in 0..4 * bound + 16 {
             let r = smc([
@@ -330,34 +346,40 @@ mod realm {
             let (status, len) = (r[0], r[1] as usize);
             let last = status == 0;
             if !(last || status == 3) || len > TOKEN_PIECE {
-                return check::ATTESTATION;
+                return Err(check::ATTESTATION);
             }
-            if len > 0 || last {
-                let mut piece = [0u64; 31];
-                piece[..4].copy_from_slice(&[ATTEST_TOKEN, offset, len as u64, last as u64]);
-                for (i, w) in piece[4..].iter_mut().enumerate() {
-                    let mut b = [0u8; 8];
-                    for (j, byte) in b.iter_mut().enumerate() {
-                        // SAFETY: in bounds of the page; the RMM wrote it during the SMC above.
-                        *byte = unsafe { (*page).0[8 * i + j] };
-                    }
-                    *w = u64::from_le_bytes(b);
+            if len == 0 && !last {
+                interrupted += 1;
+                continue;
+            }
+            let mut flags = 0;
+            if last {
+                flags = TOKEN_LAST | interrupted << TOKEN_INTERRUPTED_SHIFT;
+            }
+            let mut piece = [0u64; 31];
+            piece[..4].copy_from_slice(&[ATTEST_TOKEN, offset, len as u64, flags]);
+            for (i, w) in piece[4..].iter_mut().enumerate() {
+                let mut b = [0u8; 8];
+                for (j, byte) in b.iter_mut().enumerate() {
+                    // SAFETY: in bounds of the page; the RMM wrote it during the SMC above.
+                    *byte = unsafe { (*page).0[8 * i + j] };
                 }
-                let (status, answer) = host_call(0, &piece);
-                if status != 0 || answer[0] != 0 {
-                    return check::ATTESTATION;
-                }
+                *w = u64::from_le_bytes(b);
+            }
+            let (status, answer) = host_call(0, &piece);
+            if status != 0 || answer[0] != 0 {
+                return Err(check::ATTESTATION);
             }
             offset += len as u64;
             if last {
                 return if offset <= bound {
-                    0
+                    Ok(interrupted)
                 } else {
-                    check::ATTESTATION
+                    Err(check::ATTESTATION)
                 };
             }
         }
-        check::ATTESTATION
+        Err(check::ATTESTATION)
     }
 
     /// The virtual counter (one tick per instruction under `-icount shift=0`).

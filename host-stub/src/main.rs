@@ -268,11 +268,15 @@ mod image {
 
     /// INTID of the EL2 physical timer (CNTHP): PPI 10.
     const HOST_TIMER_INTID: u32 = 26;
-    /// How long after the VMM hands out the attestation challenge the host's timer fires: well
-    /// after the realm has made its first RSI_ATTESTATION_TOKEN_CONTINUE (a few host-call round
-    /// trips, about 0.3 ms each on QEMU) and well before the RMM has signed the token (about
-    /// 15 ms of P-384 arithmetic on QEMU), so the interrupt arrives mid-token.
-    const HOST_TIMER_DELAY_US: u64 = 2_000;
+    /// How long after the VMM hands out the attestation challenge the host's timer fires, for
+    /// the first token request: after the realm has made its first
+    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few host-call round trips: 0.3 ms each on QEMU with
+    /// one CPU, several ms with four, where broadcast TLB maintenance stops every vCPU thread)
+    /// and before the RMM has signed the token (15 ms or more of P-384 arithmetic), so the
+    /// interrupt arrives mid-token. Each further request doubles it.
+    const HOST_TIMER_DELAY_US: u64 = 5_000;
+    /// Token requests so far (the timer's delay doubles with each).
+    static TIMER_ARMINGS: AtomicU8 = AtomicU8::new(0);
 
     /// Makes the EL2 physical timer's PPI a group 1 interrupt at this CPU's redistributor and
     /// opens the CPU interface (interrupts stay masked in PSTATE: the host polls). False if this
@@ -303,10 +307,13 @@ mod image {
         }
     }
 
-    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] from now (the host's "tick",
+    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] (doubled per earlier arming)
+    /// from now (the host's "tick",
     /// which preempts a running realm: the RMM guarantees EL2 timers assert, A6.2).
     fn arm_host_timer() {
-        let ticks = CNTFRQ_EL0.get() / 1_000_000 * HOST_TIMER_DELAY_US;
+        let doublings = TIMER_ARMINGS.fetch_add(1, Ordering::Relaxed).min(4);
+        let ticks = (CNTFRQ_EL0.get() / 1_000_000 * HOST_TIMER_DELAY_US) << doublings;
+
         // SAFETY: programs the EL2 physical timer of this CPU (TVAL, then ENABLE with IMASK
         // clear); no memory.
         unsafe {
@@ -325,6 +332,7 @@ mod image {
     /// stopping the timer (a one-shot tick). Returns the INTID taken.
     fn take_host_interrupt() -> Option<u32> {
         let intid = platform::gicv3::acknowledge()?;
+
         if intid == HOST_TIMER_INTID {
             // SAFETY: stops the EL2 physical timer of this CPU; no memory.
             unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
@@ -979,6 +987,11 @@ mod image {
             slots
         );
         ok &= passed == slots;
+        if slots as u64 > SMP_VCPU_SLOT {
+            ok &= smp_scenario();
+        } else {
+            defmt::info!("realm SMP: skipped: one physical CPU (the second vCPU needs another)");
+        }
         defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
         semihosting::exit(if ok { 0 } else { 1 })
     }
@@ -989,9 +1002,175 @@ mod image {
             primary()
         }
         check_this_cpu(slot as usize);
+        if slot == SMP_VCPU_SLOT {
+            serve_vcpu()
+        }
         loop {
             aarch64_cpu::asm::wfe();
         }
+    }
+
+    // ---- Two vCPUs on two physical CPUs ------------------------------------------------------
+
+    /// The host CPU (slot) that runs the SMP realm's second vCPU, as a VMM's vCPU thread would.
+    const SMP_VCPU_SLOT: u64 = 1;
+    /// The VM both CPUs run vCPUs of; locked only between REC_ENTERs.
+    static SMP_VM: spin::Mutex<host_stub::kvm::vm::Vm> =
+        spin::Mutex::new(host_stub::kvm::vm::Vm::new(0, 0));
+    /// The vCPU the primary hands to [`SMP_VCPU_SLOT`].
+    static SMP_VCPU: spin::Mutex<Option<host_stub::kvm::vcpu::Vcpu>> = spin::Mutex::new(None);
+    /// What the second CPU saw: its MPIDR, how its vCPU stopped, the SMP_HELLO it served and its
+    /// REC_ENTER count.
+    static SMP_RESULT: spin::Mutex<Option<SmpResult>> = spin::Mutex::new(None);
+    /// Handshake: the primary offers the vCPU, the second CPU reports it done.
+    static SMP_STATE: AtomicU8 = AtomicU8::new(SMP_IDLE);
+    const SMP_IDLE: u8 = 0;
+    const SMP_OFFERED: u8 = 1;
+    const SMP_DONE: u8 = 2;
+
+    #[derive(Clone, Copy)]
+    struct SmpResult {
+        host_mpidr: u64,
+        stop: Result<host_stub::kvm::vmm::Stop, host_stub::kvm::vmm::VmmError>,
+        hello: Option<(u64, u64)>,
+        entries: u64,
+    }
+
+    /// Waits (WFE) for the primary to offer a vCPU, waits for the realm to power it on, runs it
+    /// until it powers off, and reports.
+    fn serve_vcpu() -> ! {
+        use host_stub::kvm::vmm::{Stop, Vmm};
+        while SMP_STATE.load(Ordering::Acquire) != SMP_OFFERED {
+            aarch64_cpu::asm::wfe();
+        }
+        let Some(mut vcpu) = SMP_VCPU.lock().take() else {
+            SMP_STATE.store(SMP_DONE, Ordering::Release);
+            loop {
+                aarch64_cpu::asm::wfe();
+            }
+        };
+        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+        while !SMP_VM.lock().is_powered_on(vcpu.id()) && CNTPCT_EL0.get() < deadline {
+            for _ in 0..1000 {
+                core::hint::spin_loop();
+            }
+        }
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+        let mut vmm = Vmm::new(SMP_VM.lock().ipa_bits());
+        let stop = if SMP_VM.lock().is_powered_on(vcpu.id()) {
+            vmm.run_vcpu_shared(&SMP_VM, &mut vcpu, &mut link, 64)
+        } else {
+            Ok(Stop::CpuOff)
+        };
+        *SMP_RESULT.lock() = Some(SmpResult {
+            host_mpidr: mpidr(),
+            stop,
+            hello: vmm.payload().smp_hello,
+            entries: vcpu.stats().entries,
+        });
+        SMP_STATE.store(SMP_DONE, Ordering::Release);
+        loop {
+            aarch64_cpu::asm::wfe();
+        }
+    }
+
+    /// The payload in its SMP mode: a realm with two RECs; vCPU 0 (REC 0) runs here, vCPU 1
+    /// (REC 1, started by the realm's PSCI CPU_ON) on the CPU in [`SMP_VCPU_SLOT`].
+    fn smp_scenario() -> bool {
+        use host_stub::kvm::vm::Vm;
+        use host_stub::kvm::vmm::{Stop, Vmm};
+        use host_stub::realm_run::{load_with_recs, unload};
+
+        let base = (&raw const SCENARIO_POOL) as u64;
+        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mode = realm_payload::MODE_SMP;
+        let l = match load_with_recs(
+            &mut Host::new(&mut rmi, &mut mem),
+            &mut pool,
+            REALM_PAYLOAD,
+            4,
+            mode,
+            2,
+        ) {
+            Ok(l) => l,
+            Err(f) => {
+                defmt::error!("realm SMP: loading failed at {=str}", f.step);
+                return false;
+            }
+        };
+        let bits = host_stub::realm_build::realm_params(0, 0).s2sz as u32;
+        let mut vm = Vm::new(l.realm.rd, bits);
+        let vmm0 = Vmm::new(bits);
+        let vcpus = vm.create_vcpu(0).and_then(|mut v0| {
+            vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)?;
+            let mut v1 = vm.create_vcpu(1)?;
+            vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)?;
+            vmm0.install_filters(&mut vm)?;
+            Ok((v0, v1))
+        });
+        let ran = match vcpus {
+            Ok((mut v0, v1)) => {
+                *SMP_VM.lock() = vm;
+                *SMP_VCPU.lock() = Some(v1);
+                SMP_STATE.store(SMP_OFFERED, Ordering::Release);
+                aarch64_cpu::asm::sev();
+                let mut vmm = vmm0;
+                let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+                let stop = vmm.run_vcpu_shared(&SMP_VM, &mut v0, &mut link, 256);
+                let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+                while SMP_STATE.load(Ordering::Acquire) != SMP_DONE && CNTPCT_EL0.get() < deadline {
+                    core::hint::spin_loop();
+                }
+                Some((stop, vmm.payload().verdict, *v0.stats()))
+            }
+            Err(e) => {
+                defmt::error!("realm SMP: KVM setup failed: {=str}", e.name());
+                None
+            }
+        };
+        let unloaded = unload(&mut Host::new(&mut rmi, &mut mem), &l).is_ok();
+        let Some((stop, verdict, st0)) = ran else {
+            return false;
+        };
+        let second = *SMP_RESULT.lock();
+        let mut ok = unloaded && stop == Ok(Stop::PowerOff) && verdict == Some(0);
+        match second {
+            Some(r) => {
+                defmt::info!(
+                    "realm SMP: vCPU 1 (REC 1) ran on physical CPU MPIDR {=u64:#x} while vCPU 0 (REC 0) ran on {=u64:#x}: {} REC_ENTER(s) there; its SMP_HELLO reported MPIDR {=u64:#x} and the CPU_ON context {=u64:#x}; it stopped with {}",
+                    r.host_mpidr,
+                    mpidr(),
+                    r.entries,
+                    r.hello.map_or(0, |h| h.0),
+                    r.hello.map_or(0, |h| h.1),
+                    r.stop
+                );
+                ok &= r.host_mpidr != mpidr()
+                    && r.stop == Ok(Stop::CpuOff)
+                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
+            }
+            None => {
+                defmt::error!("realm SMP: the second CPU never reported");
+                ok = false;
+            }
+        }
+        match verdict {
+            Some(0) => defmt::info!(
+                "realm SMP: PSCI CPU_ON of REC 1 (RMI_PSCI_COMPLETE on this CPU, {} in all), AFFINITY_INFO ON, REC 1's report through shared realm memory, its CPU_OFF, AFFINITY_INFO OFF: the realm's checks passed; SYSTEM_OFF after {} REC_ENTER(s) here",
+                st0.psci_completions,
+                st0.entries
+            ),
+            Some(v) => defmt::error!("realm SMP: the realm reports failed check {=u64}", v),
+            None => defmt::error!("realm SMP: no verdict from the realm"),
+        }
+        if !unloaded {
+            defmt::error!("realm SMP: tearing the realm down failed");
+        }
+        ok
     }
 
     #[panic_handler]

@@ -27,8 +27,12 @@ pub struct Loaded {
     pub rtts: [u64; 2],
     /// DATA granules, one per 4 KiB of the region, in IPA order.
     pub data: [u64; (REGION_SIZE / G) as usize],
-    /// The RecRun page (NS).
+    /// The RecRun page (NS) of REC 0.
     pub run: u64,
+    /// RECs created: REC 0 runnable at IPA 0, the others not runnable (PSCI CPU_ON starts them).
+    pub recs: usize,
+    /// The RecRun pages (NS) of RECs 1.., in order (0 past `recs`).
+    pub secondary_runs: [u64; MAX_PAYLOAD_RECS - 1],
     /// Pages the image filled (the rest are DATA_CREATE_UNKNOWN).
     pub image_pages: usize,
     /// The RIM the host computed itself from the commands it issued: REALM_CREATE's parameters,
@@ -55,6 +59,9 @@ pub fn load<Cd: Conduit, M: HostMemory>(
     load_with_x0(h, pool, image, vmid, 0)
 }
 
+/// Most RECs [`load_with_recs`] creates.
+pub const MAX_PAYLOAD_RECS: usize = crate::realm_build::RECS;
+
 /// [`load`], with the REC starting with `x0` in X0 (the payload reads it as its mode).
 pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     h: &mut Host<'_, Cd, M>,
@@ -63,6 +70,22 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     vmid: u16,
     x0: u64,
 ) -> Result<Loaded, Failure> {
+    load_with_recs(h, pool, image, vmid, x0, 1)
+}
+
+/// [`load_with_x0`] with `recs` RECs (1..=[`MAX_PAYLOAD_RECS`]): REC 0 runnable at IPA 0 with
+/// `x0`, RECs 1.. not runnable, for the realm to start with PSCI CPU_ON; each with a RecRun page.
+pub fn load_with_recs<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+    x0: u64,
+    recs: usize,
+) -> Result<Loaded, Failure> {
+    if !(1..=MAX_PAYLOAD_RECS).contains(&recs) {
+        return Err(fail("payload REC count", recs as u64));
+    }
     let pages = (REGION_SIZE / G) as usize;
     let image_pages = image.len().div_ceil(G as usize);
     if image.is_empty() || image_pages > pages {
@@ -149,28 +172,36 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     }
 
     let aux_count = h.expect("REC_AUX_COUNT", C::REC_AUX_COUNT, &[realm.rd], OK)?[0] as usize;
-    let rec = pool.take(1)?;
-    h.delegate(realm, rec)?;
-    let mut p = RmiRecParams::ZERO;
-    p.flags = RmiRecCreateFlags::RUNNABLE;
-    p.mpidr = rec_index_to_mpidr(0).unwrap_or(0);
-    p.pc = 0;
-    p.gprs[0] = x0;
-    p.num_aux = aux_count as u64;
-    for slot in p.aux.iter_mut().take(aux_count.min(16)) {
-        let a = pool.take(1)?;
-        h.delegate(realm, a)?;
-        *slot = a;
+    for index in 0..recs {
+        let rec = pool.take(1)?;
+        h.delegate(realm, rec)?;
+        let mut p = RmiRecParams::ZERO;
+        if index == 0 {
+            p.flags = RmiRecCreateFlags::RUNNABLE;
+            p.gprs[0] = x0;
+        }
+        p.mpidr = rec_index_to_mpidr(index as u64).unwrap_or(0);
+        p.pc = 0;
+        p.num_aux = aux_count as u64;
+        for slot in p.aux.iter_mut().take(aux_count.min(16)) {
+            let a = pool.take(1)?;
+            h.delegate(realm, a)?;
+            *slot = a;
+        }
+        h.put(realm.params, &p);
+        h.expect(
+            "REC_CREATE (payload)",
+            C::REC_CREATE,
+            &[realm.rd, rec, realm.params],
+            OK,
+        )?;
+        // Only a runnable REC extends the RIM (C1.12).
+        if index == 0 {
+            rim.rec(&p);
+        }
+        realm.recs[index] = rec;
     }
-    h.put(realm.params, &p);
-    h.expect(
-        "REC_CREATE (payload)",
-        C::REC_CREATE,
-        &[realm.rd, rec, realm.params],
-        OK,
-    )?;
-    rim.rec(&p);
-    realm.recs[0] = rec;
+    l.recs = recs;
     h.expect(
         "REALM_ACTIVATE (payload)",
         C::REALM_ACTIVATE,
@@ -179,6 +210,10 @@ pub fn load_with_x0<Cd: Conduit, M: HostMemory>(
     )?;
     l.run = pool.take(1)?;
     h.write_page(l.run, &[0; G as usize]);
+    for run in l.secondary_runs.iter_mut().take(recs - 1) {
+        *run = pool.take(1)?;
+        h.write_page(*run, &[0; G as usize]);
+    }
     l.rim = rim;
     Ok(l)
 }
@@ -189,12 +224,9 @@ pub fn unload<Cd: Conduit, M: HostMemory>(
     l: &Loaded,
 ) -> Result<(), Failure> {
     let rd = l.realm.rd;
-    h.expect(
-        "REC_DESTROY (payload)",
-        C::REC_DESTROY,
-        &[l.realm.recs[0]],
-        OK,
-    )?;
+    for &rec in &l.realm.recs[..l.recs.max(1)] {
+        h.expect("REC_DESTROY (payload)", C::REC_DESTROY, &[rec], OK)?;
+    }
     for i in 0..l.data.len() {
         h.expect("DATA_DESTROY", C::DATA_DESTROY, &[rd, i as u64 * G], OK)?;
     }

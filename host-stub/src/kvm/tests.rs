@@ -1845,3 +1845,80 @@ fn vmm_without_a_challenge_refuses_attest_challenge() {
     assert_eq!(answer[0], SMCCC_RET_NOT_SUPPORTED);
     assert_eq!(answer[1], 0x1234, "nothing else written");
 }
+
+/// Two vCPUs of one VM behind the lock other CPUs share (`run_shared`), taking turns here: vCPU 0
+/// starts vCPU 1 with PSCI CPU_ON, vCPU 1 starts where CPU_ON said and turns itself off, and
+/// vCPU 0 then sees it OFF through AFFINITY_INFO. Completions come from the model, results from
+/// the RMM.
+#[test]
+fn two_vcpus_share_a_vm_through_cpu_on_and_cpu_off() {
+    use crate::realm_run::load_with_recs;
+    use hostcall_abi::psci::{PsciFunction, AFFINITY_INFO_OFF};
+    use std::sync::{Arc, Mutex};
+
+    let sim = Sim::qemu();
+    let l = {
+        let mut rmi = RmiClient::new(SimHost(&sim));
+        let mut mem = SimHost(&sim);
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let mut pool = Pool::new(0x6400_0000, 0x10_0000);
+        load_with_recs(&mut h, &mut pool, &[0xAA; 100], 9, 0, 2).expect("load")
+    };
+    let mut vm = Vm::new(l.realm.rd, 40);
+    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
+    vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)
+        .expect("finalize 0");
+    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
+    vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)
+        .expect("finalize 1");
+    let vm = spin::Mutex::new(vm);
+    let link = |f: &mut dyn FnMut(&mut RmmLink<'_, SimHost<'_>, SimHost<'_>>)| {
+        let mut rmi = RmiClient::new(SimHost(&sim));
+        let mut mem = SimHost(&sim);
+        f(&mut RmmLink::new(&mut rmi, &mut mem))
+    };
+    let cpu_on = PsciFunction::CPU_ON.spec_fid() as u64;
+    let affinity = PsciFunction::AFFINITY_INFO.spec_fid() as u64;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+
+    // vCPU 0: CPU_ON(1, entry 0x2000, context 7), then an MMIO write to stop this run.
+    sim.cpu.script(move |r| smc(r, &[cpu_on, 1, 0x2000, 7]));
+    let s = Arc::clone(&seen);
+    sim.cpu.script(move |r| {
+        s.lock().unwrap().push(r.gprs[0]); // CPU_ON's result
+        dabt(dabt_esr(true, 2, 1), UNPROTECTED + 0x1000)
+    });
+    let mut exit = None;
+    link(&mut |lk| exit = Some(v0.run_shared(&vm, lk)));
+    assert!(matches!(exit, Some(Ok(KvmExit::Mmio(_)))), "{exit:?}");
+    assert!(vm.lock().is_powered_on(1), "the model powered vCPU 1 on");
+
+    // vCPU 1: starts at the entry point with the context ID, then CPU_OFF.
+    let s = Arc::clone(&seen);
+    sim.cpu.script(move |r| {
+        s.lock().unwrap().extend([r.pc, r.gprs[0]]);
+        smc(r, &[PsciFunction::CPU_OFF.fid32() as u64])
+    });
+    link(&mut |lk| exit = Some(v1.run_shared(&vm, lk)));
+    assert_eq!(exit, Some(Err(Errno::EINTR)));
+    assert!(!vm.lock().is_powered_on(1), "CPU_OFF powered vCPU 1 off");
+
+    // vCPU 0 again: AFFINITY_INFO(1) is OFF, then SYSTEM_OFF.
+    sim.cpu.script(move |r| smc(r, &[affinity, 1, 0]));
+    let s = Arc::clone(&seen);
+    sim.cpu.script(move |r| {
+        s.lock().unwrap().push(r.gprs[0]);
+        smc(r, &[SYSTEM_OFF])
+    });
+    link(&mut |lk| exit = Some(v0.run_shared(&vm, lk)));
+    assert!(
+        matches!(exit, Some(Ok(KvmExit::SystemEvent(_)))),
+        "{exit:?}"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [0, 0x2000, 7, AFFINITY_INFO_OFF.raw()],
+        "CPU_ON SUCCESS; REC 1 at its entry with the context; AFFINITY_INFO OFF"
+    );
+    assert_eq!(v0.stats().psci_completions, 2);
+}

@@ -180,6 +180,26 @@ const fn fault_ipa(exit: &RmiRecExit) -> u64 {
     ((exit.hpfar & HPFAR_FIPA_MASK) << 8) | (exit.far & (PAGE - 1))
 }
 
+/// How [`Vcpu::run`] reaches its VM: exclusively, or through a lock other CPUs share.
+pub(crate) trait VmAccess {
+    fn with<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> R;
+}
+
+/// A VM only this caller uses.
+pub(crate) struct Exclusive<'a>(pub(crate) core::cell::RefCell<&'a mut Vm>);
+
+impl VmAccess for Exclusive<'_> {
+    fn with<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl VmAccess for spin::Mutex<Vm> {
+    fn with<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> R {
+        f(&mut self.lock())
+    }
+}
+
 /// The rec_enter fields the model sets for one REC_ENTER.
 struct Entry {
     flags: RmiRecEnterFlags,
@@ -347,8 +367,29 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
     ) -> Result<KvmExit, Errno> {
+        self.run_with(&Exclusive(core::cell::RefCell::new(vm)), link)
+    }
+
+    /// [`Self::run`] for a VM other CPUs run vCPUs of at the same time: the VM is locked only
+    /// while this vCPU reads or changes it (between REC_ENTERs), never while the realm runs.
+    pub fn run_shared<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &spin::Mutex<Vm>,
+        link: &mut RmmLink<'_, C, M>,
+    ) -> Result<KvmExit, Errno> {
+        self.run_with(vm, link)
+    }
+
+    pub(crate) fn run_with<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &impl VmAccess,
+        link: &mut RmmLink<'_, C, M>,
+    ) -> Result<KvmExit, Errno> {
         let (rec, run_pa) = self.rec.ok_or(Errno::ENOEXEC)?;
-        vm.mark_ran();
+        let powered_on = vm.with(|vm| {
+            vm.mark_ran();
+            vm.is_powered_on(self.id)
+        });
         // Userspace has handled the last exit: take the data it wrote into kvm_run.
         if let Pending::Mmio { write, len } = self.pending {
             let value = match (write, self.run.exit()) {
@@ -357,7 +398,7 @@ impl Vcpu {
             };
             self.pending = Pending::MmioDone { value };
         }
-        if self.run.immediate_exit || !vm.is_powered_on(self.id) {
+        if self.run.immediate_exit || !powered_on {
             return self.interrupted();
         }
         let mut budget = self.entry_budget;
@@ -368,13 +409,13 @@ impl Vcpu {
                 return self.interrupted();
             }
             budget -= 1;
-            let enter = self.prepare_entry(vm, link, rec);
+            let enter = vm.with(|vm| self.prepare_entry(vm, link, rec));
             self.run.set_exit(KvmExit::Unknown);
             if !self.enter(link, rec, run_pa, &enter, &mut exit)? {
                 self.run.set_exit(KvmExit::Shutdown);
                 return Ok(KvmExit::Shutdown);
             };
-            match self.handle_exit(vm, link, rec, &exit)? {
+            match vm.with(|vm| self.handle_exit(vm, link, rec, &exit))? {
                 Next::ReEnter => {}
                 Next::Exit(e) => {
                     self.run.set_exit(e);

@@ -36,7 +36,7 @@ use realm_payload::{
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
 use super::run::KvmExit;
-use super::vcpu::{Vcpu, VcpuStats, WFX_SAMPLES};
+use super::vcpu::{Exclusive, Vcpu, VcpuStats, VmAccess, WFX_SAMPLES};
 use super::vm::{Vm, MAX_BACKING_PAGES};
 use super::{Errno, RmmLink};
 use crate::realm_build::{Failure, Host, Pool};
@@ -66,7 +66,7 @@ pub const UARTDR: u64 = 0x000;
 pub const UARTFR: u64 = 0x018;
 
 /// Events the log holds.
-pub const LOG_CAPACITY: usize = 64;
+pub const LOG_CAPACITY: usize = 128;
 /// Bytes of UART output kept.
 pub const UART_CAPACITY: usize = 256;
 /// IPAs whose conversion the VMM can be told to refuse.
@@ -128,6 +128,8 @@ pub enum Stop {
     Reset,
     /// `KVM_EXIT_SHUTDOWN`: the realm was already off.
     Shutdown,
+    /// The vCPU is powered off (it called PSCI CPU_OFF, or was never turned on).
+    CpuOff,
 }
 
 /// Why [`Vmm::run_until_shutdown`] gave up.
@@ -163,6 +165,8 @@ pub struct PayloadReport {
     /// MEASUREMENTS: what the realm read as measurement `i` (0 the RIM, 1..=4 its REMs), as
     /// the eight doublewords RSI_MEASUREMENT_READ returned; the latest report per index.
     pub measurements: [Option<[u64; 8]>; MEASUREMENT_SLOTS],
+    /// SMP_HELLO: the MPIDR and context ID the secondary REC reported.
+    pub smp_hello: Option<(u64, u64)>,
 }
 
 /// The realm's attestation token as the VMM collects it (ATTEST_CHALLENGE, ATTEST_TOKEN): the
@@ -412,6 +416,12 @@ impl Vmm {
                     .is_some_and(|bytes| self.attest.take(offset, bytes, last));
                 set(vcpu, 0, if taken { 0 } else { SMCCC_RET_NOT_SUPPORTED })
             }
+            realm_payload::SMP_HELLO => {
+                let (mpidr, context) = (get(vcpu, 1)?, get(vcpu, 2)?);
+                self.payload.smp_hello = Some((mpidr, context));
+                set(vcpu, 1, realm_payload::smp_answer(mpidr, context))?;
+                set(vcpu, 0, 0)
+            }
             BENCH => set(vcpu, 0, 0),
             BENCH_RESULT => {
                 self.payload.bench = Some((get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?));
@@ -469,13 +479,40 @@ impl Vmm {
         link: &mut RmmLink<'_, C, M>,
         max_runs: usize,
     ) -> Result<Stop, VmmError> {
+        let vm = Exclusive(core::cell::RefCell::new(vm));
+        self.run_loop(&vm, vcpu, link, max_runs)
+    }
+
+    /// [`Self::run_until_shutdown`] for one vCPU of a VM whose other vCPUs run on other CPUs at
+    /// the same time (a vCPU thread); it also stops, with [`Stop::CpuOff`], when its vCPU is
+    /// powered off.
+    pub fn run_vcpu_shared<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &spin::Mutex<Vm>,
+        vcpu: &mut Vcpu,
+        link: &mut RmmLink<'_, C, M>,
+        max_runs: usize,
+    ) -> Result<Stop, VmmError> {
+        self.run_loop(vm, vcpu, link, max_runs)
+    }
+
+    fn run_loop<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &impl VmAccess,
+        vcpu: &mut Vcpu,
+        link: &mut RmmLink<'_, C, M>,
+        max_runs: usize,
+    ) -> Result<Stop, VmmError> {
         let mut last_fault = None;
         for _ in 0..max_runs {
             self.runs += 1;
-            let exit = match vcpu.run(vm, link) {
+            let exit = match vcpu.run_with(vm, link) {
                 Ok(exit) => exit,
                 Err(Errno::EINTR) => {
                     self.interrupted += 1;
+                    if !vm.with(|vm| vm.is_powered_on(vcpu.id())) {
+                        return Ok(Stop::CpuOff);
+                    }
                     continue;
                 }
                 Err(Errno::EFAULT) => {

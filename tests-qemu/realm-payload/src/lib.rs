@@ -38,7 +38,7 @@ pub const TOKEN_LAST: u64 = 1;
 pub const TOKEN_INTERRUPTED_SHIFT: u32 = 8;
 /// Token requests the payload makes at most, until one is interrupted mid-token by an IRQ exit
 /// (the host arms a timer for that when it hands out the challenge; its timing is not exact).
-pub const TOKEN_ATTEMPTS: u64 = 3;
+pub const TOKEN_ATTEMPTS: u64 = 4;
 /// Bytes one [`ATTEST_TOKEN`] call carries (27 argument registers), and the size of the
 /// payload's RSI_ATTESTATION_TOKEN_CONTINUE requests, so each chunk travels in one call.
 pub const TOKEN_PIECE: usize = 27 * 8;
@@ -62,6 +62,20 @@ pub const fn echo_arg(i: usize) -> u64 {
 pub const MODE_FULL: u64 = 0;
 /// Mode: the single-REC PSCI matrix, ending in SYSTEM_RESET instead of SYSTEM_OFF.
 pub const MODE_PSCI: u64 = 1;
+
+/// Mode: two RECs on two physical CPUs. REC 0 starts REC 1 with PSCI CPU_ON, waits for it
+/// through AFFINITY_INFO and memory they share, and sees it turn itself off with CPU_OFF.
+pub const MODE_SMP: u64 = 2;
+/// The context ID REC 0 passes to CPU_ON; REC 1 starts with it in x0.
+pub const SMP_CONTEXT: u64 = 0x5EC0_DA7A_0000_0C01;
+/// REC 1's host call, made from the other physical CPU: x1 = its MPIDR_EL1 as it reads it,
+/// x2 = the context ID it started with. The VMM answers x0 = 0, x1 = [`smp_answer`] of them.
+pub const SMP_HELLO: u64 = vendor_hyp_fid(8);
+
+/// What the VMM answers to [`SMP_HELLO`].
+pub const fn smp_answer(mpidr: u64, context: u64) -> u64 {
+    !mpidr.wrapping_add(context)
+}
 
 /// Checks the payload reports (the value of x1 in [`REPORT`] when one fails).
 pub mod check {
@@ -95,6 +109,14 @@ pub mod check {
     /// RSI_ATTESTATION_TOKEN_INIT or _CONTINUE failed, the token exceeded INIT's bound, or the
     /// VMM refused the challenge or a piece of the token.
     pub const ATTESTATION: u64 = 14;
+    /// SMP: PSCI CPU_ON of REC 1 did not return SUCCESS.
+    pub const SMP_CPU_ON: u64 = 30;
+    /// SMP: AFFINITY_INFO did not report REC 1 ON after CPU_ON.
+    pub const SMP_AFFINITY_ON: u64 = 31;
+    /// SMP: REC 1 did not report back (in time, or with the VMM's answer to its host call).
+    pub const SMP_SECONDARY: u64 = 32;
+    /// SMP: AFFINITY_INFO did not report REC 1 OFF after its CPU_OFF (in time).
+    pub const SMP_AFFINITY_OFF: u64 = 33;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

@@ -36,8 +36,31 @@ mod realm {
         bl      realm_main
     3:  wfi
         b       3b
-        "#
+
+        // Where PSCI CPU_ON starts REC 1 (x0 = context ID): its own stack, .bss already set up.
+        .global realm_secondary_entry
+    realm_secondary_entry:
+        adrp    x9, SECONDARY_STACK
+        add     x9, x9, :lo12:SECONDARY_STACK
+        add     x9, x9, #{secondary_stack}
+        mov     sp, x9
+        bl      realm_secondary_main
+    4:  wfi
+        b       4b
+        "#,
+        secondary_stack = const SECONDARY_STACK_SIZE,
     );
+
+    /// REC 1's stack.
+    const SECONDARY_STACK_SIZE: usize = 4096;
+    #[no_mangle]
+    static mut SECONDARY_STACK: Stack = Stack([0; SECONDARY_STACK_SIZE]);
+    #[repr(C, align(16))]
+    struct Stack([u8; SECONDARY_STACK_SIZE]);
+
+    extern "C" {
+        fn realm_secondary_entry();
+    }
 
     /// SMC to the RMM: x0..x7 in, x0..x7 out.
     fn smc(regs: [u64; 8]) -> [u64; 8] {
@@ -467,8 +490,126 @@ mod realm {
         0
     }
 
+    /// What REC 1 reports to REC 0 through memory they share: the VMM's answer to SMP_HELLO
+    /// (0 until then), and the MPIDR REC 1 read.
+    static mut SMP_REPORT: [u64; 2] = [0; 2];
+    /// REC 0's go-ahead for REC 1 to turn itself off (once REC 0 has seen it ON).
+    static mut SMP_GO: u64 = 0;
+
+    /// The counter deadline `seconds` from now.
+    fn deadline_in(seconds: u64) -> u64 {
+        let freq: u64;
+        // SAFETY: reading CNTFRQ_EL0 has no side effects.
+        unsafe { asm!("mrs {}, cntfrq_el0", out(reg) freq, options(nomem, nostack)) };
+        now() + seconds * freq
+    }
+    /// REC 1's RsiHostCall (REC 0's is in use on the other CPU at the same time).
+    static mut SECONDARY_HOST_CALL: HostCallPage = HostCallPage(RsiHostCall::ZERO);
+
+    /// REC 1, started by REC 0's CPU_ON on another physical CPU: tells the VMM who it is, leaves
+    /// the VMM's answer for REC 0, and turns itself off.
+    #[no_mangle]
+    extern "C" fn realm_secondary_main(context: u64) -> ! {
+        let mpidr: u64;
+        // SAFETY: reading MPIDR_EL1 (the RMM's virtual MPIDR for this REC) has no side effects.
+        unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+        let p = &raw mut SECONDARY_HOST_CALL;
+        // SAFETY: only REC 1 uses this structure, and the RMM only while REC 1 waits in the SMC.
+        let mut gprs = [0u64; 31];
+        gprs[..3].copy_from_slice(&[realm_payload::SMP_HELLO, mpidr, context]);
+        unsafe { (*p).0.gprs = gprs };
+        let r = smc([
+            RsiCommand::HOST_CALL.fid() as u64,
+            p as u64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        // SAFETY: as above; the SMC has returned.
+        let (x0, x1) = unsafe { ((*p).0.gprs[0], (*p).0.gprs[1]) };
+        let answer = if r[0] == 0 && x0 == 0 { x1 } else { u64::MAX };
+        let report = &raw mut SMP_REPORT;
+        // SAFETY: REC 0 only reads SMP_REPORT; volatile, so the stores happen in this order
+        // (the MPIDR first, then the answer REC 0 waits for).
+        unsafe {
+            core::ptr::write_volatile(&raw mut (*report)[1], mpidr);
+            core::ptr::write_volatile(&raw mut (*report)[0], answer);
+        }
+        // Stay on until REC 0 has seen this REC ON (bounded: CPU_OFF regardless after that).
+        let deadline = deadline_in(SMP_WAIT_SECONDS);
+        // SAFETY: REC 0 writes SMP_GO from the other CPU; volatile reads see its store.
+        while unsafe { core::ptr::read_volatile(&raw const SMP_GO) } == 0 && now() < deadline {}
+        smc([PsciFunction::CPU_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
+        loop {
+            // SAFETY: CPU_OFF does not return; waiting has no memory effects.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+
+    /// Seconds REC 0 waits for REC 1 at most, by the virtual counter.
+    const SMP_WAIT_SECONDS: u64 = 10;
+
+    /// REC 0: CPU_ON of REC 1, AFFINITY_INFO ON, the go-ahead and REC 1's report through
+    /// memory, then AFFINITY_INFO until it is OFF.
+    fn smp_checks() -> u64 {
+        use hostcall_abi::psci::{PsciFunction as P, PsciReturn as R};
+        let target = 1; // REC 1's MPIDR (Aff0 = 1)
+        let cpu_on = P::CPU_ON.spec_fid() as u64;
+        let entry = realm_secondary_entry as *const () as u64;
+        let r = smc([
+            cpu_on,
+            target,
+            entry,
+            realm_payload::SMP_CONTEXT,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        if r[0] != R::Success.raw() {
+            return check::SMP_CPU_ON;
+        }
+        let affinity = || smc([P::AFFINITY_INFO.spec_fid() as u64, target, 0, 0, 0, 0, 0, 0])[0];
+        // REC 1 cannot be off yet: it waits for SMP_GO before its CPU_OFF.
+        let on = affinity() == 0;
+        // SAFETY: only REC 0 writes SMP_GO; REC 1 polls it.
+        unsafe { core::ptr::write_volatile(&raw mut SMP_GO, 1) };
+        if !on {
+            return check::SMP_AFFINITY_ON;
+        }
+        let deadline = deadline_in(SMP_WAIT_SECONDS);
+        let report = &raw const SMP_REPORT;
+        // SAFETY: REC 1 writes SMP_REPORT from the other CPU; volatile reads see its stores.
+        let answer = || unsafe { core::ptr::read_volatile(&raw const (*report)[0]) };
+        while answer() == 0 && now() < deadline {}
+        // SAFETY: as above.
+        let mpidr = unsafe { core::ptr::read_volatile(&raw const (*report)[1]) };
+        if mpidr & 0xFF != target
+            || answer() != realm_payload::smp_answer(mpidr, realm_payload::SMP_CONTEXT)
+        {
+            return check::SMP_SECONDARY;
+        }
+        while affinity() != 1 {
+            if now() > deadline {
+                return check::SMP_AFFINITY_OFF;
+            }
+        }
+        0
+    }
+
     #[no_mangle]
     extern "C" fn realm_main(mode: u64) -> ! {
+        if mode == realm_payload::MODE_SMP {
+            report(smp_checks());
+            smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
+            loop {
+                // SAFETY: waiting for an interrupt has no memory effects.
+                unsafe { asm!("wfi", options(nomem, nostack)) };
+            }
+        }
         if mode == realm_payload::MODE_PSCI {
             report(psci_checks());
             smc([

@@ -270,13 +270,14 @@ mod image {
     const HOST_TIMER_INTID: u32 = 26;
     /// How long after the VMM hands out the attestation challenge the host's timer fires, for
     /// the first token request: after the realm has made its first
-    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few host-call round trips: 0.3 ms each on QEMU with
-    /// one CPU, several ms with four, where broadcast TLB maintenance stops every vCPU thread)
-    /// and before the RMM has signed the token (15 ms or more of P-384 arithmetic), so the
-    /// interrupt arrives mid-token. Each further request doubles it.
+    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: 0.5 ms on QEMU with one CPU) and
+    /// before the RMM has signed the token (15 ms or more of P-384 arithmetic), so the
+    /// interrupt arrives mid-token. With four CPUs QEMU's world switches take far longer
+    /// (broadcast TLB maintenance stops every vCPU thread), so a request the tick missed makes
+    /// the next one fire at 2/5 of the time the missed request took.
     const HOST_TIMER_DELAY_US: u64 = 5_000;
-    /// Token requests so far (the timer's delay doubles with each).
-    static TIMER_ARMINGS: AtomicU8 = AtomicU8::new(0);
+    /// When the timer was last armed for a token request (counter ticks; 0: never).
+    static LAST_TOKEN_ARMING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
     /// Makes the EL2 physical timer's PPI a group 1 interrupt at this CPU's redistributor and
     /// opens the CPU interface (interrupts stay masked in PSTATE: the host polls). False if this
@@ -307,13 +308,23 @@ mod image {
         }
     }
 
-    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] (doubled per earlier arming)
-    /// from now (the host's "tick",
+    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] from now (for a repeated
+    /// request, 2/5 of the time the last one took) (the host's "tick",
     /// which preempts a running realm: the RMM guarantees EL2 timers assert, A6.2).
     fn arm_host_timer() {
-        let doublings = TIMER_ARMINGS.fetch_add(1, Ordering::Relaxed).min(4);
-        let ticks = (CNTFRQ_EL0.get() / 1_000_000 * HOST_TIMER_DELAY_US) << doublings;
+        let now = CNTPCT_EL0.get();
+        let last = LAST_TOKEN_ARMING.swap(now, Ordering::Relaxed);
+        let per_us = CNTFRQ_EL0.get() / 1_000_000;
+        let us = match now.checked_sub(last) {
+            Some(took) if last != 0 && per_us != 0 => took / per_us * 2 / 5,
+            _ => HOST_TIMER_DELAY_US,
+        };
+        arm_host_timer_in(us);
+    }
 
+    /// Arms the EL2 physical timer to fire `us` microseconds from now.
+    fn arm_host_timer_in(us: u64) {
+        let ticks = CNTFRQ_EL0.get() / 1_000_000 * us;
         // SAFETY: programs the EL2 physical timer of this CPU (TVAL, then ENABLE with IMASK
         // clear); no memory.
         unsafe {
@@ -987,11 +998,7 @@ mod image {
             slots
         );
         ok &= passed == slots;
-        if slots as u64 > SMP_VCPU_SLOT {
-            ok &= smp_scenario();
-        } else {
-            defmt::info!("realm SMP: skipped: one physical CPU (the second vCPU needs another)");
-        }
+        ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
         defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
         semihosting::exit(if ok { 0 } else { 1 })
     }
@@ -1076,9 +1083,101 @@ mod image {
         }
     }
 
+    /// What running the SMP realm's two vCPUs gave: how vCPU 0 stopped, the realm's verdict,
+    /// vCPU 0's counters, and the report about vCPU 1.
+    type SmpRun = (
+        Result<host_stub::kvm::vmm::Stop, host_stub::kvm::vmm::VmmError>,
+        Option<u64>,
+        host_stub::kvm::vcpu::VcpuStats,
+        Option<SmpResult>,
+        usize,
+    );
+
+    /// vCPU 0 here, vCPU 1 handed to the CPU in [`SMP_VCPU_SLOT`] ([`serve_vcpu`]).
+    fn run_on_two_cpus(
+        mut vmm: host_stub::kvm::vmm::Vmm,
+        mut v0: host_stub::kvm::vcpu::Vcpu,
+        v1: host_stub::kvm::vcpu::Vcpu,
+        link: &mut host_stub::kvm::RmmLink<'_, Smc, Phys>,
+    ) -> SmpRun {
+        *SMP_VCPU.lock() = Some(v1);
+        SMP_STATE.store(SMP_OFFERED, Ordering::Release);
+        aarch64_cpu::asm::sev();
+        let stop = vmm.run_vcpu_shared(&SMP_VM, &mut v0, link, 256);
+        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+        while SMP_STATE.load(Ordering::Acquire) != SMP_DONE && CNTPCT_EL0.get() < deadline {
+            core::hint::spin_loop();
+        }
+        (
+            stop,
+            vmm.payload().verdict,
+            *v0.stats(),
+            *SMP_RESULT.lock(),
+            0,
+        )
+    }
+
+    /// Length of a time slice when one CPU runs both vCPUs.
+    const SMP_SLICE_US: u64 = 1_000;
+    /// Most time slices the SMP realm gets on one CPU.
+    const SMP_MAX_SLICES: usize = 10_000;
+
+    /// Both vCPUs on this one CPU, as a host with one CPU runs two vCPU threads: each runs until
+    /// the host's timer ends its slice (an IRQ exit; `KVM_RUN` returns EINTR) or it stops.
+    fn run_time_sliced(
+        mut vmm0: host_stub::kvm::vmm::Vmm,
+        mut v0: host_stub::kvm::vcpu::Vcpu,
+        mut v1: host_stub::kvm::vcpu::Vcpu,
+        link: &mut host_stub::kvm::RmmLink<'_, Smc, Phys>,
+    ) -> SmpRun {
+        use host_stub::kvm::vmm::{Vmm, VmmError};
+        let timer = host_timer_enable();
+        let mut vmm1 = Vmm::new(SMP_VM.lock().ipa_bits());
+        for v in [&mut v0, &mut v1] {
+            v.set_host_interrupts(Some(take_host_interrupt));
+            v.set_preempt_on_host_interrupt(true);
+        }
+        let (mut stop0, mut stop1) = (None, None);
+        let mut slices = 0;
+        while stop0.is_none() && slices < SMP_MAX_SLICES && timer {
+            slices += 1;
+            arm_host_timer_in(SMP_SLICE_US);
+            match vmm0.run_slice(&SMP_VM, &mut v0, link, 64) {
+                Ok(None) => {}
+                Ok(Some(s)) => stop0 = Some(Ok(s)),
+                Err(e) => stop0 = Some(Err(e)),
+            }
+            if stop1.is_none() && SMP_VM.lock().is_powered_on(v1.id()) {
+                slices += 1;
+                arm_host_timer_in(SMP_SLICE_US);
+                match vmm1.run_slice(&SMP_VM, &mut v1, link, 64) {
+                    Ok(None) => {}
+                    Ok(Some(s)) => stop1 = Some(Ok(s)),
+                    Err(e) => stop1 = Some(Err(e)),
+                }
+            }
+        }
+        host_timer_disable();
+        let second = SmpResult {
+            host_mpidr: mpidr(),
+            stop: stop1.unwrap_or(Err(VmmError::TooManyRuns)),
+            hello: vmm1.payload().smp_hello,
+            entries: v1.stats().entries,
+        };
+        let stop = stop0.unwrap_or(Err(VmmError::TooManyRuns));
+        (
+            stop,
+            vmm0.payload().verdict,
+            *v0.stats(),
+            Some(second),
+            slices,
+        )
+    }
+
     /// The payload in its SMP mode: a realm with two RECs; vCPU 0 (REC 0) runs here, vCPU 1
-    /// (REC 1, started by the realm's PSCI CPU_ON) on the CPU in [`SMP_VCPU_SLOT`].
-    fn smp_scenario() -> bool {
+    /// (REC 1, started by the realm's PSCI CPU_ON) on the CPU in [`SMP_VCPU_SLOT`] when
+    /// `other_cpu`, else time-sliced with vCPU 0 on this CPU.
+    fn smp_scenario(other_cpu: bool) -> bool {
         use host_stub::kvm::vm::Vm;
         use host_stub::kvm::vmm::{Stop, Vmm};
         use host_stub::realm_run::{load_with_recs, unload};
@@ -1113,19 +1212,14 @@ mod image {
             Ok((v0, v1))
         });
         let ran = match vcpus {
-            Ok((mut v0, v1)) => {
+            Ok((v0, v1)) => {
                 *SMP_VM.lock() = vm;
-                *SMP_VCPU.lock() = Some(v1);
-                SMP_STATE.store(SMP_OFFERED, Ordering::Release);
-                aarch64_cpu::asm::sev();
-                let mut vmm = vmm0;
                 let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-                let stop = vmm.run_vcpu_shared(&SMP_VM, &mut v0, &mut link, 256);
-                let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
-                while SMP_STATE.load(Ordering::Acquire) != SMP_DONE && CNTPCT_EL0.get() < deadline {
-                    core::hint::spin_loop();
-                }
-                Some((stop, vmm.payload().verdict, *v0.stats()))
+                Some(if other_cpu {
+                    run_on_two_cpus(vmm0, v0, v1, &mut link)
+                } else {
+                    run_time_sliced(vmm0, v0, v1, &mut link)
+                })
             }
             Err(e) => {
                 defmt::error!("realm SMP: KVM setup failed: {=str}", e.name());
@@ -1133,13 +1227,12 @@ mod image {
             }
         };
         let unloaded = unload(&mut Host::new(&mut rmi, &mut mem), &l).is_ok();
-        let Some((stop, verdict, st0)) = ran else {
+        let Some((stop, verdict, st0, second, slices)) = ran else {
             return false;
         };
-        let second = *SMP_RESULT.lock();
         let mut ok = unloaded && stop == Ok(Stop::PowerOff) && verdict == Some(0);
         match second {
-            Some(r) => {
+            Some(r) if other_cpu => {
                 defmt::info!(
                     "realm SMP: vCPU 1 (REC 1) ran on physical CPU MPIDR {=u64:#x} while vCPU 0 (REC 0) ran on {=u64:#x}: {} REC_ENTER(s) there; its SMP_HELLO reported MPIDR {=u64:#x} and the CPU_ON context {=u64:#x}; it stopped with {}",
                     r.host_mpidr,
@@ -1151,6 +1244,19 @@ mod image {
                 );
                 ok &= r.host_mpidr != mpidr()
                     && r.stop == Ok(Stop::CpuOff)
+                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
+            }
+            Some(r) => {
+                defmt::info!(
+                    "realm SMP: vCPU 1 (REC 1) shared this one CPU with vCPU 0 (REC 0), {} time slices of {=u64} us ended by the host's timer (IRQ exits, KVM_RUN EINTR): {} REC_ENTER(s) for vCPU 1; its SMP_HELLO reported MPIDR {=u64:#x} and the CPU_ON context {=u64:#x}; it stopped with {}",
+                    slices,
+                    SMP_SLICE_US,
+                    r.entries,
+                    r.hello.map_or(0, |h| h.0),
+                    r.hello.map_or(0, |h| h.1),
+                    r.stop
+                );
+                ok &= r.stop == Ok(Stop::CpuOff)
                     && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
             }
             None => {

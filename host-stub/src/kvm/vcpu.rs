@@ -97,7 +97,7 @@ enum Next {
     Exit(KvmExit),
     /// Return EFAULT with this memory fault.
     Fault(KvmRunMemoryFault),
-    /// The vCPU stopped (CPU_OFF): return EINTR.
+    /// The vCPU stopped (CPU_OFF) or is preempted: return EINTR.
     Stopped,
 }
 
@@ -160,6 +160,9 @@ pub struct Vcpu {
     clock: Option<fn() -> u64>,
     /// Takes the host's pending interrupt after an IRQ exit: its INTID, if there was one.
     host_interrupts: Option<fn() -> Option<u32>>,
+    /// A host interrupt taken after an IRQ exit ends `run` with EINTR (the host's scheduler
+    /// tick: another vCPU gets this CPU).
+    preempt: bool,
     /// Ticks of the last REC_ENTER, if timed.
     last_entry_ticks: Option<u64>,
     /// Ticks of the REC_ENTERs that ended in a trapped WFI/WFE.
@@ -238,6 +241,7 @@ impl Vcpu {
             last_imm: 0,
             clock: None,
             host_interrupts: None,
+            preempt: false,
             last_entry_ticks: None,
             wfx_ticks: heapless::Vec::new(),
         }
@@ -292,6 +296,12 @@ impl Vcpu {
     /// INTID it handled, if any.
     pub fn set_host_interrupts(&mut self, take: Option<fn() -> Option<u32>>) {
         self.host_interrupts = take;
+    }
+
+    /// Makes a host interrupt taken after an IRQ exit end `run` with EINTR, as a pending
+    /// reschedule does in KVM, so that a host with fewer CPUs than vCPUs can time-slice them.
+    pub fn set_preempt_on_host_interrupt(&mut self, preempt: bool) {
+        self.preempt = preempt;
     }
 
     /// Times every REC_ENTER with `clock` (a tick counter; `None` stops timing). The entries
@@ -578,6 +588,9 @@ impl Vcpu {
                 if let Some(intid) = self.host_interrupts.and_then(|take| take()) {
                     self.stats.host_interrupts += 1;
                     self.stats.last_host_intid = Some(intid);
+                    if self.preempt {
+                        return Ok(Next::Stopped);
+                    }
                 }
                 Ok(Next::ReEnter)
             }

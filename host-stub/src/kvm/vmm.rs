@@ -26,8 +26,9 @@
 
 use heapless::Vec;
 use hostcall_abi::kvm::{
-    core_reg_id, KvmRunMmio, KvmSmcccFilter, KvmSmcccFilterAction, KvmSystemEventType,
-    KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER, KVM_MEMORY_EXIT_FLAG_PRIVATE,
+    core_reg_id, KvmRunMemoryFault, KvmRunMmio, KvmSmcccFilter, KvmSmcccFilterAction,
+    KvmSystemEventType, KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER,
+    KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use realm_payload::{
     echo_arg, summarize, vendor_hyp_fid, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_RESULT, ECHO,
@@ -402,6 +403,7 @@ impl Vmm {
             },
             ATTEST_TOKEN => {
                 let (offset, len, flags) = (get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?);
+
                 let last = flags & realm_payload::TOKEN_LAST != 0;
                 if last {
                     self.attest.interrupted = flags >> realm_payload::TOKEN_INTERRUPTED_SHIFT;
@@ -505,66 +507,114 @@ impl Vmm {
     ) -> Result<Stop, VmmError> {
         let mut last_fault = None;
         for _ in 0..max_runs {
-            self.runs += 1;
-            let exit = match vcpu.run_with(vm, link) {
-                Ok(exit) => exit,
-                Err(Errno::EINTR) => {
-                    self.interrupted += 1;
-                    if !vm.with(|vm| vm.is_powered_on(vcpu.id())) {
-                        return Ok(Stop::CpuOff);
-                    }
-                    continue;
-                }
-                Err(Errno::EFAULT) => {
-                    let KvmExit::MemoryFault(f) = *vcpu.kvm_run().exit() else {
-                        return Err(VmmError::Run(Errno::EFAULT));
-                    };
-                    if last_fault == Some(f) {
-                        return Err(VmmError::UnresolvedFault { gpa: f.gpa });
-                    }
-                    last_fault = Some(f);
-                    // Accept the conversion (the kernel commits it on the next run) unless the
-                    // range holds a page the VMM refuses.
-                    let refused = self
-                        .refused
-                        .iter()
-                        .any(|&r| r >= f.gpa && r - f.gpa < f.size);
-                    if refused {
-                        vcpu.reject_ripas_change();
-                    }
-                    self.record(Event::MemoryFault {
-                        gpa: f.gpa,
-                        size: f.size,
-                        private: f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE != 0,
-                        refused,
-                    });
-                    continue;
-                }
-                Err(e) => return Err(VmmError::Run(e)),
-            };
-            last_fault = None;
-            match exit {
-                KvmExit::Hypercall(h) => self.handle_hypercall(vcpu, h.nr)?,
-                KvmExit::Mmio(m) => self.handle_mmio(vcpu, &m),
-                KvmExit::SystemEvent(e) => {
-                    self.record(Event::SystemEvent { kind: e.event_type });
-                    return Ok(match KvmSystemEventType::from_u32(e.event_type) {
-                        Some(KvmSystemEventType::Reset) => Stop::Reset,
-                        _ => Stop::PowerOff,
-                    });
-                }
-                KvmExit::Shutdown => {
-                    self.record(Event::Shutdown);
-                    return Ok(Stop::Shutdown);
-                }
-                // Not an exit `run` returns with success.
-                KvmExit::Unknown | KvmExit::Intr | KvmExit::MemoryFault(_) => {
-                    return Err(VmmError::Run(Errno::ENXIO))
-                }
+            match self.step(vm, vcpu, link, &mut last_fault)? {
+                Step::Stopped(stop) => return Ok(stop),
+                Step::Continue | Step::Interrupted => {}
             }
         }
         Err(VmmError::TooManyRuns)
     }
+
+    /// Runs `vcpu` of the shared VM until `KVM_RUN` returns EINTR with the vCPU still on (a time
+    /// slice ended: `Ok(None)`) or it stops (`Ok(Some(_))`), serving its exits meanwhile; at most
+    /// `max_runs` `KVM_RUN` calls.
+    pub fn run_slice<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &spin::Mutex<Vm>,
+        vcpu: &mut Vcpu,
+        link: &mut RmmLink<'_, C, M>,
+        max_runs: usize,
+    ) -> Result<Option<Stop>, VmmError> {
+        let mut last_fault = None;
+        for _ in 0..max_runs {
+            match self.step(vm, vcpu, link, &mut last_fault)? {
+                Step::Stopped(stop) => return Ok(Some(stop)),
+                Step::Interrupted => return Ok(None),
+                Step::Continue => {}
+            }
+        }
+        Err(VmmError::TooManyRuns)
+    }
+
+    /// One `KVM_RUN` and what the VMM does with its exit.
+    fn step<C: Conduit, M: HostMemory>(
+        &mut self,
+        vm: &impl VmAccess,
+        vcpu: &mut Vcpu,
+        link: &mut RmmLink<'_, C, M>,
+        last_fault: &mut Option<KvmRunMemoryFault>,
+    ) -> Result<Step, VmmError> {
+        self.runs += 1;
+        let exit = match vcpu.run_with(vm, link) {
+            Ok(exit) => exit,
+            Err(Errno::EINTR) => {
+                self.interrupted += 1;
+                if !vm.with(|vm| vm.is_powered_on(vcpu.id())) {
+                    return Ok(Step::Stopped(Stop::CpuOff));
+                }
+                return Ok(Step::Interrupted);
+            }
+            Err(Errno::EFAULT) => {
+                let KvmExit::MemoryFault(f) = *vcpu.kvm_run().exit() else {
+                    return Err(VmmError::Run(Errno::EFAULT));
+                };
+                if *last_fault == Some(f) {
+                    return Err(VmmError::UnresolvedFault { gpa: f.gpa });
+                }
+                *last_fault = Some(f);
+                // Accept the conversion (the kernel commits it on the next run) unless the
+                // range holds a page the VMM refuses.
+                let refused = self
+                    .refused
+                    .iter()
+                    .any(|&r| r >= f.gpa && r - f.gpa < f.size);
+                if refused {
+                    vcpu.reject_ripas_change();
+                }
+                self.record(Event::MemoryFault {
+                    gpa: f.gpa,
+                    size: f.size,
+                    private: f.flags & KVM_MEMORY_EXIT_FLAG_PRIVATE != 0,
+                    refused,
+                });
+                return Ok(Step::Continue);
+            }
+            Err(e) => return Err(VmmError::Run(e)),
+        };
+        *last_fault = None;
+        match exit {
+            KvmExit::Hypercall(h) => self.handle_hypercall(vcpu, h.nr)?,
+            KvmExit::Mmio(m) => self.handle_mmio(vcpu, &m),
+            KvmExit::SystemEvent(e) => {
+                self.record(Event::SystemEvent { kind: e.event_type });
+                return Ok(Step::Stopped(
+                    match KvmSystemEventType::from_u32(e.event_type) {
+                        Some(KvmSystemEventType::Reset) => Stop::Reset,
+                        _ => Stop::PowerOff,
+                    },
+                ));
+            }
+            KvmExit::Shutdown => {
+                self.record(Event::Shutdown);
+                return Ok(Step::Stopped(Stop::Shutdown));
+            }
+            // Not an exit `run` returns with success.
+            KvmExit::Unknown | KvmExit::Intr | KvmExit::MemoryFault(_) => {
+                return Err(VmmError::Run(Errno::ENXIO))
+            }
+        }
+        Ok(Step::Continue)
+    }
+}
+
+/// What one [`Vmm::step`] came to.
+enum Step {
+    /// Run again.
+    Continue,
+    /// `KVM_RUN` returned EINTR with the vCPU still on.
+    Interrupted,
+    /// The vCPU or the realm stopped.
+    Stopped(Stop),
 }
 
 /// Why [`run_payload`] failed.

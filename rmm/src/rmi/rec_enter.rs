@@ -126,26 +126,32 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     };
     let s2 = rd.stage2(ctx.rmm.features.s2sz(), ctx.rmm.vmid16);
     let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
-    let mut regs = rec.regs;
-    regs.gic.hcr = enter.gicv3_hcr;
-    regs.gic.lrs = enter.gicv3_lrs;
+    rec.regs.gic.hcr = enter.gicv3_hcr;
+    rec.regs.gic.lrs = enter.gicv3_lrs;
     rec.running = true;
+    // The realm runs on the registers where they live, in the REC granule: no lock is held
+    // while it runs, and nothing else touches a running REC's registers (see below).
+    let regs: *mut RealmRegs = &mut rec.regs;
     drop((rd_g, rec_g));
 
     loop {
-        let realm_exit = ctx.cpu.run(&mut regs, &s2, traps, vmpidr);
+        // SAFETY: 1. `regs` points into the REC granule, which stays a REC while `running` is
+        // set (REC_DESTROY refuses a running REC). 2. Nothing else reads or writes a running
+        // REC's registers (REC_ENTER refuses it; PSCI_COMPLETE changes only a caller, which has
+        // a request pending and so is not running, and a target that is off), and no guard's
+        // reference to the REC is alive here: this is the only reference, until `run` returns.
+        let realm_exit = ctx.cpu.run(unsafe { &mut *regs }, &s2, traps, vmpidr);
         let (mut rd_g, mut rec_g) = ctx
             .granules
             .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
             .map_err(|_| INPUT)?;
         let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
         let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
-        rec.regs = regs;
         clear_defined_fields(&mut exit_record);
         let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
-        report_interrupts_and_timers(&regs, &mut exit_record);
+        report_interrupts_and_timers(&rec.regs, &mut exit_record);
         match outcome {
-            Outcome::Resume if rd.state == RealmState::Active && rec.runnable => regs = rec.regs,
+            Outcome::Resume if rd.state == RealmState::Active && rec.runnable => {}
             Outcome::Resume | Outcome::Exit => {
                 rec.running = false;
                 drop((rd_g, rec_g));

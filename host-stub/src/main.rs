@@ -380,6 +380,14 @@ mod image {
                 "MEASUREMENTS",
                 "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
+            realm_payload::ADD => (
+                "ADD",
+                "x1 and x2 read with KVM_GET_ONE_REG, their sum in x1 and x0 = 0 set with KVM_SET_ONE_REG",
+            ),
+            realm_payload::MUL => (
+                "MUL",
+                "x1 and x2 read with KVM_GET_ONE_REG, their product in x1 and x0 = 0 set with KVM_SET_ONE_REG",
+            ),
             realm_payload::ATTEST_CHALLENGE => (
                 "ATTEST_CHALLENGE",
                 "the runner's challenge set in x1..x8 and x0 = 0 with KVM_SET_ONE_REG",
@@ -665,7 +673,7 @@ mod image {
         }
         let log = run.vmm.log();
         // Forwarded host calls, once per function ID with how many there were.
-        let mut seen = [0u64; 8];
+        let mut seen = [0u64; 16];
         let mut kinds = 0;
         let mut ripas_changes = 0;
         for e in log {
@@ -787,7 +795,7 @@ mod image {
             run.pages_mapped.len()
         );
         match p.verdict {
-            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND, attestation token in TOKEN_PIECE chunks within INIT's bound)"),
+            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, a denied, two in-kernel and two VMM-computed host calls, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND, attestation token in TOKEN_PIECE chunks within INIT's bound)"),
             Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
             None => defmt::error!("realm payload: no verdict from the realm"),
         }

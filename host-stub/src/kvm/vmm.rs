@@ -31,8 +31,8 @@ use hostcall_abi::kvm::{
     KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use realm_payload::{
-    echo_arg, summarize, vendor_hyp_fid, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_RESULT, ECHO,
-    MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
+    echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_RESULT, ECHO, MEASUREMENTS,
+    REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
 };
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
@@ -52,10 +52,8 @@ pub const FORWARDED: KvmSmcccFilter =
 /// The range the VMM has the kernel refuse: the next 256 vendor-hypervisor functions.
 pub const DENIED: KvmSmcccFilter =
     KvmSmcccFilter::new(0xC600_0100, 0x100, KvmSmcccFilterAction::Deny);
-/// ADD: x0 = 0, x1 = x1 + x2 (wrapping).
-pub const ADD: u64 = vendor_hyp_fid(0x10);
-/// MUL: x0 = 0, x1 = x1 * x2 (wrapping).
-pub const MUL: u64 = vendor_hyp_fid(0x11);
+/// The math service the VMM computes (the payload's protocol).
+pub use realm_payload::{ADD, MUL};
 
 /// Where the UART sits in the unprotected half of the IPA space (QEMU virt's PL011 address).
 pub const UART_OFFSET: u64 = 0x0900_0000;

@@ -46,6 +46,14 @@ pub const TOKEN_PIECE: usize = 27 * 8;
 /// value, on the host stub's stack).
 pub const TOKEN_CAPACITY: usize = 4 * 1024;
 
+/// The VMM's math service, ADD: x0 = 0, x1 = x1 + x2 (wrapping).
+pub const ADD: u64 = vendor_hyp_fid(0x10);
+/// The VMM's math service, MUL: x0 = 0, x1 = x1 * x2 (wrapping).
+pub const MUL: u64 = vendor_hyp_fid(0x11);
+/// A function in the range the VMM has KVM deny (the next 256 vendor-hypervisor functions):
+/// answered NOT_SUPPORTED without leaving the kernel.
+pub const DENIED_PROBE: u64 = vendor_hyp_fid(0x100);
+
 /// The REM the payload extends at run time.
 pub const REM_EXTEND_INDEX: u64 = 1;
 /// What it extends that REM with (RSI_MEASUREMENT_EXTEND size 48: the bytes travel in x3..x8,
@@ -117,6 +125,12 @@ pub mod check {
     pub const SMP_SECONDARY: u64 = 32;
     /// SMP: AFFINITY_INFO did not report REC 1 OFF after its CPU_OFF (in time).
     pub const SMP_AFFINITY_OFF: u64 = 33;
+    /// A host call in the denied range was not answered NOT_SUPPORTED.
+    pub const HOST_CALL_DENIED: u64 = 15;
+    /// SMCCC_VERSION / SMCCC_ARCH_FEATURES by host call were not answered as KVM does.
+    pub const HOST_CALL_IN_KERNEL: u64 = 16;
+    /// The VMM's ADD or MUL gave a wrong result.
+    pub const HOST_CALL_MATH: u64 = 17;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

@@ -191,6 +191,28 @@ mod realm {
         if out[0] != 0 || (1..31).any(|i| out[i] != !echo_arg(i)) {
             return check::ECHO_RESULTS;
         }
+        let call = |x: [u64; 3]| {
+            let mut g = [0u64; 31];
+            g[..3].copy_from_slice(&x);
+            host_call(0, &g)
+        };
+        // Denied in the kernel by the VMM's filter: NOT_SUPPORTED, x1..x3 zero.
+        let (status, out) = call([realm_payload::DENIED_PROBE, 5, 6]);
+        if status != 0 || out[..4] != [u64::MAX, 0, 0, 0] {
+            return check::HOST_CALL_DENIED;
+        }
+        // Answered in the kernel: SMCCC_VERSION 1.1; ARCH_FEATURES(WORKAROUND_1) "unaffected".
+        let (s1, version) = call([0x8000_0000, 0, 0]);
+        let (s2, features) = call([0x8000_0001, 0x8000_8000, 0]);
+        if s1 != 0 || s2 != 0 || version[0] != 0x1_0001 || features[0] != 1 {
+            return check::HOST_CALL_IN_KERNEL;
+        }
+        // Computed by the VMM in userspace.
+        let (s1, sum) = call([realm_payload::ADD, 40, 2]);
+        let (s2, product) = call([realm_payload::MUL, 6, 7]);
+        if s1 != 0 || s2 != 0 || sum[..2] != [0, 42] || product[..2] != [0, 42] {
+            return check::HOST_CALL_MATH;
+        }
         memory_checks()
     }
 

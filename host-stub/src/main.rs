@@ -1274,7 +1274,7 @@ mod image {
         }
         match verdict {
             Some(0) => defmt::info!(
-                "realm SMP: PSCI CPU_ON of REC 1 (RMI_PSCI_COMPLETE on this CPU, {} in all), AFFINITY_INFO ON, REC 1's report through shared realm memory, its CPU_OFF, AFFINITY_INFO OFF: the realm's checks passed; SYSTEM_OFF after {} REC_ENTER(s) here",
+                "realm SMP: PSCI CPU_ON of REC 1 serviced with a single RMI_PSCI_COMPLETE ({} in all, the others answering AFFINITY_INFO), AFFINITY_INFO ON, REC 1's report through shared realm memory, its CPU_OFF, AFFINITY_INFO OFF: the realm's checks passed; SYSTEM_OFF after {} REC_ENTER(s) here",
                 st0.psci_completions,
                 st0.entries
             ),

@@ -245,7 +245,7 @@ fn check_smp(o: &RunOutcome, cpus: u32) {
         placement,
         "its SMP_HELLO reported MPIDR 0x80000001 and the CPU_ON context 0x5ec0da7a00000c01; it \
          stopped with Ok(CpuOff)",
-        "realm SMP: PSCI CPU_ON of REC 1 (RMI_PSCI_COMPLETE on this CPU, ",
+        "realm SMP: PSCI CPU_ON of REC 1 serviced with a single RMI_PSCI_COMPLETE (",
         "AFFINITY_INFO ON, REC 1's report through shared realm memory, its CPU_OFF, \
          AFFINITY_INFO OFF: the realm's checks passed; SYSTEM_OFF after ",
     ] {

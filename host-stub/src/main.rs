@@ -266,6 +266,103 @@ mod image {
         v
     }
 
+    /// Z31 and P15 as the host read them back: `vl` bytes of Z31 and `vl / 8` of P15 are live
+    /// (the arrays hold the largest vector length, 2048 bits).
+    struct HostSve {
+        vl: usize,
+        z31: [u64; 32],
+        p15: [u8; 32],
+    }
+
+    /// Every byte of P15 after `ptrue p15.h`: one predicate bit per halfword.
+    const P15_HALFWORDS: u8 = 0x55;
+
+    /// Fills Z31 with copies of `v` and P15 with `ptrue p15.h` at the maximum vector length (the
+    /// host's SVE state the RMM must preserve across realm runs). The vector length in bytes, or
+    /// None if the CPU has no SVE.
+    fn set_sve(v: u64) -> Option<usize> {
+        let pfr0: u64;
+        // SAFETY: reading an ID register has no side effects.
+        unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) pfr0, options(nomem, nostack)) };
+        if (pfr0 >> 32) & 0xF == 0 {
+            return None;
+        }
+        let vl: usize;
+        // SAFETY: 1. Clearing CPTR_EL2.TZ (bit 8) lets NS-EL2 use SVE instead of trapping (the
+        // host stub has no handler for that trap). 2. ZCR_EL2.LEN all ones asks for the largest
+        // vector length. 3. It then writes Z31 and P15, which the host stub never uses otherwise.
+        unsafe {
+            asm!(
+                "mrs {t}, cptr_el2",
+                "bic {t}, {t}, #(1 << 8)",
+                "msr cptr_el2, {t}",
+                "isb",
+                "mov {t}, #0xf",
+                "msr S3_4_C1_C2_0, {t}", // ZCR_EL2
+                "isb",
+                ".arch_extension sve",
+                "dup z31.d, {v}",
+                "ptrue p15.h",
+                "rdvl {vl}, #1",
+                t = out(reg) _,
+                v = in(reg) v,
+                vl = out(reg) vl,
+                out("v31") _,
+                out("p15") _,
+                options(nomem, nostack),
+            );
+        }
+        Some(vl)
+    }
+
+    /// Z31 and P15 at vector length `vl` bytes (as `set_sve` returned it).
+    fn get_sve(vl: usize) -> HostSve {
+        let mut s = HostSve {
+            vl,
+            z31: [0; 32],
+            p15: [0; 32],
+        };
+        // SAFETY: stores Z31 (`vl` <= 256 bytes) and P15 (`vl / 8` bytes) into arrays that hold
+        // them at the largest vector length.
+        unsafe {
+            asm!(
+                ".arch_extension sve",
+                "str z31, [{z}]",
+                "str p15, [{p}]",
+                z = in(reg) s.z31.as_mut_ptr(),
+                p = in(reg) s.p15.as_mut_ptr(),
+                options(nostack),
+            );
+        }
+        s
+    }
+
+    /// Logs whether Z31 (above 128 bits too) and P15 hold what `set_sve(v)` put there; true if
+    /// so, or if the CPU has no SVE.
+    fn sve_unchanged(sve: Option<HostSve>, v: u64) -> bool {
+        let Some(s) = sve else {
+            defmt::info!("realm payload: no SVE on this CPU, the host's SVE registers not checked");
+            return true;
+        };
+        let z31 = &s.z31[..s.vl / 8];
+        let p15 = &s.p15[..s.vl / 8];
+        let ok = z31.iter().all(|&w| w == v) && p15.iter().all(|&b| b == P15_HALFWORDS);
+        if ok {
+            defmt::info!(
+                "realm payload: the host's SVE registers (Z31 above 128 bits, P15) came back unchanged, VL {} bits",
+                s.vl * 8
+            );
+        } else {
+            defmt::error!(
+                "realm payload: the host's SVE registers changed while the realm ran (VL {} bits): Z31 {:#x}, P15 {:#x}",
+                s.vl * 8,
+                z31,
+                p15
+            );
+        }
+        ok
+    }
+
     /// INTID of the EL2 physical timer (CNTHP): PPI 10.
     const HOST_TIMER_INTID: u32 = 26;
     /// How long after the VMM hands out the attestation challenge the host's timer fires, for
@@ -614,6 +711,7 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         set_d0(realm_payload::HOST_FP_PATTERN);
+        let sve_vl = set_sve(realm_payload::HOST_FP_PATTERN);
         let (challenge, chosen_by_runner) = attestation_challenge();
         let host_timer = host_timer_enable();
         let start = vmm::PayloadStart {
@@ -626,6 +724,7 @@ mod image {
         let result = vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 2, 1024, start);
         host_timer_disable();
         let d0 = get_d0();
+        let sve = sve_vl.map(get_sve);
         let run = match result {
             Ok(run) => run,
             Err(e) => {
@@ -671,6 +770,7 @@ mod image {
                 d0
             );
         }
+        let sve_ok = sve_unchanged(sve, realm_payload::HOST_FP_PATTERN);
         let log = run.vmm.log();
         // Forwarded host calls, once per function ID with how many there were.
         let mut seen = [0u64; 16];
@@ -825,7 +925,7 @@ mod image {
         } else {
             defmt::error!("realm payload: the realm stopped with {}", run.stop);
         }
-        fp_ok && p.verdict == Some(0) && echo_ok && measured_ok && attested && off
+        fp_ok && sve_ok && p.verdict == Some(0) && echo_ok && measured_ok && attested && off
     }
 
     fn mpidr() -> u64 {

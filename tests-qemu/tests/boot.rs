@@ -136,11 +136,12 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     );
     expect_count(o, Source::Host, "realm scenario failed", 0);
     // A realm really ran at R-EL1: its host calls reached the VMM intact, its own checks passed
-    // (RSI, FP/SIMD, RIPAS changes, the host-call retry), the host's FP/SIMD state survived, and
-    // it powered off.
+    // (RSI, FP/SIMD, RIPAS changes, the host-call retry), the host's FP/SIMD and SVE state
+    // survived, and it powered off.
     for line in [
         "ECHO arguments and imm intact at the VMM: true",
         "the host's FP/SIMD registers came back unchanged",
+        "the host's SVE registers (Z31 above 128 bits, P15) came back unchanged, VL ",
         "2 RIPAS change(s) applied or refused by the VMM, 1 page(s) mapped on the realm's faults",
         "realm payload: the realm's own checks passed (RSI_VERSION, host-call results, a denied, \
          two in-kernel and two VMM-computed host calls, FP/SIMD, \

@@ -148,6 +148,37 @@ rmm_fp_load:
     msr     fpcr, x2
     ret
 
+    // rmm_sve_save(x0 = &mut SveRegs) / rmm_sve_load(x0 = &SveRegs): Z0..Z31, P0..P15 and FFR at
+    // the current vector length VL (CPTR_EL2.TZ clear): Z at 0, P from 32 * VL, FFR after P15.
+    // FFR goes through P0, so P0 is saved before it and loaded after it.
+    .arch_extension sve
+    .global rmm_sve_save
+rmm_sve_save:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    str     z\n, [x0, #\n, mul vl]
+    .endr
+    addvl   x0, x0, #16
+    addvl   x0, x0, #16
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    str     p\n, [x0, #\n, mul vl]
+    .endr
+    rdffr   p0.b
+    str     p0, [x0, #16, mul vl]
+    ret
+    .global rmm_sve_load
+rmm_sve_load:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ldr     z\n, [x0, #\n, mul vl]
+    .endr
+    addvl   x0, x0, #16
+    addvl   x0, x0, #16
+    ldr     p0, [x0, #16, mul vl]
+    wrffr   p0.b
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    ldr     p\n, [x0, #\n, mul vl]
+    .endr
+    ret
+
     .global rmm_run_realm
 rmm_run_realm:
     stp     x29, x30, [sp, #-16]!
@@ -624,6 +655,8 @@ extern "C" {
     fn rmm_run_realm(gprs: *mut u64) -> u64;
     fn rmm_fp_save(fp: *mut crate::arch::FpRegs);
     fn rmm_fp_load(fp: *const crate::arch::FpRegs);
+    fn rmm_sve_save(sve: *mut SveRegs);
+    fn rmm_sve_load(sve: *const SveRegs);
 }
 
 // The assembly above addresses FpRegs by these offsets.
@@ -679,6 +712,29 @@ el1_regs! {
     spsr => "spsr_el1", par => "par_el1", cntkctl => "cntkctl_el1", csselr => "csselr_el1",
     mdscr => "mdscr_el1", cntv_ctl => "cntv_ctl_el0", cntv_cval => "cntv_cval_el0",
     cntp_ctl => "cntp_ctl_el0", cntp_cval => "cntp_cval_el0",
+}
+
+/// The host's SVE state as `rmm_sve_save` lays it out, sized for the largest vector length
+/// (2048 bits): Z0..Z31 (256 bytes each), P0..P15 (32 bytes each), FFR (32 bytes).
+#[repr(C, align(16))]
+struct SveRegs([u8; 32 * 256 + 16 * 32 + 32]);
+
+/// ZCR_EL2.LEN all ones: the CPU clamps it to the largest vector length it implements. TF-A
+/// does not switch ZCR_EL2 between worlds, so the RMM sees, and must put back, the host's.
+const ZCR_LEN_MAX: u64 = 0xF;
+
+/// ID_AA64PFR0_EL1.SVE (bits [35:32]) is nonzero when the CPU implements SVE.
+fn has_sve() -> bool {
+    (mrs!("id_aa64pfr0_el1") >> 32) & 0xF != 0
+}
+
+/// Sets ZCR_EL2.LEN to the maximum (SVE untrapped at EL2) and returns the ZCR_EL2 it found.
+fn sve_max_vl() -> u64 {
+    let zcr = mrs!("S3_4_C1_C2_0"); // ZCR_EL2
+    msr!("S3_4_C1_C2_0", ZCR_LEN_MAX);
+    // SAFETY: an isb makes the new vector length visible before SVE registers are touched.
+    unsafe { asm!("isb", options(nostack)) };
+    zcr
 }
 
 /// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
@@ -790,16 +846,31 @@ impl crate::arch::RealmCpu for Cpu {
         let host_el1 = save_el1();
         let host_hcr = mrs!("hcr_el2");
         let host_cptr = mrs!("cptr_el2");
-        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
+        // On a CPU with SVE the RMM switches FP/SIMD with SVE untrapped at the maximum vector
+        // length, where writing a V register zeroes the rest of its Z register on every CPU (with
+        // SVE trapped that is CONSTRAINED UNPREDICTABLE, and QEMU keeps the bits): the host's SVE
+        // registers are saved first and loaded last, and a QEMU run shows it if they are not.
+        let sve = has_sve();
+        let switch_cptr = host_cptr & !(CPTR_TFP | if sve { CPTR_TZ } else { 0 });
+        msr!("cptr_el2", switch_cptr);
         // SAFETY: an isb makes the CPTR_EL2 change visible before FP/SIMD registers are touched.
         unsafe { asm!("isb", options(nostack)) };
+        let host_zcr = if sve { sve_max_vl() } else { 0 };
+        // On `run`'s stack: it lives exactly as long as the switch and needs no per-CPU index
+        // (8.5 KiB of a 64 KiB stack); uninitialised, so a CPU without SVE pays nothing for it.
+        let mut host_sve = core::mem::MaybeUninit::<SveRegs>::uninit();
         let mut host_fp = crate::arch::FpRegs::default();
-        // SAFETY: both point to live, 16-byte aligned FpRegs; the routines touch only FP/SIMD
-        // registers (the RMM's own code never uses them) and the pointed-to memory.
+        // SAFETY: the pointers are to a live SveRegs (large enough at any vector length) and
+        // live, 16-byte aligned FpRegs; the routines touch only FP/SIMD and SVE registers (the
+        // RMM's own code never uses them) and the pointed-to memory.
         unsafe {
+            if sve {
+                rmm_sve_save(host_sve.as_mut_ptr());
+            }
             rmm_fp_save(&mut host_fp);
             rmm_fp_load(&regs.fp);
         }
+        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
         load_el1(&regs.el1);
         load_gic(&regs.gic);
         let mut hcr = HCR_REALM;
@@ -843,10 +914,19 @@ impl crate::arch::RealmCpu for Cpu {
         regs.pstate = mrs!("spsr_el2");
         regs.el1 = save_el1();
         save_gic(&mut regs.gic);
-        // SAFETY: as for the loads before entry.
+        msr!("cptr_el2", switch_cptr);
+        // SAFETY: as for the switch before entry; `host_sve` was filled there, at this vector
+        // length, if `sve`.
         unsafe {
+            asm!("isb", options(nostack));
             rmm_fp_save(&mut regs.fp);
             rmm_fp_load(&host_fp);
+            if sve {
+                rmm_sve_load(host_sve.as_ptr());
+            }
+        }
+        if sve {
+            msr!("S3_4_C1_C2_0", host_zcr); // ZCR_EL2
         }
         msr!("cptr_el2", host_cptr);
         load_el1(&host_el1);

@@ -93,12 +93,6 @@ pub fn write<T: Wire>(
 ///    initialised memory and writing any bytes leaves a valid value.
 pub unsafe trait Plain: Sized {}
 
-// SAFETY: both are repr(C) structures of integers and integer arrays (flags are a transparent
-// u64) with every reserved byte declared; hostcall-abi asserts every offset and the size.
-unsafe impl Plain for hostcall_abi::rec_run::RmiRecEnter {}
-// SAFETY: as above.
-unsafe impl Plain for hostcall_abi::rec_run::RmiRecExit {}
-
 fn bytes<T: Plain>(v: &T) -> &[u8] {
     // SAFETY: `Plain` guarantees every byte of `T` is an initialised integer byte.
     unsafe { core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>()) }
@@ -109,50 +103,58 @@ fn bytes_mut<T: Plain>(v: &mut T) -> &mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(v as *mut T as *mut u8, core::mem::size_of::<T>()) }
 }
 
-/// Copies only the byte ranges `fields` (offset, length within `T`) of the `T` at `offset` in the
-/// NS granule `pa` into `value`: the fields a command needs, without the reserved space around
-/// them.
-pub fn read_fields<T: Plain>(
+/// Copies byte ranges of the NS granule `pa` into `value`: each `(in_value, in_granule, len)`
+/// takes `len` bytes at `in_granule` into `value` at `in_value`. The granule is checked once.
+pub fn read_map<T: Plain>(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
     pa: u64,
-    offset: usize,
     value: &mut T,
-    fields: &[(usize, usize)],
+    map: &[(usize, usize, usize)],
 ) -> Result<(), RmiError> {
-    check(granules, pa, offset, core::mem::size_of::<T>())?;
+    check(granules, pa, 0, GRANULE_SIZE)?;
     let dst = bytes_mut(value);
-    for &(off, len) in fields {
+    for &(at, from, len) in map {
+        check_range(from, len)?;
         let range = dst
-            .get_mut(off..off.checked_add(len).ok_or(INPUT)?)
+            .get_mut(at..at.checked_add(len).ok_or(INPUT)?)
             .ok_or(INPUT)?;
-        if !ns.copy_in(pa + (offset + off) as u64, range) {
+        if !ns.copy_in(pa + from as u64, range) {
             return Err(INPUT);
         }
     }
     Ok(())
 }
 
-/// Writes only the byte ranges `fields` of `value` to the `T` at `offset` in the NS granule `pa`.
-pub fn write_fields<T: Plain>(
+/// Copies byte ranges of `value` into the NS granule `pa`: each `(in_value, in_granule, len)`
+/// puts `len` bytes from `value` at `in_value` at `in_granule`. The granule is checked once.
+pub fn write_map<T: Plain>(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
     pa: u64,
-    offset: usize,
     value: &T,
-    fields: &[(usize, usize)],
+    map: &[(usize, usize, usize)],
 ) -> Result<(), RmiError> {
-    check(granules, pa, offset, core::mem::size_of::<T>())?;
+    check(granules, pa, 0, GRANULE_SIZE)?;
     let src = bytes(value);
-    for &(off, len) in fields {
+    for &(at, to, len) in map {
+        check_range(to, len)?;
         let range = src
-            .get(off..off.checked_add(len).ok_or(INPUT)?)
+            .get(at..at.checked_add(len).ok_or(INPUT)?)
             .ok_or(INPUT)?;
-        if !ns.copy_out(pa + (offset + off) as u64, range) {
+        if !ns.copy_out(pa + to as u64, range) {
             return Err(INPUT);
         }
     }
     Ok(())
+}
+
+/// A byte range inside one granule.
+fn check_range(offset: usize, len: usize) -> Result<(), RmiError> {
+    match offset.checked_add(len) {
+        Some(end) if end <= GRANULE_SIZE => Ok(()),
+        _ => Err(INPUT),
+    }
 }
 
 /// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE).

@@ -859,7 +859,8 @@ impl crate::arch::RealmCpu for Cpu {
         // On `run`'s stack: it lives exactly as long as the switch and needs no per-CPU index
         // (8.5 KiB of a 64 KiB stack); uninitialised, so a CPU without SVE pays nothing for it.
         let mut host_sve = core::mem::MaybeUninit::<SveRegs>::uninit();
-        let mut host_fp = crate::arch::FpRegs::default();
+        // Uninitialised too: `rmm_fp_save` writes all of it before anything reads it.
+        let mut host_fp = core::mem::MaybeUninit::<crate::arch::FpRegs>::uninit();
         // SAFETY: the pointers are to a live SveRegs (large enough at any vector length) and
         // live, 16-byte aligned FpRegs; the routines touch only FP/SIMD and SVE registers (the
         // RMM's own code never uses them) and the pointed-to memory.
@@ -867,7 +868,7 @@ impl crate::arch::RealmCpu for Cpu {
             if sve {
                 rmm_sve_save(host_sve.as_mut_ptr());
             }
-            rmm_fp_save(&mut host_fp);
+            rmm_fp_save(host_fp.as_mut_ptr());
             rmm_fp_load(&regs.fp);
         }
         msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
@@ -920,7 +921,7 @@ impl crate::arch::RealmCpu for Cpu {
         unsafe {
             asm!("isb", options(nostack));
             rmm_fp_save(&mut regs.fp);
-            rmm_fp_load(&host_fp);
+            rmm_fp_load(host_fp.as_ptr());
             if sve {
                 rmm_sve_load(host_sve.as_ptr());
             }

@@ -9,14 +9,17 @@
 //! exit, so nothing from an earlier exit, or from realm registers the exit does not name, reaches
 //! the host.
 
-use core::mem::{offset_of, size_of_val};
+use core::mem::{offset_of, size_of};
 use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
-use hostcall_abi::rec_run::{ich_hcr, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, ICH_LR_HW};
+use hostcall_abi::rec_run::{
+    ich_hcr, RmiRecEnter, RmiRecEnterFlags, GICV3_MAX_LRS, ICH_LR_HW, REC_RUN_GPRS,
+};
 
 use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::arch::{EntryTraps, RealmRegs};
+use crate::exit::{ExitRecord, EXIT_MAP};
 use crate::granule::GranuleState;
 use crate::memory;
 use crate::realm::{Rd, RealmState};
@@ -32,12 +35,9 @@ const SYSTEM_OFF: RmiError = RmiError {
     ..RmiError::new(RmiStatus::ErrorRealm)
 };
 
-/// Offset of rec_exit in an RmiRecRun.
-const EXIT_OFFSET: usize = 0x800;
-
 /// `Gicv3ConfigIsValid`: only the ICH_HCR_EL2 bits a host may set, and no hardware interrupt in a
 /// list register.
-fn gicv3_valid(enter: &RmiRecEnter) -> bool {
+fn gicv3_valid(enter: &EnterRecord) -> bool {
     ich_hcr::enter_value_allowed(enter.gicv3_hcr)
         && enter.gicv3_lrs.iter().all(|lr| lr & ICH_LR_HW == 0)
 }
@@ -76,8 +76,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             .map_err(|_| INPUT)?;
         memory::get::<Rec>(ctx.mem, &mut g).rd
     };
-    let mut enter = RmiRecEnter::ZERO;
-    ns::read_fields(ctx.ns, ctx.granules, run_pa, 0, &mut enter, &ENTER_FIELDS)?;
+    let mut enter = EnterRecord::default();
+    ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, &ENTER_MAP)?;
     // The RD is locked before what the realm owns: take both in address order.
     let (mut rd_g, mut rec_g) = ctx
         .granules
@@ -113,8 +113,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     }
     rec.emulatable_abort = None;
     rec.unprotected_abort = None;
-    // One exit record, zeroed before each use: nothing from an earlier exit can reach the host.
-    let mut exit_record = RmiRecExit::ZERO;
+    // One exit record, reset before each use: nothing from an earlier exit can reach the host.
+    let mut exit_record = ExitRecord::default();
     if rsi::complete_host_call(ctx, rd, rec, &enter.gprs, &mut exit_record) == Outcome::Exit {
         return finish(ctx, run_pa, &exit_record);
     }
@@ -134,6 +134,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let regs: *mut RealmRegs = &mut rec.regs;
     drop((rd_g, rec_g));
 
+    let mut reuse = false;
     loop {
         // SAFETY: 1. `regs` points into the REC granule, which stays a REC while `running` is
         // set (REC_DESTROY refuses a running REC). 2. Nothing else reads or writes a running
@@ -147,7 +148,11 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             .map_err(|_| INPUT)?;
         let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
         let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
-        clear_defined_fields(&mut exit_record);
+        // The record is still as made for the first exit; later exits start it afresh.
+        if reuse {
+            exit_record = ExitRecord::default();
+        }
+        reuse = true;
         let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
         report_interrupts_and_timers(&rec.regs, &mut exit_record);
         match outcome {
@@ -161,24 +166,10 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     }
 }
 
-/// Zeroes every field of `e` that [`EXIT_FIELDS`] writes to the host (cheaper than zeroing the
-/// whole 2 KiB record on every exit; the reserved space stays zero from the start).
-fn clear_defined_fields(e: &mut RmiRecExit) {
-    e.exit_reason = 0;
-    (e.esr, e.far, e.hpfar) = (0, 0, 0);
-    e.gprs = [0; 31];
-    (e.gicv3_hcr, e.gicv3_misr, e.gicv3_vmcr) = (0, 0, 0);
-    e.gicv3_lrs = [0; 16];
-    (e.cntp_ctl, e.cntp_cval, e.cntv_ctl, e.cntv_cval) = (0, 0, 0, 0);
-    (e.ripas_base, e.ripas_top, e.ripas_value) = (0, 0, 0);
-    e.imm = 0;
-    e.pmu_ovf_status = 0;
-}
-
 /// The fields every exit carries (A4.3.1): the virtual GIC interface as the realm left it (so the
 /// host can see which interrupts it took) and the EL1 timers (so the host can schedule their
 /// expiry).
-fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExit) {
+fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut ExitRecord) {
     e.gicv3_hcr = regs.gic.hcr & ich_hcr::EXIT_REPORTED;
     e.gicv3_lrs = regs.gic.lrs;
     e.gicv3_misr = regs.gic.misr;
@@ -191,66 +182,108 @@ fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExit) {
 
 /// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the
 /// granule's PAS meanwhile, is ERROR_INPUT).
-fn finish(ctx: &RmiContext, run_pa: u64, exit: &RmiRecExit) -> RmiResult {
-    ns::write_fields(
-        ctx.ns,
-        ctx.granules,
-        run_pa,
-        EXIT_OFFSET,
-        exit,
-        &EXIT_FIELDS,
-    )?;
+fn finish(ctx: &RmiContext, run_pa: u64, exit: &ExitRecord) -> RmiResult {
+    ns::write_map(ctx.ns, ctx.granules, run_pa, exit, &EXIT_MAP)?;
     Ok(NO_OUTPUTS)
 }
 
-/// (offset, length) of a field of `T`.
-macro_rules! field {
-    ($t:ty, $f:ident) => {
-        (offset_of!($t, $f), size_of_val(&<$t>::ZERO.$f))
-    };
+/// The fields of rec_enter the RMM reads (B4.4.13), compact: REC_ENTER reads only these, not the
+/// reserved space of the 2 KiB rec_enter.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+struct EnterRecord {
+    flags: RmiRecEnterFlags,
+    gprs: [u64; REC_RUN_GPRS],
+    gicv3_hcr: u64,
+    gicv3_lrs: [u64; GICV3_MAX_LRS],
 }
 
-/// What REC_ENTER reads of rec_enter: every field the spec defines, not the reserved space.
-const ENTER_FIELDS: [(usize, usize); 4] = [
-    field!(RmiRecEnter, flags),
-    field!(RmiRecEnter, gprs),
-    field!(RmiRecEnter, gicv3_hcr),
-    field!(RmiRecEnter, gicv3_lrs),
-];
+const _: () = assert!(size_of::<EnterRecord>() == 8 * (1 + REC_RUN_GPRS + 1 + GICV3_MAX_LRS));
+const _: () = assert!(offset_of!(RmiRecEnter, gicv3_lrs) == offset_of!(RmiRecEnter, gicv3_hcr) + 8);
 
-/// What every exit writes of rec_exit: every field the spec defines (zero where the exit does
-/// not set it), so nothing from an earlier exit survives in a defined field. The reserved space
-/// between them is never written by the RMM, so it holds nothing of a realm's.
-const EXIT_FIELDS: [(usize, usize); 8] = [
-    (offset_of!(RmiRecExit, exit_reason), 8), // the 8-bit reason and its padding to 64 bits
-    (offset_of!(RmiRecExit, esr), 24),        // esr, far, hpfar
-    field!(RmiRecExit, gprs),
-    (offset_of!(RmiRecExit, gicv3_hcr), 8 * 19), // hcr, lrs[16], misr, vmcr
-    (offset_of!(RmiRecExit, cntp_ctl), 32),      // cntp_ctl, cntp_cval, cntv_ctl, cntv_cval
-    (offset_of!(RmiRecExit, ripas_base), 24),    // ripas_base, ripas_top, ripas_value (+pad)
-    (offset_of!(RmiRecExit, imm), 8),            // imm and its padding to 64 bits
-    (offset_of!(RmiRecExit, pmu_ovf_status), 8),
+// SAFETY: repr(C) u64s (the flags are a transparent u64 whose every value is valid) with no
+// padding (the size assert above): any bytes are a valid value.
+unsafe impl ns::Plain for EnterRecord {}
+
+/// (offset in [`EnterRecord`], offset in the RmiRecRun granule, bytes) of each run of fields.
+const ENTER_MAP: [(usize, usize, usize); 3] = [
+    (
+        offset_of!(EnterRecord, flags),
+        offset_of!(RmiRecEnter, flags),
+        8,
+    ),
+    (
+        offset_of!(EnterRecord, gprs),
+        offset_of!(RmiRecEnter, gprs),
+        8 * REC_RUN_GPRS,
+    ),
+    (
+        offset_of!(EnterRecord, gicv3_hcr),
+        offset_of!(RmiRecEnter, gicv3_hcr),
+        8 * (1 + GICV3_MAX_LRS),
+    ),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Sim;
+    use hostcall_abi::rec_run::RmiRecExit;
     use hostcall_abi::wire::Wire;
 
+    /// An NS granule of the simulated platform.
+    const RUN: u64 = 0x8800_0000;
+
     #[test]
-    fn clearing_the_defined_fields_leaves_a_zero_record() {
-        // A record with every byte set, reserved ones left at zero as REC_ENTER starts them:
-        // after clearing, it equals the zero record.
-        let mut e = RmiRecExit::decode(&[0xFF; 0x800]).expect("decode");
-        e.reserved0 = [0; 0xFF];
-        e.reserved1 = RmiRecExit::ZERO.reserved1;
-        e.reserved2 = RmiRecExit::ZERO.reserved2;
-        e.reserved3 = RmiRecExit::ZERO.reserved3;
-        e.reserved4 = RmiRecExit::ZERO.reserved4;
-        e.reserved5 = RmiRecExit::ZERO.reserved5;
-        e.reserved6 = RmiRecExit::ZERO.reserved6;
-        e.reserved7 = RmiRecExit::ZERO.reserved7;
-        clear_defined_fields(&mut e);
-        assert_eq!(e, RmiRecExit::ZERO);
+    fn the_exit_map_writes_every_defined_field_and_no_reserved_byte() {
+        let sim = Sim::qemu();
+        sim.mem.write(RUN, &[0xEE; 4096]);
+        let mut e = ExitRecord::default();
+        e.exit_reason = 3;
+        (e.esr, e.far, e.hpfar) = (0x11, 0x12, 0x13);
+        (e.gicv3_hcr, e.gicv3_misr, e.gicv3_vmcr) = (0x21, 0x22, 0x23);
+        (e.cntp_ctl, e.cntp_cval, e.cntv_ctl, e.cntv_cval) = (0x31, 0x32, 0x33, 0x34);
+        (e.ripas_base, e.ripas_top, e.ripas_value) = (0x41, 0x42, 1);
+        e.imm = 0x5A17;
+        e.pmu_ovf_status = 1;
+        e.gprs = core::array::from_fn(|i| 0x100 + i as u64);
+        e.gicv3_lrs = core::array::from_fn(|i| 0x200 + i as u64);
+        ns::write_map(&sim, &sim.granules, RUN, &e, &EXIT_MAP).unwrap();
+        let page = sim.mem.read(RUN);
+        let got = RmiRecExit::decode(&page[0x800..]).unwrap();
+        let mut want = RmiRecExit::decode(&[0xEE; 0x800]).unwrap();
+        want.exit_reason = 3;
+        (want.esr, want.far, want.hpfar) = (0x11, 0x12, 0x13);
+        want.gprs = e.gprs;
+        (want.gicv3_hcr, want.gicv3_misr, want.gicv3_vmcr) = (0x21, 0x22, 0x23);
+        want.gicv3_lrs = e.gicv3_lrs;
+        (want.cntp_ctl, want.cntp_cval, want.cntv_ctl, want.cntv_cval) = (0x31, 0x32, 0x33, 0x34);
+        (want.ripas_base, want.ripas_top, want.ripas_value) = (0x41, 0x42, 1);
+        want.imm = 0x5A17;
+        want.pmu_ovf_status = 1;
+        // The padding after the narrow fields is written as zero (it was so before, too).
+        want.reserved0[..7].fill(0);
+        want.reserved5[..7].fill(0);
+        want.reserved6[..6].fill(0);
+        want.reserved7[..7].fill(0);
+        assert_eq!(got, want);
+        assert!(
+            page[..0x800].iter().all(|&b| b == 0xEE),
+            "rec_enter untouched"
+        );
+    }
+
+    #[test]
+    fn the_enter_map_reads_the_fields_rec_enter_defines() {
+        let sim = Sim::qemu();
+        let page: [u8; 4096] = core::array::from_fn(|i| (i * 7) as u8);
+        sim.mem.write(RUN, &page);
+        let mut e = EnterRecord::default();
+        ns::read_map(&sim, &sim.granules, RUN, &mut e, &ENTER_MAP).unwrap();
+        let want = RmiRecEnter::decode(&page[..0x800]).unwrap();
+        assert_eq!(e.flags, want.flags);
+        assert_eq!(e.gprs, want.gprs);
+        assert_eq!(e.gicv3_hcr, want.gicv3_hcr);
+        assert_eq!(e.gicv3_lrs, want.gicv3_lrs);
     }
 }

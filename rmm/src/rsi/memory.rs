@@ -12,12 +12,13 @@
 //! (B5.3.6.1.1, B5.4.9); a realm that sets them gets RSI_ERROR_INPUT rather than having them
 //! ignored, so a future flag is never silently dropped.
 
-use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit, RmiResponse};
+use hostcall_abi::rec_run::{RmiExitReason, RmiResponse};
 use hostcall_abi::rsi::{RsiResponse, RsiRipasChangeFlags, RsiStatus};
 use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
 
 use super::{answer, Outcome};
+use crate::exit::ExitRecord;
 use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::{Rec, RipasRequest};
@@ -78,7 +79,7 @@ fn ripas_run(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Option<(Ripas, u64)> {
 /// (`base_align`, `top_align`, `size_valid`, `rgn_bound`, `ripas_valid`; RSI_ERROR_INPUT without
 /// an exit), records it in the REC and exits RIPAS_CHANGE with `ripas_base`, `ripas_top` and
 /// `ripas_value` (A4.3.8). The answer waits for the next REC_ENTER ([`complete`]).
-pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExit) -> Outcome {
+pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
     let [base, top, ripas, flags] = [
         rec.regs.gprs[1],
         rec.regs.gprs[2],

@@ -32,8 +32,20 @@ pub trait HostMemory {
     /// Reads `buf.len()` bytes at `pa` (within one of the host's own granules).
     fn read(&self, pa: u64, buf: &mut [u8]);
 
-    /// Reads `dst.len()` little-endian doublewords at `pa`.
+    /// Reads `dst.len()` little-endian doublewords at `pa`. Implementations with direct word
+    /// access override it; the default goes through [`Self::read`].
     fn read_words(&self, pa: u64, dst: &mut [u64]) {
+        self.read_words_bytewise(pa, dst)
+    }
+
+    /// Writes `src` as little-endian doublewords at `pa`. Implementations with direct word
+    /// access override it; the default goes through [`Self::write`].
+    fn write_words(&mut self, pa: u64, src: &[u64]) {
+        self.write_words_bytewise(pa, src)
+    }
+
+    /// [`Self::read_words`] through [`Self::read`], 256 bytes at a time.
+    fn read_words_bytewise(&self, pa: u64, dst: &mut [u64]) {
         let mut buf = [0u8; 256];
         for (i, chunk) in dst.chunks_mut(32).enumerate() {
             let bytes = &mut buf[..chunk.len() * 8];
@@ -44,8 +56,8 @@ pub trait HostMemory {
         }
     }
 
-    /// Writes `src` as little-endian doublewords at `pa`.
-    fn write_words(&mut self, pa: u64, src: &[u64]) {
+    /// [`Self::write_words`] through [`Self::write`], 256 bytes at a time.
+    fn write_words_bytewise(&mut self, pa: u64, src: &[u64]) {
         let mut buf = [0u8; 256];
         for (i, chunk) in src.chunks(32).enumerate() {
             let bytes = &mut buf[..chunk.len() * 8];

@@ -168,6 +168,26 @@ mod image {
             }
         }
 
+        fn read_words(&self, pa: u64, dst: &mut [u64]) {
+            if !pa.is_multiple_of(8) {
+                return self.read_words_bytewise(pa, dst);
+            }
+            for (i, w) in dst.iter_mut().enumerate() {
+                // SAFETY: as for `write`: the host's own, undelegated page; aligned.
+                *w = u64::from_le(unsafe { core::ptr::read_volatile((pa as *const u64).add(i)) });
+            }
+        }
+
+        fn write_words(&mut self, pa: u64, src: &[u64]) {
+            if !pa.is_multiple_of(8) {
+                return self.write_words_bytewise(pa, src);
+            }
+            for (i, w) in src.iter().enumerate() {
+                // SAFETY: as for `write`: the host's own, undelegated page; aligned.
+                unsafe { core::ptr::write_volatile((pa as *mut u64).add(i), w.to_le()) };
+            }
+        }
+
         fn all_equal(&self, pa: u64, byte: u8) -> bool {
             // SAFETY: as for `fill`; the checks read a granule only after undelegating it.
             (0..PAGE).all(|i| unsafe { core::ptr::read_volatile((pa as *const u8).add(i)) } == byte)

@@ -412,6 +412,168 @@ impl Default for RmiRecExit {
     }
 }
 
+/// The fields of [`RmiRecExit`] the specification defines, without its reserved space: what an
+/// exit actually carries, compact (504 bytes instead of 2 KiB), for the RMM to fill and the host
+/// to read. [`REC_EXIT_FIELD_RUNS`] places each run of fields at its offset in the RmiRecRun
+/// granule; the padding after the narrow fields is written as zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct RmiRecExitFields {
+    /// Exit reason; see [`Self::exit_reason`].
+    pub exit_reason: u8,
+    /// Padding to 64 bits, zero.
+    pub pad0: [u8; 7],
+    /// Sanitised ESR_EL2.
+    pub esr: u64,
+    /// FAR_EL2.
+    pub far: u64,
+    /// HPFAR_EL2.
+    pub hpfar: u64,
+    /// x0..x30 for host calls and PSCI exits.
+    pub gprs: [u64; REC_RUN_GPRS],
+    /// ICH_HCR_EL2 fields listed in [`ich_hcr::EXIT_REPORTED`].
+    pub gicv3_hcr: u64,
+    /// `ICH_LR<n>_EL2` values.
+    pub gicv3_lrs: [u64; GICV3_MAX_LRS],
+    /// ICH_MISR_EL2.
+    pub gicv3_misr: u64,
+    /// ICH_VMCR_EL2.
+    pub gicv3_vmcr: u64,
+    /// CNTP_CTL_EL0.
+    pub cntp_ctl: u64,
+    /// CNTP_CVAL_EL0.
+    pub cntp_cval: u64,
+    /// CNTV_CTL_EL0.
+    pub cntv_ctl: u64,
+    /// CNTV_CVAL_EL0.
+    pub cntv_cval: u64,
+    /// Base of the region of a pending RIPAS change.
+    pub ripas_base: u64,
+    /// Top of the region of a pending RIPAS change.
+    pub ripas_top: u64,
+    /// Requested RIPAS; see [`Self::ripas_value`].
+    pub ripas_value: u8,
+    /// Padding to 64 bits, zero.
+    pub pad1: [u8; 7],
+    /// Host call immediate.
+    pub imm: u16,
+    /// Padding to 64 bits, zero.
+    pub pad2: [u8; 6],
+    /// PMU overflow status.
+    pub pmu_ovf_status: u8,
+    /// Padding to 64 bits, zero.
+    pub pad3: [u8; 7],
+}
+assert_layout!(
+    RmiRecExitFields,
+    size = 504,
+    exit_reason = 0,
+    pad0 = 1,
+    esr = 8,
+    far = 16,
+    hpfar = 24,
+    gprs = 32,
+    gicv3_hcr = 280,
+    gicv3_lrs = 288,
+    gicv3_misr = 416,
+    gicv3_vmcr = 424,
+    cntp_ctl = 432,
+    cntp_cval = 440,
+    cntv_ctl = 448,
+    cntv_cval = 456,
+    ripas_base = 464,
+    ripas_top = 472,
+    ripas_value = 480,
+    pad1 = 481,
+    imm = 488,
+    pad2 = 490,
+    pmu_ovf_status = 496,
+    pad3 = 497,
+);
+
+/// The run of [`RmiRecExitFields`] starting at field `$f`, `$len` bytes: (offset in the fields,
+/// offset in the RmiRecRun granule, length).
+macro_rules! exit_run {
+    ($f:ident, $len:expr) => {
+        (
+            core::mem::offset_of!(RmiRecExitFields, $f),
+            RMI_REC_EXIT_OFFSET + core::mem::offset_of!(RmiRecExit, $f),
+            $len,
+        )
+    };
+}
+
+/// Each run of consecutive defined fields of rec_exit: (offset in [`RmiRecExitFields`], offset
+/// in the RmiRecRun granule, bytes). Within a run the two layouts agree (asserted below).
+pub const REC_EXIT_FIELD_RUNS: [(usize, usize, usize); 8] = [
+    exit_run!(exit_reason, 8), // the reason and its padding to 64 bits
+    exit_run!(esr, 24),        // esr, far, hpfar
+    exit_run!(gprs, 8 * REC_RUN_GPRS),
+    exit_run!(gicv3_hcr, 8 * (3 + GICV3_MAX_LRS)), // hcr, lrs, misr, vmcr
+    exit_run!(cntp_ctl, 32),                       // cntp_ctl, cntp_cval, cntv_ctl, cntv_cval
+    exit_run!(ripas_base, 24),                     // ripas_base, ripas_top, ripas_value (+pad)
+    exit_run!(imm, 8),                             // imm and its padding to 64 bits
+    exit_run!(pmu_ovf_status, 8),
+];
+
+const _: () = {
+    use core::mem::offset_of;
+    let mut i = 0;
+    while i < REC_EXIT_FIELD_RUNS.len() {
+        let (at, to, len) = REC_EXIT_FIELD_RUNS[i];
+        assert!(at + len <= core::mem::size_of::<RmiRecExitFields>());
+        assert!(to + len <= RMI_REC_EXIT_OFFSET + RMI_REC_EXIT_SIZE);
+        i += 1;
+    }
+    // Runs are laid out alike: field distances inside each run match.
+    assert!(offset_of!(RmiRecExit, hpfar) - offset_of!(RmiRecExit, esr) == 16);
+    assert!(offset_of!(RmiRecExit, gicv3_vmcr) - offset_of!(RmiRecExit, gicv3_hcr) == 8 * 18);
+    assert!(
+        offset_of!(RmiRecExitFields, gicv3_vmcr) - offset_of!(RmiRecExitFields, gicv3_hcr)
+            == 8 * 18
+    );
+    assert!(offset_of!(RmiRecExit, cntv_cval) - offset_of!(RmiRecExit, cntp_ctl) == 24);
+    assert!(offset_of!(RmiRecExit, ripas_value) - offset_of!(RmiRecExit, ripas_base) == 16);
+};
+
+impl RmiRecExitFields {
+    /// Every field zero.
+    pub const ZERO: Self = Self {
+        exit_reason: 0,
+        pad0: [0; 7],
+        esr: 0,
+        far: 0,
+        hpfar: 0,
+        gprs: [0; REC_RUN_GPRS],
+        gicv3_hcr: 0,
+        gicv3_lrs: [0; GICV3_MAX_LRS],
+        gicv3_misr: 0,
+        gicv3_vmcr: 0,
+        cntp_ctl: 0,
+        cntp_cval: 0,
+        cntv_ctl: 0,
+        cntv_cval: 0,
+        ripas_base: 0,
+        ripas_top: 0,
+        ripas_value: 0,
+        pad1: [0; 7],
+        imm: 0,
+        pad2: [0; 6],
+        pmu_ovf_status: 0,
+        pad3: [0; 7],
+    };
+
+    /// The exit reason, if the field holds a defined encoding.
+    pub const fn exit_reason(&self) -> Option<RmiExitReason> {
+        RmiExitReason::from_u8(self.exit_reason)
+    }
+
+    /// The requested RIPAS of a RIPAS change exit, if the field holds a defined encoding.
+    pub const fn ripas_value(&self) -> Option<Ripas> {
+        Ripas::from_u8(self.ripas_value)
+    }
+}
+
 /// The whole run granule (B4.4.20).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]

@@ -1,113 +1,13 @@
 //! A realm exception, turned into what happens next: handled inside the RMM (resume the realm),
 //! or an exit to the host with only the fields the spec names for that exit reason.
 
-use core::mem::{offset_of, size_of};
-
-use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit, GICV3_MAX_LRS, REC_RUN_GPRS};
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use crate::arch::{ExitClass, RealmExit, PSTATE_EL1H_MASKED};
 use crate::realm::Rd;
 use crate::rec::Rec;
 use crate::rmi::RmiContext;
 use crate::rsi::{self, Outcome};
-
-/// The fields of rec_exit the RMM defines (A4.3), kept compact so that a whole record is cheap to
-/// reset on every exit; [`EXIT_MAP`] places each run of fields at its RmiRecExit offset, and
-/// nothing else of the 2 KiB rec_exit is ever written (its reserved space stays as the host
-/// made it).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct ExitRecord {
-    /// Exit reason (RmiExitReason).
-    pub exit_reason: u8,
-    _pad0: [u8; 7],
-    /// ESR_EL2, sanitised for the exit.
-    pub esr: u64,
-    /// FAR_EL2, sanitised for the exit.
-    pub far: u64,
-    /// HPFAR_EL2.
-    pub hpfar: u64,
-    /// Registers the exit hands to the host (host call GPRs; an MMIO write's value in gprs[0]).
-    pub gprs: [u64; REC_RUN_GPRS],
-    /// ICH_HCR_EL2 as the host may see it.
-    pub gicv3_hcr: u64,
-    /// ICH_LR<n>_EL2.
-    pub gicv3_lrs: [u64; GICV3_MAX_LRS],
-    /// ICH_MISR_EL2.
-    pub gicv3_misr: u64,
-    /// ICH_VMCR_EL2.
-    pub gicv3_vmcr: u64,
-    /// CNTP_CTL_EL0.
-    pub cntp_ctl: u64,
-    /// CNTP_CVAL_EL0.
-    pub cntp_cval: u64,
-    /// CNTV_CTL_EL0.
-    pub cntv_ctl: u64,
-    /// CNTV_CVAL_EL0.
-    pub cntv_cval: u64,
-    /// Base of a requested RIPAS change.
-    pub ripas_base: u64,
-    /// Top of a requested RIPAS change.
-    pub ripas_top: u64,
-    /// The requested RIPAS.
-    pub ripas_value: u8,
-    _pad1: [u8; 7],
-    /// Host call immediate.
-    pub imm: u16,
-    _pad2: [u8; 6],
-    /// PMU overflow status.
-    pub pmu_ovf_status: u8,
-    _pad3: [u8; 7],
-}
-
-const _: () = assert!(size_of::<ExitRecord>() == 504);
-
-// SAFETY: repr(C) integers and integer arrays with every padding byte declared (the size assert
-// above leaves no room for implicit padding): any bytes are a valid value.
-unsafe impl crate::ns::Plain for ExitRecord {}
-
-/// Offset of rec_exit in an RmiRecRun.
-pub const REC_EXIT_OFFSET: usize = 0x800;
-
-/// The map entry for the run of fields starting at `$f`, `$len` bytes.
-macro_rules! run {
-    ($f:ident, $len:expr) => {
-        (
-            offset_of!(ExitRecord, $f),
-            REC_EXIT_OFFSET + offset_of!(RmiRecExit, $f),
-            $len,
-        )
-    };
-}
-
-/// (offset in [`ExitRecord`], offset in the RmiRecRun granule, bytes) of each run of fields.
-pub const EXIT_MAP: [(usize, usize, usize); 8] = [
-    run!(exit_reason, 8), // the 8-bit reason and its padding to 64 bits
-    run!(esr, 24),        // esr, far, hpfar
-    run!(gprs, 8 * REC_RUN_GPRS),
-    run!(gicv3_hcr, 8 * (3 + GICV3_MAX_LRS)), // hcr, lrs, misr, vmcr
-    run!(cntp_ctl, 32),                       // cntp_ctl, cntp_cval, cntv_ctl, cntv_cval
-    run!(ripas_base, 24),                     // ripas_base, ripas_top, ripas_value (+pad)
-    run!(imm, 8),                             // imm and its padding to 64 bits
-    run!(pmu_ovf_status, 8),
-];
-
-// Each run is laid out the same way in both: the RmiRecExit fields the runs cover are
-// contiguous there too.
-const _: () = {
-    assert!(offset_of!(RmiRecExit, far) == offset_of!(RmiRecExit, esr) + 8);
-    assert!(offset_of!(RmiRecExit, hpfar) == offset_of!(RmiRecExit, esr) + 16);
-    assert!(offset_of!(RmiRecExit, gicv3_lrs) == offset_of!(RmiRecExit, gicv3_hcr) + 8);
-    assert!(
-        offset_of!(RmiRecExit, gicv3_misr) == offset_of!(RmiRecExit, gicv3_lrs) + 8 * GICV3_MAX_LRS
-    );
-    assert!(offset_of!(RmiRecExit, gicv3_vmcr) == offset_of!(RmiRecExit, gicv3_misr) + 8);
-    assert!(offset_of!(RmiRecExit, cntp_cval) == offset_of!(RmiRecExit, cntp_ctl) + 8);
-    assert!(offset_of!(RmiRecExit, cntv_ctl) == offset_of!(RmiRecExit, cntp_ctl) + 16);
-    assert!(offset_of!(RmiRecExit, cntv_cval) == offset_of!(RmiRecExit, cntp_ctl) + 24);
-    assert!(offset_of!(RmiRecExit, ripas_top) == offset_of!(RmiRecExit, ripas_base) + 8);
-    assert!(offset_of!(RmiRecExit, ripas_value) == offset_of!(RmiRecExit, ripas_base) + 16);
-};
 
 /// ESR_EL2 exception classes the RMM handles.
 mod ec {
@@ -173,7 +73,7 @@ pub fn handle(
     rd: &mut Rd,
     rec: &mut Rec,
     exit: RealmExit,
-    e: &mut ExitRecord,
+    e: &mut RmiRecExitFields,
 ) -> Outcome {
     rec.emulatable_abort = None;
     rec.unprotected_abort = None;
@@ -194,7 +94,7 @@ fn sync(
     rd: &mut Rd,
     rec: &mut Rec,
     exit: RealmExit,
-    e: &mut ExitRecord,
+    e: &mut RmiRecExitFields,
 ) -> Outcome {
     let class = exit.esr >> ESR_EC_SHIFT & 0x3F;
     if matches!(class, ec::SMC64 | ec::SMC32) {

@@ -93,6 +93,10 @@ pub fn write<T: Wire>(
 ///    initialised memory and writing any bytes leaves a valid value.
 pub unsafe trait Plain: Sized {}
 
+// SAFETY: repr(C) integers and integer arrays with every padding byte declared; hostcall-abi
+// asserts every offset and the size.
+unsafe impl Plain for hostcall_abi::rec_run::RmiRecExitFields {}
+
 fn bytes<T: Plain>(v: &T) -> &[u8] {
     // SAFETY: `Plain` guarantees every byte of `T` is an initialised integer byte.
     unsafe { core::slice::from_raw_parts(v as *const T as *const u8, core::mem::size_of::<T>()) }

@@ -34,7 +34,7 @@ use hostcall_abi::kvm::{
 use hostcall_abi::psci::{PsciFunction, PsciReturn};
 use hostcall_abi::rec_params::{RmiRecCreateFlags, RmiRecParams, REC_PARAMS_GPRS};
 use hostcall_abi::rec_run::{
-    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RMI_REC_EXIT_OFFSET,
+    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecExitFields, RMI_REC_EXIT_OFFSET,
 };
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
 use hostcall_abi::rtt::{Ripas, RmiRttEntryState};
@@ -179,7 +179,7 @@ const fn size_mask(len: u32) -> u64 {
 
 /// The faulting IPA of a stage-2 abort: page from HPFAR_EL2, offset from FAR_EL2 (which the RMM
 /// reduces to the offset in the page for emulatable aborts and zeroes otherwise).
-const fn fault_ipa(exit: &RmiRecExit) -> u64 {
+const fn fault_ipa(exit: &RmiRecExitFields) -> u64 {
     ((exit.hpfar & HPFAR_FIPA_MASK) << 8) | (exit.far & (PAGE - 1))
 }
 
@@ -413,7 +413,7 @@ impl Vcpu {
         }
         let mut budget = self.entry_budget;
         // One exit record for the whole call: every field the spec defines is read on each exit.
-        let mut exit = RmiRecExit::ZERO;
+        let mut exit = RmiRecExitFields::ZERO;
         loop {
             if budget == 0 {
                 return self.interrupted();
@@ -525,7 +525,7 @@ impl Vcpu {
         rec: u64,
         run_pa: u64,
         enter: &Entry,
-        e: &mut RmiRecExit,
+        e: &mut RmiRecExitFields,
     ) -> Result<bool, Errno> {
         // Only the fields rec_enter defines (the RMM reads nothing else).
         let mem = &mut *link.mem;
@@ -580,7 +580,7 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
-        exit: &RmiRecExit,
+        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
         match exit.exit_reason().ok_or(Errno::ENXIO)? {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
@@ -605,7 +605,7 @@ impl Vcpu {
         &mut self,
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
-        exit: &RmiRecExit,
+        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
         let ipa = fault_ipa(exit);
         let private_page = || KvmRunMemoryFault {
@@ -701,7 +701,7 @@ impl Vcpu {
         Ok(true)
     }
 
-    fn host_call(&mut self, vm: &Vm, exit: &RmiRecExit) -> Next {
+    fn host_call(&mut self, vm: &Vm, exit: &RmiRecExitFields) -> Next {
         self.last_imm = exit.imm;
         self.regs
             .x
@@ -737,7 +737,7 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
-        exit: &RmiRecExit,
+        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
         self.stats.psci_exits += 1;
         self.regs
@@ -806,7 +806,7 @@ impl Vcpu {
         Ok(())
     }
 
-    fn ripas_change(&mut self, exit: &RmiRecExit) -> Result<Next, Errno> {
+    fn ripas_change(&mut self, exit: &RmiRecExitFields) -> Result<Next, Errno> {
         let (base, top) = (exit.ripas_base, exit.ripas_top);
         let ripas = exit.ripas_value().ok_or(Errno::ENXIO)?;
         if top <= base {

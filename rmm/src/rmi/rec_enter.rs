@@ -19,13 +19,13 @@ use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::arch::{EntryTraps, RealmRegs};
-use crate::exit::{ExitRecord, EXIT_MAP};
 use crate::granule::GranuleState;
 use crate::memory;
 use crate::realm::{Rd, RealmState};
 use crate::rec::Rec;
 use crate::rsi::{self, Outcome};
 use crate::{exit, ns};
+use hostcall_abi::rec_run::{RmiRecExitFields, REC_EXIT_FIELD_RUNS};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 const REC: RmiError = RmiError::new(RmiStatus::ErrorRec);
@@ -114,7 +114,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     rec.emulatable_abort = None;
     rec.unprotected_abort = None;
     // One exit record, reset before each use: nothing from an earlier exit can reach the host.
-    let mut exit_record = ExitRecord::default();
+    let mut exit_record = RmiRecExitFields::default();
     if rsi::complete_host_call(ctx, rd, rec, &enter.gprs, &mut exit_record) == Outcome::Exit {
         return finish(ctx, run_pa, &exit_record);
     }
@@ -150,7 +150,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
         // The record is still as made for the first exit; later exits start it afresh.
         if reuse {
-            exit_record = ExitRecord::default();
+            exit_record = RmiRecExitFields::default();
         }
         reuse = true;
         let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
@@ -169,7 +169,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// The fields every exit carries (A4.3.1): the virtual GIC interface as the realm left it (so the
 /// host can see which interrupts it took) and the EL1 timers (so the host can schedule their
 /// expiry).
-fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut ExitRecord) {
+fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExitFields) {
     e.gicv3_hcr = regs.gic.hcr & ich_hcr::EXIT_REPORTED;
     e.gicv3_lrs = regs.gic.lrs;
     e.gicv3_misr = regs.gic.misr;
@@ -182,8 +182,8 @@ fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut ExitRecord) {
 
 /// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the
 /// granule's PAS meanwhile, is ERROR_INPUT).
-fn finish(ctx: &RmiContext, run_pa: u64, exit: &ExitRecord) -> RmiResult {
-    ns::write_map(ctx.ns, ctx.granules, run_pa, exit, &EXIT_MAP)?;
+fn finish(ctx: &RmiContext, run_pa: u64, exit: &RmiRecExitFields) -> RmiResult {
+    ns::write_map(ctx.ns, ctx.granules, run_pa, exit, &REC_EXIT_FIELD_RUNS)?;
     Ok(NO_OUTPUTS)
 }
 
@@ -238,17 +238,28 @@ mod tests {
     fn the_exit_map_writes_every_defined_field_and_no_reserved_byte() {
         let sim = Sim::qemu();
         sim.mem.write(RUN, &[0xEE; 4096]);
-        let mut e = ExitRecord::default();
-        e.exit_reason = 3;
-        (e.esr, e.far, e.hpfar) = (0x11, 0x12, 0x13);
-        (e.gicv3_hcr, e.gicv3_misr, e.gicv3_vmcr) = (0x21, 0x22, 0x23);
-        (e.cntp_ctl, e.cntp_cval, e.cntv_ctl, e.cntv_cval) = (0x31, 0x32, 0x33, 0x34);
-        (e.ripas_base, e.ripas_top, e.ripas_value) = (0x41, 0x42, 1);
-        e.imm = 0x5A17;
-        e.pmu_ovf_status = 1;
+        let mut e = RmiRecExitFields {
+            exit_reason: 3,
+            esr: 0x11,
+            far: 0x12,
+            hpfar: 0x13,
+            gicv3_hcr: 0x21,
+            gicv3_misr: 0x22,
+            gicv3_vmcr: 0x23,
+            cntp_ctl: 0x31,
+            cntp_cval: 0x32,
+            cntv_ctl: 0x33,
+            cntv_cval: 0x34,
+            ripas_base: 0x41,
+            ripas_top: 0x42,
+            ripas_value: 1,
+            imm: 0x5A17,
+            pmu_ovf_status: 1,
+            ..RmiRecExitFields::ZERO
+        };
         e.gprs = core::array::from_fn(|i| 0x100 + i as u64);
         e.gicv3_lrs = core::array::from_fn(|i| 0x200 + i as u64);
-        ns::write_map(&sim, &sim.granules, RUN, &e, &EXIT_MAP).unwrap();
+        ns::write_map(&sim, &sim.granules, RUN, &e, &REC_EXIT_FIELD_RUNS).unwrap();
         let page = sim.mem.read(RUN);
         let got = RmiRecExit::decode(&page[0x800..]).unwrap();
         let mut want = RmiRecExit::decode(&[0xEE; 0x800]).unwrap();

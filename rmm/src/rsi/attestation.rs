@@ -11,7 +11,7 @@
 
 use hostcall_abi::rec_run::RmiExitReason;
 
-use crate::exit::ExitRecord;
+use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::{RsiStatus, CHALLENGE_SIZE};
 use hostcall_abi::GRANULE_SIZE;
 
@@ -42,7 +42,12 @@ pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
 
 /// RSI_ATTESTATION_TOKEN_CONTINUE(x1 = granule IPA, x2 = offset, x3 = size) -> x0 status,
 /// x1 bytes written at IPA + offset.
-pub fn continue_token(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+pub fn continue_token(
+    ctx: &RmiContext,
+    rd: &Rd,
+    rec: &mut Rec,
+    exit: &mut RmiRecExitFields,
+) -> Outcome {
     let [_, addr, offset, size, ..] = rec.regs.gprs;
     let granule = GRANULE_SIZE as u64;
     let end = offset.checked_add(size);
@@ -97,7 +102,7 @@ fn fail(rec: &mut Rec) -> Outcome {
 
 /// Ends the call with an IRQ exit; the realm resumes after it with RSI_INCOMPLETE and nothing
 /// written (A7.2.2).
-fn interrupted(rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+fn interrupted(rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     answer(rec, [RsiStatus::Incomplete as u64, 0, 0, 0]);
     exit.exit_reason = RmiExitReason::Irq as u8;
     Outcome::Exit

@@ -8,8 +8,8 @@
 //! emulated stage-2 data abort to the host with the PC left on the SMC, so the realm repeats the
 //! call once the host has mapped the page.
 
-use crate::exit::ExitRecord;
 use hostcall_abi::realm_config::RsiRealmConfig;
+use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rmi::RmiHashAlgorithm;
 use hostcall_abi::rsi::{RsiHashAlgorithm, RsiStatus};
 use hostcall_abi::wire::Wire;
@@ -31,7 +31,12 @@ fn config_of(rd: &Rd) -> RsiRealmConfig {
 }
 
 /// The realm's RSI_REALM_CONFIG(x1 = IPA of a granule).
-pub fn realm_config(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+pub fn realm_config(
+    ctx: &RmiContext,
+    rd: &Rd,
+    rec: &mut Rec,
+    exit: &mut RmiRecExitFields,
+) -> Outcome {
     let ipa = rec.regs.gprs[1];
     let error_input = [RsiStatus::ErrorInput as u64, 0, 0, 0];
     if !ipa.is_multiple_of(GRANULE_SIZE as u64) || !rd.rtt.ipa_is_protected(ipa) {

@@ -11,7 +11,7 @@
 use hostcall_abi::host_call::RSI_HOST_CALL_ALIGN;
 use hostcall_abi::rec_run::RmiExitReason;
 
-use crate::exit::ExitRecord;
+use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::RsiStatus;
 use hostcall_abi::rtt::Ripas;
 
@@ -60,7 +60,7 @@ pub(super) fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
 
 /// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
 /// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA[47:12].
-pub fn emulated_abort(ipa: u64, level: i64, exit: &mut ExitRecord) -> Outcome {
+pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) -> Outcome {
     exit.exit_reason = RmiExitReason::Sync as u8;
     exit.esr = (0x24 << 26) | (0x04 + level.clamp(0, 3) as u64);
     exit.hpfar = (ipa >> 12) << 4;
@@ -83,7 +83,7 @@ pub(super) fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
 }
 
 /// The realm's RSI_HOST_CALL(x1 = IPA of its RsiHostCall).
-pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     let ipa = rec.regs.gprs[1];
     if !ipa.is_multiple_of(RSI_HOST_CALL_ALIGN as u64) || !rd.rtt.ipa_is_protected(ipa) {
         return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
@@ -113,7 +113,7 @@ pub fn complete(
     rd: &Rd,
     rec: &mut Rec,
     gprs: &[u64; 31],
-    exit: &mut ExitRecord,
+    exit: &mut RmiRecExitFields,
 ) -> Outcome {
     let Some(ipa) = rec.host_call else {
         return Outcome::Resume;

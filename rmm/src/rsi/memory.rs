@@ -18,12 +18,12 @@ use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
 
 use super::{answer, Outcome};
-use crate::exit::ExitRecord;
 use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::{Rec, RipasRequest};
 use crate::rmi::RmiContext;
 use crate::s2tt::{align_down, block_size, range_is_protected, walk, RttMemory, S2tte};
+use hostcall_abi::rec_run::RmiRecExitFields;
 
 const ERROR_INPUT: [u64; 4] = [RsiStatus::ErrorInput as u64, 0, 0, 0];
 
@@ -79,7 +79,7 @@ fn ripas_run(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Option<(Ripas, u64)> {
 /// (`base_align`, `top_align`, `size_valid`, `rgn_bound`, `ripas_valid`; RSI_ERROR_INPUT without
 /// an exit), records it in the REC and exits RIPAS_CHANGE with `ripas_base`, `ripas_top` and
 /// `ripas_value` (A4.3.8). The answer waits for the next REC_ENTER ([`complete`]).
-pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     let [base, top, ripas, flags] = [
         rec.regs.gprs[1],
         rec.regs.gprs[2],

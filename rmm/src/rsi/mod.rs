@@ -15,7 +15,7 @@ mod version;
 pub use host_call::complete as complete_host_call;
 pub use memory::complete as complete_ripas_change;
 
-use crate::exit::ExitRecord;
+use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::RsiCommand;
 use hostcall_abi::smccc::{canonical_fid, SMCCC_VERSION, SMCCC_VERSION_1_2, SMC_UNKNOWN};
 
@@ -42,7 +42,12 @@ pub fn answer(rec: &mut Rec, x: [u64; 4]) -> Outcome {
 
 /// Handles an SMC the realm executed (x0 = FID). `rd` is the realm's descriptor, held locked by
 /// the caller for the duration; `exit` is the (zeroed) record to fill for an exit to the host.
-pub fn handle_smc(ctx: &RmiContext, rd: &mut Rd, rec: &mut Rec, exit: &mut ExitRecord) -> Outcome {
+pub fn handle_smc(
+    ctx: &RmiContext,
+    rd: &mut Rd,
+    rec: &mut Rec,
+    exit: &mut RmiRecExitFields,
+) -> Outcome {
     let fid = canonical_fid(rec.regs.gprs[0]);
     match RsiCommand::from_fid(fid as u64) {
         Some(RsiCommand::VERSION) => version::version(rec),

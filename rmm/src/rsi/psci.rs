@@ -17,14 +17,14 @@ use hostcall_abi::psci::{PsciFunction, PsciReturn, AFFINITY_INFO_ON, PSCI_VERSIO
 use hostcall_abi::rec_params::mpidr_el1_to_rec_index;
 use hostcall_abi::rec_run::RmiExitReason;
 
-use crate::exit::ExitRecord;
+use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::smccc::is_smc64;
 
 use super::{answer, Outcome};
 use crate::realm::{Rd, RealmState};
 use crate::rec::{PsciRequest, Rec};
 
-fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut ExitRecord) -> Outcome {
+fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut RmiRecExitFields) -> Outcome {
     exit.exit_reason = RmiExitReason::Psci as u8;
     exit.gprs[0] = fid as u64;
     exit.gprs[1..=args].copy_from_slice(&rec.regs.gprs[1..=args]);
@@ -32,7 +32,7 @@ fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut ExitRecord) -> Outcome {
 }
 
 /// Handles PSCI function `fid` (SVE hint stripped) from the realm.
-pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut ExitRecord) -> Outcome {
+pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
     let not_supported = PsciReturn::NotSupported.raw();
     let Some(f) = PsciFunction::from_fid(fid as u64) else {
         return answer(rec, [not_supported, 0, 0, 0]);
@@ -91,7 +91,7 @@ fn ask_host(
     fid: u32,
     shown: [u64; 3],
     request: PsciRequest,
-    exit: &mut ExitRecord,
+    exit: &mut RmiRecExitFields,
 ) -> Outcome {
     rec.psci = Some(request);
     rec.regs.pc = rec.regs.pc.wrapping_add(4);
@@ -104,7 +104,7 @@ fn ask_host(
 /// PSCI_CPU_ON(target_cpu, entry_point_address, context_id) (B6.3.3): `entry` (the entry point
 /// is not a Protected IPA: INVALID_ADDRESS), `mpidr` (no such REC: INVALID_PARAMETERS) and the
 /// caller naming itself (ALREADY_ON, since it is running) are answered without an exit.
-fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut ExitRecord) -> Outcome {
+fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
     let [mpidr, entry, context_id] = args(rec, fid);
     if !rd.rtt.ipa_is_protected(entry) {
         return answer(rec, [PsciReturn::InvalidAddress.raw(), 0, 0, 0]);
@@ -127,7 +127,7 @@ fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut ExitRecord) -> Outcome {
 /// other than 0) and `target_match` (no such REC) are INVALID_PARAMETERS, and the caller asking
 /// about itself is ON, all without an exit. The level is `X2[31:0]`; bits 63:32 are SBZ and not
 /// looked at.
-fn affinity_info(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut ExitRecord) -> Outcome {
+fn affinity_info(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
     let [mpidr, level, _] = args(rec, fid);
     let invalid = [PsciReturn::InvalidParameters.raw(), 0, 0, 0];
     if level & 0xFFFF_FFFF != 0 {

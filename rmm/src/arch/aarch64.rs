@@ -263,11 +263,15 @@ rmm_sync_spx:
     .text
     .global rmm_ns_copy
 rmm_ns_copy:
-    cbz     x2, 2f
-    ldr     x3, [x1], #8
-    str     x3, [x0], #8
-    sub     x2, x2, #8
+    // len is a multiple of 8: pairs of doublewords, then the odd one.
+    subs    x2, x2, #16
+    b.lo    1f
+    ldp     x3, x4, [x1], #16
+    stp     x3, x4, [x0], #16
     b       rmm_ns_copy
+1:  tbz     x2, #3, 2f
+    ldr     x3, [x1]
+    str     x3, [x0]
 2:  mov     x0, #0
     ret
 rmm_ns_copy_end:

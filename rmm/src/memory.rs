@@ -98,6 +98,11 @@ impl<'a> RttView<'a> {
     }
 }
 
+/// RTT entries written so far, by any command on any realm. A value read under a realm's RD lock
+/// and read again later unchanged proves that no RTT entry changed in between, so a translation
+/// looked up then still holds (the host-call completion relies on it to skip a second walk).
+pub static RTT_WRITES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 impl crate::s2tt::RttMemory for RttView<'_> {
     fn read(&self, table_pa: u64, index: usize) -> u64 {
         // SAFETY: see the type's documentation: the caller holds the owning realm's RD lock and
@@ -106,6 +111,7 @@ impl crate::s2tt::RttMemory for RttView<'_> {
     }
 
     fn write(&mut self, table_pa: u64, index: usize, value: u64) {
+        RTT_WRITES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         // SAFETY: as for `read`.
         unsafe { core::ptr::write_volatile(self.entry(table_pa, index), value) }
     }

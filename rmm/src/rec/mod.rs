@@ -93,6 +93,19 @@ impl AttestProgress {
     };
 }
 
+/// A host call the realm made that waits for the host's answer: where its RsiHostCall is, and
+/// where that IPA translated to when the call was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct PendingHostCall {
+    /// IPA of the realm's RsiHostCall.
+    pub ipa: u64,
+    /// The PA it translated to.
+    pub pa: u64,
+    /// [`crate::memory::RTT_WRITES`] then: while it is unchanged, `pa` still holds.
+    pub rtt_writes: u64,
+}
+
 /// The REC. It lives at the start of the REC granule and is written only by
 /// [`crate::memory::init`] at RMI_REC_CREATE.
 #[derive(Clone, Debug)]
@@ -110,8 +123,8 @@ pub struct Rec {
     pub running: bool,
     /// Registers: GPRs, PC, PSTATE, EL1 system registers.
     pub regs: RealmRegs,
-    /// A host call waiting for the host's answer: the IPA of the realm's RsiHostCall.
-    pub host_call: Option<u64>,
+    /// A host call waiting for the host's answer.
+    pub host_call: Option<PendingHostCall>,
     /// The last exit was an emulatable data abort (the host may set EMULATED_MMIO); the ESR that
     /// describes the access.
     pub emulatable_abort: Option<u64>,

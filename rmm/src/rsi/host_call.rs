@@ -16,9 +16,11 @@ use hostcall_abi::rsi::RsiStatus;
 use hostcall_abi::rtt::Ripas;
 
 use super::{answer, Outcome};
-use crate::memory::RttView;
+use core::sync::atomic::Ordering;
+
+use crate::memory::{RttView, RTT_WRITES};
 use crate::realm::Rd;
-use crate::rec::Rec;
+use crate::rec::{PendingHostCall, Rec};
 use crate::rmi::RmiContext;
 use crate::s2tt::{block_size, walk, Rtte};
 
@@ -95,7 +97,11 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
             for (i, g) in exit.gprs.iter_mut().enumerate() {
                 *g = read_u64(ctx, pa + 8 + 8 * i as u64);
             }
-            rec.host_call = Some(ipa);
+            rec.host_call = Some(PendingHostCall {
+                ipa,
+                pa,
+                rtt_writes: RTT_WRITES.load(Ordering::Relaxed),
+            });
             rec.regs.pc = rec.regs.pc.wrapping_add(4);
             Outcome::Exit
         }
@@ -115,10 +121,18 @@ pub fn complete(
     gprs: &[u64; 31],
     exit: &mut RmiRecExitFields,
 ) -> Outcome {
-    let Some(ipa) = rec.host_call else {
+    let Some(pending) = rec.host_call else {
         return Outcome::Resume;
     };
-    match lookup(ctx, rd, ipa) {
+    let ipa = pending.ipa;
+    // Both reads of the counter happen under the realm's RD lock, which every RTT write holds:
+    // unchanged, no entry changed, and the translation made at the call still holds.
+    let page = if RTT_WRITES.load(Ordering::Relaxed) == pending.rtt_writes {
+        Page::Mapped(pending.pa)
+    } else {
+        lookup(ctx, rd, ipa)
+    };
+    match page {
         Page::Mapped(pa) => {
             for (i, g) in gprs.iter().enumerate() {
                 write_u64(ctx, pa + 8 + 8 * i as u64, *g);

@@ -69,19 +69,28 @@ pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) -> Outc
     Outcome::Exit
 }
 
-fn read_u64(ctx: &RmiContext, pa: u64) -> u64 {
-    let p = ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *const u64;
-    // SAFETY: `pa` is 8-aligned inside a DATA granule of the realm whose RD lock the caller
-    // holds, so the granule cannot be destroyed meanwhile; it is in the RMM's Realm-PAS view.
-    unsafe { core::ptr::read_volatile(p) }
+/// Doublewords `pa..pa + 8 * N` of realm memory: an 8-aligned range inside one DATA granule of
+/// the realm whose RD lock the caller holds (a [`Page::Mapped`] address and what follows it in
+/// the same granule).
+fn words<const N: usize>(ctx: &RmiContext, pa: u64) -> *mut u64 {
+    debug_assert!(pa.is_multiple_of(8) && (pa & 0xFFF) as usize + 8 * N <= 0x1000);
+    ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64
+}
+
+/// Reads the 32 doublewords of an RsiHostCall at `pa` (imm and gprs) in one go.
+fn read_host_call(ctx: &RmiContext, pa: u64) -> [u64; 32] {
+    let p = words::<32>(ctx, pa);
+    // SAFETY: the 256-byte RsiHostCall at `pa` (256-aligned, so within one granule) lies in a
+    // DATA granule of the realm whose RD lock the caller holds: it cannot be destroyed meanwhile,
+    // and it is in the RMM's Realm-PAS view.
+    core::array::from_fn(|i| unsafe { core::ptr::read_volatile(p.add(i)) })
 }
 
 /// Writes `v` at `pa`, an 8-aligned address in a DATA granule of the realm whose RD lock the
 /// caller holds (a [`Page::Mapped`] address).
 pub(super) fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
-    let p = ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64;
-    // SAFETY: as for `read_u64`.
-    unsafe { core::ptr::write_volatile(p, v) }
+    // SAFETY: as for `read_host_call`: one doubleword of a DATA granule of the locked realm.
+    unsafe { core::ptr::write_volatile(words::<1>(ctx, pa), v) }
 }
 
 /// The realm's RSI_HOST_CALL(x1 = IPA of its RsiHostCall).
@@ -93,10 +102,9 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
     match lookup(ctx, rd, ipa) {
         Page::Mapped(pa) => {
             exit.exit_reason = RmiExitReason::HostCall as u8;
-            exit.imm = read_u64(ctx, pa) as u16;
-            for (i, g) in exit.gprs.iter_mut().enumerate() {
-                *g = read_u64(ctx, pa + 8 + 8 * i as u64);
-            }
+            let call = read_host_call(ctx, pa);
+            exit.imm = call[0] as u16;
+            exit.gprs.copy_from_slice(&call[1..]);
             rec.host_call = Some(PendingHostCall {
                 ipa,
                 pa,
@@ -134,8 +142,10 @@ pub fn complete(
     };
     match page {
         Page::Mapped(pa) => {
+            let p = words::<32>(ctx, pa);
             for (i, g) in gprs.iter().enumerate() {
-                write_u64(ctx, pa + 8 + 8 * i as u64, *g);
+                // SAFETY: as for `read_host_call`: gprs[i] of the RsiHostCall at `pa`.
+                unsafe { core::ptr::write_volatile(p.add(1 + i), *g) };
             }
             rec.regs.gprs[..4].copy_from_slice(&[RsiStatus::Success as u64, 0, 0, 0]);
         }

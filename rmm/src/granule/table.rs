@@ -109,12 +109,7 @@ impl<'m> GranuleTable<'m> {
 
     /// Locks the granule at `pa` if it is in `expected` state.
     pub fn lock(&self, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
-        let g = self.lock_any(pa)?;
-        if g.state() == expected {
-            Ok(g)
-        } else {
-            Err(LockError::WrongState(g.state()))
-        }
+        lock_entry(self.entry(pa)?, pa, expected)
     }
 
     /// Locks the granule at `pa` whatever its state.
@@ -132,20 +127,35 @@ impl<'m> GranuleTable<'m> {
         b: (u64, GranuleState),
     ) -> Result<(Locked<'_>, Locked<'_>), LockError> {
         // Check both addresses before taking any lock, so errors come in a fixed order.
-        self.entry(a.0)?;
-        self.entry(b.0)?;
+        let ea = self.entry(a.0)?;
+        let eb = self.entry(b.0)?;
         if a.0 == b.0 {
             return Err(LockError::Alias);
         }
         if a.0 < b.0 {
-            let ga = self.lock(a.0, a.1)?;
-            let gb = self.lock(b.0, b.1)?;
+            let ga = lock_entry(ea, a.0, a.1)?;
+            let gb = lock_entry(eb, b.0, b.1)?;
             Ok((ga, gb))
         } else {
-            let gb = self.lock(b.0, b.1)?;
-            let ga = self.lock(a.0, a.1)?;
+            let gb = lock_entry(eb, b.0, b.1)?;
+            let ga = lock_entry(ea, a.0, a.1)?;
             Ok((ga, gb))
         }
+    }
+}
+
+/// Locks the tracking `entry` of the granule at `pa` if the granule is in `expected` state (the
+/// lock is released again when it is not).
+fn lock_entry(entry: &Entry, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
+    let g = Locked {
+        entry,
+        pa,
+        word: entry.lock(),
+    };
+    if g.state() == expected {
+        Ok(g)
+    } else {
+        Err(LockError::WrongState(g.state()))
     }
 }
 

@@ -77,13 +77,18 @@ fn words<const N: usize>(ctx: &RmiContext, pa: u64) -> *mut u64 {
     ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64
 }
 
-/// Reads the 32 doublewords of an RsiHostCall at `pa` (imm and gprs) in one go.
-fn read_host_call(ctx: &RmiContext, pa: u64) -> [u64; 32] {
+/// Copies the RsiHostCall at `pa` into the exit record: `imm` and the 31 GPRs.
+fn read_host_call(ctx: &RmiContext, pa: u64, exit: &mut RmiRecExitFields) {
     let p = words::<32>(ctx, pa);
     // SAFETY: the 256-byte RsiHostCall at `pa` (256-aligned, so within one granule) lies in a
     // DATA granule of the realm whose RD lock the caller holds: it cannot be destroyed meanwhile,
     // and it is in the RMM's Realm-PAS view.
-    core::array::from_fn(|i| unsafe { core::ptr::read_volatile(p.add(i)) })
+    unsafe {
+        exit.imm = core::ptr::read_volatile(p) as u16;
+        for (i, g) in exit.gprs.iter_mut().enumerate() {
+            *g = core::ptr::read_volatile(p.add(1 + i));
+        }
+    }
 }
 
 /// Writes `v` at `pa`, an 8-aligned address in a DATA granule of the realm whose RD lock the
@@ -102,9 +107,7 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
     match lookup(ctx, rd, ipa) {
         Page::Mapped(pa) => {
             exit.exit_reason = RmiExitReason::HostCall as u8;
-            let call = read_host_call(ctx, pa);
-            exit.imm = call[0] as u16;
-            exit.gprs.copy_from_slice(&call[1..]);
+            read_host_call(ctx, pa, exit);
             rec.host_call = Some(PendingHostCall {
                 ipa,
                 pa,

@@ -17,6 +17,8 @@ pub mod board;
 pub mod defmt_logger;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod gicv3;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod mem;
 pub mod pl011;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod semihosting;

@@ -377,7 +377,8 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
     ) -> Result<KvmExit, Errno> {
-        self.run_with(&Exclusive(core::cell::RefCell::new(vm)), link)
+        self.run_with(&Exclusive(core::cell::RefCell::new(vm)), link)?;
+        Ok(*self.run.exit())
     }
 
     /// [`Self::run`] for a VM other CPUs run vCPUs of at the same time: the VM is locked only
@@ -387,14 +388,17 @@ impl Vcpu {
         vm: &spin::Mutex<Vm>,
         link: &mut RmmLink<'_, C, M>,
     ) -> Result<KvmExit, Errno> {
-        self.run_with(vm, link)
+        self.run_with(vm, link)?;
+        Ok(*self.run.exit())
     }
 
+    /// `KVM_RUN` as the kernel does it: the exit is left in `kvm_run` ([`Self::kvm_run`]) for
+    /// userspace to read in place.
     pub(crate) fn run_with<C: Conduit, M: HostMemory>(
         &mut self,
         vm: &impl VmAccess,
         link: &mut RmmLink<'_, C, M>,
-    ) -> Result<KvmExit, Errno> {
+    ) -> Result<(), Errno> {
         let (rec, run_pa) = self.rec.ok_or(Errno::ENOEXEC)?;
         let powered_on = vm.with(|vm| {
             vm.mark_ran();
@@ -423,13 +427,13 @@ impl Vcpu {
             self.run.set_exit(KvmExit::Unknown);
             if !self.enter(link, rec, run_pa, &enter, &mut exit)? {
                 self.run.set_exit(KvmExit::Shutdown);
-                return Ok(KvmExit::Shutdown);
+                return Ok(());
             };
             match vm.with(|vm| self.handle_exit(vm, link, rec, &exit))? {
                 Next::ReEnter => {}
                 Next::Exit(e) => {
                     self.run.set_exit(e);
-                    return Ok(e);
+                    return Ok(());
                 }
                 Next::Fault(f) => {
                     self.run.set_exit(KvmExit::MemoryFault(f));
@@ -440,7 +444,7 @@ impl Vcpu {
         }
     }
 
-    fn interrupted(&mut self) -> Result<KvmExit, Errno> {
+    fn interrupted<T>(&mut self) -> Result<T, Errno> {
         self.run.set_exit(KvmExit::Intr);
         Err(Errno::EINTR)
     }

@@ -543,8 +543,8 @@ impl Vmm {
         last_fault: &mut Option<KvmRunMemoryFault>,
     ) -> Result<Step, VmmError> {
         self.runs += 1;
-        let exit = match vcpu.run_with(vm, link) {
-            Ok(exit) => exit,
+        match vcpu.run_with(vm, link) {
+            Ok(()) => {}
             Err(Errno::EINTR) => {
                 self.interrupted += 1;
                 if !vm.with(|vm| vm.is_powered_on(vcpu.id())) {
@@ -578,28 +578,39 @@ impl Vmm {
                 return Ok(Step::Continue);
             }
             Err(e) => return Err(VmmError::Run(e)),
-        };
+        }
         *last_fault = None;
-        match exit {
-            KvmExit::Hypercall(h) => self.handle_hypercall(vcpu, h.nr)?,
-            KvmExit::Mmio(m) => self.handle_mmio(vcpu, &m),
-            KvmExit::SystemEvent(e) => {
-                self.record(Event::SystemEvent { kind: e.event_type });
-                return Ok(Step::Stopped(
-                    match KvmSystemEventType::from_u32(e.event_type) {
-                        Some(KvmSystemEventType::Reset) => Stop::Reset,
-                        _ => Stop::PowerOff,
-                    },
-                ));
+        // Userspace reads the exit in place in kvm_run, taking only what it acts on.
+        enum Seen {
+            Hypercall(u64),
+            Mmio(KvmRunMmio),
+            SystemEvent(u32),
+            Shutdown,
+            Other,
+        }
+        let seen = match vcpu.kvm_run().exit() {
+            KvmExit::Hypercall(h) => Seen::Hypercall(h.nr),
+            KvmExit::Mmio(m) => Seen::Mmio(*m),
+            KvmExit::SystemEvent(e) => Seen::SystemEvent(e.event_type),
+            KvmExit::Shutdown => Seen::Shutdown,
+            _ => Seen::Other,
+        };
+        match seen {
+            Seen::Hypercall(nr) => self.handle_hypercall(vcpu, nr)?,
+            Seen::Mmio(m) => self.handle_mmio(vcpu, &m),
+            Seen::SystemEvent(kind) => {
+                self.record(Event::SystemEvent { kind });
+                return Ok(Step::Stopped(match KvmSystemEventType::from_u32(kind) {
+                    Some(KvmSystemEventType::Reset) => Stop::Reset,
+                    _ => Stop::PowerOff,
+                }));
             }
-            KvmExit::Shutdown => {
+            Seen::Shutdown => {
                 self.record(Event::Shutdown);
                 return Ok(Step::Stopped(Stop::Shutdown));
             }
             // Not an exit `run` returns with success.
-            KvmExit::Unknown | KvmExit::Intr | KvmExit::MemoryFault(_) => {
-                return Err(VmmError::Run(Errno::ENXIO))
-            }
+            Seen::Other => return Err(VmmError::Run(Errno::ENXIO)),
         }
         Ok(Step::Continue)
     }

@@ -263,16 +263,21 @@ rmm_sync_spx:
     .text
     .global rmm_ns_copy
 rmm_ns_copy:
-    // len is a multiple of 8: pairs of doublewords, then the odd one.
-    subs    x2, x2, #16
+    // len is a multiple of 8: 32 bytes at a time, then 16, then the odd doubleword.
+    subs    x2, x2, #32
     b.lo    1f
     ldp     x3, x4, [x1], #16
+    ldp     x5, x6, [x1], #16
     stp     x3, x4, [x0], #16
+    stp     x5, x6, [x0], #16
     b       rmm_ns_copy
-1:  tbz     x2, #3, 2f
+1:  tbz     x2, #4, 2f
+    ldp     x3, x4, [x1], #16
+    stp     x3, x4, [x0], #16
+2:  tbz     x2, #3, 3f
     ldr     x3, [x1]
     str     x3, [x0]
-2:  mov     x0, #0
+3:  mov     x0, #0
     ret
 rmm_ns_copy_end:
 rmm_ns_copy_fault:

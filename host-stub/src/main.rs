@@ -1075,7 +1075,25 @@ mod image {
             "host stub up at NS-EL2 on the primary CPU (MPIDR {=u64:#x})",
             me
         );
-        let mut ok = check_this_cpu(0);
+        let mut ok = match platform::mem::self_check() {
+            Ok(cases) => {
+                defmt::info!(
+                    "memcpy/memset: {} aligned and unaligned cases match byte-by-byte copies",
+                    cases
+                );
+                true
+            }
+            Err((d, s, n)) => {
+                defmt::error!(
+                    "memcpy/memset: wrong at destination offset {}, source offset {}, length {}",
+                    d,
+                    s,
+                    n
+                );
+                false
+            }
+        };
+        ok &= check_this_cpu(0);
         bench_rmi_version();
         ok &= realm_scenario();
         ok &= payload_scenario();

@@ -409,7 +409,7 @@ mod image {
         };
         rd.enable_ppi(HOST_TIMER_INTID, 0x80);
         // SAFETY: 1. BOARD.gicd is the distributor, reachable with the MMU off. 2. Only the
-        // primary CPU runs this, while the secondaries are still off.
+        // primary CPU runs this, and no other CPU of the host stub writes GICD_CTLR.
         unsafe { platform::gicv3::distributor_enable_group1ns(BOARD.gicd) };
         platform::gicv3::cpu_interface_enable();
         true
@@ -417,17 +417,16 @@ mod image {
 
     /// Turns the timer and its PPI off again.
     fn host_timer_disable() {
-        // SAFETY: stops the EL2 physical timer of this CPU; no memory.
-        unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
+        stop_host_timer();
         // SAFETY: as in `host_timer_enable`.
         if let Some(rd) = unsafe { platform::gicv3::Redistributor::find(BOARD.gicr, mpidr()) } {
             rd.disable_ppi(HOST_TIMER_INTID);
         }
     }
 
-    /// Arms the EL2 physical timer to fire [`HOST_TIMER_DELAY_US`] from now (for a repeated
-    /// request, 2/5 of the time the last one took) (the host's "tick",
-    /// which preempts a running realm: the RMM guarantees EL2 timers assert, A6.2).
+    /// Arms the host's "tick" for a token request, the EL2 physical timer, which preempts a
+    /// running realm (the RMM guarantees EL2 timers assert, A6.2): [`HOST_TIMER_DELAY_US`] from
+    /// now, or for a repeated request 2/5 of the time the last one took.
     fn arm_host_timer() {
         let now = CNTPCT_EL0.get();
         let last = LAST_TOKEN_ARMING.swap(now, Ordering::Relaxed);
@@ -456,14 +455,18 @@ mod image {
         };
     }
 
+    /// Stops the EL2 physical timer of this CPU.
+    fn stop_host_timer() {
+        // SAFETY: clears CNTHP_CTL_EL2 (timer off); no memory.
+        unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
+    }
+
     /// After an IRQ exit: acknowledges the pending interrupt; the host timer's is handled by
     /// stopping the timer (a one-shot tick). Returns the INTID taken.
     fn take_host_interrupt() -> Option<u32> {
         let intid = platform::gicv3::acknowledge()?;
-
         if intid == HOST_TIMER_INTID {
-            // SAFETY: stops the EL2 physical timer of this CPU; no memory.
-            unsafe { asm!("msr cnthp_ctl_el2, xzr", "isb", options(nomem, nostack)) };
+            stop_host_timer();
         }
         platform::gicv3::end_of_interrupt(intid);
         Some(intid)

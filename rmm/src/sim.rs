@@ -74,6 +74,18 @@ impl Default for SimAttestEl3 {
 }
 
 impl SimEl3 {
+    /// An EL3 with these DRAM banks and the RMM's region, nothing delegated, and the default
+    /// attestation service.
+    pub fn new(dram: &[MemoryBank], rmm_region: (u64, u64)) -> Self {
+        Self {
+            dram: dram.to_vec(),
+            rmm_region,
+            realm: Mutex::new(HashSet::new()),
+            calls: AtomicUsize::new(0),
+            attest: Mutex::new(SimAttestEl3::default()),
+        }
+    }
+
     /// True if the GPT marks `pa` Realm.
     pub fn is_realm(&self, pa: u64) -> bool {
         (self.rmm_region.0..self.rmm_region.1).contains(&pa)
@@ -222,14 +234,7 @@ pub struct Sim {
 pub fn sample_attestation() -> &'static Attestation {
     static ONCE: std::sync::OnceLock<Attestation> = std::sync::OnceLock::new();
     ONCE.get_or_init(|| {
-        let el3 = SimEl3 {
-            dram: Vec::new(),
-            rmm_region: (0, 0),
-            realm: Mutex::new(HashSet::new()),
-            calls: AtomicUsize::new(0),
-            attest: Mutex::new(SimAttestEl3::default()),
-        };
-        Attestation::init(&el3).expect("the sample key and token are valid")
+        Attestation::init(&SimEl3::new(&[], (0, 0))).expect("the sample key and token are valid")
     })
 }
 
@@ -280,13 +285,7 @@ impl Sim {
             }),
             vmid16: true,
         };
-        let el3 = SimEl3 {
-            dram: banks.to_vec(),
-            rmm_region,
-            realm: Mutex::new(HashSet::new()),
-            calls: AtomicUsize::new(0),
-            attest: Mutex::new(SimAttestEl3::default()),
-        };
+        let el3 = SimEl3::new(banks, rmm_region);
         Self {
             rmm,
             granules,

@@ -6,6 +6,8 @@
 //! `crate::rsi::attestation` do, and ask this module only for bytes.
 
 mod key;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod token;
 
 pub use key::{RealmAttestKey, COSE_KEY_SIZE, PUBLIC_KEY_HASH_SIZE};

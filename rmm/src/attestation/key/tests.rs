@@ -3,30 +3,8 @@
 //! on the curve, and the platform sample token's own challenge).
 
 use super::*;
+use crate::sim::SAMPLE_RAK;
 use p384::ecdsa::signature::hazmat::PrehashVerifier;
-
-/// TF-A's QEMU sample realm attestation key (private scalar).
-pub(crate) const QEMU_SAMPLE_RAK: [u8; 48] = hex48(
-    "2011c7f03cee4325176e524f033c0ce1e21a76e6c1a4f0b839aa1df61e0e8a5c8a05740f9b69efa7eb1a4185bd117f68",
-);
-
-const fn hex48(s: &str) -> [u8; 48] {
-    let b = s.as_bytes();
-    let mut out = [0u8; 48];
-    let mut i = 0;
-    while i < 48 {
-        out[i] = nibble(b[2 * i]) << 4 | nibble(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn nibble(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        _ => c - b'a' + 10,
-    }
-}
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
@@ -36,7 +14,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn the_public_key_is_the_cose_key_of_the_derived_point() {
-    let key = RealmAttestKey::from_scalar(&QEMU_SAMPLE_RAK).unwrap();
+    let key = RealmAttestKey::from_scalar(&SAMPLE_RAK).unwrap();
     let x = hex("76f988091be585ed41801aecfab858548c63057e16b0e676120bbd0d2f9c29e056c5d41a0130eb9c21517899dc23146b");
     let y = hex("28e1b062bd3ea4b315fd219f1cbb528cb6e74ca49be16773734f61a1ca61031b2bbf3d918f2f94ffc4228e50919544ae");
     let mut want = vec![0xa4, 0x01, 0x02, 0x20, 0x02, 0x21, 0x58, 0x30];
@@ -48,7 +26,7 @@ fn the_public_key_is_the_cose_key_of_the_derived_point() {
 
 #[test]
 fn the_public_key_hash_is_the_qemu_sample_platform_tokens_challenge() {
-    let key = RealmAttestKey::from_scalar(&QEMU_SAMPLE_RAK).unwrap();
+    let key = RealmAttestKey::from_scalar(&SAMPLE_RAK).unwrap();
     assert_eq!(
         key.public_key_hash().to_vec(),
         hex("0d22e08a98469058486318283489bdb36f09dbefeb1864df433fa6e54ea2d711")
@@ -66,10 +44,10 @@ fn invalid_scalars_are_refused() {
         "above n"
     );
     assert!(
-        RealmAttestKey::from_scalar(&QEMU_SAMPLE_RAK[..47]).is_none(),
+        RealmAttestKey::from_scalar(&SAMPLE_RAK[..47]).is_none(),
         "short"
     );
-    let mut long = QEMU_SAMPLE_RAK.to_vec();
+    let mut long = SAMPLE_RAK.to_vec();
     long.push(0);
     assert!(RealmAttestKey::from_scalar(&long).is_none(), "long");
     let mut one = [0u8; 48];
@@ -82,7 +60,7 @@ fn invalid_scalars_are_refused() {
 
 #[test]
 fn signatures_verify_under_the_public_key_and_only_for_their_digest() {
-    let key = RealmAttestKey::from_scalar(&QEMU_SAMPLE_RAK).unwrap();
+    let key = RealmAttestKey::from_scalar(&SAMPLE_RAK).unwrap();
     let digest = [0x5a; 48];
     let sig = key.sign_digest(&digest).unwrap();
     let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&{

@@ -3,70 +3,13 @@
 
 use ciborium::value::Value;
 use hostcall_abi::attest as labels;
-use p384::ecdsa::signature::hazmat::PrehashVerifier;
-use sha2::{Digest, Sha384};
 
 use super::*;
+use crate::attestation::test_support::{claim, decode, int, open_realm_token};
 use crate::sim::SAMPLE_RAK;
 
 fn key() -> RealmAttestKey {
     RealmAttestKey::from_scalar(&SAMPLE_RAK).unwrap()
-}
-
-fn decode(bytes: &[u8]) -> Value {
-    let mut cursor = bytes;
-    let v: Value = ciborium::de::from_reader(&mut cursor).expect("one CBOR item");
-    assert!(cursor.is_empty(), "nothing after the item");
-    v
-}
-
-fn encode(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    ciborium::ser::into_writer(v, &mut out).unwrap();
-    out
-}
-
-fn int(v: i64) -> Value {
-    Value::Integer(v.into())
-}
-
-/// The claims map of a verified realm token (panics if the envelope or signature is wrong).
-fn open_realm_token(token: &[u8]) -> Vec<(Value, Value)> {
-    let Value::Tag(18, inner) = decode(token) else {
-        panic!("not a COSE_Sign1 tag")
-    };
-    let Value::Array(parts) = *inner else {
-        panic!("not an array")
-    };
-    let [Value::Bytes(protected), Value::Map(unprotected), Value::Bytes(payload), Value::Bytes(sig)] =
-        parts.as_slice()
-    else {
-        panic!("not a COSE_Sign1: {parts:?}")
-    };
-    assert_eq!(decode(protected), Value::Map(vec![(int(1), int(-35))]));
-    assert!(unprotected.is_empty());
-    let to_be_signed = encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.clone()),
-        Value::Bytes(vec![]),
-        Value::Bytes(payload.clone()),
-    ]));
-    let signing = p384::ecdsa::SigningKey::from_slice(&SAMPLE_RAK).unwrap();
-    let sig = p384::ecdsa::Signature::from_slice(sig).expect("96-byte r || s");
-    signing
-        .verifying_key()
-        .verify_prehash(&Sha384::digest(&to_be_signed), &sig)
-        .expect("the signature verifies");
-    let Value::Map(claims) = decode(payload) else {
-        panic!("payload not a map")
-    };
-    claims
-}
-
-fn claim(claims: &[(Value, Value)], label: i64) -> Value {
-    let hits: Vec<_> = claims.iter().filter(|(k, _)| *k == int(label)).collect();
-    assert_eq!(hits.len(), 1, "claim {label} once");
-    hits[0].1.clone()
 }
 
 fn measurement(seed: u8) -> Measurement {

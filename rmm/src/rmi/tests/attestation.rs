@@ -4,12 +4,12 @@
 
 use ciborium::value::Value;
 use hostcall_abi::rec_run::RmiExitReason;
-use p384::ecdsa::signature::hazmat::PrehashVerifier;
-use sha2::{Digest, Sha256, Sha384};
+use sha2::{Digest, Sha256};
 
 use super::realm_fixture::*;
 use crate::arch::RealmRegs;
-use crate::sim::{sample_platform_token, SAMPLE_RAK, SMC_EXIT};
+use crate::attestation::test_support::{claim, decode, int, open_realm_token};
+use crate::sim::{sample_platform_token, SMC_EXIT};
 
 const INIT: u64 = 0xC400_0194;
 const CONTINUE: u64 = 0xC400_0195;
@@ -79,19 +79,7 @@ fn collect(r: &Running, offset: u64, chunk: u64) -> Vec<u8> {
     panic!("the token never completed")
 }
 
-fn decode(bytes: &[u8]) -> Value {
-    let mut cursor = bytes;
-    let v: Value = ciborium::de::from_reader(&mut cursor).expect("one CBOR item");
-    assert!(cursor.is_empty(), "nothing after the item");
-    v
-}
-
-fn int(v: i64) -> Value {
-    Value::Integer(v.into())
-}
-
-/// Splits a collection into (platform token, realm claims), checking the realm signature with
-/// the sample key's verifying half.
+/// Splits a collection into (platform token, realm claims), the realm token verified.
 fn open(token: &[u8]) -> (Vec<u8>, Vec<(Value, Value)>) {
     let Value::Tag(399, map) = decode(token) else {
         panic!("not a CCA token collection")
@@ -103,45 +91,7 @@ fn open(token: &[u8]) -> (Vec<u8>, Vec<(Value, Value)>) {
         panic!("not two byte strings: {entries:?}")
     };
     assert_eq!((k1, k2), (&int(44234), &int(44241)));
-    let Value::Tag(18, sign1) = decode(realm) else {
-        panic!("realm token not COSE_Sign1")
-    };
-    let Value::Array(parts) = *sign1 else {
-        panic!("not an array")
-    };
-    let [Value::Bytes(protected), _, Value::Bytes(payload), Value::Bytes(sig)] = parts.as_slice()
-    else {
-        panic!("COSE_Sign1 shape")
-    };
-    let mut tbs = Vec::new();
-    ciborium::ser::into_writer(
-        &Value::Array(vec![
-            Value::Text("Signature1".into()),
-            Value::Bytes(protected.clone()),
-            Value::Bytes(vec![]),
-            Value::Bytes(payload.clone()),
-        ]),
-        &mut tbs,
-    )
-    .unwrap();
-    let vk = *p384::ecdsa::SigningKey::from_slice(&SAMPLE_RAK)
-        .unwrap()
-        .verifying_key();
-    let sig = p384::ecdsa::Signature::from_slice(sig).unwrap();
-    vk.verify_prehash(&Sha384::digest(&tbs), &sig)
-        .expect("realm token signature");
-    let Value::Map(claims) = decode(payload) else {
-        panic!("claims not a map")
-    };
-    (platform.clone(), claims)
-}
-
-fn claim(claims: &[(Value, Value)], label: i64) -> Value {
-    claims
-        .iter()
-        .find(|(k, _)| *k == int(label))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("claim {label}"))
+    (platform.clone(), open_realm_token(realm))
 }
 
 fn le_bytes(words: &[u64]) -> Vec<u8> {

@@ -83,7 +83,7 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     expect_count(
         o,
         Source::Host,
-        "memcpy/memset: 7168 aligned and unaligned cases match byte-by-byte copies",
+        "memcpy/memset: 11264 aligned and unaligned cases match byte-by-byte copies",
         1,
     );
     expect_count(

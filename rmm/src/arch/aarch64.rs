@@ -673,8 +673,8 @@ const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpsr) == 512);
 const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpcr) == 520);
 
 /// CPTR_EL2 (E2H = 0): TZ traps SVE and TSM traps SME at EL1/EL0 to EL2, so a realm cannot touch
-/// state the RMM does not switch (realms are not offered SVE or SME); TFP clear so FP/SIMD,
-/// which the RMM does switch, is usable.
+/// state the RMM does not switch (realms are not offered SVE or SME); TFP traps FP/SIMD until
+/// the realm's FP/SIMD registers are loaded (see [`Cpu`]).
 const CPTR_TFP: u64 = 1 << 10;
 const CPTR_TZ: u64 = 1 << 8;
 const CPTR_TSM: u64 = 1 << 12;
@@ -840,7 +840,91 @@ fn save_gic(g: &mut crate::arch::GicState) {
     msr!("S3_4_C12_C11_0", 0);
 }
 
+/// ESR_EL2.EC of an FP/SIMD access trapped by CPTR_EL2.TFP.
+const EC_FP_TRAPPED: u64 = 0x07;
+
+/// Where the host's FP/SIMD (and SVE) registers wait while a realm's are loaded: on `run`'s
+/// stack, so it lives exactly as long as the switch and needs no per-CPU index (8.5 KiB of a
+/// 64 KiB stack); uninitialised, so a run that does not switch pays nothing for it.
+struct HostFpRegs {
+    /// Z, P and FFR (on a CPU with SVE).
+    sve: core::mem::MaybeUninit<SveRegs>,
+    /// V, FPSR and FPCR.
+    fp: core::mem::MaybeUninit<crate::arch::FpRegs>,
+}
+
+/// A switch to the realm's FP/SIMD registers, to be undone at the exit.
+struct HostFp {
+    /// Whether the CPU has SVE: then the host's Z, P and FFR registers were saved too.
+    sve: bool,
+    /// The host's ZCR_EL2, put back with its SVE registers.
+    zcr: u64,
+    /// CPTR_EL2 with FP/SIMD (and SVE) untrapped, for moving the registers.
+    switch_cptr: u64,
+}
+
+impl HostFp {
+    /// Saves the host's FP/SIMD and SVE registers and loads the realm's `fp`; leaves CPTR_EL2 as
+    /// a realm with its FP/SIMD loaded runs (FP/SIMD untrapped, SVE and SME trapped).
+    ///
+    /// On a CPU with SVE the registers move with SVE untrapped at the maximum vector length,
+    /// where writing a V register zeroes the rest of its Z register on every CPU (with SVE
+    /// trapped that is CONSTRAINED UNPREDICTABLE, and QEMU keeps the bits): the host's SVE
+    /// registers are saved first and loaded last, and a QEMU run shows it if they are not.
+    fn swap_in(host_cptr: u64, fp: &crate::arch::FpRegs, saved: &mut HostFpRegs) -> Self {
+        let sve = has_sve();
+        let mut host = HostFp {
+            sve,
+            zcr: 0,
+            switch_cptr: host_cptr & !(CPTR_TFP | if sve { CPTR_TZ } else { 0 }),
+        };
+        msr!("cptr_el2", host.switch_cptr);
+        // SAFETY: an isb makes the CPTR_EL2 change visible before FP/SIMD registers are touched.
+        unsafe { asm!("isb", options(nostack)) };
+        if sve {
+            host.zcr = sve_max_vl();
+        }
+        // SAFETY: the pointers are to a live SveRegs (large enough at any vector length) and
+        // live, 16-byte aligned FpRegs; the routines touch only FP/SIMD and SVE registers (the
+        // RMM's own code never uses them) and the pointed-to memory.
+        unsafe {
+            if sve {
+                rmm_sve_save(saved.sve.as_mut_ptr());
+            }
+            rmm_fp_save(saved.fp.as_mut_ptr());
+            rmm_fp_load(fp);
+        }
+        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
+        host
+    }
+
+    /// Saves the realm's FP/SIMD registers into `fp` and loads the host's back (CPTR_EL2 is the
+    /// caller's to restore).
+    fn swap_out(&self, fp: &mut crate::arch::FpRegs, saved: &HostFpRegs) {
+        msr!("cptr_el2", self.switch_cptr);
+        // SAFETY: as in `swap_in`, which filled `saved.fp`, and `saved.sve` at this vector
+        // length if `sve`.
+        unsafe {
+            asm!("isb", options(nostack));
+            rmm_fp_save(fp);
+            rmm_fp_load(saved.fp.as_ptr());
+            if self.sve {
+                rmm_sve_load(saved.sve.as_ptr());
+            }
+        }
+        if self.sve {
+            msr!("S3_4_C1_C2_0", self.zcr); // ZCR_EL2
+        }
+    }
+}
+
 /// Runs realms on this CPU (the world switch).
+///
+/// FP/SIMD is switched lazily: a realm starts each run with FP/SIMD trapped to EL2 and the
+/// host's registers still in place, out of its reach. Its first FP/SIMD access in the run traps
+/// here; the host's registers (SVE too) are saved, the realm's loaded, and the access retried,
+/// without an exit. At the exit the realm's go back to the REC and the host's are loaded. A run
+/// in which the realm does not touch FP/SIMD (most host calls, MMIO and timer exits) moves none.
 pub struct Cpu;
 
 impl crate::arch::RealmCpu for Cpu {
@@ -855,32 +939,7 @@ impl crate::arch::RealmCpu for Cpu {
         let host_el1 = save_el1();
         let host_hcr = mrs!("hcr_el2");
         let host_cptr = mrs!("cptr_el2");
-        // On a CPU with SVE the RMM switches FP/SIMD with SVE untrapped at the maximum vector
-        // length, where writing a V register zeroes the rest of its Z register on every CPU (with
-        // SVE trapped that is CONSTRAINED UNPREDICTABLE, and QEMU keeps the bits): the host's SVE
-        // registers are saved first and loaded last, and a QEMU run shows it if they are not.
-        let sve = has_sve();
-        let switch_cptr = host_cptr & !(CPTR_TFP | if sve { CPTR_TZ } else { 0 });
-        msr!("cptr_el2", switch_cptr);
-        // SAFETY: an isb makes the CPTR_EL2 change visible before FP/SIMD registers are touched.
-        unsafe { asm!("isb", options(nostack)) };
-        let host_zcr = if sve { sve_max_vl() } else { 0 };
-        // On `run`'s stack: it lives exactly as long as the switch and needs no per-CPU index
-        // (8.5 KiB of a 64 KiB stack); uninitialised, so a CPU without SVE pays nothing for it.
-        let mut host_sve = core::mem::MaybeUninit::<SveRegs>::uninit();
-        // Uninitialised too: `rmm_fp_save` writes all of it before anything reads it.
-        let mut host_fp = core::mem::MaybeUninit::<crate::arch::FpRegs>::uninit();
-        // SAFETY: the pointers are to a live SveRegs (large enough at any vector length) and
-        // live, 16-byte aligned FpRegs; the routines touch only FP/SIMD and SVE registers (the
-        // RMM's own code never uses them) and the pointed-to memory.
-        unsafe {
-            if sve {
-                rmm_sve_save(host_sve.as_mut_ptr());
-            }
-            rmm_fp_save(host_fp.as_mut_ptr());
-            rmm_fp_load(&regs.fp);
-        }
-        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
+        msr!("cptr_el2", host_cptr | CPTR_TFP | CPTR_TZ | CPTR_TSM);
         load_el1(&regs.el1);
         load_gic(&regs.gic);
         let mut hcr = HCR_REALM;
@@ -896,10 +955,9 @@ impl crate::arch::RealmCpu for Cpu {
         msr!("hcr_el2", hcr);
         msr!("elr_el2", regs.pc);
         msr!("spsr_el2", regs.pstate);
-        // SAFETY: 1. The barrier and TLB invalidation only affect translations of the realm's
-        // VMID, which the RMM owns. 2. `rmm_run_realm` saves and restores every register the
-        // RMM relies on and writes only `regs.gprs` (31 u64s, which it points to).
-        let class = unsafe {
+        // SAFETY: the barrier and TLB invalidation only affect translations of the realm's VMID,
+        // which the RMM owns.
+        unsafe {
             asm!(
                 "dsb ishst",
                 "tlbi vmalls12e1is",
@@ -907,7 +965,25 @@ impl crate::arch::RealmCpu for Cpu {
                 "isb",
                 options(nostack)
             );
-            rmm_run_realm(regs.gprs.as_mut_ptr())
+        }
+        let mut saved = HostFpRegs {
+            sve: core::mem::MaybeUninit::uninit(),
+            fp: core::mem::MaybeUninit::uninit(),
+        };
+        let mut host_fp: Option<HostFp> = None;
+        let class = loop {
+            // SAFETY: `rmm_run_realm` saves and restores every register the RMM relies on and
+            // writes only `regs.gprs` (31 u64s, which it points to). On a retry ELR_EL2 and
+            // SPSR_EL2 still hold the trapped access and the realm's PSTATE: nothing between
+            // takes an exception at EL2.
+            let class = unsafe { rmm_run_realm(regs.gprs.as_mut_ptr()) };
+            // At most one retry: once loaded, FP/SIMD is no longer trapped.
+            let ec = (mrs!("esr_el2") >> 26) & 0x3F;
+            if class == 0 && host_fp.is_none() && ec == EC_FP_TRAPPED {
+                host_fp = Some(HostFp::swap_in(host_cptr, &regs.fp, &mut saved));
+                continue;
+            }
+            break class;
         };
         let exit = RealmExit {
             class: match class {
@@ -924,19 +1000,8 @@ impl crate::arch::RealmCpu for Cpu {
         regs.pstate = mrs!("spsr_el2");
         regs.el1 = save_el1();
         save_gic(&mut regs.gic);
-        msr!("cptr_el2", switch_cptr);
-        // SAFETY: as for the switch before entry; `host_sve` was filled there, at this vector
-        // length, if `sve`.
-        unsafe {
-            asm!("isb", options(nostack));
-            rmm_fp_save(&mut regs.fp);
-            rmm_fp_load(host_fp.as_ptr());
-            if sve {
-                rmm_sve_load(host_sve.as_ptr());
-            }
-        }
-        if sve {
-            msr!("S3_4_C1_C2_0", host_zcr); // ZCR_EL2
+        if let Some(host) = &host_fp {
+            host.swap_out(&mut regs.fp, &saved);
         }
         msr!("cptr_el2", host_cptr);
         load_el1(&host_el1);

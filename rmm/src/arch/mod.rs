@@ -126,7 +126,8 @@ pub struct GicState {
 }
 
 /// FP/SIMD registers: V0..V31 and the FP control and status registers. The RMM itself never
-/// uses them (it is built soft-float), so the world switch swaps the host's and the realm's.
+/// uses them (it is built soft-float), so the world switch swaps the host's and the realm's
+/// (lazily: only in runs where the realm touches them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, align(16))]
 pub struct FpRegs {

@@ -95,6 +95,9 @@ pub mod check {
     pub const ECHO_RESULTS: u64 = 3;
     /// The realm's FP/SIMD registers did not survive an exit to the host.
     pub const FP_PRESERVED: u64 = 4;
+    /// The realm's first look at its FP/SIMD registers (D0 and D31) did not find them zero, as
+    /// the REC was created: the host's values showed through.
+    pub const FP_INITIAL: u64 = 18;
     /// A host call at a misaligned IPA was not refused with RSI_ERROR_INPUT.
     pub const HOST_CALL_MISALIGNED: u64 = 5;
     /// A host call at an unprotected IPA was not refused.

@@ -121,20 +121,29 @@ mod realm {
         (r[0], unsafe { (*p).0.gprs })
     }
 
-    /// Puts `v` in D0 and D31 (the low halves of V0 and V31).
-    fn set_fp(v: u64) {
-        // SAFETY: 1. CPACR_EL1.FPEN = 0b11 (bits 21:20) stops EL1 trapping its own FP/SIMD
-        // accesses. 2. It then writes two FP/SIMD registers the payload does not otherwise use.
+    /// Sets CPACR_EL1.FPEN = 0b11 (bits 21:20): EL1 stops trapping its own FP/SIMD accesses.
+    fn enable_fp() {
+        // SAFETY: changes only whether FP/SIMD instructions trap at EL1/EL0.
         unsafe {
             asm!(
                 "mrs {t}, cpacr_el1",
                 "orr {t}, {t}, #(3 << 20)",
                 "msr cpacr_el1, {t}",
                 "isb",
+                t = out(reg) _,
+                options(nomem, nostack),
+            );
+        }
+    }
+
+    /// Puts `v` in D0 and D31 (the low halves of V0 and V31); FP/SIMD must be enabled.
+    fn set_fp(v: u64) {
+        // SAFETY: writes two FP/SIMD registers the payload does not otherwise use.
+        unsafe {
+            asm!(
                 ".arch_extension fp",
                 "fmov d0, {v}",
                 "fmov d31, {v}",
-                t = out(reg) _,
                 v = in(reg) v,
                 out("v0") _,
                 out("v31") _,
@@ -179,6 +188,12 @@ mod realm {
         g[0] = ECHO;
         for (i, r) in g.iter_mut().enumerate().skip(1) {
             *r = echo_arg(i);
+        }
+        // The host keeps its own pattern in D0 while the realm runs; the realm must see its
+        // REC's registers (zero at creation), not the host's.
+        enable_fp();
+        if fp() != (0, 0) {
+            return check::FP_INITIAL;
         }
         set_fp(REALM_FP_PATTERN);
         let (status, out) = host_call(ECHO_IMM, &g);

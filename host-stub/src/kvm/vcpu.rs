@@ -93,10 +93,10 @@ enum Pending {
 enum Next {
     /// Enter the realm again without returning to userspace.
     ReEnter,
-    /// Return to userspace with this exit.
-    Exit(KvmExit),
-    /// Return EFAULT with this memory fault.
-    Fault(KvmRunMemoryFault),
+    /// Return to userspace with the exit in `kvm_run` (set by [`Vcpu::exit_to_user`]).
+    Exit,
+    /// Return EFAULT with the memory fault in `kvm_run` (set by [`Vcpu::memory_fault`]).
+    Fault,
     /// The vCPU stopped (CPU_OFF) or is preempted: return EINTR.
     Stopped,
 }
@@ -167,6 +167,9 @@ pub struct Vcpu {
     last_entry_ticks: Option<u64>,
     /// Ticks of the REC_ENTERs that ended in a trapped WFI/WFE.
     wfx_ticks: heapless::Vec<u64, WFX_SAMPLES>,
+    /// The last exit as read from rec_exit: every field the spec defines is read on each exit,
+    /// so it is made zero once, not per run.
+    exit: RmiRecExitFields,
 }
 
 /// The access size an MMIO exit reports, as a mask of its bytes.
@@ -203,10 +206,22 @@ impl VmAccess for spin::Mutex<Vm> {
     }
 }
 
+/// What one REC_ENTER writes to rec_enter.gprs: only what the RMM reads there (the results of
+/// a host call, or the value of an emulated MMIO read); otherwise the field is left as it is.
+#[derive(Clone, Copy)]
+enum EntryGprs {
+    /// Nothing to complete.
+    Untouched,
+    /// The host call's results: x0..x30 from the register cache.
+    Registers,
+    /// An emulated MMIO read: the value in gprs[0].
+    MmioRead(u64),
+}
+
 /// The rec_enter fields the model sets for one REC_ENTER.
 struct Entry {
     flags: RmiRecEnterFlags,
-    gprs: [u64; 31],
+    gprs: EntryGprs,
 }
 
 impl Vcpu {
@@ -244,6 +259,7 @@ impl Vcpu {
             preempt: false,
             last_entry_ticks: None,
             wfx_ticks: heapless::Vec::new(),
+            exit: RmiRecExitFields::ZERO,
         }
     }
 
@@ -416,8 +432,6 @@ impl Vcpu {
             return self.interrupted();
         }
         let mut budget = self.entry_budget;
-        // One exit record for the whole call: every field the spec defines is read on each exit.
-        let mut exit = RmiRecExitFields::ZERO;
         loop {
             if budget == 0 {
                 return self.interrupted();
@@ -425,23 +439,29 @@ impl Vcpu {
             budget -= 1;
             let enter = vm.with(|vm| self.prepare_entry(vm, link, rec));
             self.run.set_exit(KvmExit::Unknown);
-            if !self.enter(link, rec, run_pa, &enter, &mut exit)? {
+            if !self.enter(link, rec, run_pa, &enter)? {
                 self.run.set_exit(KvmExit::Shutdown);
                 return Ok(());
             };
-            match vm.with(|vm| self.handle_exit(vm, link, rec, &exit))? {
+            match vm.with(|vm| self.handle_exit(vm, link, rec))? {
                 Next::ReEnter => {}
-                Next::Exit(e) => {
-                    self.run.set_exit(e);
-                    return Ok(());
-                }
-                Next::Fault(f) => {
-                    self.run.set_exit(KvmExit::MemoryFault(f));
-                    return Err(Errno::EFAULT);
-                }
+                Next::Exit => return Ok(()),
+                Next::Fault => return Err(Errno::EFAULT),
                 Next::Stopped => return self.interrupted(),
             }
         }
+    }
+
+    /// Leaves `exit` in `kvm_run` for userspace (written in place: exits are not moved around).
+    fn exit_to_user(&mut self, exit: KvmExit) -> Next {
+        self.run.set_exit(exit);
+        Next::Exit
+    }
+
+    /// Leaves the memory fault `f` in `kvm_run`; `KVM_RUN` returns EFAULT.
+    fn memory_fault(&mut self, f: KvmRunMemoryFault) -> Next {
+        self.run.set_exit(KvmExit::MemoryFault(f));
+        Next::Fault
     }
 
     fn interrupted<T>(&mut self) -> Result<T, Errno> {
@@ -463,7 +483,7 @@ impl Vcpu {
     ) -> Entry {
         let mut e = Entry {
             flags: RmiRecEnterFlags::EMPTY,
-            gprs: [0; 31],
+            gprs: EntryGprs::Untouched,
         };
         let mut flags = RmiRecEnterFlags::EMPTY;
         if self.trap_wfi {
@@ -474,12 +494,12 @@ impl Vcpu {
         }
         match core::mem::replace(&mut self.pending, Pending::Nothing) {
             Pending::Nothing => {}
-            Pending::Registers => e.gprs = self.regs.x,
+            Pending::Registers => e.gprs = EntryGprs::Registers,
             // Not completed by userspace (cannot happen: `run` converts it first).
             Pending::Mmio { .. } => {}
             Pending::MmioDone { value } => {
                 flags = flags | RmiRecEnterFlags::EMULATED_MMIO;
-                e.gprs[0] = value.unwrap_or(0);
+                e.gprs = EntryGprs::MmioRead(value.unwrap_or(0));
             }
             Pending::Ripas { base, top } => {
                 let reject = core::mem::take(&mut self.reject_ripas);
@@ -522,14 +542,14 @@ impl Vcpu {
         true
     }
 
-    /// Writes `enter`, issues REC_ENTER and reads the exit into `e`; false if the realm is off.
+    /// Writes `enter`, issues REC_ENTER and reads the exit into `self.exit`; false if the realm
+    /// is off.
     fn enter<C: Conduit, M: HostMemory>(
         &mut self,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
         run_pa: u64,
         enter: &Entry,
-        e: &mut RmiRecExitFields,
     ) -> Result<bool, Errno> {
         // Only the fields rec_enter defines (the RMM reads nothing else).
         let mem = &mut *link.mem;
@@ -537,7 +557,12 @@ impl Vcpu {
             run_pa + offset_of!(RmiRecEnter, flags) as u64,
             &[enter.flags.bits()],
         );
-        mem.write_words(run_pa + offset_of!(RmiRecEnter, gprs) as u64, &enter.gprs);
+        let gprs = run_pa + offset_of!(RmiRecEnter, gprs) as u64;
+        match enter.gprs {
+            EntryGprs::Untouched => {}
+            EntryGprs::Registers => mem.write_words(gprs, &self.regs.x),
+            EntryGprs::MmioRead(value) => mem.write_words(gprs, &[value]),
+        }
         // The GIC fields stay as the RecRun page was made (zero): the model injects no virtual
         // interrupts.
         let t0 = self.clock.map(|now| now());
@@ -558,6 +583,7 @@ impl Vcpu {
         let at = |off: usize| base + off as u64;
         let mut w = [0u64; 4];
         let mem = &*link.mem;
+        let e = &mut self.exit;
         mem.read_words(at(offset_of!(RmiRecExit, exit_reason)), &mut w[..1]);
         e.exit_reason = w[0] as u8;
         mem.read_words(at(offset_of!(RmiRecExit, esr)), &mut w[..3]);
@@ -579,14 +605,14 @@ impl Vcpu {
         Ok(true)
     }
 
+    /// Handles `self.exit`.
     fn handle_exit<C: Conduit, M: HostMemory>(
         &mut self,
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
-        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
-        match exit.exit_reason().ok_or(Errno::ENXIO)? {
+        match self.exit.exit_reason().ok_or(Errno::ENXIO)? {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
                 self.stats.interrupt_exits += 1;
                 if let Some(intid) = self.host_interrupts.and_then(|take| take()) {
@@ -598,10 +624,10 @@ impl Vcpu {
                 }
                 Ok(Next::ReEnter)
             }
-            RmiExitReason::Sync => self.sync_exit(vm, link, exit),
-            RmiExitReason::HostCall => Ok(self.host_call(vm, exit)),
-            RmiExitReason::Psci => self.psci_exit(vm, link, rec, exit),
-            RmiExitReason::RipasChange => self.ripas_change(exit),
+            RmiExitReason::Sync => self.sync_exit(vm, link),
+            RmiExitReason::HostCall => Ok(self.host_call(vm)),
+            RmiExitReason::Psci => self.psci_exit(vm, link, rec),
+            RmiExitReason::RipasChange => self.ripas_change(),
         }
     }
 
@@ -609,15 +635,15 @@ impl Vcpu {
         &mut self,
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
-        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
-        let ipa = fault_ipa(exit);
+        let (syndrome, x0) = (self.exit.esr, self.exit.gprs[0]);
+        let ipa = fault_ipa(&self.exit);
         let private_page = || KvmRunMemoryFault {
             flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
             gpa: ipa & !(PAGE - 1),
             size: PAGE,
         };
-        match (exit.esr >> esr::EC_SHIFT) & esr::EC_MASK {
+        match (syndrome >> esr::EC_SHIFT) & esr::EC_MASK {
             esr::EC_WFX => {
                 self.stats.wfx_exits += 1;
                 if let Some(ticks) = self.last_entry_ticks {
@@ -627,20 +653,20 @@ impl Vcpu {
                 Ok(Next::ReEnter)
             }
             esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {
-                if exit.esr & esr::ISV == 0 {
+                if syndrome & esr::ISV == 0 {
                     return Err(Errno::ENOSYS);
                 }
-                let len = 1u32 << ((exit.esr >> esr::SAS_SHIFT) & 0b11);
-                let write = exit.esr & esr::WNR != 0;
+                let len = 1u32 << ((syndrome >> esr::SAS_SHIFT) & 0b11);
+                let write = syndrome & esr::WNR != 0;
                 let mut data = [0u8; 8];
                 if write {
-                    let bytes = exit.gprs[0].to_le_bytes();
+                    let bytes = x0.to_le_bytes();
                     let n = len as usize;
                     data[..n].copy_from_slice(&bytes[..n]);
                 }
                 self.pending = Pending::Mmio { write, len };
                 self.stats.mmio_exits += 1;
-                Ok(Next::Exit(KvmExit::Mmio(KvmRunMmio {
+                Ok(self.exit_to_user(KvmExit::Mmio(KvmRunMmio {
                     phys_addr: ipa,
                     data,
                     len,
@@ -651,7 +677,7 @@ impl Vcpu {
             esr::EC_DABT_LOW if self.map_on_fault(vm, link, ipa & !(PAGE - 1))? => {
                 Ok(Next::ReEnter)
             }
-            esr::EC_DABT_LOW | esr::EC_IABT_LOW => Ok(Next::Fault(private_page())),
+            esr::EC_DABT_LOW | esr::EC_IABT_LOW => Ok(self.memory_fault(private_page())),
             _ => Err(Errno::ENXIO),
         }
     }
@@ -705,13 +731,13 @@ impl Vcpu {
         Ok(true)
     }
 
-    fn host_call(&mut self, vm: &Vm, exit: &RmiRecExitFields) -> Next {
-        self.last_imm = exit.imm;
+    fn host_call(&mut self, vm: &Vm) -> Next {
+        self.last_imm = self.exit.imm;
         self.regs
             .x
-            .copy_from_slice(&exit.gprs[..RSI_HOST_CALL_GPRS]);
+            .copy_from_slice(&self.exit.gprs[..RSI_HOST_CALL_GPRS]);
         self.pending = Pending::Registers;
-        let fid = canonical_fid(exit.gprs[0]);
+        let fid = canonical_fid(self.regs.x[0]);
         match vm.filter_action(fid) {
             KvmSmcccFilterAction::Handle => {
                 self.stats.handled_calls += 1;
@@ -726,7 +752,7 @@ impl Vcpu {
             }
             KvmSmcccFilterAction::FwdToUser => {
                 self.stats.forwarded_calls += 1;
-                Next::Exit(KvmExit::Hypercall(KvmRunHypercall {
+                self.exit_to_user(KvmExit::Hypercall(KvmRunHypercall {
                     nr: fid as u64,
                     args: [0; 6],
                     ret: 0,
@@ -741,24 +767,23 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
-        exit: &RmiRecExitFields,
     ) -> Result<Next, Errno> {
         self.stats.psci_exits += 1;
         self.regs
             .x
-            .copy_from_slice(&exit.gprs[..RSI_HOST_CALL_GPRS]);
+            .copy_from_slice(&self.exit.gprs[..RSI_HOST_CALL_GPRS]);
         self.pending = Pending::Registers;
         // One data word, KVM's `flags`: none for SYSTEM_OFF and SYSTEM_RESET.
         let event = |kind: KvmSystemEventType| {
-            Next::Exit(KvmExit::SystemEvent(KvmRunSystemEvent {
+            KvmExit::SystemEvent(KvmRunSystemEvent {
                 event_type: kind as u32,
                 ndata: 1,
                 data: [0; 16],
-            }))
+            })
         };
-        match PsciFunction::from_fid(exit.gprs[0]) {
+        match PsciFunction::from_fid(self.regs.x[0]) {
             Some(PsciFunction::CPU_ON) => {
-                let target = vm.slot_by_target(exit.gprs[1]).ok_or(Errno::EINVAL)?;
+                let target = vm.slot_by_target(self.regs.x[1]).ok_or(Errno::EINVAL)?;
                 let (target_id, target_rec) = (target.id, target.rec.ok_or(Errno::EINVAL)?);
                 let status = if target.powered_on || target.allow_cpu_on {
                     PsciReturn::Success
@@ -774,7 +799,7 @@ impl Vcpu {
                 Ok(Next::ReEnter)
             }
             Some(PsciFunction::AFFINITY_INFO) => {
-                let target = vm.slot_by_target(exit.gprs[1]).ok_or(Errno::EINVAL)?;
+                let target = vm.slot_by_target(self.regs.x[1]).ok_or(Errno::EINVAL)?;
                 let target_rec = target.rec.ok_or(Errno::EINVAL)?;
                 self.psci_complete(link, rec, target_rec, PsciReturn::Success)?;
                 Ok(Next::ReEnter)
@@ -785,8 +810,12 @@ impl Vcpu {
                 }
                 Ok(Next::Stopped)
             }
-            Some(PsciFunction::SYSTEM_OFF) => Ok(event(KvmSystemEventType::Shutdown)),
-            Some(PsciFunction::SYSTEM_RESET) => Ok(event(KvmSystemEventType::Reset)),
+            Some(PsciFunction::SYSTEM_OFF) => {
+                Ok(self.exit_to_user(event(KvmSystemEventType::Shutdown)))
+            }
+            Some(PsciFunction::SYSTEM_RESET) => {
+                Ok(self.exit_to_user(event(KvmSystemEventType::Reset)))
+            }
             // CPU_SUSPEND (KVM would wait for an interrupt), and anything the RMM should not
             // have reported: enter again.
             _ => Ok(Next::ReEnter),
@@ -810,15 +839,15 @@ impl Vcpu {
         Ok(())
     }
 
-    fn ripas_change(&mut self, exit: &RmiRecExitFields) -> Result<Next, Errno> {
-        let (base, top) = (exit.ripas_base, exit.ripas_top);
-        let ripas = exit.ripas_value().ok_or(Errno::ENXIO)?;
+    fn ripas_change(&mut self) -> Result<Next, Errno> {
+        let (base, top) = (self.exit.ripas_base, self.exit.ripas_top);
+        let ripas = self.exit.ripas_value().ok_or(Errno::ENXIO)?;
         if top <= base {
             return Err(Errno::ENXIO);
         }
         self.pending = Pending::Ripas { base, top };
         self.reject_ripas = false;
-        Ok(Next::Fault(KvmRunMemoryFault {
+        Ok(self.memory_fault(KvmRunMemoryFault {
             flags: if ripas == Ripas::Ram {
                 KVM_MEMORY_EXIT_FLAG_PRIVATE
             } else {

@@ -263,14 +263,25 @@ rmm_sync_spx:
     .text
     .global rmm_ns_copy
 rmm_ns_copy:
-    // len is a multiple of 8: 32 bytes at a time, then 16, then the odd doubleword.
-    subs    x2, x2, #32
-    b.lo    1f
+    // len is a multiple of 8: 64 bytes at a time, then 32, 16, and the odd doubleword.
+    subs    x2, x2, #64
+    b.lo    4f
+    ldp     x3, x4, [x1]
+    ldp     x5, x6, [x1, #16]
+    ldp     x7, x8, [x1, #32]
+    ldp     x11, x12, [x1, #48]
+    add     x1, x1, #64
+    stp     x3, x4, [x0]
+    stp     x5, x6, [x0, #16]
+    stp     x7, x8, [x0, #32]
+    stp     x11, x12, [x0, #48]
+    add     x0, x0, #64
+    b       rmm_ns_copy
+4:  tbz     x2, #5, 1f
     ldp     x3, x4, [x1], #16
     ldp     x5, x6, [x1], #16
     stp     x3, x4, [x0], #16
     stp     x5, x6, [x0], #16
-    b       rmm_ns_copy
 1:  tbz     x2, #4, 2f
     ldp     x3, x4, [x1], #16
     stp     x3, x4, [x0], #16

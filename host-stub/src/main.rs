@@ -496,6 +496,10 @@ mod image {
                 "BENCH_RESULT",
                 "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
+            realm_payload::BENCH_FP_RESULT => (
+                "BENCH_FP_RESULT",
+                "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
             realm_payload::MEASUREMENTS => (
                 "MEASUREMENTS",
                 "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
@@ -927,6 +931,15 @@ mod image {
         if let Some((median, min, max)) = p.bench {
             defmt::info!(
                 "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
+                median,
+                min,
+                max,
+                realm_payload::BENCH_ITERATIONS
+            );
+        }
+        if let Some((median, min, max)) = p.bench_fp {
+            defmt::info!(
+                "bench: host-call round trip, the realm using FP/SIMD around each call: median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
                 median,
                 min,
                 max,

@@ -184,7 +184,8 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     for line in [
         "kvm: KVM_EXIT_HYPERCALL nr 0xc6000001 (ECHO), 1 time(s): x1..x30 read with \
          KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG",
-        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000003 (BENCH), 128 time(s)",
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000003 (BENCH), 256 time(s)",
+        "kvm: KVM_EXIT_HYPERCALL nr 0xc6000009 (BENCH_FP_RESULT), 1 time(s)",
         "kvm: KVM_EXIT_HYPERCALL nr 0xc6000005 (MEASUREMENTS), 2 time(s): the measurement in x1..x8 \
          and its index in x9 read with KVM_GET_ONE_REG",
         "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x10000 size 0x1000 to private: the VMM accepts",
@@ -220,7 +221,7 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     ] {
         expect_count(o, Source::Host, line, 1);
     }
-    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 9);
+    expect_count(o, Source::Host, "kvm: KVM_EXIT_HYPERCALL", 10);
     // Every IRQ exit was the host's own timer interrupt, taken at the GIC after the exit.
     let exits = number_between(o, "kvm: ", " IRQ/FIQ exit(s)");
     let irq = format!(

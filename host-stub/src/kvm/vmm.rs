@@ -6,8 +6,9 @@
 //!   next 256 ([`DENIED`]) are refused without leaving the kernel;
 //! - serves the forwarded calls, reading arguments with `KVM_GET_ONE_REG` and writing results
 //!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`realm_payload`: ECHO, REPORT, BENCH,
-//!   BENCH_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN) and a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM ->
-//!   realm; any other forwarded ID gets NOT_SUPPORTED;
+//!   BENCH_RESULT, BENCH_FP_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN, SMP_HELLO) and
+//!   a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM -> realm; any other
+//!   forwarded ID gets NOT_SUPPORTED;
 //! - emulates the data and flag registers of a PL011 UART at an unprotected IPA
 //!   ([`Vmm::uart_base`]) through `KVM_EXIT_MMIO`, collecting what the realm writes;
 //! - accepts the realm's RIPAS changes (`KVM_EXIT_MEMORY_FAULT`; the kernel commits them with
@@ -31,8 +32,8 @@ use hostcall_abi::kvm::{
     KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use realm_payload::{
-    echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_RESULT, ECHO, MEASUREMENTS,
-    REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
+    echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT, BENCH_RESULT,
+    ECHO, MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
 };
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
@@ -159,6 +160,8 @@ pub struct PayloadReport {
     pub verdict: Option<u64>,
     /// BENCH_RESULT: median, minimum, maximum ticks of a host-call round trip.
     pub bench: Option<(u64, u64, u64)>,
+    /// BENCH_FP_RESULT: the same for round trips in which the realm uses FP/SIMD.
+    pub bench_fp: Option<(u64, u64, u64)>,
     /// `rec_exit.imm` of the ECHO call, through the model's non-KVM accessor.
     pub echo_imm: Option<u16>,
     /// MEASUREMENTS: what the realm read as measurement `i` (0 the RIM, 1..=4 its REMs), as
@@ -423,8 +426,13 @@ impl Vmm {
                 set(vcpu, 0, 0)
             }
             BENCH => set(vcpu, 0, 0),
-            BENCH_RESULT => {
-                self.payload.bench = Some((get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?));
+            BENCH_RESULT | BENCH_FP_RESULT => {
+                let summary = Some((get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?));
+                if nr == BENCH_RESULT {
+                    self.payload.bench = summary;
+                } else {
+                    self.payload.bench_fp = summary;
+                }
                 set(vcpu, 0, 0)
             }
             ADD | MUL => {

@@ -162,6 +162,10 @@ pub const BENCH: u64 = vendor_hyp_fid(3);
 /// Benchmark result: x1 = median, x2 = minimum, x3 = maximum counter ticks of one [`BENCH`] round
 /// trip (realm SMC to realm resume), over [`BENCH_ITERATIONS`] calls.
 pub const BENCH_RESULT: u64 = vendor_hyp_fid(4);
+/// Benchmark result as [`BENCH_RESULT`], for round trips in which the realm uses FP/SIMD: it
+/// writes an FP/SIMD register before each call and again, inside the timed window, right after
+/// it (the lazy FP/SIMD switch's save at the exit and its trap and load after the resume).
+pub const BENCH_FP_RESULT: u64 = vendor_hyp_fid(9);
 /// Round trips the realm times.
 pub const BENCH_ITERATIONS: usize = 128;
 /// WFIs the realm executes after the benchmark, each trapped to the host (TRAP_WFI), so the host

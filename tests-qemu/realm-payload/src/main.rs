@@ -10,9 +10,9 @@ mod realm {
     use hostcall_abi::psci::PsciFunction;
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
     use realm_payload::{
-        check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_ITERATIONS,
-        BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN, REFUSED_IPA,
-        REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS,
+        check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT,
+        BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN,
+        REFUSED_IPA, REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS,
         TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA, WFI_ITERATIONS,
     };
 
@@ -454,16 +454,23 @@ mod realm {
     static mut SAMPLES: [u64; BENCH_ITERATIONS] = [0; BENCH_ITERATIONS];
 
     /// Times BENCH host calls (the structure written once, only the SMC inside the window) and
-    /// reports the summary; then executes WFIs for the host to time.
-    fn benchmark() {
+    /// reports the summary with `result`; with `fp`, the realm also writes D1 before each call
+    /// and right after it, inside the window.
+    fn bench_host_calls(result: u64, fp: bool) {
         let p = &raw mut HOST_CALL;
         let samples = &raw mut SAMPLES;
         for i in 0..BENCH_ITERATIONS {
             // SAFETY: single-threaded; the RMM touches the structure only during the SMC.
             unsafe { (*p).0.gprs[0] = BENCH };
             let fid = RsiCommand::HOST_CALL.fid() as u64;
+            if fp {
+                set_d1(i as u64);
+            }
             let t0 = now();
             smc([fid, p as u64, 0, 0, 0, 0, 0, 0]);
+            if fp {
+                set_d1(i as u64);
+            }
             let t1 = now();
             // SAFETY: `i` is in bounds of the static array only this function uses.
             unsafe { (*samples)[i] = t1.wrapping_sub(t0) };
@@ -471,8 +478,23 @@ mod realm {
         // SAFETY: as above.
         let (median, min, max) = summarize(unsafe { &mut *samples });
         let mut g = [0u64; 31];
-        g[..4].copy_from_slice(&[BENCH_RESULT, median, min, max]);
+        g[..4].copy_from_slice(&[result, median, min, max]);
         host_call(0, &g);
+    }
+
+    /// Puts `v` in D1 (FP/SIMD enabled by the checks before).
+    fn set_d1(v: u64) {
+        // SAFETY: writes one FP/SIMD register the payload does not otherwise use.
+        unsafe {
+            asm!(".arch_extension fp", "fmov d1, {v}", v = in(reg) v, out("v1") _,
+                 options(nomem, nostack));
+        }
+    }
+
+    /// The host-call benchmarks, without and with FP/SIMD use; then WFIs for the host to time.
+    fn benchmark() {
+        bench_host_calls(BENCH_RESULT, false);
+        bench_host_calls(BENCH_FP_RESULT, true);
         for _ in 0..WFI_ITERATIONS {
             // SAFETY: trapped to the host (TRAP_WFI), which re-enters at once.
             unsafe { asm!("wfi", options(nomem, nostack)) };

@@ -395,6 +395,10 @@ mod image {
     const HOST_TIMER_DELAY_US: u64 = 5_000;
     /// When the timer was last armed for a token request (counter ticks; 0: never).
     static LAST_TOKEN_ARMING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    /// Counter ticks from the host timer's deadline to the host taking its interrupt, for the
+    /// last one taken: how long the interrupt waited for the RMM (and the exit path).
+    static HOST_TIMER_LATENCY: core::sync::atomic::AtomicU64 =
+        core::sync::atomic::AtomicU64::new(0);
 
     /// Makes the EL2 physical timer's PPI a group 1 interrupt at this CPU's redistributor and
     /// opens the CPU interface (interrupts stay masked in PSTATE: the host polls). False if this
@@ -466,6 +470,11 @@ mod image {
     fn take_host_interrupt() -> Option<u32> {
         let intid = platform::gicv3::acknowledge()?;
         if intid == HOST_TIMER_INTID {
+            let deadline: u64;
+            // SAFETY: reads CNTHP_CVAL_EL2, the deadline the timer fired for; no memory.
+            unsafe { asm!("mrs {}, cnthp_cval_el2", out(reg) deadline, options(nomem, nostack)) };
+            let late = CNTPCT_EL0.get().saturating_sub(deadline);
+            HOST_TIMER_LATENCY.store(late, Ordering::Relaxed);
             stop_host_timer();
         }
         platform::gicv3::end_of_interrupt(intid);
@@ -716,6 +725,10 @@ mod image {
                 t.interrupted,
                 t.requests,
                 realm_payload::TOKEN_ATTEMPTS
+            );
+            defmt::info!(
+                "bench: host timer interrupt while the RMM makes a realm token, deadline to the host taking it: {=u64} ticks",
+                HOST_TIMER_LATENCY.load(Ordering::Relaxed)
             );
         } else {
             defmt::error!(

@@ -114,6 +114,23 @@ pub fn run() -> Result<(), String> {
         let reference = reference.map_or("not measured".to_string(), |r| r.to_string());
         println!("| {label} | {median} | {min} | {max} | {n} | {reference} |");
     }
+    let latency = outcome
+        .find(
+            Source::Host,
+            "bench: host timer interrupt while the RMM makes a realm token",
+        )
+        .and_then(|line| {
+            let ticks = line.text.rsplit(": ").next()?.strip_suffix(" ticks")?;
+            ticks.parse::<u64>().ok()
+        })
+        .ok_or_else(|| format!("no interrupt latency line\n{}", outcome.report()))?;
+    println!();
+    println!(
+        "interrupt latency while the RMM signs (one interrupt: the demo's mid-token host timer)"
+    );
+    println!("| path | instructions |");
+    println!("|---|---|");
+    println!("| host timer deadline -> the host's KVM model takes the interrupt, the RMM signing a realm token | {latency} |");
     println!();
     println!("granule tracking (QEMU virt, measured at cold boot)");
     println!("| figure                              | value |");

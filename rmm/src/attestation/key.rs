@@ -50,6 +50,11 @@ impl RealmAttestKey {
         Sha256::digest(self.cose_key).into()
     }
 
+    /// The private scalar, for [`super::signer::Signing`] (it stays inside this module tree).
+    pub(super) fn secret_scalar(&self) -> p384::Scalar {
+        *self.signing.as_nonzero_scalar().as_ref()
+    }
+
     /// The ES384 signature (r || s) of a SHA-384 digest, with a deterministic nonce (RFC 6979).
     pub fn sign_digest(&self, digest: &Sha384Digest) -> Option<[u8; ES384_SIGNATURE_SIZE]> {
         let sig: Signature = self.signing.sign_prehash(digest).ok()?;

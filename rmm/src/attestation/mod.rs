@@ -6,12 +6,17 @@
 //! `crate::rsi::attestation` do, and ask this module only for bytes.
 
 mod key;
+mod signer;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod token;
 
 pub use key::{RealmAttestKey, COSE_KEY_SIZE, PUBLIC_KEY_HASH_SIZE};
-pub use token::{sign_realm_token, Collection, RealmClaims, TokenError, REALM_TOKEN_MAX};
+pub use signer::{Signing, STEPS as SIGNING_STEPS};
+pub use token::{
+    prepare_realm_token, sign_realm_token, Collection, RealmClaims, TokenError, UnsignedToken,
+    REALM_TOKEN_MAX,
+};
 
 use hostcall_abi::attest::P384_SCALAR_SIZE;
 use hostcall_abi::el3::El3Status;
@@ -70,6 +75,7 @@ impl Attestation {
         // The private scalar stays on the stack no longer than needed.
         scalar.fill(0);
         let key = key.ok_or(InitError::InvalidKey)?;
+        signer::warm_up();
         let mut platform_token = [0u8; PLATFORM_TOKEN_MAX];
         let platform_len = el3
             .platform_token(&key.public_key_hash(), &mut platform_token)

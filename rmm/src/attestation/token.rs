@@ -8,15 +8,15 @@
 
 use hostcall_abi::attest::{
     CCA_TOKEN_COLLECTION_TAG, COLLECTION_PLATFORM_LABEL, COLLECTION_REALM_LABEL, COSE_ALG_ES384,
-    COSE_HEADER_ALG, COSE_SIGN1_CONTEXT, COSE_SIGN1_TAG, HASH_SHA256, HASH_SHA512, REALM_CHALLENGE,
-    REALM_EXTENSIBLE_MEASUREMENTS, REALM_HASH_ALGO_ID, REALM_INITIAL_MEASUREMENT,
-    REALM_PERSONALIZATION_VALUE, REALM_PROFILE, REALM_PROFILE_NAME, REALM_PUBLIC_KEY,
-    REALM_PUBLIC_KEY_HASH_ALGO_ID,
+    COSE_HEADER_ALG, COSE_SIGN1_CONTEXT, COSE_SIGN1_TAG, ES384_SIGNATURE_SIZE, HASH_SHA256,
+    HASH_SHA512, REALM_CHALLENGE, REALM_EXTENSIBLE_MEASUREMENTS, REALM_HASH_ALGO_ID,
+    REALM_INITIAL_MEASUREMENT, REALM_PERSONALIZATION_VALUE, REALM_PROFILE, REALM_PROFILE_NAME,
+    REALM_PUBLIC_KEY, REALM_PUBLIC_KEY_HASH_ALGO_ID,
 };
 use hostcall_abi::rsi::CHALLENGE_SIZE;
 use sha2::{Digest, Sha384};
 
-use super::key::RealmAttestKey;
+use super::key::{RealmAttestKey, Sha384Digest};
 use crate::cbor::{CborError, CborWriter};
 use crate::measurement::{HashAlgo, Measurement, REM_COUNT};
 
@@ -116,29 +116,73 @@ impl From<CborError> for TokenError {
     }
 }
 
-/// Signs the realm token for `claims` with `key` into `out`: a tagged COSE_Sign1 with the ES384
-/// protected header, no unprotected parameters, the claims as payload. Returns its length.
-pub fn sign_realm_token(
+/// A realm token written but for its signature: the COSE_Sign1 bytes up to the signature's
+/// last [`ES384_SIGNATURE_SIZE`] bytes, and the digest those are the signature of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnsignedToken {
+    /// The token's whole length; the signature goes in its last 96 bytes.
+    pub len: usize,
+    /// SHA-384 of the Sig_structure, what the signature signs.
+    pub digest: Sha384Digest,
+}
+
+impl UnsignedToken {
+    /// Puts `signature` in its place in `out` (the buffer [`prepare_realm_token`] wrote).
+    pub fn sign(
+        &self,
+        out: &mut [u8],
+        signature: &[u8; ES384_SIGNATURE_SIZE],
+    ) -> Result<(), TokenError> {
+        let at = self.len.checked_sub(ES384_SIGNATURE_SIZE);
+        let dst = at
+            .and_then(|at| out.get_mut(at..self.len))
+            .ok_or(TokenError::Full)?;
+        dst.copy_from_slice(signature);
+        Ok(())
+    }
+}
+
+/// Writes the realm token for `claims` into `out`: a tagged COSE_Sign1 with the ES384
+/// protected header, no unprotected parameters, the claims as payload, and room for the
+/// signature (zero until [`UnsignedToken::sign`]). The claims are fixed here, whenever the
+/// signature is made.
+pub fn prepare_realm_token(
     key: &RealmAttestKey,
     claims: &RealmClaims<'_>,
     out: &mut [u8],
-) -> Result<usize, TokenError> {
+) -> Result<UnsignedToken, TokenError> {
     let mut payload = [0u8; REALM_TOKEN_MAX];
     let mut p = CborWriter::new(&mut payload);
     encode_claims(&mut p, claims, key)?;
     let payload = p.as_bytes();
     let protected = protected_header()?;
-    let signature = key
-        .sign_digest(&sig_structure_digest(&protected, payload)?)
-        .ok_or(TokenError::Signature)?;
+    let digest = sig_structure_digest(&protected, payload)?;
     let mut w = CborWriter::new(out);
     w.tag(COSE_SIGN1_TAG)?;
     w.array(4)?;
     w.bytes(&protected)?;
     w.map(0)?;
     w.bytes(payload)?;
-    w.bytes(&signature)?;
-    Ok(w.len())
+    w.bytes(&[0; ES384_SIGNATURE_SIZE])?;
+    Ok(UnsignedToken {
+        len: w.len(),
+        digest,
+    })
+}
+
+/// Signs the realm token for `claims` with `key` into `out` at once (see
+/// [`prepare_realm_token`]). Returns its length.
+pub fn sign_realm_token(
+    key: &RealmAttestKey,
+    claims: &RealmClaims<'_>,
+    out: &mut [u8],
+) -> Result<usize, TokenError> {
+    let unsigned = prepare_realm_token(key, claims, out)?;
+    let signature = key
+        .sign_digest(&unsigned.digest)
+        .ok_or(TokenError::Signature)?;
+    unsigned.sign(out, &signature)?;
+    Ok(unsigned.len)
 }
 
 /// Room for the CBOR that frames the two tokens: a tag, a map head, a label and a byte-string

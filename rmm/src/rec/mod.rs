@@ -3,6 +3,7 @@
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
 use crate::arch::{El1Regs, FpRegs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
+use crate::attestation::{Signing, UnsignedToken};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
 
@@ -81,6 +82,10 @@ pub struct AttestProgress {
     pub realm_token_len: u16,
     /// Bytes of the token collection delivered so far.
     pub delivered: u32,
+    /// The realm token's signature while it is being made: the token written but for its
+    /// signature (in the first auxiliary granule) and the signer's state. It outlives a CONTINUE
+    /// that an interrupt cut short, and holds the secret nonce until the signature is done.
+    pub signing: Option<(UnsignedToken, Signing)>,
 }
 
 impl AttestProgress {
@@ -90,6 +95,7 @@ impl AttestProgress {
         challenge: [0; hostcall_abi::rsi::CHALLENGE_SIZE],
         realm_token_len: 0,
         delivered: 0,
+        signing: None,
     };
 }
 
@@ -148,6 +154,9 @@ pub struct Rec {
 unsafe impl GranuleObject for Rec {
     const STATE: GranuleState = GranuleState::Rec;
 }
+
+// A REC is one granule.
+const _: () = assert!(core::mem::size_of::<Rec>() <= hostcall_abi::GRANULE_SIZE);
 
 impl Rec {
     /// Registers of a new REC: `pc`, `gprs` (x0..x7 from the host, the rest zero), EL1h with

@@ -3,11 +3,16 @@
 //! memory.
 //!
 //! INIT records the challenge and starts the operation (ending any earlier one on this REC). The
-//! first CONTINUE signs the realm token (the RIM and REMs as they are then) into the REC's first
-//! auxiliary granule; each CONTINUE then copies the next bytes of the token collection, answering
-//! RSI_INCOMPLETE until the last byte is delivered. An interrupt pending when signing would start
-//! or has just finished ends the call with an IRQ exit; the realm then sees RSI_INCOMPLETE with
-//! nothing written and calls again.
+//! first CONTINUE writes the realm token (the RIM and REMs as they are then) into the REC's first
+//! auxiliary granule and signs it; each CONTINUE then copies the next bytes of the token
+//! collection, answering RSI_INCOMPLETE until the last byte is delivered.
+//!
+//! The signature is made in steps (see [`crate::attestation::Signing`]), with a check for a
+//! pending interrupt before it starts, between steps, and after it: a pending interrupt ends the
+//! call with an IRQ exit, the realm sees RSI_INCOMPLETE with nothing written and calls again, and
+//! signing carries on where it stopped. An interrupt waits for one step at most (a window of
+//! the nonce: four doublings and an addition on P-384; or one field or scalar inversion at the
+//! end), not for a whole signature.
 
 use hostcall_abi::rec_run::RmiExitReason;
 
@@ -17,7 +22,7 @@ use hostcall_abi::GRANULE_SIZE;
 
 use super::host_call::{emulated_abort, lookup, Page};
 use super::{answer, Outcome};
-use crate::attestation::{sign_realm_token, Attestation, Collection, RealmClaims};
+use crate::attestation::{prepare_realm_token, Attestation, Collection, RealmClaims, Signing};
 use crate::realm::Rd;
 use crate::rec::{AttestProgress, Rec};
 use crate::rmi::RmiContext;
@@ -66,11 +71,10 @@ pub fn continue_token(
         return fail(rec);
     };
     if rec.attest.realm_token_len == 0 {
-        if ctx.cpu.interrupt_pending() {
-            return interrupted(rec, exit);
-        }
-        if sign(ctx, rd, rec, attest).is_none() {
-            return fail(rec);
+        match sign(ctx, rd, rec, attest) {
+            Signed::Done => {}
+            Signed::Interrupted => return interrupted(rec, exit),
+            Signed::Failed => return fail(rec),
         }
         if ctx.cpu.interrupt_pending() {
             return interrupted(rec, exit);
@@ -123,21 +127,64 @@ fn with_token_store<T>(
     f(unsafe { &mut *p })
 }
 
-/// Signs the realm token for the current measurements into the REC's token store.
-fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Option<()> {
-    let claims = RealmClaims {
-        challenge: &rec.attest.challenge,
-        personalization: &rd.config.rpv,
-        algo: rd.hash_algo(),
-        rim: &rd.rim,
-        rems: &rd.rems,
+/// How far [`sign`] got.
+enum Signed {
+    /// The realm token is signed (`realm_token_len` is set).
+    Done,
+    /// An interrupt is pending; signing carries on at the next CONTINUE.
+    Interrupted,
+    /// The token cannot be made.
+    Failed,
+}
+
+/// Writes the realm token for the current measurements into the REC's token store (unless an
+/// earlier, interrupted CONTINUE did) and signs it, a step at a time.
+fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signed {
+    if rec.attest.signing.is_none() {
+        if ctx.cpu.interrupt_pending() {
+            return Signed::Interrupted;
+        }
+        let claims = RealmClaims {
+            challenge: &rec.attest.challenge,
+            personalization: &rd.config.rpv,
+            algo: rd.hash_algo(),
+            rim: &rd.rim,
+            rems: &rd.rems,
+        };
+        let prepared = with_token_store(ctx, rec.aux[0], |store| {
+            prepare_realm_token(attest.key(), &claims, store)
+        });
+        let Ok(unsigned) = prepared else {
+            return Signed::Failed;
+        };
+        rec.attest.signing = Some((unsigned, Signing::start(attest.key(), &unsigned.digest)));
+    }
+    let Some((unsigned, signer)) = rec.attest.signing.as_mut() else {
+        return Signed::Failed;
     };
-    let len = with_token_store(ctx, rec.aux[0], |store| {
-        sign_realm_token(attest.key(), &claims, store)
-    })
-    .ok()?;
-    rec.attest.realm_token_len = u16::try_from(len).ok().filter(|&l| l != 0)?;
-    Some(())
+    // A check before every step and after the last: the state is kept in the REC throughout.
+    loop {
+        if ctx.cpu.interrupt_pending() {
+            return Signed::Interrupted;
+        }
+        if signer.is_done() {
+            break;
+        }
+        signer.step(1);
+    }
+    let unsigned = *unsigned;
+    let signature = signer.finish(attest.key());
+    // The nonce goes with the signer, whatever the outcome.
+    rec.attest.signing = None;
+    let signed = signature
+        .and_then(|sig| with_token_store(ctx, rec.aux[0], |store| unsigned.sign(store, &sig)).ok());
+    match (signed, u16::try_from(unsigned.len)) {
+        (Some(()), Ok(len)) if len != 0 => {
+            rec.attest.realm_token_len = len;
+            Signed::Done
+        }
+        _ => Signed::Failed,
+    }
 }
 
 struct Delivered {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::realm_fixture::*;
 use crate::arch::RealmRegs;
 use crate::attestation::test_support::{claim, decode, int, open_realm_token};
+use crate::attestation::SIGNING_STEPS;
 use crate::sim::{sample_platform_token, SMC_EXIT};
 
 const INIT: u64 = 0xC400_0194;
@@ -208,21 +209,75 @@ fn an_interrupt_pending_before_signing_exits_irq_and_the_realm_sees_incomplete()
     open(&token);
 }
 
+/// Interrupt checks of one CONTINUE that signs: before signing, before each step and after the
+/// last, and after the signature.
+const SIGNING_CHECKS: usize = 1 + (SIGNING_STEPS + 1) + 1;
+
 #[test]
-fn an_interrupt_that_arrives_while_signing_exits_before_any_byte_is_delivered() {
+fn an_interrupt_that_arrives_after_signing_exits_before_any_byte_is_delivered() {
     let r = Running::new();
     init(&r, 6);
-    r.fx.sim.cpu.interrupt_checks(&[false, true]);
+    let mut answers = vec![false; SIGNING_CHECKS - 1];
+    answers.push(true);
+    r.fx.sim.cpu.interrupt_checks(&answers);
     assert_eq!(cont(&r, BUF, 0, 4096), ([RSI_INCOMPLETE, 0, 0, 0], 4));
     assert_eq!(r.exit().exit_reason, RmiExitReason::Irq as u8);
-    assert_ne!(
-        r.fx.with_rec(r.rec, |rec| rec.attest.realm_token_len),
-        0,
-        "signed once"
-    );
+    r.fx.with_rec(r.rec, |rec| {
+        assert_ne!(rec.attest.realm_token_len, 0, "signed");
+        assert!(
+            rec.attest.signing.is_none(),
+            "the signer (and its nonce) gone"
+        );
+    });
     let token = collect(&r, 0, 4096);
     let (_, claims) = open(&token);
     assert_eq!(claim(&claims, 10), Value::Bytes(le_bytes(&challenge(6))));
+}
+
+#[test]
+fn interrupts_while_signing_stop_it_between_windows_and_it_resumes_where_it_stopped() {
+    let r = Running::new();
+    init(&r, 11);
+    let whole = collect(&r, 0, 4096);
+    init(&r, 11);
+    // Interrupted after the 3rd step (the checks before signing and before steps 1..3 say no),
+    // then after 40 more, then left to finish.
+    let mut answers = vec![false; 4];
+    answers.push(true);
+    answers.extend(vec![false; 40]);
+    answers.push(true);
+    r.fx.sim.cpu.interrupt_checks(&answers);
+    let before = r.fx.sim.mem.read(r.hc_data);
+    for steps in [3, 43] {
+        assert_eq!(cont(&r, BUF, 0, 4096), ([RSI_INCOMPLETE, 0, 0, 0], 4));
+        assert_eq!(r.exit().exit_reason, RmiExitReason::Irq as u8);
+        assert_eq!(r.fx.sim.mem.read(r.hc_data), before, "nothing written");
+        r.fx.with_rec(r.rec, |rec| {
+            assert_eq!(rec.attest.realm_token_len, 0, "not signed yet");
+            let (_, signer) = rec.attest.signing.expect("signing in progress");
+            assert_eq!(signer.steps_done(), steps);
+        });
+    }
+    let resumed = collect(&r, 0, 4096);
+    assert_eq!(
+        resumed, whole,
+        "the same token as one made without interruption"
+    );
+    open(&resumed);
+}
+
+#[test]
+fn init_while_signing_drops_the_signature_in_progress() {
+    let r = Running::new();
+    init(&r, 12);
+    r.fx.sim.cpu.interrupt_checks(&[false, false, true]);
+    assert_eq!(cont(&r, BUF, 0, 4096).0[0], RSI_INCOMPLETE);
+    assert!(r.fx.with_rec(r.rec, |rec| rec.attest.signing.is_some()));
+    init(&r, 13);
+    assert!(r.fx.with_rec(r.rec, |rec| rec.attest.signing.is_none()));
+    let token = collect(&r, 0, 4096);
+    let (_, claims) = open(&token);
+    assert_eq!(claim(&claims, 10), Value::Bytes(le_bytes(&challenge(13))));
 }
 
 #[test]

@@ -1,0 +1,146 @@
+//! ES384 signing in steps: the same signature as [`RealmAttestKey::sign_digest`] (ECDSA over
+//! P-384 with the RFC 6979 nonce), with the costly part, R = k·G, split into windows of the
+//! nonce, so that a caller can stop between steps for a pending interrupt and carry on later.
+//!
+//! R is computed most significant window first, four nonce bits at a time: four doublings, then
+//! the addition of the window's multiple of G, picked from a table of 0·G..15·G by a scan that
+//! touches every entry (the nonce is secret: no branch or address depends on it). One more step
+//! takes R to affine coordinates (a field inversion); [`Signing::finish`] does the rest (a
+//! scalar inversion). The table is made once, by [`warm_up`] at boot.
+
+use hostcall_abi::attest::{ES384_SIGNATURE_SIZE, P384_SCALAR_SIZE};
+use p384::ecdsa::Signature;
+use p384::elliptic_curve::bigint::{ArrayEncoding, U384};
+use p384::elliptic_curve::group::Group;
+use p384::elliptic_curve::ops::Reduce;
+use p384::elliptic_curve::point::AffineCoordinates;
+use p384::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
+use p384::elliptic_curve::{Curve, PrimeField};
+use p384::{AffinePoint, FieldBytes, NistP384, ProjectivePoint, Scalar};
+use sha2::Sha384;
+
+use super::key::{RealmAttestKey, Sha384Digest};
+
+/// Nonce bits per window.
+const WINDOW_BITS: usize = 4;
+/// Windows in a P-384 nonce.
+const WINDOWS: usize = P384_SCALAR_SIZE * 8 / WINDOW_BITS;
+/// Steps of a signature: one per window, and the affine conversion of R.
+pub const STEPS: usize = WINDOWS + 1;
+
+/// 0·G, 1·G, .., 15·G, made once (the first signature computes it).
+static GENERATOR_MULTIPLES: spin::Once<[AffinePoint; 1 << WINDOW_BITS]> = spin::Once::new();
+
+/// Makes the table of multiples of G now (it costs 15 field inversions), so that no signature
+/// step has to.
+pub fn warm_up() {
+    generator_multiples();
+}
+
+fn generator_multiples() -> &'static [AffinePoint; 1 << WINDOW_BITS] {
+    GENERATOR_MULTIPLES.call_once(|| {
+        let mut table = [AffinePoint::IDENTITY; 1 << WINDOW_BITS];
+        let mut p = ProjectivePoint::IDENTITY;
+        for entry in table.iter_mut().skip(1) {
+            p += ProjectivePoint::GENERATOR;
+            *entry = p.to_affine();
+        }
+        table
+    })
+}
+
+/// A signature in progress: the digest, the nonce, and R so far. It holds the secret nonce:
+/// whoever keeps it keeps it in RMM-only memory and drops it when the signature is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signing {
+    /// The digest as a scalar (z).
+    z: Scalar,
+    /// The RFC 6979 nonce (k), big-endian.
+    k: [u8; P384_SCALAR_SIZE],
+    /// Steps done: the windows of k taken into `point`, then the affine conversion.
+    steps_done: u8,
+    /// The multiple of G of the windows done so far.
+    point: ProjectivePoint,
+    /// r: R's x-coordinate reduced modulo the group order, once all steps are done.
+    r: Scalar,
+}
+
+impl Signing {
+    /// Starts signing `digest` with `key`: derives the nonce (cheap next to the steps).
+    pub fn start(key: &RealmAttestKey, digest: &Sha384Digest) -> Self {
+        let d = key.secret_scalar();
+        let order = NistP384::ORDER.to_be_byte_array();
+        let h = FieldBytes::from(*digest);
+        let k = rfc6979::generate_k::<Sha384, _>(&d.to_repr(), &order, &h, &[]);
+        let mut nonce = [0u8; P384_SCALAR_SIZE];
+        nonce.copy_from_slice(&k);
+        Self {
+            z: <Scalar as Reduce<U384>>::reduce_bytes(&h),
+            k: nonce,
+            steps_done: 0,
+            point: ProjectivePoint::IDENTITY,
+            r: Scalar::ZERO,
+        }
+    }
+
+    /// How many steps are done.
+    pub fn steps_done(&self) -> usize {
+        usize::from(self.steps_done)
+    }
+
+    /// Whether every step is done (then [`Self::finish`] gives the signature).
+    pub fn is_done(&self) -> bool {
+        self.steps_done() >= STEPS
+    }
+
+    /// Does up to `steps` more steps; true when none is left.
+    pub fn step(&mut self, steps: usize) -> bool {
+        for _ in 0..steps {
+            let w = self.steps_done();
+            if let Some(&byte) = self.k.get(w / 2) {
+                let nibble = if w.is_multiple_of(2) {
+                    byte >> 4
+                } else {
+                    byte & 0xF
+                };
+                self.add_window(nibble);
+            } else if w < STEPS {
+                self.r = <Scalar as Reduce<U384>>::reduce_bytes(&self.point.to_affine().x());
+            } else {
+                break;
+            }
+            self.steps_done += 1;
+        }
+        self.is_done()
+    }
+
+    /// point = 16·point + nibble·G.
+    fn add_window(&mut self, nibble: u8) {
+        let mut pick = AffinePoint::IDENTITY;
+        for (i, entry) in generator_multiples().iter().enumerate() {
+            pick.conditional_assign(entry, (i as u8).ct_eq(&nibble));
+        }
+        for _ in 0..WINDOW_BITS {
+            self.point = self.point.double();
+        }
+        self.point += pick;
+    }
+
+    /// The signature (r || s), once every step is done; `None` before that, or in the
+    /// negligible cases ECDSA has no signature for (r or s zero).
+    pub fn finish(&self, key: &RealmAttestKey) -> Option<[u8; ES384_SIGNATURE_SIZE]> {
+        if !self.is_done() {
+            return None;
+        }
+        let k = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(self.k)))?;
+        let k_inv = Option::<Scalar>::from(k.invert())?;
+        let s = k_inv * (self.z + self.r * key.secret_scalar());
+        let sig = Signature::from_scalars(self.r, s).ok()?;
+        let mut out = [0u8; ES384_SIGNATURE_SIZE];
+        out.copy_from_slice(sig.to_bytes().as_slice());
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

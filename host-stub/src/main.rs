@@ -385,6 +385,10 @@ mod image {
 
     /// INTID of the EL2 physical timer (CNTHP): PPI 10.
     const HOST_TIMER_INTID: u32 = 26;
+    /// The EL1 virtual timer's PPI, enabled as KVM enables it: a realm's virtual timer that fires
+    /// then stops the realm (an IRQ exit). By the time the host looks, the RMM has put the host's
+    /// own timer registers back and the line is quiet: the host learns of it from rec_exit.
+    const REALM_VTIMER_INTID: u32 = 27;
     /// How long after the VMM hands out the attestation challenge the host's timer fires, for
     /// the first token request: after the realm has made its first
     /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: 0.5 ms on QEMU with one CPU) and
@@ -412,6 +416,7 @@ mod image {
             return false;
         };
         rd.enable_ppi(HOST_TIMER_INTID, 0x80);
+        rd.enable_ppi(REALM_VTIMER_INTID, 0x80);
         // SAFETY: 1. BOARD.gicd is the distributor, reachable with the MMU off. 2. Only the
         // primary CPU runs this, and no other CPU of the host stub writes GICD_CTLR.
         unsafe { platform::gicv3::distributor_enable_group1ns(BOARD.gicd) };
@@ -425,6 +430,7 @@ mod image {
         // SAFETY: as in `host_timer_enable`.
         if let Some(rd) = unsafe { platform::gicv3::Redistributor::find(BOARD.gicr, mpidr()) } {
             rd.disable_ppi(HOST_TIMER_INTID);
+            rd.disable_ppi(REALM_VTIMER_INTID);
         }
     }
 
@@ -913,6 +919,11 @@ mod image {
             st.interrupt_exits,
             st.host_interrupts,
             st.last_host_intid.unwrap_or(1023)
+        );
+        defmt::info!(
+            "kvm: IRQ exits for the realm's own timer: {} with rec_exit.cntv_ctl showing it fire (the RMM then masked it on the next entries and the realm ran on), {} showing it stopped",
+            st.realm_timer_fired,
+            st.realm_timer_stopped
         );
         let uart = run.vmm.uart_output();
         if !uart.is_empty() {

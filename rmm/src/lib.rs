@@ -33,6 +33,7 @@ pub mod rsi;
 pub mod s2tt;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod timers;
 pub mod vmid;
 
 pub use boot::Rmm;

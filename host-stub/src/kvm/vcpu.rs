@@ -122,6 +122,11 @@ pub struct VcpuStats {
     pub host_interrupts: u64,
     /// The INTID of the last host interrupt taken.
     pub last_host_intid: Option<u32>,
+    /// IRQ exits whose rec_exit showed one of the realm's EL1 timers start firing (its output
+    /// asserted: enabled, condition met, not masked by the realm).
+    pub realm_timer_fired: u64,
+    /// IRQ exits whose rec_exit showed one of the realm's EL1 timers stop firing.
+    pub realm_timer_stopped: u64,
     /// Trapped WFI/WFE exits.
     pub wfx_exits: u64,
     /// MMIO exits to userspace.
@@ -170,6 +175,14 @@ pub struct Vcpu {
     /// The last exit as read from rec_exit: every field the spec defines is read on each exit,
     /// so it is made zero once, not per run.
     exit: RmiRecExitFields,
+    /// Whether the realm's virtual and physical timers fired as of the exit before `exit`.
+    timers_fired: [bool; 2],
+}
+
+/// Whether a realm EL1 timer whose control register rec_exit reports as `ctl` asserts its
+/// output: ENABLE and ISTATUS set, IMASK clear.
+const fn timer_fires(ctl: u64) -> bool {
+    ctl & 0b111 == 0b101
 }
 
 /// The access size an MMIO exit reports, as a mask of its bytes.
@@ -248,6 +261,8 @@ impl Vcpu {
                 interrupt_exits: 0,
                 host_interrupts: 0,
                 last_host_intid: None,
+                realm_timer_fired: 0,
+                realm_timer_stopped: 0,
                 wfx_exits: 0,
                 mmio_exits: 0,
                 pages_mapped: 0,
@@ -260,6 +275,7 @@ impl Vcpu {
             last_entry_ticks: None,
             wfx_ticks: heapless::Vec::new(),
             exit: RmiRecExitFields::ZERO,
+            timers_fired: [false; 2],
         }
     }
 
@@ -612,9 +628,23 @@ impl Vcpu {
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
     ) -> Result<Next, Errno> {
+        // Every exit reports the realm's timers.
+        let timers_were = self.timers_fired;
+        self.timers_fired = [self.exit.cntv_ctl, self.exit.cntp_ctl].map(timer_fires);
         match self.exit.exit_reason().ok_or(Errno::ENXIO)? {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
                 self.stats.interrupt_exits += 1;
+                // KVM syncs its view of the realm's timers from every exit and raises or lowers
+                // their virtual interrupts (rec_enter.gicv3_lrs); the model injects none and
+                // counts the IRQ exits that brought such news.
+                let changed = |now: bool, was: bool| {
+                    (0..2).any(|t| self.timers_fired[t] == now && timers_were[t] == was)
+                };
+                if changed(true, false) {
+                    self.stats.realm_timer_fired += 1;
+                } else if changed(false, true) {
+                    self.stats.realm_timer_stopped += 1;
+                }
                 if let Some(intid) = self.host_interrupts.and_then(|take| take()) {
                     self.stats.host_interrupts += 1;
                     self.stats.last_host_intid = Some(intid);

@@ -851,6 +851,56 @@ fn save_gic(g: &mut crate::arch::GicState) {
     msr!("S3_4_C12_C11_0", 0);
 }
 
+/// CNTHCTL_EL2 (E2H = 0) for realms: EL1 and EL0 may use the physical counter (EL1PCTEN) and
+/// the EL1 physical timer (EL1PCEN), as the architecture has it (A6.2); nothing else trapped.
+const CNTHCTL_REALM: u64 = 1 << 0 | 1 << 1;
+/// CNTHCTL_EL2.CNTVMASK and CNTPMASK (FEAT_RME): the EL1 virtual and physical timers' outputs
+/// masked at EL2.
+const CNTHCTL_CNTVMASK: u64 = 1 << 18;
+const CNTHCTL_CNTPMASK: u64 = 1 << 19;
+/// The PPIs of the EL1 virtual and physical timers (SBSA).
+const VIRTUAL_TIMER_PPI: u64 = 27;
+const PHYSICAL_TIMER_PPI: u64 = 30;
+/// ICC_HPPIR1_EL1 reads that may wait for a masked timer's interrupt to leave the CPU interface.
+const TIMER_RETIRE_READS: usize = 64;
+
+/// The timer controls of this CPU's Realm world (EL3 keeps them apart from the host's): a zero
+/// virtual counter offset (A6.2) and [`CNTHCTL_REALM`]. Every CPU, at cold and warm boot.
+pub fn init_timers() {
+    msr!("cntvoff_el2", 0);
+    msr!("cnthctl_el2", CNTHCTL_REALM);
+    // SAFETY: an isb so the controls are in effect before any realm runs.
+    unsafe { asm!("isb", options(nostack)) };
+}
+
+/// Masks at EL2 the outputs of the timers that `asserted` names (A6.2), and waits a little for
+/// their interrupts to leave the CPU interface, so that the realm is not stopped at once by an
+/// interrupt the host has already been told of. It enters anyway if one lingers: that costs an
+/// IRQ exit, not correctness.
+fn mask_asserted_timers(asserted: crate::timers::Asserted) {
+    let mut cnthctl = CNTHCTL_REALM;
+    if asserted.virt {
+        cnthctl |= CNTHCTL_CNTVMASK;
+    }
+    if asserted.phys {
+        cnthctl |= CNTHCTL_CNTPMASK;
+    }
+    msr!("cnthctl_el2", cnthctl);
+    if !(asserted.virt || asserted.phys) {
+        return;
+    }
+    // SAFETY: an isb so the mask is in effect before the CPU interface is read.
+    unsafe { asm!("isb", options(nostack)) };
+    for _ in 0..TIMER_RETIRE_READS {
+        let intid = mrs!("S3_0_C12_C12_2") & 0xFF_FFFF; // ICC_HPPIR1_EL1.INTID
+        let lingering = (asserted.virt && intid == VIRTUAL_TIMER_PPI)
+            || (asserted.phys && intid == PHYSICAL_TIMER_PPI);
+        if !lingering {
+            break;
+        }
+    }
+}
+
 /// ESR_EL2.EC of an FP/SIMD access trapped by CPTR_EL2.TFP.
 const EC_FP_TRAPPED: u64 = 0x07;
 
@@ -963,6 +1013,7 @@ impl crate::arch::RealmCpu for Cpu {
         msr!("vtcr_el2", s2.vtcr);
         msr!("vttbr_el2", s2.vttbr);
         msr!("vmpidr_el2", vmpidr);
+        mask_asserted_timers(crate::timers::Asserted::of(&regs.el1));
         msr!("hcr_el2", hcr);
         msr!("elr_el2", regs.pc);
         msr!("spsr_el2", regs.pstate);

@@ -208,6 +208,8 @@ pub struct RealmExit {
 pub trait RealmCpu {
     /// Loads `regs`, enters the realm with `s2`, and on the next exception saves the realm's
     /// registers back into `regs` and returns the syndrome. The host's EL1 state is preserved.
+    /// The EL1 timers whose output asserts in `regs` are masked at EL2 while the realm runs
+    /// ([`crate::timers`]).
     fn run(&self, regs: &mut RealmRegs, s2: &Stage2, traps: EntryTraps, vmpidr: u64) -> RealmExit;
     /// A physical IRQ or FIQ is pending at this CPU (ISR_EL1.I or F): a long-running realm call
     /// should stop and let the host take it.

@@ -24,8 +24,9 @@ use crate::memory;
 use crate::realm::{Rd, RealmState};
 use crate::rec::Rec;
 use crate::rsi::{self, Outcome};
+use crate::timers::Asserted;
 use crate::{exit, ns};
-use hostcall_abi::rec_run::{RmiRecExitFields, REC_EXIT_FIELD_RUNS};
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields, REC_EXIT_FIELD_RUNS};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 const REC: RmiError = RmiError::new(RmiStatus::ErrorRec);
@@ -129,6 +130,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     rec.regs.gic.hcr = enter.gicv3_hcr;
     rec.regs.gic.lrs = enter.gicv3_lrs;
     rec.running = true;
+    // The timer outputs as the host last saw them (this entry follows a reported exit).
+    let timers = Asserted::of(&rec.regs.el1);
     // The realm runs on the registers where they live, in the REC granule: no lock is held
     // while it runs, and nothing else touches a running REC's registers (see below).
     let regs: *mut RealmRegs = &mut rec.regs;
@@ -155,8 +158,17 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         reuse = true;
         let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
         report_interrupts_and_timers(&rec.regs, &mut exit_record);
+        // A timer output that changed while the RMM handled a call inside itself is news for
+        // the host (it drives the virtual interrupt): an IRQ exit before the realm runs again.
+        // Unchanged, the next run masks the same timers as the host saw (A6.2).
+        let timer_news = Asserted::of(&rec.regs.el1) != timers;
+        if outcome == Outcome::Resume && timer_news {
+            exit_record = RmiRecExitFields::default();
+            exit_record.exit_reason = RmiExitReason::Irq as u8;
+            report_interrupts_and_timers(&rec.regs, &mut exit_record);
+        }
         match outcome {
-            Outcome::Resume if rd.state == RealmState::Active && rec.runnable => {}
+            Outcome::Resume if rd.state == RealmState::Active && rec.runnable && !timer_news => {}
             Outcome::Resume | Outcome::Exit => {
                 rec.running = false;
                 drop((rd_g, rec_g));

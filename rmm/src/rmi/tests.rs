@@ -116,3 +116,4 @@ mod rec_commands;
 mod rec_enter;
 mod rsi_memory;
 mod rtt_commands;
+mod timers;

@@ -134,6 +134,8 @@ pub mod check {
     pub const HOST_CALL_IN_KERNEL: u64 = 16;
     /// The VMM's ADD or MUL gave a wrong result.
     pub const HOST_CALL_MATH: u64 = 17;
+    /// The realm's virtual timer, armed to fire at once, did not show ISTATUS.
+    pub const TIMER: u64 = 19;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

@@ -228,7 +228,55 @@ mod realm {
         if s1 != 0 || s2 != 0 || sum[..2] != [0, 42] || product[..2] != [0, 42] {
             return check::HOST_CALL_MATH;
         }
+        let timer = timer_check();
+        if timer != 0 {
+            return timer;
+        }
         memory_checks()
+    }
+
+    /// Sets the EL1 virtual timer: compare value 0 (long past) and enabled with its interrupt
+    /// unmasked if `on`, so that its output asserts at once; disabled otherwise.
+    fn set_virtual_timer(on: bool) {
+        // SAFETY: writes the EL1 virtual timer's registers only; the realm runs with interrupts
+        // masked, so nothing is taken here.
+        unsafe {
+            asm!(
+                "msr cntv_cval_el0, xzr",
+                "msr cntv_ctl_el0, {ctl}",
+                "isb",
+                ctl = in(reg) on as u64,
+                options(nomem, nostack),
+            );
+        }
+    }
+
+    /// CNTV_CTL_EL0.
+    fn virtual_timer_ctl() -> u64 {
+        let ctl: u64;
+        // SAFETY: reads a timer register.
+        unsafe { asm!("mrs {}, cntv_ctl_el0", out(reg) ctl, options(nomem, nostack)) };
+        ctl
+    }
+
+    /// Fires the virtual timer and runs on with it firing: its physical interrupt ends the run
+    /// (an IRQ exit whose rec_exit.cntv_ctl shows it), and the RMM masks it on the next entries.
+    /// Were it not masked, every entry would end in an IRQ exit at once and the realm would
+    /// never get past this. Then a host call while it fires, and the timer is stopped.
+    fn timer_check() -> u64 {
+        set_virtual_timer(true);
+        let mut fired = false;
+        for _ in 0..10_000 {
+            fired |= virtual_timer_ctl() & 0b100 != 0; // ISTATUS
+        }
+        let mut g = [0u64; 31];
+        g[..3].copy_from_slice(&[realm_payload::ADD, 1, 1]);
+        let (status, sum) = host_call(0, &g);
+        set_virtual_timer(false);
+        if !fired || status != 0 || sum[..2] != [0, 2] {
+            return check::TIMER;
+        }
+        0
     }
 
     #[repr(C, align(4096))]

@@ -4,6 +4,7 @@
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use crate::arch::{ExitClass, RealmExit, PSTATE_EL1H_MASKED};
+use crate::id_regs::{self, IdRegister};
 use crate::realm::Rd;
 use crate::rec::Rec;
 use crate::rmi::RmiContext;
@@ -12,6 +13,7 @@ use crate::rsi::{self, Outcome};
 /// ESR_EL2 exception classes the RMM handles.
 mod ec {
     pub const WFX: u64 = 0x01;
+    pub const SYS64: u64 = 0x18;
     pub const HVC32: u64 = 0x12;
     pub const SMC32: u64 = 0x13;
     pub const HVC64: u64 = 0x16;
@@ -64,6 +66,25 @@ fn inject(rec: &mut Rec, esr: u64) {
     let from_el0 = (r.pstate >> 2) & 0b11 == 0;
     r.pc = r.el1.vbar + if from_el0 { 0x400 } else { 0x200 };
     r.pstate = PSTATE_EL1H_MASKED;
+}
+
+/// A trapped MRS/MSR (HCR_EL2.TID3 traps reads of the ID registers): a read of an ID register
+/// gets the realm's view of it and the realm moves on; anything else is undefined for the realm.
+fn id_register_read(ctx: &RmiContext, rec: &mut Rec, esr: u64) {
+    let iss = esr & 0x1FF_FFFF;
+    let read = iss & 1 != 0;
+    match IdRegister::from_iss(iss) {
+        Some(reg) if read => {
+            let value = id_regs::realm_view(reg, ctx.cpu.read_id_register(reg));
+            let rt = ((iss >> 5) & 0x1F) as usize;
+            // Rt = 31 is XZR: the value goes nowhere.
+            if let Some(r) = rec.regs.gprs.get_mut(rt) {
+                *r = value;
+            }
+            rec.regs.pc = rec.regs.pc.wrapping_add(4);
+        }
+        _ => inject_undef(rec),
+    }
 }
 
 /// Handles one realm exit. The caller holds the realm's RD lock and owns the running REC; `e` is
@@ -133,6 +154,10 @@ fn sync(
                 e.esr = (class << ESR_EC_SHIFT) | (exit.esr & DABT_ISS_MINIMAL);
             }
             Outcome::Exit
+        }
+        ec::SYS64 => {
+            id_register_read(ctx, rec, exit.esr);
+            Outcome::Resume
         }
         ec::IABT_LOWER => {
             e.esr = (class << ESR_EC_SHIFT) | (exit.esr & 0x3F);

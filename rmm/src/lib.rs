@@ -20,6 +20,7 @@ pub mod el3;
 pub mod exit;
 pub mod features;
 pub mod granule;
+pub mod id_regs;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod measurement;

@@ -143,7 +143,7 @@ mod image {
 
     #[no_mangle]
     extern "C" fn rmm_main(cpu: u64, x1: u64, x2: u64, x3: u64, cold: u64) -> ! {
-        arch::init_timers();
+        arch::init_realm_controls();
         let status = if cold != 0 {
             cold_boot(ColdBootArgs {
                 cpu,

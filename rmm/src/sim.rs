@@ -421,6 +421,12 @@ impl RealmCpu for SimCpu {
         let mut answers = self.interrupts.lock().expect("interrupt lock");
         answers.pop_front().unwrap_or(false)
     }
+
+    /// Every feature present: all ones, less the register's own CRm and op2 in the low byte
+    /// (so that a test can tell registers apart).
+    fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64 {
+        !(u64::from(reg.crm) << 4 | u64::from(reg.op2))
+    }
 }
 
 /// The exit a realm's `SMC #0` causes (EC 0x17, IL).

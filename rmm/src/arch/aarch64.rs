@@ -758,9 +758,10 @@ fn sve_max_vl() -> u64 {
 }
 
 /// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
-/// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), SMC
-/// trapped (TSC), implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is
-/// AArch64 (RW), pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
+/// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), ID
+/// register reads trapped (TID3, answered by `crate::id_regs`), SMC trapped (TSC),
+/// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
+/// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
     | 1 << 1
     | 1 << 3
@@ -768,6 +769,7 @@ const HCR_REALM: u64 = 1 << 0
     | 1 << 5
     | 1 << 9
     | 1 << 10
+    | 1 << 18
     | 1 << 19
     | 1 << 20
     | 1 << 22
@@ -864,11 +866,48 @@ const PHYSICAL_TIMER_PPI: u64 = 30;
 /// ICC_HPPIR1_EL1 reads that may wait for a masked timer's interrupt to leave the CPU interface.
 const TIMER_RETIRE_READS: usize = 64;
 
-/// The timer controls of this CPU's Realm world (EL3 keeps them apart from the host's): a zero
-/// virtual counter offset (A6.2) and [`CNTHCTL_REALM`]. Every CPU, at cold and warm boot.
-pub fn init_timers() {
+/// Reads the ID register S3_0_C0_C<crm>_<op2> (CRm 1..=7); 0 for anything else.
+fn read_id_register(crm: u8, op2: u8) -> u64 {
+    macro_rules! id_registers {
+        ($($c:literal => [$($o:literal),*]),*) => {
+            match (crm, op2) {
+                $($(($c, $o) => {
+                    let v: u64;
+                    // SAFETY: reads an ID register (op0 3, op1 0, CRn 0, CRm 1..=7, all
+                    // defined, unallocated ones read as zero) at EL2: no side effects.
+                    unsafe {
+                        asm!(concat!("mrs {}, S3_0_C0_C", $c, "_", $o), out(reg) v,
+                             options(nomem, nostack))
+                    };
+                    v
+                })*)*
+                _ => 0,
+            }
+        };
+    }
+    id_registers!(
+        1 => [0, 1, 2, 3, 4, 5, 6, 7],
+        2 => [0, 1, 2, 3, 4, 5, 6, 7],
+        3 => [0, 1, 2, 3, 4, 5, 6, 7],
+        4 => [0, 1, 2, 3, 4, 5, 6, 7],
+        5 => [0, 1, 2, 3, 4, 5, 6, 7],
+        6 => [0, 1, 2, 3, 4, 5, 6, 7],
+        7 => [0, 1, 2, 3, 4, 5, 6, 7]
+    )
+}
+
+/// MDCR_EL2 bits the RMM sets for realms: PMU registers (TPM, TPMCR) and the Statistical
+/// Profiling Extension's (TPMS) trap to EL2, where they are undefined for the realm; realms are
+/// not offered these units and their ID fields read as absent (`crate::id_regs`).
+const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 14;
+
+/// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
+/// from the host's): a zero virtual counter offset (A6.2), [`CNTHCTL_REALM`] and
+/// [`MDCR_REALM_TRAPS`]. Every CPU, at cold and warm boot.
+pub fn init_realm_controls() {
     msr!("cntvoff_el2", 0);
     msr!("cnthctl_el2", CNTHCTL_REALM);
+    msr!("mdcr_el2", mrs!("mdcr_el2") | MDCR_REALM_TRAPS);
     // SAFETY: an isb so the controls are in effect before any realm runs.
     unsafe { asm!("isb", options(nostack)) };
 }
@@ -1071,6 +1110,10 @@ impl crate::arch::RealmCpu for Cpu {
         // SAFETY: a barrier so the host's EL1 state is in effect before the RMM returns.
         unsafe { asm!("isb", options(nostack)) };
         exit
+    }
+
+    fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64 {
+        read_id_register(reg.crm, reg.op2)
     }
 
     fn interrupt_pending(&self) -> bool {

@@ -214,4 +214,7 @@ pub trait RealmCpu {
     /// A physical IRQ or FIQ is pending at this CPU (ISR_EL1.I or F): a long-running realm call
     /// should stop and let the host take it.
     fn interrupt_pending(&self) -> bool;
+    /// The hardware value of an ID register (what a realm's trapped read is answered from,
+    /// through [`crate::id_regs::realm_view`]).
+    fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64;
 }

@@ -108,6 +108,7 @@ fn table_lookup_covers_every_command() {
 mod attestation;
 mod data_commands;
 mod granule_commands;
+mod id_registers;
 mod measurements;
 mod psci;
 mod realm_commands;

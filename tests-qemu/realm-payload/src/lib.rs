@@ -136,6 +136,9 @@ pub mod check {
     pub const HOST_CALL_MATH: u64 = 17;
     /// The realm's virtual timer, armed to fire at once, did not show ISTATUS.
     pub const TIMER: u64 = 19;
+    /// The ID registers showed SVE or SME (realms are not offered them), or ID_AA64MMFR0_EL1
+    /// read as zero.
+    pub const ID_REGISTERS: u64 = 28;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

@@ -232,7 +232,32 @@ mod realm {
         if timer != 0 {
             return timer;
         }
+        if !id_registers_show_the_realms_features() {
+            return check::ID_REGISTERS;
+        }
         memory_checks()
+    }
+
+    /// The ID registers as the realm reads them (each read trapped to the RMM): no SVE
+    /// (ID_AA64PFR0_EL1 [35:32], ID_AA64ZFR0_EL1), no SME (ID_AA64PFR1_EL1 [27:24]), though the
+    /// QEMU `max` CPU has both; the memory model register as the hardware has it.
+    fn id_registers_show_the_realms_features() -> bool {
+        let (pfr0, pfr1, zfr0, mmfr0): (u64, u64, u64, u64);
+        // SAFETY: reads ID registers only.
+        unsafe {
+            asm!(
+                "mrs {a}, id_aa64pfr0_el1",
+                "mrs {b}, id_aa64pfr1_el1",
+                "mrs {c}, S3_0_C0_C4_4",
+                "mrs {d}, id_aa64mmfr0_el1",
+                a = out(reg) pfr0,
+                b = out(reg) pfr1,
+                c = out(reg) zfr0,
+                d = out(reg) mmfr0,
+                options(nomem, nostack),
+            );
+        }
+        (pfr0 >> 32) & 0xF == 0 && (pfr1 >> 24) & 0xF == 0 && zfr0 == 0 && mmfr0 != 0
     }
 
     /// Sets the EL1 virtual timer: compare value 0 (long past) and enabled with its interrupt

@@ -1,0 +1,142 @@
+//! What a realm reads from the CPU's ID registers (DEN0137 A2.1.2.3): the hardware's values,
+//! less the features the realm does not have. The RMM traps these reads (HCR_EL2.TID3) and
+//! answers them here.
+//!
+//! Hidden: SVE and SME (realms are not offered them; their instructions trap), the Activity
+//! Monitors, MPAM and the Memory Tagging Extension (none is switched for realms), and the PMU,
+//! SPE and trace units (their registers trap to the RMM, which makes them undefined for the
+//! realm). Every other ID register reads as the hardware has it.
+//!
+//! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
+//! the trapped instruction.
+
+/// An ID register in the trapped space: op0 = 3, op1 = 0, CRn = 0, CRm 1..=7, any op2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdRegister {
+    /// CRm, 1..=7.
+    pub crm: u8,
+    /// op2, 0..=7.
+    pub op2: u8,
+}
+
+impl IdRegister {
+    /// ID_AA64PFR0_EL1.
+    pub const AA64PFR0: Self = Self { crm: 4, op2: 0 };
+    /// ID_AA64PFR1_EL1.
+    pub const AA64PFR1: Self = Self { crm: 4, op2: 1 };
+    /// ID_AA64ZFR0_EL1 (SVE features).
+    pub const AA64ZFR0: Self = Self { crm: 4, op2: 4 };
+    /// ID_AA64SMFR0_EL1 (SME features).
+    pub const AA64SMFR0: Self = Self { crm: 4, op2: 5 };
+    /// ID_AA64DFR0_EL1.
+    pub const AA64DFR0: Self = Self { crm: 5, op2: 0 };
+
+    /// The register a trapped MRS/MSR names (ESR_EL2 ISS of EC 0x18: op0 [21:20], op2 [19:17],
+    /// op1 [16:14], CRn [13:10], CRm [4:1]), if it is in the ID space.
+    pub const fn from_iss(iss: u64) -> Option<Self> {
+        let op0 = (iss >> 20) & 0b11;
+        let op2 = (iss >> 17) & 0b111;
+        let op1 = (iss >> 14) & 0b111;
+        let crn = (iss >> 10) & 0xF;
+        let crm = (iss >> 1) & 0xF;
+        if op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7 {
+            Some(Self {
+                crm: crm as u8,
+                op2: op2 as u8,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// A 4-bit ID field at bit `shift`.
+const fn field(shift: u32) -> u64 {
+    0xF << shift
+}
+
+/// ID_AA64PFR0_EL1 fields hidden: SVE [35:32], MPAM [43:40], AMU [47:44].
+const PFR0_HIDDEN: u64 = field(32) | field(40) | field(44);
+/// ID_AA64PFR1_EL1 fields hidden: MTE [11:8], MPAM_frac [19:16], SME [27:24].
+const PFR1_HIDDEN: u64 = field(8) | field(16) | field(24);
+/// ID_AA64DFR0_EL1 fields hidden: TraceVer [7:4], PMUVer [11:8], PMSVer [35:32], TraceFilt
+/// [43:40], TraceBuffer [47:44], MTPMU [51:48], BRBE [55:52], HPMN0 [63:60].
+const DFR0_HIDDEN: u64 =
+    field(4) | field(8) | field(32) | field(40) | field(44) | field(48) | field(52) | field(60);
+
+/// The value a realm reads from `reg` when the hardware holds `hw`.
+pub const fn realm_view(reg: IdRegister, hw: u64) -> u64 {
+    match (reg.crm, reg.op2) {
+        (4, 0) => hw & !PFR0_HIDDEN,
+        (4, 1) => hw & !PFR1_HIDDEN,
+        (4, 4) | (4, 5) => 0,
+        (5, 0) => hw & !DFR0_HIDDEN,
+        _ => hw,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ISS of `mrs x<rt>, S3_0_C0_C<crm>_<op2>` (a read: Direction = 1).
+    fn iss(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64, rt: u64) -> u64 {
+        op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | 1
+    }
+
+    #[test]
+    fn only_the_id_space_decodes() {
+        assert_eq!(
+            IdRegister::from_iss(iss(3, 0, 0, 4, 0, 7)),
+            Some(IdRegister::AA64PFR0)
+        );
+        assert_eq!(
+            IdRegister::from_iss(iss(3, 0, 0, 7, 7, 0)),
+            Some(IdRegister { crm: 7, op2: 7 })
+        );
+        // MIDR_EL1 (CRm 0), a CRn 1 register, an op1 3 register, op0 2: not ID registers.
+        for other in [
+            iss(3, 0, 0, 0, 0, 1),
+            iss(3, 0, 1, 0, 0, 1),
+            iss(3, 3, 0, 4, 0, 1),
+            iss(2, 0, 0, 4, 0, 1),
+        ] {
+            assert_eq!(IdRegister::from_iss(other), None, "{other:#x}");
+        }
+    }
+
+    #[test]
+    fn hidden_features_read_as_absent_and_the_rest_as_the_hardware_has_them() {
+        let all = u64::MAX;
+        let pfr0 = realm_view(IdRegister::AA64PFR0, all);
+        assert_eq!((pfr0 >> 32) & 0xF, 0, "SVE");
+        assert_eq!((pfr0 >> 44) & 0xF, 0, "AMU");
+        assert_eq!(
+            pfr0 & 0xFFFF_FFFF,
+            0xFFFF_FFFF,
+            "EL0..EL3, FP, AdvSIMD, GIC, RAS kept"
+        );
+        let pfr1 = realm_view(IdRegister::AA64PFR1, all);
+        assert_eq!((pfr1 >> 24) & 0xF, 0, "SME");
+        assert_eq!((pfr1 >> 8) & 0xF, 0, "MTE");
+        assert_eq!(pfr1 & 0xF, 0xF, "BT kept");
+        assert_eq!(realm_view(IdRegister::AA64ZFR0, all), 0);
+        assert_eq!(realm_view(IdRegister::AA64SMFR0, all), 0);
+        let dfr0 = realm_view(IdRegister::AA64DFR0, all);
+        assert_eq!((dfr0 >> 8) & 0xF, 0, "PMUVer");
+        assert_eq!((dfr0 >> 32) & 0xF, 0, "PMSVer");
+        assert_eq!(dfr0 & 0xF, 0xF, "DebugVer kept");
+        assert_eq!((dfr0 >> 12) & 0xFF, 0xFF, "breakpoints kept");
+        // ID_AA64ISAR0_EL1, ID_AA64MMFR0_EL1 and an AArch32 register pass through.
+        for reg in [(6, 0), (7, 0), (1, 0)] {
+            let reg = IdRegister {
+                crm: reg.0,
+                op2: reg.1,
+            };
+            assert_eq!(
+                realm_view(reg, 0x1234_5678_9ABC_DEF0),
+                0x1234_5678_9ABC_DEF0
+            );
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! A realm's trapped reads of the ID registers (HCR_EL2.TID3) answered by the RMM from its view
+//! of them (A2.1.2.3), and other trapped system register accesses made undefined for the realm.
+
+use std::sync::{Arc, Mutex};
+
+use super::realm_fixture::*;
+use crate::arch::RealmCpu;
+use crate::arch::{ExitClass, RealmExit, RealmRegs};
+use crate::id_regs::{realm_view, IdRegister};
+use crate::sim::SimCpu;
+
+/// The exit of `mrs x<rt>, S<op0>_<op1>_C<crn>_C<crm>_<op2>` (or `msr` if `!read`): EC 0x18, IL.
+fn sys64(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64, rt: u64, read: bool) -> RealmExit {
+    let iss = op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | read as u64;
+    RealmExit {
+        class: ExitClass::Sync,
+        esr: 0x18 << 26 | 1 << 25 | iss,
+        far: 0,
+        hpfar: 0,
+    }
+}
+
+/// Runs one trapped access and then an interrupt that ends the run; returns the registers the
+/// realm had when it ran again, and the PC it made the access at.
+fn trapped(r: &Running, exit: RealmExit) -> (RealmRegs, u64) {
+    let seen = Arc::new(Mutex::new(None));
+    let pc = r.fx.with_rec(r.rec, |rec| rec.regs.pc);
+    r.script(move |regs: &mut RealmRegs| {
+        regs.gprs[5] = 0x5555;
+        exit
+    });
+    let out = seen.clone();
+    r.script(move |regs: &mut RealmRegs| {
+        *out.lock().unwrap() = Some(*regs);
+        RealmExit {
+            class: ExitClass::Irq,
+            esr: 0,
+            far: 0,
+            hpfar: 0,
+        }
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let regs = seen.lock().unwrap().take().expect("the realm ran on");
+    (regs, pc)
+}
+
+#[test]
+fn an_id_register_read_gets_the_realms_view_and_the_realm_moves_on() {
+    let r = Running::new();
+    let hw = SimCpu::default().read_id_register(IdRegister::AA64PFR0);
+    let (regs, pc) = trapped(&r, sys64(3, 0, 0, 4, 0, 5, true));
+    assert_eq!(regs.gprs[5], realm_view(IdRegister::AA64PFR0, hw));
+    assert_eq!((regs.gprs[5] >> 32) & 0xF, 0, "no SVE");
+    assert_eq!(regs.pc, pc + 4);
+}
+
+#[test]
+fn every_id_register_reads_through_the_view() {
+    let r = Running::new();
+    for crm in 1..=7 {
+        for op2 in 0..8 {
+            let reg = IdRegister { crm, op2 };
+            let hw = SimCpu::default().read_id_register(reg);
+            let (regs, _) = trapped(&r, sys64(3, 0, 0, crm as u64, op2 as u64, 5, true));
+            assert_eq!(regs.gprs[5], realm_view(reg, hw), "CRm {crm} op2 {op2}");
+        }
+    }
+}
+
+#[test]
+fn a_read_into_xzr_changes_no_register() {
+    let r = Running::new();
+    let (regs, pc) = trapped(&r, sys64(3, 0, 0, 4, 0, 31, true));
+    assert_eq!(regs.gprs[5], 0x5555);
+    assert_eq!(regs.pc, pc + 4);
+}
+
+#[test]
+fn writes_and_other_trapped_registers_are_undefined_for_the_realm() {
+    // An ID register write, PMCR_EL0 (S3_3_C9_C12_0, trapped by MDCR_EL2.TPMCR) and MIDR_EL1
+    // (CRm 0, outside the trapped ID space).
+    for exit in [
+        sys64(3, 0, 0, 4, 0, 5, false),
+        sys64(3, 3, 9, 12, 0, 5, true),
+        sys64(3, 0, 0, 0, 0, 5, true),
+    ] {
+        let r = Running::new();
+        let vbar = 0x8_0000;
+        r.fx.with_rec(r.rec, |rec| rec.regs.el1.vbar = vbar);
+        let (regs, pc) = trapped(&r, exit);
+        assert_eq!(regs.gprs[5], 0x5555, "no value delivered");
+        assert_eq!(regs.pc, vbar + 0x200, "the realm's synchronous vector");
+        assert_eq!(regs.el1.elr, pc);
+        assert_eq!(regs.el1.esr >> 26, 0, "EC 0: unknown reason");
+    }
+}

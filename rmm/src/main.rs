@@ -38,6 +38,24 @@ mod image {
             }
         };
         let p = &rmm.platform;
+        // The MMU goes on first: the locks below (the logger's, `Once`) use exclusive accesses,
+        // which only Normal memory is sure to support.
+        arch::set_shared_buffer(args.shared_buf);
+        let console = p.console.map(|c| (c.base, c.map_pages));
+        match arch::build_tables(&p.dram, console) {
+            Ok(used) if arch::enable_mmu() => {
+                defmt::info!(
+                    "cpu {=u64}: MMU on: {} translation tables, NS view at {=u64:#x}",
+                    args.cpu,
+                    used,
+                    rmm::mmu::NS_VIEW_BASE
+                );
+            }
+            _ => {
+                defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
+                return BootStatus::Unknown;
+            }
+        }
         let table = boot::tracking_words(p, arch::free_bytes()).and_then(|words| {
             GranuleTable::new(&p.dram, arch::tracking_storage(words))
                 .ok_or(BootStatus::ManifestDataError)
@@ -62,22 +80,6 @@ mod image {
             arch::free_bytes() >> 10
         );
         GRANULES.call_once(|| table);
-        arch::set_shared_buffer(args.shared_buf);
-        let console = p.console.map(|c| (c.base, c.map_pages));
-        match arch::build_tables(&p.dram, console) {
-            Ok(used) if arch::enable_mmu() => {
-                defmt::info!(
-                    "cpu {=u64}: MMU on: {} translation tables, NS view at {=u64:#x}",
-                    args.cpu,
-                    used,
-                    rmm::mmu::NS_VIEW_BASE
-                );
-            }
-            _ => {
-                defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
-                return BootStatus::Unknown;
-            }
-        }
         defmt::info!(
             "cpu {=u64}: cold boot: RMM-EL3 interface {}.{}, {} CPUs, manifest {}.{}, {} DRAM bank(s), {=u64} MiB",
             args.cpu,

@@ -10,7 +10,7 @@ use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
 
 // One entry for cold and warm boot (EL3 enters every CPU here with the MMU off):
 // 1. x0 = CPU index. An index beyond our stacks is reported to EL3 at once, with no stack.
-// 2. SP = top of this CPU's stack.
+// 2. SP = top of this CPU's stack, also kept in TPIDR_EL2 for the fatal-exception path.
 // 3. The first entry ever is the cold boot (EL3 boots the primary before any other CPU): it
 //    clears `.bss`; the `cold_pending` word lives in `.data` so the clear cannot touch it.
 // 4. rmm_main(x0..x3 as EL3 passed them, x4 = 1 on cold boot).
@@ -32,6 +32,7 @@ rmm_entry:
     mov     x11, #{stack_size}
     madd    x9, x10, x11, x9
     mov     sp, x9
+    msr     tpidr_el2, x9           // the stack's top, for rmm_fatal
     adrp    x9, vectors
     add     x9, x9, :lo12:vectors
     msr     vbar_el2, x9
@@ -63,13 +64,13 @@ rmm_entry:
 vectors:
     .rept 4                         // 0x000-0x180: current EL with SP_EL0 (never used)
     .balign 128
-    b       rmm_exception
+    b       rmm_fatal
     .endr
     .balign 128                     // 0x200: synchronous, current EL with SP_EL2
     b       rmm_sync_spx
     .rept 3                         // 0x280-0x380: IRQ/FIQ/SError at R-EL2 (masked)
     .balign 128
-    b       rmm_exception
+    b       rmm_fatal
     .endr
     .balign 128                     // 0x400: synchronous from the realm (AArch64)
     stp     x0, x1, [sp, #-16]!
@@ -89,7 +90,7 @@ vectors:
     b       rmm_realm_exit
     .rept 4                         // 0x600-0x780: AArch32 lower EL (realms are AArch64)
     .balign 128
-    b       rmm_exception
+    b       rmm_fatal
     .endr
 
 // rmm_run_realm(gprs = x0): saves the RMM's callee-saved registers and the gprs pointer on its
@@ -246,17 +247,25 @@ rmm_sync_spx:
     mrs     x9, esr_el2
     lsr     x10, x9, #26
     cmp     x10, #0x25              // EC: data abort without a change in exception level
-    b.ne    rmm_exception
+    b.ne    rmm_fatal
     mrs     x9, elr_el2
     adr     x10, rmm_ns_copy
     cmp     x9, x10
-    b.lo    rmm_exception
+    b.lo    rmm_fatal
     adr     x10, rmm_ns_copy_end
     cmp     x9, x10
-    b.hs    rmm_exception
+    b.hs    rmm_fatal
     adr     x9, rmm_ns_copy_fault
     msr     elr_el2, x9
     eret
+
+// Any other exception at R-EL2 is fatal: rmm_exception logs it and parks the CPU. It runs from
+// the top of this CPU's stack (TPIDR_EL2, set at entry), not where SP was: after a stack
+// overflow into the guard page, the faulting SP would only fault again.
+rmm_fatal:
+    mrs     x9, tpidr_el2
+    mov     sp, x9
+    b       rmm_exception
 
 // rmm_ns_copy(dst = x0, src = x1, len = x2): copies len bytes (a multiple of 8, both 8-aligned)
 // a doubleword at a time; returns 0, or 1 if an access faulted.

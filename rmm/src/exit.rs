@@ -68,23 +68,29 @@ fn inject(rec: &mut Rec, esr: u64) {
     r.pstate = PSTATE_EL1H_MASKED;
 }
 
-/// A trapped MRS/MSR (HCR_EL2.TID3 traps reads of the ID registers): a read of an ID register
-/// gets the realm's view of it and the realm moves on; anything else is undefined for the realm.
-fn id_register_read(ctx: &RmiContext, rec: &mut Rec, esr: u64) {
+/// A trapped MRS/MSR. A read of an ID register (HCR_EL2.TID3) gets the realm's view of it; the
+/// debug registers (op0 = 2: breakpoints, watchpoints, the OS lock, MDSCR_EL1 and the rest that
+/// MDCR_EL2.TDA/TDOSA/TDRA trap) read as zero and ignore writes, so that neither side sees or
+/// changes the other's, which the RMM does not switch. Either way the realm moves on past the
+/// instruction. Anything else (PMU and SPE registers, ID register writes) is undefined for the
+/// realm.
+fn system_register_access(ctx: &RmiContext, rec: &mut Rec, esr: u64) {
     let iss = esr & 0x1FF_FFFF;
     let read = iss & 1 != 0;
-    match IdRegister::from_iss(iss) {
-        Some(reg) if read => {
-            let value = id_regs::realm_view(reg, ctx.cpu.read_id_register(reg));
-            let rt = ((iss >> 5) & 0x1F) as usize;
-            // Rt = 31 is XZR: the value goes nowhere.
-            if let Some(r) = rec.regs.gprs.get_mut(rt) {
-                *r = value;
-            }
-            rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    let op0 = (iss >> 20) & 0b11;
+    let value = match IdRegister::from_iss(iss) {
+        Some(reg) if read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),
+        _ if op0 == 2 => 0,
+        _ => return inject_undef(rec),
+    };
+    if read {
+        let rt = ((iss >> 5) & 0x1F) as usize;
+        // Rt = 31 is XZR: the value goes nowhere.
+        if let Some(r) = rec.regs.gprs.get_mut(rt) {
+            *r = value;
         }
-        _ => inject_undef(rec),
     }
+    rec.regs.pc = rec.regs.pc.wrapping_add(4);
 }
 
 /// Handles one realm exit. The caller holds the realm's RD lock and owns the running REC; `e` is
@@ -156,7 +162,7 @@ fn sync(
             Outcome::Exit
         }
         ec::SYS64 => {
-            id_register_read(ctx, rec, exit.esr);
+            system_register_access(ctx, rec, exit.esr);
             Outcome::Resume
         }
         ec::IABT_LOWER => {

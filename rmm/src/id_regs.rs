@@ -3,9 +3,9 @@
 //! answers them here.
 //!
 //! Hidden: SVE and SME (realms are not offered them; their instructions trap), the Activity
-//! Monitors, MPAM and the Memory Tagging Extension (none is switched for realms), and the PMU,
-//! SPE and trace units (their registers trap to the RMM, which makes them undefined for the
-//! realm). Every other ID register reads as the hardware has it.
+//! Monitors, MPAM and the Memory Tagging Extension (none is switched for realms), the PMU and
+//! SPE (their registers trap to the RMM, which makes them undefined for the realm) and trace
+//! (its registers trap and read as zero). Every other ID register reads as the hardware has it.
 //!
 //! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
 //! the trapped instruction.

@@ -698,6 +698,8 @@ const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpcr) == 520);
 const CPTR_TFP: u64 = 1 << 10;
 const CPTR_TZ: u64 = 1 << 8;
 const CPTR_TSM: u64 = 1 << 12;
+/// CPTR_EL2.TTA: trace system register accesses trap to EL2 (where they read as zero).
+const CPTR_TTA: u64 = 1 << 20;
 
 /// Reads one system register by name.
 macro_rules! mrs {
@@ -906,9 +908,11 @@ fn read_id_register(crm: u8, op2: u8) -> u64 {
 }
 
 /// MDCR_EL2 bits the RMM sets for realms: PMU registers (TPM, TPMCR) and the Statistical
-/// Profiling Extension's (TPMS) trap to EL2, where they are undefined for the realm; realms are
-/// not offered these units and their ID fields read as absent (`crate::id_regs`).
-const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 14;
+/// Profiling Extension's (TPMS) trap to EL2, where they are undefined for the realm (realms are
+/// not offered these units and their ID fields read as absent, `crate::id_regs`); the debug
+/// registers (TDA, TDOSA, TDRA) trap too and read as zero for the realm, since the RMM does not
+/// switch them between the host and realms.
+const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14;
 
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
 /// from the host's): a zero virtual counter offset (A6.2), [`CNTHCTL_REALM`] and
@@ -1003,7 +1007,10 @@ impl HostFp {
             rmm_fp_save(saved.fp.as_mut_ptr());
             rmm_fp_load(fp);
         }
-        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM);
+        msr!(
+            "cptr_el2",
+            (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM | CPTR_TTA
+        );
         host
     }
 
@@ -1048,7 +1055,10 @@ impl crate::arch::RealmCpu for Cpu {
         let host_el1 = save_el1();
         let host_hcr = mrs!("hcr_el2");
         let host_cptr = mrs!("cptr_el2");
-        msr!("cptr_el2", host_cptr | CPTR_TFP | CPTR_TZ | CPTR_TSM);
+        msr!(
+            "cptr_el2",
+            host_cptr | CPTR_TFP | CPTR_TZ | CPTR_TSM | CPTR_TTA
+        );
         load_el1(&regs.el1);
         load_gic(&regs.gic);
         let mut hcr = HCR_REALM;

@@ -139,6 +139,9 @@ pub mod check {
     /// The ID registers showed SVE or SME (realms are not offered them), or ID_AA64MMFR0_EL1
     /// read as zero.
     pub const ID_REGISTERS: u64 = 28;
+    /// A hardware breakpoint register (DBGBVR0_EL1) read back what the realm wrote: the RMM
+    /// must keep realms off the debug registers it does not switch (they read as zero).
+    pub const DEBUG_REGISTERS: u64 = 29;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

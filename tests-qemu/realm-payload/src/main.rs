@@ -235,6 +235,9 @@ mod realm {
         if !id_registers_show_the_realms_features() {
             return check::ID_REGISTERS;
         }
+        if breakpoint_register_round_trip() != 0 {
+            return check::DEBUG_REGISTERS;
+        }
         memory_checks()
     }
 
@@ -258,6 +261,24 @@ mod realm {
             );
         }
         (pfr0 >> 32) & 0xF == 0 && (pfr1 >> 24) & 0xF == 0 && zfr0 == 0 && mmfr0 != 0
+    }
+
+    /// Writes DBGBVR0_EL1 and reads it back.
+    fn breakpoint_register_round_trip() -> u64 {
+        let v: u64;
+        // SAFETY: writes and reads one breakpoint value register; its control register is left
+        // disabled, so no breakpoint can fire.
+        unsafe {
+            asm!(
+                "msr dbgbvr0_el1, {w}",
+                "isb",
+                "mrs {v}, dbgbvr0_el1",
+                w = in(reg) 0x4_0000u64,
+                v = out(reg) v,
+                options(nomem, nostack),
+            );
+        }
+        v
     }
 
     /// Sets the EL1 virtual timer: compare value 0 (long past) and enabled with its interrupt

@@ -94,3 +94,19 @@ fn writes_and_other_trapped_registers_are_undefined_for_the_realm() {
         assert_eq!(regs.el1.esr >> 26, 0, "EC 0: unknown reason");
     }
 }
+
+#[test]
+fn debug_registers_read_as_zero_and_ignore_writes() {
+    // DBGBVR0_EL1 (S2_0_C0_C0_4) read into x5, then a write from x5; OSLAR_EL1 (S2_0_C1_C0_4).
+    let r = Running::new();
+    let (regs, pc) = trapped(&r, sys64(2, 0, 0, 0, 4, 5, true));
+    assert_eq!((regs.gprs[5], regs.pc), (0, pc + 4));
+    for write in [
+        sys64(2, 0, 0, 0, 4, 5, false),
+        sys64(2, 0, 1, 0, 4, 5, false),
+    ] {
+        let (regs, pc) = trapped(&r, write);
+        assert_eq!((regs.gprs[5], regs.pc), (0x5555, pc + 4));
+        assert_eq!(regs.el1.esr, 0, "no exception for the realm");
+    }
+}

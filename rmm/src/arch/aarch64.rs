@@ -915,9 +915,11 @@ fn read_id_register(crm: u8, op2: u8) -> u64 {
 const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14;
 
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
-/// from the host's): a zero virtual counter offset (A6.2), [`CNTHCTL_REALM`] and
-/// [`MDCR_REALM_TRAPS`]. Every CPU, at cold and warm boot.
+/// from the host's, and starts them zero): the MIDR_EL1 realms read (VPIDR_EL2, the CPU's own),
+/// a zero virtual counter offset (A6.2), [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]. Every CPU,
+/// at cold and warm boot.
 pub fn init_realm_controls() {
+    msr!("vpidr_el2", mrs!("midr_el1"));
     msr!("cntvoff_el2", 0);
     msr!("cnthctl_el2", CNTHCTL_REALM);
     msr!("mdcr_el2", mrs!("mdcr_el2") | MDCR_REALM_TRAPS);

@@ -136,8 +136,8 @@ pub mod check {
     pub const HOST_CALL_MATH: u64 = 17;
     /// The realm's virtual timer, armed to fire at once, did not show ISTATUS.
     pub const TIMER: u64 = 19;
-    /// The ID registers showed SVE or SME (realms are not offered them), or ID_AA64MMFR0_EL1
-    /// read as zero.
+    /// The ID registers showed SVE or SME (realms are not offered them), or ID_AA64MMFR0_EL1 or
+    /// MIDR_EL1 read as zero.
     pub const ID_REGISTERS: u64 = 28;
     /// A hardware breakpoint register (DBGBVR0_EL1) read back what the realm wrote: the RMM
     /// must keep realms off the debug registers it does not switch (they read as zero).

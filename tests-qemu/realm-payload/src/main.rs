@@ -243,7 +243,8 @@ mod realm {
 
     /// The ID registers as the realm reads them (each read trapped to the RMM): no SVE
     /// (ID_AA64PFR0_EL1 [35:32], ID_AA64ZFR0_EL1), no SME (ID_AA64PFR1_EL1 [27:24]), though the
-    /// QEMU `max` CPU has both; the memory model register as the hardware has it.
+    /// QEMU `max` CPU has both; the memory model register as the hardware has it; and a MIDR_EL1
+    /// (from VPIDR_EL2, which the RMM must set: EL3 starts it zero).
     fn id_registers_show_the_realms_features() -> bool {
         let (pfr0, pfr1, zfr0, mmfr0): (u64, u64, u64, u64);
         // SAFETY: reads ID registers only.
@@ -260,7 +261,10 @@ mod realm {
                 options(nomem, nostack),
             );
         }
-        (pfr0 >> 32) & 0xF == 0 && (pfr1 >> 24) & 0xF == 0 && zfr0 == 0 && mmfr0 != 0
+        let midr: u64;
+        // SAFETY: reads MIDR_EL1 (VPIDR_EL2 as the RMM set it).
+        unsafe { asm!("mrs {}, midr_el1", out(reg) midr, options(nomem, nostack)) };
+        (pfr0 >> 32) & 0xF == 0 && (pfr1 >> 24) & 0xF == 0 && zfr0 == 0 && mmfr0 != 0 && midr != 0
     }
 
     /// Writes DBGBVR0_EL1 and reads it back.

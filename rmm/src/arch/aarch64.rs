@@ -914,12 +914,20 @@ fn read_id_register(crm: u8, op2: u8) -> u64 {
 /// switch them between the host and realms.
 const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14;
 
+/// HCRX_EL2.MSCEn: the memory copy and set instructions (FEAT_MOPS) are usable at EL1 and EL0
+/// (with it clear they are undefined there, though the ID registers offer them).
+const HCRX_MSCEN: u64 = 1 << 11;
+
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
 /// from the host's, and starts them zero): the MIDR_EL1 realms read (VPIDR_EL2, the CPU's own),
-/// a zero virtual counter offset (A6.2), [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]. Every CPU,
-/// at cold and warm boot.
+/// [`HCRX_MSCEN`] on a CPU with HCRX_EL2, a zero virtual counter offset (A6.2),
+/// [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]. Every CPU, at cold and warm boot.
 pub fn init_realm_controls() {
     msr!("vpidr_el2", mrs!("midr_el1"));
+    // ID_AA64MMFR1_EL1.HCX [43:40]: HCRX_EL2 exists.
+    if (mrs!("id_aa64mmfr1_el1") >> 40) & 0xF != 0 {
+        msr!("S3_4_C1_C2_2", HCRX_MSCEN); // HCRX_EL2
+    }
     msr!("cntvoff_el2", 0);
     msr!("cnthctl_el2", CNTHCTL_REALM);
     msr!("mdcr_el2", mrs!("mdcr_el2") | MDCR_REALM_TRAPS);

@@ -142,6 +142,8 @@ pub mod check {
     /// A hardware breakpoint register (DBGBVR0_EL1) read back what the realm wrote: the RMM
     /// must keep realms off the debug registers it does not switch (they read as zero).
     pub const DEBUG_REGISTERS: u64 = 29;
+    /// The ID registers offered FEAT_MOPS but a SETP/SETM/SETE sequence did not clear memory.
+    pub const MOPS: u64 = 34;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

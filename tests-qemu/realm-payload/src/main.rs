@@ -238,6 +238,9 @@ mod realm {
         if breakpoint_register_round_trip() != 0 {
             return check::DEBUG_REGISTERS;
         }
+        if !mops_work_if_offered() {
+            return check::MOPS;
+        }
         memory_checks()
     }
 
@@ -265,6 +268,34 @@ mod realm {
         // SAFETY: reads MIDR_EL1 (VPIDR_EL2 as the RMM set it).
         unsafe { asm!("mrs {}, midr_el1", out(reg) midr, options(nomem, nostack)) };
         (pfr0 >> 32) & 0xF == 0 && (pfr1 >> 24) & 0xF == 0 && zfr0 == 0 && mmfr0 != 0 && midr != 0
+    }
+
+    /// If the ID registers report FEAT_MOPS (ID_AA64ISAR2_EL1.MOPS), clears 32 bytes with the
+    /// SETP/SETM/SETE sequence and checks they are clear; true if they are, or if there is no
+    /// MOPS. (With HCRX_EL2.MSCEn clear the instructions are undefined at EL1.)
+    fn mops_work_if_offered() -> bool {
+        let isar2: u64;
+        // SAFETY: reads an ID register.
+        unsafe { asm!("mrs {}, S3_0_C0_C6_2", out(reg) isar2, options(nomem, nostack)) };
+        if (isar2 >> 16) & 0xF == 0 {
+            return true;
+        }
+        let mut buf = [0xA5u8; 32];
+        // SAFETY: sets the 32 bytes of `buf` (x0 its address, x1 the size, x2 the value); the
+        // registers are clobbered as the sequence leaves them.
+        unsafe {
+            asm!(
+                ".arch_extension mops",
+                "setp [{d}]!, {n}!, {v}",
+                "setm [{d}]!, {n}!, {v}",
+                "sete [{d}]!, {n}!, {v}",
+                d = inout(reg) buf.as_mut_ptr() => _,
+                n = inout(reg) buf.len() => _,
+                v = in(reg) 0u64,
+                options(nostack),
+            );
+        }
+        buf.iter().all(|&b| b == 0)
     }
 
     /// Writes DBGBVR0_EL1 and reads it back.

@@ -1044,6 +1044,48 @@ impl HostFp {
     }
 }
 
+/// Which pointer authentication keys this CPU has: (the four address keys, the generic key), from
+/// ID_AA64ISAR1_EL1 (APA [7:4], API [11:8], GPA [27:24], GPI [31:28]) and ID_AA64ISAR2_EL1
+/// (GPA3 [11:8], APA3 [15:12]).
+fn pauth_keys_present() -> (bool, bool) {
+    let (isar1, isar2) = (mrs!("id_aa64isar1_el1"), mrs!("S3_0_C0_C6_2"));
+    let field = |v: u64, shift: u32| (v >> shift) & 0xF != 0;
+    let address = field(isar1, 4) || field(isar1, 8) || field(isar2, 12);
+    let generic = field(isar1, 24) || field(isar1, 28) || field(isar2, 8);
+    (address, generic)
+}
+
+/// Loads a REC's pointer authentication keys (those the CPU has).
+fn load_pauth(k: &crate::arch::PauthKeys, (address, generic): (bool, bool)) {
+    if address {
+        msr!("S3_0_C2_C1_0", k.ia[0]); // APIAKeyLo_EL1
+        msr!("S3_0_C2_C1_1", k.ia[1]);
+        msr!("S3_0_C2_C1_2", k.ib[0]); // APIBKeyLo_EL1
+        msr!("S3_0_C2_C1_3", k.ib[1]);
+        msr!("S3_0_C2_C2_0", k.da[0]); // APDAKeyLo_EL1
+        msr!("S3_0_C2_C2_1", k.da[1]);
+        msr!("S3_0_C2_C2_2", k.db[0]); // APDBKeyLo_EL1
+        msr!("S3_0_C2_C2_3", k.db[1]);
+    }
+    if generic {
+        msr!("S3_0_C2_C3_0", k.ga[0]); // APGAKeyLo_EL1
+        msr!("S3_0_C2_C3_1", k.ga[1]);
+    }
+}
+
+/// Saves a REC's pointer authentication keys (those the CPU has).
+fn save_pauth(k: &mut crate::arch::PauthKeys, (address, generic): (bool, bool)) {
+    if address {
+        k.ia = [mrs!("S3_0_C2_C1_0"), mrs!("S3_0_C2_C1_1")];
+        k.ib = [mrs!("S3_0_C2_C1_2"), mrs!("S3_0_C2_C1_3")];
+        k.da = [mrs!("S3_0_C2_C2_0"), mrs!("S3_0_C2_C2_1")];
+        k.db = [mrs!("S3_0_C2_C2_2"), mrs!("S3_0_C2_C2_3")];
+    }
+    if generic {
+        k.ga = [mrs!("S3_0_C2_C3_0"), mrs!("S3_0_C2_C3_1")];
+    }
+}
+
 /// Runs realms on this CPU (the world switch).
 ///
 /// FP/SIMD is switched lazily: a realm starts each run with FP/SIMD trapped to EL2 and the
@@ -1070,6 +1112,8 @@ impl crate::arch::RealmCpu for Cpu {
             host_cptr | CPTR_TFP | CPTR_TZ | CPTR_TSM | CPTR_TTA
         );
         load_el1(&regs.el1);
+        let pauth = pauth_keys_present();
+        load_pauth(&regs.pauth, pauth);
         load_gic(&regs.gic);
         let mut hcr = HCR_REALM;
         if traps.wfi {
@@ -1129,6 +1173,7 @@ impl crate::arch::RealmCpu for Cpu {
         regs.pc = mrs!("elr_el2");
         regs.pstate = mrs!("spsr_el2");
         regs.el1 = save_el1();
+        save_pauth(&mut regs.pauth, pauth);
         save_gic(&mut regs.gic);
         if let Some(host) = &host_fp {
             host.swap_out(&mut regs.fp, &saved);

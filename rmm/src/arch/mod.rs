@@ -107,6 +107,35 @@ impl El1Regs {
     };
 }
 
+/// A REC's pointer authentication keys (FEAT_PAuth): the instruction A and B, data A and B, and
+/// generic keys, low and high halves. EL3 keeps the host's apart from the Realm world's; within
+/// the Realm world every REC has its own, loaded for its runs, so no realm sees another's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct PauthKeys {
+    /// APIAKeyLo_EL1, APIAKeyHi_EL1.
+    pub ia: [u64; 2],
+    /// APIBKeyLo_EL1, APIBKeyHi_EL1.
+    pub ib: [u64; 2],
+    /// APDAKeyLo_EL1, APDAKeyHi_EL1.
+    pub da: [u64; 2],
+    /// APDBKeyLo_EL1, APDBKeyHi_EL1.
+    pub db: [u64; 2],
+    /// APGAKeyLo_EL1, APGAKeyHi_EL1.
+    pub ga: [u64; 2],
+}
+
+impl PauthKeys {
+    /// A new REC's keys: zero.
+    pub const ZERO: Self = Self {
+        ia: [0; 2],
+        ib: [0; 2],
+        da: [0; 2],
+        db: [0; 2],
+        ga: [0; 2],
+    };
+}
+
 /// A REC's GICv3 virtual CPU interface state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -154,6 +183,8 @@ pub struct RealmRegs {
     pub pstate: u64,
     /// EL1/EL0 system registers.
     pub el1: El1Regs,
+    /// Pointer authentication keys (used only on CPUs with FEAT_PAuth).
+    pub pauth: PauthKeys,
     /// GICv3 virtual interface.
     pub gic: GicState,
     /// FP/SIMD state.

@@ -2,7 +2,7 @@
 
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
-use crate::arch::{El1Regs, FpRegs, GicState, RealmRegs, PSTATE_EL1H_MASKED};
+use crate::arch::{El1Regs, FpRegs, GicState, PauthKeys, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::attestation::{Signing, UnsignedToken};
 use crate::granule::GranuleState;
 use crate::memory::GranuleObject;
@@ -173,6 +173,7 @@ impl Rec {
             pc,
             pstate: PSTATE_EL1H_MASKED,
             el1: El1Regs::RESET,
+            pauth: PauthKeys::ZERO,
             gic: GicState {
                 hcr: 0,
                 lrs: [0; 16],

@@ -144,6 +144,9 @@ pub mod check {
     pub const DEBUG_REGISTERS: u64 = 29;
     /// The ID registers offered FEAT_MOPS but a SETP/SETM/SETE sequence did not clear memory.
     pub const MOPS: u64 = 34;
+    /// A new REC's pointer authentication key (APIAKey) was not zero, as another realm's left
+    /// on the same CPU would show; or the realm's own key did not survive an exit.
+    pub const PAUTH_KEYS: u64 = 35;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.

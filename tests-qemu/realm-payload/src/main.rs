@@ -195,8 +195,16 @@ mod realm {
         if fp() != (0, 0) {
             return check::FP_INITIAL;
         }
+        // Pointer authentication keys: a new REC's are zero; the realm's own survive an exit.
+        if apia_key().is_some_and(|k| k != [0, 0]) {
+            return check::PAUTH_KEYS;
+        }
+        set_apia_key(REALM_KEY_PATTERN);
         set_fp(REALM_FP_PATTERN);
         let (status, out) = host_call(ECHO_IMM, &g);
+        if apia_key().is_some_and(|k| k != REALM_KEY_PATTERN) {
+            return check::PAUTH_KEYS;
+        }
         if status != 0 {
             return check::HOST_CALL_STATUS;
         }
@@ -296,6 +304,41 @@ mod realm {
             );
         }
         buf.iter().all(|&b| b == 0)
+    }
+
+    /// What the first realm puts in its APIAKey (low, high).
+    const REALM_KEY_PATTERN: [u64; 2] = [0x4B45_5900_0000_0A1A, 0x4B45_5900_0000_0A1B];
+
+    /// APIAKeyLo/Hi_EL1, if the CPU has address authentication (ID_AA64ISAR1_EL1 APA [7:4] or
+    /// API [11:8], ID_AA64ISAR2_EL1 APA3 [15:12]).
+    fn apia_key() -> Option<[u64; 2]> {
+        let (isar1, isar2): (u64, u64);
+        // SAFETY: reads ID registers.
+        unsafe {
+            asm!("mrs {}, id_aa64isar1_el1", "mrs {}, S3_0_C0_C6_2", out(reg) isar1,
+                 out(reg) isar2, options(nomem, nostack));
+        }
+        if (isar1 >> 4) & 0xFF == 0 && (isar2 >> 12) & 0xF == 0 {
+            return None;
+        }
+        let (lo, hi): (u64, u64);
+        // SAFETY: reads the key registers, which exist (checked above).
+        unsafe {
+            asm!("mrs {}, S3_0_C2_C1_0", "mrs {}, S3_0_C2_C1_1", out(reg) lo, out(reg) hi,
+                 options(nomem, nostack));
+        }
+        Some([lo, hi])
+    }
+
+    /// Sets APIAKeyLo/Hi_EL1 (if the CPU has them; the payload signs no pointers).
+    fn set_apia_key(k: [u64; 2]) {
+        if apia_key().is_some() {
+            // SAFETY: writes the key registers, which exist; no code of the payload uses them.
+            unsafe {
+                asm!("msr S3_0_C2_C1_0, {}", "msr S3_0_C2_C1_1, {}", "isb", in(reg) k[0],
+                     in(reg) k[1], options(nomem, nostack));
+            }
+        }
     }
 
     /// Writes DBGBVR0_EL1 and reads it back.
@@ -643,6 +686,10 @@ mod realm {
     /// CPU_SUSPEND's notification).
     fn psci_checks() -> u64 {
         use hostcall_abi::psci::{PsciFunction as P, PsciReturn as R};
+        // This realm runs on the CPU where the first one left its key: it must not see it.
+        if apia_key().is_some_and(|k| k != [0, 0]) {
+            return check::PAUTH_KEYS;
+        }
         let call = |f: u64, a: [u64; 3]| smc([f, a[0], a[1], a[2], 0, 0, 0, 0])[0];
         let fid64 = |f: P| f.spec_fid() as u64;
         if call(P::VERSION.fid32() as u64, [0; 3]) != 0x1_0001 {

@@ -4,8 +4,12 @@
 //!
 //! Hidden: SVE and SME (realms are not offered them; their instructions trap), the Activity
 //! Monitors, MPAM and the Memory Tagging Extension (none is switched for realms), the PMU and
-//! SPE (their registers trap to the RMM, which makes them undefined for the realm) and trace
-//! (its registers trap and read as zero). Every other ID register reads as the hardware has it.
+//! SPE (their registers trap to the RMM, which makes them undefined for the realm), trace (its
+//! registers trap and read as zero), and the newer EL1 state that the RMM neither switches nor
+//! enables (EL3 starts HCRX_EL2 and the fine-grained traps zero, which leaves it undefined for
+//! EL1): TCR2, SCTLR2, the permission indirection and overlay registers, MAIR2/AMAIR2, the
+//! guarded control stack, the translation hardening extension, LS64 and 128-bit system
+//! registers. Every other ID register reads as the hardware has it.
 //!
 //! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
 //! the trapped instruction.
@@ -30,6 +34,12 @@ impl IdRegister {
     pub const AA64SMFR0: Self = Self { crm: 4, op2: 5 };
     /// ID_AA64DFR0_EL1.
     pub const AA64DFR0: Self = Self { crm: 5, op2: 0 };
+    /// ID_AA64ISAR1_EL1.
+    pub const AA64ISAR1: Self = Self { crm: 6, op2: 1 };
+    /// ID_AA64ISAR2_EL1.
+    pub const AA64ISAR2: Self = Self { crm: 6, op2: 2 };
+    /// ID_AA64MMFR3_EL1.
+    pub const AA64MMFR3: Self = Self { crm: 7, op2: 3 };
 
     /// The register a trapped MRS/MSR names (ESR_EL2 ISS of EC 0x18: op0 [21:20], op2 [19:17],
     /// op1 [16:14], CRn [13:10], CRm [4:1]), if it is in the ID space.
@@ -57,8 +67,16 @@ const fn field(shift: u32) -> u64 {
 
 /// ID_AA64PFR0_EL1 fields hidden: SVE [35:32], MPAM [43:40], AMU [47:44].
 const PFR0_HIDDEN: u64 = field(32) | field(40) | field(44);
-/// ID_AA64PFR1_EL1 fields hidden: MTE [11:8], MPAM_frac [19:16], SME [27:24].
-const PFR1_HIDDEN: u64 = field(8) | field(16) | field(24);
+/// ID_AA64PFR1_EL1 fields hidden: MTE [11:8], MPAM_frac [19:16], SME [27:24], GCS [47:44],
+/// THE [51:48].
+const PFR1_HIDDEN: u64 = field(8) | field(16) | field(24) | field(44) | field(48);
+/// ID_AA64ISAR1_EL1 fields hidden: LS64 [63:60].
+const ISAR1_HIDDEN: u64 = field(60);
+/// ID_AA64ISAR2_EL1 fields hidden: SYSREG_128 [35:32].
+const ISAR2_HIDDEN: u64 = field(32);
+/// ID_AA64MMFR3_EL1 fields hidden: TCRX [3:0], SCTLRX [7:4], S1PIE [11:8], S2PIE [15:12],
+/// S1POE [19:16], S2POE [23:20], AIE [27:24], MEC [31:28].
+const MMFR3_HIDDEN: u64 = 0xFFFF_FFFF;
 /// ID_AA64DFR0_EL1 fields hidden: TraceVer [7:4], PMUVer [11:8], PMSVer [35:32], TraceFilt
 /// [43:40], TraceBuffer [47:44], MTPMU [51:48], BRBE [55:52], HPMN0 [63:60].
 const DFR0_HIDDEN: u64 =
@@ -71,6 +89,9 @@ pub const fn realm_view(reg: IdRegister, hw: u64) -> u64 {
         (4, 1) => hw & !PFR1_HIDDEN,
         (4, 4) | (4, 5) => 0,
         (5, 0) => hw & !DFR0_HIDDEN,
+        (6, 1) => hw & !ISAR1_HIDDEN,
+        (6, 2) => hw & !ISAR2_HIDDEN,
+        (7, 3) => hw & !MMFR3_HIDDEN,
         _ => hw,
     }
 }
@@ -127,6 +148,29 @@ mod tests {
         assert_eq!((dfr0 >> 32) & 0xF, 0, "PMSVer");
         assert_eq!(dfr0 & 0xF, 0xF, "DebugVer kept");
         assert_eq!((dfr0 >> 12) & 0xFF, 0xFF, "breakpoints kept");
+        let pfr1 = realm_view(IdRegister::AA64PFR1, all);
+        assert_eq!((pfr1 >> 44) & 0xFF, 0, "GCS, THE");
+        assert_eq!(realm_view(IdRegister::AA64ISAR1, all) >> 60, 0, "LS64");
+        assert_eq!(
+            (realm_view(IdRegister::AA64ISAR1, all) >> 4) & 0xFF,
+            0xFF,
+            "PAuth kept"
+        );
+        assert_eq!(
+            (realm_view(IdRegister::AA64ISAR2, all) >> 32) & 0xF,
+            0,
+            "SYSREG_128"
+        );
+        assert_eq!(
+            (realm_view(IdRegister::AA64ISAR2, all) >> 16) & 0xF,
+            0xF,
+            "MOPS kept"
+        );
+        assert_eq!(
+            realm_view(IdRegister::AA64MMFR3, all) & 0xFFFF_FFFF,
+            0,
+            "TCRX .. MEC"
+        );
         // ID_AA64ISAR0_EL1, ID_AA64MMFR0_EL1 and an AArch32 register pass through.
         for reg in [(6, 0), (7, 0), (1, 0)] {
             let reg = IdRegister {

@@ -770,7 +770,8 @@ fn sve_max_vl() -> u64 {
 
 /// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
 /// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), ID
-/// register reads trapped (TID3, answered by `crate::id_regs`), SMC trapped (TSC),
+/// register reads trapped (TID3, answered by `crate::id_regs`), ACTLR_EL1 (implementation
+/// defined, not switched) trapped and so undefined for realms (TACR), SMC trapped (TSC),
 /// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
 /// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
@@ -782,6 +783,7 @@ const HCR_REALM: u64 = 1 << 0
     | 1 << 10
     | 1 << 18
     | 1 << 19
+    | 1 << 21
     | 1 << 20
     | 1 << 22
     | 1 << 31

@@ -14,6 +14,7 @@ use hostcall_abi::kvm::{
 use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnterFlags, RmiRecExit};
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
+use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
 use hostcall_abi::rtt::Ripas;
 use hostcall_abi::wire::Wire;
 use rmm::arch::{ExitClass, RealmExit, RealmRegs};
@@ -755,6 +756,33 @@ fn system_reset_is_a_reset_event() {
         panic!("expected a system event");
     };
     assert_eq!(e.event_type, KvmSystemEventType::Reset as u32);
+}
+
+#[test]
+fn the_realms_timer_news_is_counted_from_rec_exit() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    // The virtual timer fires (an IRQ exit shows it); the realm runs on and stops it inside an
+    // RSI call the RMM answers (the RMM reports that with an IRQ exit of its own); another
+    // interrupt with nothing new about the timer; then off.
+    fx.script(|r| {
+        r.el1.cntv_ctl = 0b101;
+        irq()
+    });
+    fx.script(|r| {
+        r.el1.cntv_ctl = 0;
+        smc(
+            r,
+            &[RsiCommand::VERSION.fid() as u64, RSI_VERSION_1_0.raw()],
+        )
+    });
+    fx.script(|_| irq());
+    fx.script(|r| smc(r, &[SYSTEM_OFF]));
+    let exit = fx.run(&mut vm, &mut vcpu).expect("run");
+    assert!(matches!(exit, KvmExit::SystemEvent(_)), "{exit:?}");
+    let st = vcpu.stats();
+    assert_eq!(st.interrupt_exits, 3);
+    assert_eq!((st.realm_timer_fired, st.realm_timer_stopped), (1, 1));
 }
 
 #[test]

@@ -921,6 +921,11 @@ mod image {
             st.last_host_intid.unwrap_or(1023)
         );
         defmt::info!(
+            "kvm: {} exit(s) for a GIC register write the host emulates (an SGI the realm sent with ICC_SGI1R_EL1), the last writing {=u64:#x}",
+            st.gic_register_exits,
+            st.last_gic_register_write
+        );
+        defmt::info!(
             "kvm: IRQ exits for the realm's own timer: {} with rec_exit.cntv_ctl showing it fire (the RMM then masked it on the next entries and the realm ran on), {} showing it stopped",
             st.realm_timer_fired,
             st.realm_timer_stopped

@@ -68,6 +68,27 @@ fn inject(rec: &mut Rec, esr: u64) {
     r.pstate = PSTATE_EL1H_MASKED;
 }
 
+/// ISS of a trapped MRS/MSR (EC 0x18): op0, op2, op1, CRn, Rt, CRm, Direction.
+const SYS64_ISS: u64 = 0x3F_FFFF;
+const ESR_EC_MASK: u64 = 0x3F << ESR_EC_SHIFT;
+
+/// Whether a trapped MRS/MSR is a write to a GIC CPU interface register the host emulates:
+/// ICC_DIR_EL1 (trapped when the host sets ICH_HCR_EL2.TDIR) and ICC_SGI1R_EL1, ICC_ASGI1R_EL1
+/// and ICC_SGI0R_EL1 (always trapped with interrupts virtualized): op0 3, op1 0, CRn 12, CRm 11,
+/// op2 1, 5, 6 or 7.
+fn gic_register_write(esr: u64) -> bool {
+    let iss = esr & SYS64_ISS;
+    let write = iss & 1 == 0;
+    let (op0, op2, op1, crn, crm) = (
+        (iss >> 20) & 0b11,
+        (iss >> 17) & 0b111,
+        (iss >> 14) & 0b111,
+        (iss >> 10) & 0xF,
+        (iss >> 1) & 0xF,
+    );
+    write && (op0, op1, crn, crm) == (3, 0, 12, 11) && matches!(op2, 1 | 5 | 6 | 7)
+}
+
 /// A trapped MRS/MSR. A read of an ID register (HCR_EL2.TID3) gets the realm's view of it; the
 /// debug registers (op0 = 2: breakpoints, watchpoints, the OS lock, MDSCR_EL1 and the rest that
 /// MDCR_EL2.TDA/TDOSA/TDRA trap) read as zero and ignore writes, so that neither side sees or
@@ -159,6 +180,15 @@ fn sync(
             } else {
                 e.esr = (class << ESR_EC_SHIFT) | (exit.esr & DABT_ISS_MINIMAL);
             }
+            Outcome::Exit
+        }
+        ec::SYS64 if gic_register_write(exit.esr) => {
+            // The host emulates it (sends the SGI, deactivates the interrupt): the value
+            // written and the syndrome go out; the realm moves on past the instruction.
+            let rt = ((exit.esr >> 5) & 0x1F) as usize;
+            e.esr = exit.esr & (ESR_EC_MASK | ESR_IL | SYS64_ISS);
+            e.gprs[0] = rec.regs.gprs.get(rt).copied().unwrap_or(0); // Rt = 31: XZR
+            rec.regs.pc = rec.regs.pc.wrapping_add(4);
             Outcome::Exit
         }
         ec::SYS64 => {

@@ -1259,6 +1259,21 @@ fn hypercall_results_go_back_in_rec_enter() {
 }
 
 #[test]
+fn a_gic_register_write_exit_is_recorded_and_reentered() {
+    let (mut vm, mut v0, _v1) = two_vcpus();
+    let fake = Fake::new();
+    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
+    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
+    sgi.gprs[0] = 0x0100_0003;
+    fake.exit(sgi);
+    // The next exit (a class the model does not handle) ends the run: it got past the SGI.
+    fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
+    assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
+    assert_eq!(v0.stats().gic_register_exits, 1);
+    assert_eq!(v0.stats().last_gic_register_write, 0x0100_0003);
+}
+
+#[test]
 fn rmm_errors_and_unknown_exits_are_enxio() {
     let (mut vm, mut v0, _v1) = two_vcpus();
     let fake = Fake::new();
@@ -1273,9 +1288,9 @@ fn rmm_errors_and_unknown_exits_are_enxio() {
     odd.exit_reason = 9;
     fake.exit(odd);
     assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
-    // A synchronous exit of a class KVM does not handle for realms.
+    // A synchronous exit of a class KVM does not handle for realms (an SVC).
     let mut sync = RmiRecExit::with_reason(RmiExitReason::Sync);
-    sync.esr = 0x18 << 26;
+    sync.esr = 0x15 << 26;
     fake.exit(sync);
     assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
     // ERROR_REALM with another index is an error, not a shutdown.

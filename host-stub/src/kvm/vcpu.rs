@@ -15,8 +15,9 @@
 //! | SYNC, data abort, protected IPA, RIPAS RAM, nothing assigned, a backing granule left | mapped in the kernel (GRANULE_DELEGATE, DATA_CREATE_UNKNOWN from the VM's backing, [`Vm::add_backing`]) and re-entered: the realm repeats the access |
 //! | SYNC, data or instruction abort, protected IPA, otherwise | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
 //! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
+//! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered (KVM's vGIC would deliver the SGI; the model injects no virtual interrupts) |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
-//! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters |
+//! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters; the realm's timers in the exit are compared with the last exit's (fired / stopped, counted) |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
 //! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
 //!
@@ -59,6 +60,7 @@ mod esr {
     pub const EC_SHIFT: u64 = 26;
     pub const EC_MASK: u64 = 0x3F;
     pub const EC_WFX: u64 = 0x01;
+    pub const EC_SYS64: u64 = 0x18;
     pub const EC_IABT_LOW: u64 = 0x20;
     pub const EC_DABT_LOW: u64 = 0x24;
     /// Data abort: instruction syndrome valid.
@@ -129,6 +131,11 @@ pub struct VcpuStats {
     pub realm_timer_stopped: u64,
     /// Trapped WFI/WFE exits.
     pub wfx_exits: u64,
+    /// Exits for a GIC CPU interface register write the host emulates (an SGI the realm sends,
+    /// ICC_SGI1R_EL1 and the like; the value written in rec_exit.gprs[0]).
+    pub gic_register_exits: u64,
+    /// The value of the last such write.
+    pub last_gic_register_write: u64,
     /// MMIO exits to userspace.
     pub mmio_exits: u64,
     /// Stage-2 faults resolved in the kernel by mapping a backing page.
@@ -264,6 +271,8 @@ impl Vcpu {
                 realm_timer_fired: 0,
                 realm_timer_stopped: 0,
                 wfx_exits: 0,
+                gic_register_exits: 0,
+                last_gic_register_write: 0,
                 mmio_exits: 0,
                 pages_mapped: 0,
             },
@@ -680,6 +689,13 @@ impl Vcpu {
                     // The first WFX_SAMPLES are kept; later ones are only counted.
                     let _ = self.wfx_ticks.push(ticks);
                 }
+                Ok(Next::ReEnter)
+            }
+            esr::EC_SYS64 => {
+                // KVM's vGIC would make the SGI pending at its targets (rec_enter.gicv3_lrs on
+                // their next entries); the model injects none and records the write.
+                self.stats.gic_register_exits += 1;
+                self.stats.last_gic_register_write = x0;
                 Ok(Next::ReEnter)
             }
             esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {

@@ -249,6 +249,7 @@ mod realm {
         if !mops_work_if_offered() {
             return check::MOPS;
         }
+        send_sgi();
         memory_checks()
     }
 
@@ -304,6 +305,18 @@ mod realm {
             );
         }
         buf.iter().all(|&b| b == 0)
+    }
+
+    /// The SGI the realm sends to itself: INTID 1 [27:24], target list bit 0 [15:0].
+    pub const SGI_WRITE: u64 = 1 << 24 | 1;
+
+    /// Sends [`SGI_WRITE`] through ICC_SGI1R_EL1: the write traps to the RMM, which hands it to
+    /// the host to emulate (the model does not deliver it; interrupts stay masked anyway).
+    fn send_sgi() {
+        // SAFETY: writes the SGI generation register; no memory.
+        unsafe {
+            asm!("msr S3_0_C12_C11_5, {}", "isb", in(reg) SGI_WRITE, options(nomem, nostack))
+        };
     }
 
     /// What the first realm puts in its APIAKey (low, high).

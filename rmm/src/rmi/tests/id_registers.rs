@@ -110,3 +110,37 @@ fn debug_registers_read_as_zero_and_ignore_writes() {
         assert_eq!(regs.el1.esr, 0, "no exception for the realm");
     }
 }
+
+#[test]
+fn a_realms_sgi_goes_to_the_host_with_the_value_written() {
+    use hostcall_abi::rec_run::RmiExitReason;
+    // msr ICC_SGI1R_EL1, x7 (S3_0_C12_C11_5, a write).
+    let r = Running::new();
+    let pc = r.fx.with_rec(r.rec, |rec| rec.regs.pc);
+    let exit = sys64(3, 0, 12, 11, 5, 7, false);
+    r.script(move |regs: &mut RealmRegs| {
+        regs.gprs[7] = 0x0001_0000_0000_0002; // INTID 1 to the target list
+        regs.gprs[8] = 0x5EC2E7;
+        exit
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    let e = r.exit();
+    assert_eq!(e.exit_reason, RmiExitReason::Sync as u8);
+    assert_eq!(e.esr, exit.esr);
+    assert_eq!(e.gprs[0], 0x0001_0000_0000_0002);
+    assert!(
+        e.gprs[1..].iter().all(|&g| g == 0),
+        "nothing else of the realm's"
+    );
+    assert_eq!((e.far, e.hpfar), (0, 0));
+    assert_eq!(r.fx.with_rec(r.rec, |rec| rec.regs.pc), pc + 4);
+    // Reading it is undefined (it is write-only); so is a write to another GIC register.
+    for exit in [
+        sys64(3, 0, 12, 11, 5, 7, true),
+        sys64(3, 0, 12, 12, 5, 7, false),
+    ] {
+        let r = Running::new();
+        let (regs, _) = trapped(&r, exit);
+        assert_eq!(regs.el1.esr >> 26, 0, "undefined for the realm");
+    }
+}

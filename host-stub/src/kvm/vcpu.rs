@@ -132,7 +132,7 @@ pub struct VcpuStats {
     /// Trapped WFI/WFE exits.
     pub wfx_exits: u64,
     /// Exits for a GIC CPU interface register write the host emulates (an SGI the realm sends,
-    /// ICC_SGI1R_EL1 and the like; the value written in rec_exit.gprs[0]).
+    /// ICC_SGI1R_EL1 and the like; the value written in `rec_exit.gprs[0]`).
     pub gic_register_exits: u64,
     /// The value of the last such write.
     pub last_gic_register_write: u64,

@@ -8,8 +8,8 @@
 //! registers trap and read as zero), and the newer EL1 state that the RMM neither switches nor
 //! enables (EL3 starts HCRX_EL2 and the fine-grained traps zero, which leaves it undefined for
 //! EL1): TCR2, SCTLR2, the permission indirection and overlay registers, MAIR2/AMAIR2, the
-//! guarded control stack, the translation hardening extension, LS64 and 128-bit system
-//! registers. Every other ID register reads as the hardware has it.
+//! guarded control stack, the translation hardening extension, LS64, FPMR, SCXTNUM and 128-bit
+//! system registers. Every other ID register reads as the hardware has it.
 //!
 //! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
 //! the trapped instruction.
@@ -28,6 +28,8 @@ impl IdRegister {
     pub const AA64PFR0: Self = Self { crm: 4, op2: 0 };
     /// ID_AA64PFR1_EL1.
     pub const AA64PFR1: Self = Self { crm: 4, op2: 1 };
+    /// ID_AA64PFR2_EL1.
+    pub const AA64PFR2: Self = Self { crm: 4, op2: 2 };
     /// ID_AA64ZFR0_EL1 (SVE features).
     pub const AA64ZFR0: Self = Self { crm: 4, op2: 4 };
     /// ID_AA64SMFR0_EL1 (SME features).
@@ -70,6 +72,23 @@ const PFR0_HIDDEN: u64 = field(32) | field(40) | field(44);
 /// ID_AA64PFR1_EL1 fields hidden: MTE [11:8], MPAM_frac [19:16], SME [27:24], GCS [47:44],
 /// THE [51:48].
 const PFR1_HIDDEN: u64 = field(8) | field(16) | field(24) | field(44) | field(48);
+/// ID_AA64PFR2_EL1 fields hidden: MTEPERM [3:0], MTESTOREONLY [7:4], MTEFAR [11:8], FPMR
+/// [35:32].
+const PFR2_HIDDEN: u64 = field(0) | field(4) | field(8) | field(32);
+/// ID_AA64PFR0_EL1.CSV2 [59:56] and ID_AA64PFR1_EL1.CSV2_frac [35:32]: values above 1 add the
+/// SCXTNUM registers (left undefined at EL1: HCRX_EL2.EnSCXT is clear); capped at 1, which keeps
+/// what they say about branch target speculation.
+const CSV2_SHIFT: u32 = 56;
+const CSV2_FRAC_SHIFT: u32 = 32;
+
+/// `hw` with the 4-bit field at `shift` no more than 1.
+const fn at_most_one(hw: u64, shift: u32) -> u64 {
+    if (hw >> shift) & 0xF > 1 {
+        (hw & !field(shift)) | 1 << shift
+    } else {
+        hw
+    }
+}
 /// ID_AA64ISAR1_EL1 fields hidden: LS64 [63:60].
 const ISAR1_HIDDEN: u64 = field(60);
 /// ID_AA64ISAR2_EL1 fields hidden: SYSREG_128 [35:32].
@@ -85,8 +104,9 @@ const DFR0_HIDDEN: u64 =
 /// The value a realm reads from `reg` when the hardware holds `hw`.
 pub const fn realm_view(reg: IdRegister, hw: u64) -> u64 {
     match (reg.crm, reg.op2) {
-        (4, 0) => hw & !PFR0_HIDDEN,
-        (4, 1) => hw & !PFR1_HIDDEN,
+        (4, 0) => at_most_one(hw & !PFR0_HIDDEN, CSV2_SHIFT),
+        (4, 1) => at_most_one(hw & !PFR1_HIDDEN, CSV2_FRAC_SHIFT),
+        (4, 2) => hw & !PFR2_HIDDEN,
         (4, 4) | (4, 5) => 0,
         (5, 0) => hw & !DFR0_HIDDEN,
         (6, 1) => hw & !ISAR1_HIDDEN,
@@ -150,6 +170,15 @@ mod tests {
         assert_eq!((dfr0 >> 12) & 0xFF, 0xFF, "breakpoints kept");
         let pfr1 = realm_view(IdRegister::AA64PFR1, all);
         assert_eq!((pfr1 >> 44) & 0xFF, 0, "GCS, THE");
+        assert_eq!((pfr0 >> 56) & 0xF, 1, "CSV2 capped");
+        assert_eq!((pfr1 >> 32) & 0xF, 1, "CSV2_frac capped");
+        assert_eq!(
+            (realm_view(IdRegister::AA64PFR0, 0) >> 56) & 0xF,
+            0,
+            "CSV2 0 stays 0"
+        );
+        let pfr2 = realm_view(IdRegister::AA64PFR2, all);
+        assert_eq!((pfr2 & 0xFFF, (pfr2 >> 32) & 0xF), (0, 0), "MTE*, FPMR");
         assert_eq!(realm_view(IdRegister::AA64ISAR1, all) >> 60, 0, "LS64");
         assert_eq!(
             (realm_view(IdRegister::AA64ISAR1, all) >> 4) & 0xFF,

@@ -429,6 +429,14 @@ impl RealmCpu for SimCpu {
     }
 }
 
+/// The exit a physical interrupt causes (class IRQ, no syndrome).
+pub const IRQ_EXIT: RealmExit = RealmExit {
+    class: ExitClass::Irq,
+    esr: 0,
+    far: 0,
+    hpfar: 0,
+};
+
 /// The exit a realm's `SMC #0` causes (EC 0x17, IL).
 pub const SMC_EXIT: RealmExit = RealmExit {
     class: ExitClass::Sync,

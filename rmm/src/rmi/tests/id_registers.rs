@@ -7,7 +7,7 @@ use super::realm_fixture::*;
 use crate::arch::RealmCpu;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
 use crate::id_regs::{realm_view, IdRegister};
-use crate::sim::SimCpu;
+use crate::sim::{SimCpu, IRQ_EXIT};
 
 /// The exit of `mrs x<rt>, S<op0>_<op1>_C<crn>_C<crm>_<op2>` (or `msr` if `!read`): EC 0x18, IL.
 fn sys64(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64, rt: u64, read: bool) -> RealmExit {
@@ -32,12 +32,7 @@ fn trapped(r: &Running, exit: RealmExit) -> (RealmRegs, u64) {
     let out = seen.clone();
     r.script(move |regs: &mut RealmRegs| {
         *out.lock().unwrap() = Some(*regs);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let regs = seen.lock().unwrap().take().expect("the realm ran on");

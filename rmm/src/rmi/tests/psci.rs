@@ -14,9 +14,9 @@ use hostcall_abi::wire::Wire;
 use hostcall_abi::GRANULE_SIZE;
 
 use super::realm_fixture::*;
-use crate::arch::{El1Regs, ExitClass, RealmExit, RealmRegs, PSTATE_EL1H_MASKED};
+use crate::arch::{El1Regs, RealmExit, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::rec::{PsciRequest, Rec};
-use crate::sim::SMC_EXIT;
+use crate::sim::{IRQ_EXIT, SMC_EXIT};
 
 const CPU_ON: u64 = 0xC400_0003;
 const CPU_ON_32: u64 = 0x8400_0003;
@@ -154,12 +154,7 @@ fn smc(regs: &mut RealmRegs, x: &[u64]) -> RealmExit {
 }
 
 fn irq() -> RealmExit {
-    RealmExit {
-        class: ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    }
+    IRQ_EXIT
 }
 
 // ---- Checks made at the call, without an exit -----------------------------------------------

@@ -9,7 +9,7 @@ use hostcall_abi::GRANULE_SIZE;
 
 use super::realm_fixture::*;
 use crate::arch::{ExitClass, RealmExit};
-use crate::sim::SMC_EXIT;
+use crate::sim::{IRQ_EXIT, SMC_EXIT};
 
 fn smc(regs: &mut crate::arch::RealmRegs, x: &[u64]) -> RealmExit {
     regs.gprs[..x.len()].copy_from_slice(x);
@@ -178,12 +178,7 @@ fn host_call_misaligned_or_unprotected_is_refused_without_an_exit() {
     });
     r.script(|regs| {
         assert_eq!(regs.gprs[0], 1, "RSI_ERROR_INPUT for an unprotected IPA");
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -211,12 +206,7 @@ fn host_call_on_an_unassigned_page_emulates_a_data_abort_and_retries() {
     // PC not advanced: the realm repeats the SMC.
     r.script(|regs| {
         assert_eq!(regs.pc, 0);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
 }
@@ -227,12 +217,7 @@ fn host_call_on_an_empty_page_is_refused() {
     r.script(|regs| smc(regs, &[HOST_CALL, 0x8000]));
     r.script(|regs| {
         assert_eq!(regs.gprs[0], 1);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
 }
@@ -277,12 +262,7 @@ fn rsi_version_smccc_version_and_unknown_fids() {
             "SMC_UNKNOWN, x1-x3 zero"
         );
         assert_eq!(regs.pc, 16, "four SMCs stepped over");
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -305,12 +285,7 @@ fn realm_hvc_gets_an_undefined_instruction() {
         assert_eq!(regs.pc, 0x8200, "current EL with SP_ELx, synchronous");
         assert_eq!(regs.el1.elr, 0x40);
         assert_eq!(regs.el1.esr >> 26, 0, "unknown reason");
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -404,12 +379,7 @@ fn emulated_mmio_read_completes_into_the_target_register() {
     r.script(|regs| {
         assert_eq!(regs.gprs[5], 0x8000_0001, "masked to 32 bits, W register");
         assert_eq!(regs.pc, 4);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -440,12 +410,7 @@ fn protected_data_abort_shows_no_access_details() {
 #[test]
 fn stage2_and_vmpidr_reach_the_cpu() {
     let r = Running::new();
-    r.script(|_| RealmExit {
-        class: ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    });
+    r.script(|_| IRQ_EXIT);
     assert_eq!(r.enter()[0], SUCCESS);
     let (regs, s2, _, vmpidr) = r.fx.sim.cpu.entries()[0];
     assert_eq!(s2.vttbr, RTT_BASE | 1 << 48, "start table and VMID 1");
@@ -470,12 +435,7 @@ fn gic_and_timer_state_travel_with_each_entry_and_exit() {
         regs.gic.vmcr = 0xF000_0001;
         regs.el1.cntv_ctl = 1;
         regs.el1.cntv_cval = 0x1234_5678;
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
@@ -487,12 +447,7 @@ fn gic_and_timer_state_travel_with_each_entry_and_exit() {
     // The REC keeps its VMCR for the next run.
     r.script(|regs| {
         assert_eq!(regs.gic.vmcr, 0xF000_0001);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     r.set_enter(&RmiRecEnter::ZERO);
     assert_eq!(r.enter()[0], SUCCESS);
@@ -507,12 +462,7 @@ fn every_defined_exit_field_is_rewritten_on_each_exit() {
     let mut page = [0xFFu8; GRANULE_SIZE];
     RmiRecEnter::ZERO.encode(&mut page[..0x800]).expect("fits");
     r.fx.sim.mem.write(r.run, &page);
-    r.script(|_| RealmExit {
-        class: ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    });
+    r.script(|_| IRQ_EXIT);
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
     let mut expected = RmiRecExit::with_reason(RmiExitReason::Irq);
@@ -574,12 +524,7 @@ fn emulated_mmio_write_shows_the_stored_value_and_nothing_else() {
             regs.gprs[7], 0x0123_4567_89AB_CDEF,
             "a store changes no register"
         );
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -615,12 +560,7 @@ fn inject_sea_after_an_unprotected_abort() {
         assert_eq!(regs.el1.esr, 0x25 << 26 | 1 << 25 | 0x10, "data abort, SEA");
         assert_eq!(regs.el1.far, 0x4000_0123);
         assert_ne!(regs.gprs[3], 0xFFFF, "no MMIO value delivered");
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
@@ -629,12 +569,7 @@ fn inject_sea_after_an_unprotected_abort() {
 #[test]
 fn inject_sea_after_any_other_exit_does_nothing() {
     let r = Running::new();
-    r.script(|_| RealmExit {
-        class: ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    });
+    r.script(|_| IRQ_EXIT);
     assert_eq!(r.enter()[0], SUCCESS);
     r.set_enter(&RmiRecEnter {
         flags: RmiRecEnterFlags::INJECT_SEA,
@@ -643,12 +578,7 @@ fn inject_sea_after_any_other_exit_does_nothing() {
     r.script(|regs| {
         assert_eq!(regs.pc, 0, "nothing injected");
         assert_eq!(regs.el1.esr, 0);
-        RealmExit {
-            class: ExitClass::Irq,
-            esr: 0,
-            far: 0,
-            hpfar: 0,
-        }
+        IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);

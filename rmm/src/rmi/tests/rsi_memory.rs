@@ -14,12 +14,12 @@ use hostcall_abi::rtt::Ripas;
 use hostcall_abi::wire::Wire;
 
 use super::realm_fixture::*;
-use crate::arch::{ExitClass, RealmExit, RealmRegs};
+use crate::arch::{RealmExit, RealmRegs};
 use crate::granule::GranuleState;
 use crate::memory;
 use crate::realm::Rd;
 use crate::rec::RipasRequest;
-use crate::sim::SMC_EXIT;
+use crate::sim::{IRQ_EXIT, SMC_EXIT};
 
 const SET: u64 = RsiCommand::IPA_STATE_SET.fid() as u64;
 const GET: u64 = RsiCommand::IPA_STATE_GET.fid() as u64;
@@ -120,12 +120,7 @@ fn smc(regs: &mut RealmRegs, x: &[u64]) -> RealmExit {
 }
 
 fn irq() -> RealmExit {
-    RealmExit {
-        class: ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    }
+    IRQ_EXIT
 }
 
 // ---- RSI_IPA_STATE_SET: failure conditions --------------------------------------------------

@@ -7,7 +7,7 @@ use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
 
 use super::realm_fixture::*;
 use crate::arch::RealmRegs;
-use crate::sim::SMC_EXIT;
+use crate::sim::{IRQ_EXIT, SMC_EXIT};
 use crate::timers::{Asserted, CTL_ENABLE, CTL_ISTATUS};
 
 const FIRED: u64 = CTL_ENABLE | CTL_ISTATUS;
@@ -50,12 +50,7 @@ fn the_next_run_masks_the_timer_the_host_saw_fire_and_a_silent_call_is_not_an_ex
     // Still firing: the RMM answers the call and runs the realm on, with the timer masked.
     version_call_with_timer(&r, FIRED, 7);
     // Then an interrupt ends the run.
-    r.script(|_: &mut RealmRegs| crate::arch::RealmExit {
-        class: crate::arch::ExitClass::Irq,
-        esr: 0,
-        far: 0,
-        hpfar: 0,
-    });
+    r.script(|_: &mut RealmRegs| IRQ_EXIT);
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0, "both steps ran in one REC_ENTER");
     let entries = r.fx.sim.cpu.entries();

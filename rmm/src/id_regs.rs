@@ -8,8 +8,8 @@
 //! registers trap and read as zero), and the newer EL1 state that the RMM neither switches nor
 //! enables (EL3 starts HCRX_EL2 and the fine-grained traps zero, which leaves it undefined for
 //! EL1): TCR2, SCTLR2, the permission indirection and overlay registers, MAIR2/AMAIR2, the
-//! guarded control stack, the translation hardening extension, LS64, FPMR, SCXTNUM and 128-bit
-//! system registers. Every other ID register reads as the hardware has it.
+//! guarded control stack, the translation hardening extension, LS64, FPMR, SCXTNUM, LORegions
+//! and 128-bit system registers. Every other ID register reads as the hardware has it.
 //!
 //! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
 //! the trapped instruction.
@@ -40,6 +40,8 @@ impl IdRegister {
     pub const AA64ISAR1: Self = Self { crm: 6, op2: 1 };
     /// ID_AA64ISAR2_EL1.
     pub const AA64ISAR2: Self = Self { crm: 6, op2: 2 };
+    /// ID_AA64MMFR1_EL1.
+    pub const AA64MMFR1: Self = Self { crm: 7, op2: 1 };
     /// ID_AA64MMFR3_EL1.
     pub const AA64MMFR3: Self = Self { crm: 7, op2: 3 };
 
@@ -93,6 +95,8 @@ const fn at_most_one(hw: u64, shift: u32) -> u64 {
 const ISAR1_HIDDEN: u64 = field(60);
 /// ID_AA64ISAR2_EL1 fields hidden: SYSREG_128 [35:32].
 const ISAR2_HIDDEN: u64 = field(32);
+/// ID_AA64MMFR1_EL1 fields hidden: LO [19:16] (the LORegion registers trap: not switched).
+const MMFR1_HIDDEN: u64 = field(16);
 /// ID_AA64MMFR3_EL1 fields hidden: TCRX [3:0], SCTLRX [7:4], S1PIE [11:8], S2PIE [15:12],
 /// S1POE [19:16], S2POE [23:20], AIE [27:24], MEC [31:28].
 const MMFR3_HIDDEN: u64 = 0xFFFF_FFFF;
@@ -111,6 +115,7 @@ pub const fn realm_view(reg: IdRegister, hw: u64) -> u64 {
         (5, 0) => hw & !DFR0_HIDDEN,
         (6, 1) => hw & !ISAR1_HIDDEN,
         (6, 2) => hw & !ISAR2_HIDDEN,
+        (7, 1) => hw & !MMFR1_HIDDEN,
         (7, 3) => hw & !MMFR3_HIDDEN,
         _ => hw,
     }
@@ -176,6 +181,12 @@ mod tests {
             (realm_view(IdRegister::AA64PFR0, 0) >> 56) & 0xF,
             0,
             "CSV2 0 stays 0"
+        );
+        let mmfr1 = realm_view(IdRegister::AA64MMFR1, all);
+        assert_eq!(
+            ((mmfr1 >> 16) & 0xF, mmfr1 & 0xFFFF),
+            (0, 0xFFFF),
+            "LO hidden, rest kept"
         );
         let pfr2 = realm_view(IdRegister::AA64PFR2, all);
         assert_eq!((pfr2 & 0xFFF, (pfr2 >> 32) & 0xF), (0, 0), "MTE*, FPMR");

@@ -771,7 +771,8 @@ fn sve_max_vl() -> u64 {
 /// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
 /// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), ID
 /// register reads trapped (TID3, answered by `crate::id_regs`), ACTLR_EL1 (implementation
-/// defined, not switched) trapped and so undefined for realms (TACR), SMC trapped (TSC),
+/// defined, not switched) and the LORegion registers (not switched, hidden) trapped and so
+/// undefined for realms (TACR, TLOR), SMC trapped (TSC),
 /// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
 /// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
@@ -787,6 +788,7 @@ const HCR_REALM: u64 = 1 << 0
     | 1 << 20
     | 1 << 22
     | 1 << 31
+    | 1 << 35
     | 1 << 40
     | 1 << 41
     | 1 << 46;
@@ -913,8 +915,9 @@ fn read_id_register(crm: u8, op2: u8) -> u64 {
 /// Profiling Extension's (TPMS) trap to EL2, where they are undefined for the realm (realms are
 /// not offered these units and their ID fields read as absent, `crate::id_regs`); the debug
 /// registers (TDA, TDOSA, TDRA) trap too and read as zero for the realm, since the RMM does not
-/// switch them between the host and realms.
-const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14;
+/// switch them between the host and realms; so does the trace filter control (TTRF), undefined
+/// for realms.
+const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14 | 1 << 19;
 
 /// HCRX_EL2.MSCEn: the memory copy and set instructions (FEAT_MOPS) are usable at EL1 and EL0
 /// (with it clear they are undefined there, though the ID registers offer them).

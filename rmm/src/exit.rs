@@ -72,6 +72,18 @@ fn inject(rec: &mut Rec, esr: u64) {
 const SYS64_ISS: u64 = 0x3F_FFFF;
 const ESR_EC_MASK: u64 = 0x3F << ESR_EC_SHIFT;
 
+/// Whether a trapped MRS/MSR names a RAS error record register: ERRIDR_EL1 and ERRSELR_EL1
+/// (op0 3, op1 0, CRn 5, CRm 3), ERXFR/CTLR/STATUS/ADDR_EL1 (CRm 4), ERXMISC0..3_EL1 (CRm 5).
+fn error_record_register(iss: u64) -> bool {
+    let (op0, op1, crn, crm) = (
+        (iss >> 20) & 0b11,
+        (iss >> 14) & 0b111,
+        (iss >> 10) & 0xF,
+        (iss >> 1) & 0xF,
+    );
+    (op0, op1, crn) == (3, 0, 5) && matches!(crm, 3..=5)
+}
+
 /// Whether a trapped MRS/MSR is a write to a GIC CPU interface register the host emulates:
 /// ICC_DIR_EL1 (trapped when the host sets ICH_HCR_EL2.TDIR) and ICC_SGI1R_EL1, ICC_ASGI1R_EL1
 /// and ICC_SGI0R_EL1 (always trapped with interrupts virtualized): op0 3, op1 0, CRn 12, CRm 11,
@@ -91,17 +103,17 @@ fn gic_register_write(esr: u64) -> bool {
 
 /// A trapped MRS/MSR. A read of an ID register (HCR_EL2.TID3) gets the realm's view of it; the
 /// debug registers (op0 = 2: breakpoints, watchpoints, the OS lock, MDSCR_EL1 and the rest that
-/// MDCR_EL2.TDA/TDOSA/TDRA trap) read as zero and ignore writes, so that neither side sees or
-/// changes the other's, which the RMM does not switch. Either way the realm moves on past the
-/// instruction. Anything else (PMU and SPE registers, ID register writes) is undefined for the
-/// realm.
+/// MDCR_EL2.TDA/TDOSA/TDRA trap) and the RAS error record registers (HCR_EL2.TERR) read as zero
+/// and ignore writes, so that neither side sees or changes the other's, which the RMM does not
+/// switch. Either way the realm moves on past the instruction. Anything else (PMU and SPE
+/// registers, ID register writes) is undefined for the realm.
 fn system_register_access(ctx: &RmiContext, rec: &mut Rec, esr: u64) {
     let iss = esr & 0x1FF_FFFF;
     let read = iss & 1 != 0;
     let op0 = (iss >> 20) & 0b11;
     let value = match IdRegister::from_iss(iss) {
         Some(reg) if read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),
-        _ if op0 == 2 => 0,
+        _ if op0 == 2 || error_record_register(iss) => 0,
         _ => return inject_undef(rec),
     };
     if read {

@@ -772,7 +772,8 @@ fn sve_max_vl() -> u64 {
 /// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), ID
 /// register reads trapped (TID3, answered by `crate::id_regs`), ACTLR_EL1 (implementation
 /// defined, not switched) and the LORegion registers (not switched, hidden) trapped and so
-/// undefined for realms (TACR, TLOR), SMC trapped (TSC),
+/// undefined for realms (TACR, TLOR), the RAS error records trapped and read as zero (TERR),
+/// SMC trapped (TSC),
 /// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
 /// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
@@ -789,6 +790,7 @@ const HCR_REALM: u64 = 1 << 0
     | 1 << 22
     | 1 << 31
     | 1 << 35
+    | 1 << 36
     | 1 << 40
     | 1 << 41
     | 1 << 46;

@@ -107,6 +107,22 @@ fn debug_registers_read_as_zero_and_ignore_writes() {
 }
 
 #[test]
+fn error_record_registers_read_as_zero_and_ignore_writes() {
+    // ERRIDR_EL1 (S3_0_C5_C3_0) read, ERRSELR_EL1 (S3_0_C5_C3_1) and ERXMISC3_EL1
+    // (S3_0_C5_C5_3) written.
+    let r = Running::new();
+    let (regs, pc) = trapped(&r, sys64(3, 0, 5, 3, 0, 5, true));
+    assert_eq!((regs.gprs[5], regs.pc), (0, pc + 4));
+    for write in [
+        sys64(3, 0, 5, 3, 1, 5, false),
+        sys64(3, 0, 5, 5, 3, 5, false),
+    ] {
+        let (regs, pc) = trapped(&r, write);
+        assert_eq!((regs.gprs[5], regs.pc, regs.el1.esr), (0x5555, pc + 4, 0));
+    }
+}
+
+#[test]
 fn a_realms_sgi_goes_to_the_host_with_the_value_written() {
     use hostcall_abi::rec_run::RmiExitReason;
     // msr ICC_SGI1R_EL1, x7 (S3_0_C12_C11_5, a write).

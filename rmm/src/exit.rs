@@ -4,11 +4,11 @@
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use crate::arch::{ExitClass, RealmExit, PSTATE_EL1H_MASKED};
-use crate::id_regs::{self, IdRegister};
 use crate::realm::Rd;
 use crate::rec::Rec;
 use crate::rmi::RmiContext;
 use crate::rsi::{self, Outcome};
+use crate::sysreg_trap::{self, Trapped};
 
 /// ESR_EL2 exception classes the RMM handles.
 mod ec {
@@ -33,6 +33,9 @@ const DABT_ISS_EMULATABLE: u64 =
     (1 << 24) | (0b11 << 22) | (1 << 21) | (0x1F << 16) | (1 << 15) | (1 << 14) | (1 << 6) | 0x3F;
 /// ISS bits kept for other aborts: WnR and the fault status code.
 const DABT_ISS_MINIMAL: u64 = (1 << 6) | 0x3F;
+/// What a trapped MRS/MSR the host emulates shows of ESR_EL2: EC, IL and the whole ISS (op0,
+/// op2, op1, CRn, Rt, CRm, direction).
+const ESR_SYS64_REPORTED: u64 = 0x3F << ESR_EC_SHIFT | ESR_IL | 0x3F_FFFF;
 /// WFx ISS: TI (which instruction trapped).
 const WFX_ISS_TI: u64 = 0b11;
 
@@ -66,64 +69,6 @@ fn inject(rec: &mut Rec, esr: u64) {
     let from_el0 = (r.pstate >> 2) & 0b11 == 0;
     r.pc = r.el1.vbar + if from_el0 { 0x400 } else { 0x200 };
     r.pstate = PSTATE_EL1H_MASKED;
-}
-
-/// ISS of a trapped MRS/MSR (EC 0x18): op0, op2, op1, CRn, Rt, CRm, Direction.
-const SYS64_ISS: u64 = 0x3F_FFFF;
-const ESR_EC_MASK: u64 = 0x3F << ESR_EC_SHIFT;
-
-/// Whether a trapped MRS/MSR names a RAS error record register: ERRIDR_EL1 and ERRSELR_EL1
-/// (op0 3, op1 0, CRn 5, CRm 3), ERXFR/CTLR/STATUS/ADDR_EL1 (CRm 4), ERXMISC0..3_EL1 (CRm 5).
-fn error_record_register(iss: u64) -> bool {
-    let (op0, op1, crn, crm) = (
-        (iss >> 20) & 0b11,
-        (iss >> 14) & 0b111,
-        (iss >> 10) & 0xF,
-        (iss >> 1) & 0xF,
-    );
-    (op0, op1, crn) == (3, 0, 5) && matches!(crm, 3..=5)
-}
-
-/// Whether a trapped MRS/MSR is a write to a GIC CPU interface register the host emulates:
-/// ICC_DIR_EL1 (trapped when the host sets ICH_HCR_EL2.TDIR) and ICC_SGI1R_EL1, ICC_ASGI1R_EL1
-/// and ICC_SGI0R_EL1 (always trapped with interrupts virtualized): op0 3, op1 0, CRn 12, CRm 11,
-/// op2 1, 5, 6 or 7.
-fn gic_register_write(esr: u64) -> bool {
-    let iss = esr & SYS64_ISS;
-    let write = iss & 1 == 0;
-    let (op0, op2, op1, crn, crm) = (
-        (iss >> 20) & 0b11,
-        (iss >> 17) & 0b111,
-        (iss >> 14) & 0b111,
-        (iss >> 10) & 0xF,
-        (iss >> 1) & 0xF,
-    );
-    write && (op0, op1, crn, crm) == (3, 0, 12, 11) && matches!(op2, 1 | 5 | 6 | 7)
-}
-
-/// A trapped MRS/MSR. A read of an ID register (HCR_EL2.TID3) gets the realm's view of it; the
-/// debug registers (op0 = 2: breakpoints, watchpoints, the OS lock, MDSCR_EL1 and the rest that
-/// MDCR_EL2.TDA/TDOSA/TDRA trap) and the RAS error record registers (HCR_EL2.TERR) read as zero
-/// and ignore writes, so that neither side sees or changes the other's, which the RMM does not
-/// switch. Either way the realm moves on past the instruction. Anything else (PMU and SPE
-/// registers, ID register writes) is undefined for the realm.
-fn system_register_access(ctx: &RmiContext, rec: &mut Rec, esr: u64) {
-    let iss = esr & 0x1FF_FFFF;
-    let read = iss & 1 != 0;
-    let op0 = (iss >> 20) & 0b11;
-    let value = match IdRegister::from_iss(iss) {
-        Some(reg) if read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),
-        _ if op0 == 2 || error_record_register(iss) => 0,
-        _ => return inject_undef(rec),
-    };
-    if read {
-        let rt = ((iss >> 5) & 0x1F) as usize;
-        // Rt = 31 is XZR: the value goes nowhere.
-        if let Some(r) = rec.regs.gprs.get_mut(rt) {
-            *r = value;
-        }
-    }
-    rec.regs.pc = rec.regs.pc.wrapping_add(4);
 }
 
 /// Handles one realm exit. The caller holds the realm's RD lock and owns the running REC; `e` is
@@ -194,19 +139,18 @@ fn sync(
             }
             Outcome::Exit
         }
-        ec::SYS64 if gic_register_write(exit.esr) => {
-            // The host emulates it (sends the SGI, deactivates the interrupt): the value
-            // written and the syndrome go out; the realm moves on past the instruction.
-            let rt = ((exit.esr >> 5) & 0x1F) as usize;
-            e.esr = exit.esr & (ESR_EC_MASK | ESR_IL | SYS64_ISS);
-            e.gprs[0] = rec.regs.gprs.get(rt).copied().unwrap_or(0); // Rt = 31: XZR
-            rec.regs.pc = rec.regs.pc.wrapping_add(4);
-            Outcome::Exit
-        }
-        ec::SYS64 => {
-            system_register_access(ctx, rec, exit.esr);
-            Outcome::Resume
-        }
+        ec::SYS64 => match sysreg_trap::handle(ctx, rec, exit.esr) {
+            Trapped::Answered => Outcome::Resume,
+            Trapped::Undefined => {
+                inject_undef(rec);
+                Outcome::Resume
+            }
+            Trapped::ForHost { value } => {
+                e.esr = exit.esr & ESR_SYS64_REPORTED;
+                e.gprs[0] = value;
+                Outcome::Exit
+            }
+        },
         ec::IABT_LOWER => {
             e.esr = (class << ESR_EC_SHIFT) | (exit.esr & 0x3F);
             e.hpfar = exit.hpfar;

@@ -34,6 +34,7 @@ pub mod rsi;
 pub mod s2tt;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;
+pub mod sysreg_trap;
 pub mod timers;
 pub mod vmid;
 

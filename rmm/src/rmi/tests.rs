@@ -108,7 +108,6 @@ fn table_lookup_covers_every_command() {
 mod attestation;
 mod data_commands;
 mod granule_commands;
-mod id_registers;
 mod measurements;
 mod psci;
 mod realm_commands;
@@ -117,4 +116,5 @@ mod rec_commands;
 mod rec_enter;
 mod rsi_memory;
 mod rtt_commands;
+mod sysreg_trap;
 mod timers;

@@ -1,5 +1,6 @@
-//! A realm's trapped reads of the ID registers (HCR_EL2.TID3) answered by the RMM from its view
-//! of them (A2.1.2.3), and other trapped system register accesses made undefined for the realm.
+//! A realm's trapped MRS/MSR across REC_ENTER ([`crate::sysreg_trap`]): ID register reads
+//! answered from the RMM's view of them (A2.1.2.3), debug and RAS registers read as zero, GIC
+//! SGI writes handed to the host, and everything else undefined for the realm.
 
 use std::sync::{Arc, Mutex};
 

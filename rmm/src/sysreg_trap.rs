@@ -1,0 +1,99 @@
+//! A realm's trapped MRS/MSR (ESR_EL2.EC 0x18): what the RMM answers itself, what it hands to
+//! the host, and what is undefined for the realm.
+//!
+//! - Reads of the ID registers (HCR_EL2.TID3) get the realm's view of them ([`crate::id_regs`]).
+//! - The debug registers (op0 = 2: breakpoints, watchpoints, the OS lock, MDSCR_EL1 and the rest
+//!   that MDCR_EL2.TDA/TDOSA/TDRA and CPTR_EL2.TTA trap) and the RAS error records
+//!   (HCR_EL2.TERR) read as zero and ignore writes: the RMM does not switch them, so neither the
+//!   host nor a realm may see or change the other's.
+//! - Writes to ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1 (always trapped with interrupts
+//!   virtualized) and ICC_DIR_EL1 (trapped when the host sets ICH_HCR_EL2.TDIR) go to the host,
+//!   which emulates them (sends the SGI, deactivates the interrupt).
+//! - Anything else (PMU and SPE registers, ID register writes, ACTLR_EL1, LORegions) is undefined.
+//!
+//! Owns the decoding and the decision; the exit handler builds the exit.
+
+use crate::id_regs::{self, IdRegister};
+use crate::rec::Rec;
+use crate::rmi::RmiContext;
+
+/// What became of a trapped access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trapped {
+    /// Answered by the RMM; the realm is past the instruction.
+    Answered,
+    /// A write for the host to emulate, with the value written; the realm is past the
+    /// instruction.
+    ForHost {
+        /// The value of the source register (zero for XZR).
+        value: u64,
+    },
+    /// Undefined for the realm (the caller makes it take the exception).
+    Undefined,
+}
+
+/// The fields of a trapped MRS/MSR's ISS.
+struct Access {
+    op0: u64,
+    op1: u64,
+    crn: u64,
+    crm: u64,
+    op2: u64,
+    rt: usize,
+    read: bool,
+}
+
+impl Access {
+    /// ISS: op0 [21:20], op2 [19:17], op1 [16:14], CRn [13:10], Rt [9:5], CRm [4:1], direction
+    /// [0] (1: read).
+    const fn decode(esr: u64) -> Self {
+        Self {
+            op0: (esr >> 20) & 0b11,
+            op2: (esr >> 17) & 0b111,
+            op1: (esr >> 14) & 0b111,
+            crn: (esr >> 10) & 0xF,
+            rt: ((esr >> 5) & 0x1F) as usize,
+            crm: (esr >> 1) & 0xF,
+            read: esr & 1 != 0,
+        }
+    }
+
+    /// ERRIDR_EL1 and ERRSELR_EL1 (op0 3, op1 0, CRn 5, CRm 3), ERXFR/CTLR/STATUS/ADDR_EL1
+    /// (CRm 4), ERXMISC0..3_EL1 (CRm 5).
+    fn is_error_record(&self) -> bool {
+        (self.op0, self.op1, self.crn) == (3, 0, 5) && matches!(self.crm, 3..=5)
+    }
+
+    /// A write to ICC_DIR_EL1 (op2 1), ICC_SGI1R_EL1 (5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1
+    /// (7): op0 3, op1 0, CRn 12, CRm 11.
+    fn is_gic_write(&self) -> bool {
+        !self.read
+            && (self.op0, self.op1, self.crn, self.crm) == (3, 0, 12, 11)
+            && matches!(self.op2, 1 | 5 | 6 | 7)
+    }
+}
+
+/// Handles the trapped access ESR_EL2 `esr` describes.
+pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
+    let a = Access::decode(esr);
+    let regs = &mut rec.regs;
+    if a.is_gic_write() {
+        // Rt = 31 is XZR.
+        let value = regs.gprs.get(a.rt).copied().unwrap_or(0);
+        regs.pc = regs.pc.wrapping_add(4);
+        return Trapped::ForHost { value };
+    }
+    let value = match IdRegister::from_iss(esr) {
+        Some(reg) if a.read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),
+        _ if a.op0 == 2 || a.is_error_record() => 0,
+        _ => return Trapped::Undefined,
+    };
+    if a.read {
+        // Rt = 31 is XZR: the value goes nowhere.
+        if let Some(r) = regs.gprs.get_mut(a.rt) {
+            *r = value;
+        }
+    }
+    regs.pc = regs.pc.wrapping_add(4);
+    Trapped::Answered
+}

@@ -67,6 +67,17 @@ impl Entry {
         }
     }
 
+    /// Takes the lock if it is free, at once; `None` if another CPU holds it.
+    pub fn try_lock(&self) -> Option<u16> {
+        let cur = self.0.load(Ordering::Relaxed);
+        if cur & LOCK != 0 {
+            return None;
+        }
+        self.0
+            .compare_exchange(cur, cur | LOCK, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+    }
+
     /// Stores `word` (without the lock bit) and releases the lock.
     pub fn unlock_with(&self, word: u16) {
         self.0.store(word & !LOCK, Ordering::Release);

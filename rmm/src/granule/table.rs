@@ -112,6 +112,25 @@ impl<'m> GranuleTable<'m> {
         lock_entry(self.entry(pa)?, pa, expected)
     }
 
+    /// Like [`Self::lock`], without waiting: `Ok(None)` if another CPU holds the lock. For
+    /// taking a lock out of address order (see [`Self::lock_two`]) while holding another.
+    pub fn try_lock(
+        &self,
+        pa: u64,
+        expected: GranuleState,
+    ) -> Result<Option<Locked<'_>>, LockError> {
+        let entry = self.entry(pa)?;
+        let Some(word) = entry.try_lock() else {
+            return Ok(None);
+        };
+        let g = Locked { entry, pa, word };
+        if g.state() == expected {
+            Ok(Some(g))
+        } else {
+            Err(LockError::WrongState(g.state()))
+        }
+    }
+
     /// Locks the granule at `pa` whatever its state.
     pub fn lock_any(&self, pa: u64) -> Result<Locked<'_>, LockError> {
         let entry = self.entry(pa)?;

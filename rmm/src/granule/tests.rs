@@ -204,3 +204,37 @@ fn locks_exclude_other_threads() {
     });
     assert_eq!(t.peek(0x1000), Ok((GranuleState::Undelegated, 4000)));
 }
+
+#[test]
+fn try_lock_takes_a_free_lock_only_and_checks_the_state() {
+    let t = table(&[MemoryBank {
+        base: 0x4000_0000,
+        size: 0x10_0000,
+    }]);
+    let pa = 0x4000_3000;
+    {
+        let g = t
+            .try_lock(pa, GranuleState::Undelegated)
+            .expect("tracked")
+            .expect("free");
+        assert_eq!(g.pa(), pa);
+        assert!(
+            matches!(t.try_lock(pa, GranuleState::Undelegated), Ok(None)),
+            "held: no wait, no lock"
+        );
+    }
+    assert_eq!(
+        t.try_lock(pa, GranuleState::Rd).err(),
+        Some(LockError::WrongState(GranuleState::Undelegated))
+    );
+    assert!(
+        t.try_lock(pa, GranuleState::Undelegated)
+            .expect("tracked")
+            .is_some(),
+        "the wrong-state attempt let the lock go"
+    );
+    assert_eq!(
+        t.try_lock(pa + 8, GranuleState::Undelegated).err(),
+        Some(LockError::Unaligned)
+    );
+}

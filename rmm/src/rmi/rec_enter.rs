@@ -19,7 +19,7 @@ use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::arch::{EntryTraps, RealmRegs};
-use crate::granule::GranuleState;
+use crate::granule::{GranuleState, Locked};
 use crate::memory;
 use crate::realm::{Rd, RealmState};
 use crate::rec::Rec;
@@ -67,28 +67,50 @@ fn complete_mmio(rec: &mut Rec, esr: u64, value: u64) {
     rec.regs.pc = rec.regs.pc.wrapping_add(4);
 }
 
+/// Locks the REC at `rec_pa` and its realm's RD (ERROR_INPUT if `rec_pa` is not a REC). The
+/// REC names its RD, so it is locked first; locks are taken in address order everywhere, so the
+/// RD is then waited for only if it lies above the REC. Below it, one attempt is made, and if
+/// another CPU holds it the REC is let go and both are taken in order.
+fn lock_rd_and_rec<'a>(
+    ctx: &RmiContext<'a>,
+    rec_pa: u64,
+) -> Result<(Locked<'a>, Locked<'a>, u64), RmiError> {
+    let mut rec_g = ctx
+        .granules
+        .lock(rec_pa, GranuleState::Rec)
+        .map_err(|_| INPUT)?;
+    let owner = memory::get::<Rec>(ctx.mem, &mut rec_g).rd;
+    // A REC's RD holds it (num_recs): while the REC is locked, `owner` is that realm's RD.
+    let rd_g = if owner > rec_pa {
+        Some(ctx.granules.lock(owner, GranuleState::Rd))
+    } else {
+        ctx.granules.try_lock(owner, GranuleState::Rd).transpose()
+    };
+    match rd_g {
+        Some(rd_g) => Ok((rd_g.map_err(|_| INPUT)?, rec_g, owner)),
+        None => {
+            drop(rec_g);
+            let (rd_g, mut rec_g) = ctx
+                .granules
+                .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
+                .map_err(|_| INPUT)?;
+            // Between the two, the REC may have been destroyed and its granule reused.
+            if memory::get::<Rec>(ctx.mem, &mut rec_g).rd != owner {
+                return Err(INPUT);
+            }
+            Ok((rd_g, rec_g, owner))
+        }
+    }
+}
+
 /// Runs the REC at `args[0]` with the RecRun granule at `args[1]`.
 pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let (rec_pa, run_pa) = (args[0], args[1]);
-    let owner = {
-        let mut g = ctx
-            .granules
-            .lock(rec_pa, GranuleState::Rec)
-            .map_err(|_| INPUT)?;
-        memory::get::<Rec>(ctx.mem, &mut g).rd
-    };
+    let (mut rd_g, mut rec_g, owner) = lock_rd_and_rec(ctx, rec_pa)?;
     let mut enter = EnterRecord::default();
     ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, &ENTER_MAP)?;
-    // The RD is locked before what the realm owns: take both in address order.
-    let (mut rd_g, mut rec_g) = ctx
-        .granules
-        .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
-        .map_err(|_| INPUT)?;
     let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
     let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
-    if rec.rd != owner {
-        return Err(INPUT);
-    }
     let flags = enter.flags;
     let mmio = flags.contains(RmiRecEnterFlags::EMULATED_MMIO);
     if rec.running || !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {

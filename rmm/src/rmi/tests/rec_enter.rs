@@ -583,3 +583,45 @@ fn inject_sea_after_any_other_exit_does_nothing() {
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
 }
+
+#[test]
+fn rec_enter_waits_for_the_rd_while_another_cpu_holds_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let r = Running::new();
+    r.script(|_| IRQ_EXIT);
+    // The fixture's RD lies below its REC: REC_ENTER's single attempt at it fails, and it
+    // lets the REC go and takes both in address order.
+    assert!(r.fx.rd < r.rec);
+    let held =
+        r.fx.sim
+            .granules
+            .lock(r.fx.rd, crate::granule::GranuleState::Rd)
+            .expect("the RD");
+    let done = AtomicBool::new(false);
+    let (sim, rec, run) = (&r.fx.sim, r.rec, r.run);
+    std::thread::scope(|s| {
+        let cpu = s.spawn(|| {
+            let out = sim.call(u64::from(C::REC_ENTER.fid()), &[rec, run]);
+            done.store(true, Ordering::SeqCst);
+            out
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "REC_ENTER went on without the RD"
+        );
+        // Meanwhile the REC itself is not held: another command can lock it.
+        let rec_lock =
+            r.fx.sim
+                .granules
+                .try_lock(r.rec, crate::granule::GranuleState::Rec);
+        assert!(
+            matches!(rec_lock, Ok(Some(_))),
+            "the REC is free while REC_ENTER waits"
+        );
+        drop(rec_lock);
+        drop(held);
+        assert_eq!(cpu.join().expect("the CPU thread")[0], SUCCESS);
+    });
+    assert_eq!(r.exit().exit_reason, RmiExitReason::Irq as u8);
+}

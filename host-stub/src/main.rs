@@ -515,6 +515,10 @@ mod image {
                 "BENCH_FP_RESULT",
                 "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
+            realm_payload::INJECT_VIRQ => (
+                "INJECT_VIRQ",
+                "the INTID in x1 read with KVM_GET_ONE_REG, injected as with KVM_IRQ_LINE, x0 = 0 set with KVM_SET_ONE_REG",
+            ),
             realm_payload::MEASUREMENTS => (
                 "MEASUREMENTS",
                 "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
@@ -924,6 +928,11 @@ mod image {
             "kvm: {} exit(s) for a GIC register write the host emulates (an SGI the realm sent with ICC_SGI1R_EL1), the last writing {=u64:#x}",
             st.gic_register_exits,
             st.last_gic_register_write
+        );
+        defmt::info!(
+            "kvm: {} virtual interrupt(s) injected through rec_enter.gicv3_lrs[0], {} taken and ended by the realm (the list register came back inactive in rec_exit)",
+            st.virqs_injected,
+            st.virqs_ended
         );
         defmt::info!(
             "kvm: IRQ exits for the realm's own timer: {} with rec_exit.cntv_ctl showing it fire (the RMM then masked it on the next entries and the realm ran on), {} showing it stopped",

@@ -786,6 +786,44 @@ fn the_realms_timer_news_is_counted_from_rec_exit() {
 }
 
 #[test]
+fn an_injected_virtual_interrupt_travels_in_list_register_0_until_the_realm_ends_it() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    assert_eq!(
+        vcpu.inject_virq(1020),
+        Err(Errno::EINVAL),
+        "a special INTID"
+    );
+    vcpu.inject_virq(42).expect("inject");
+    assert_eq!(vcpu.inject_virq(43), Err(Errno::EBUSY), "one at a time");
+    let pending = 1 << 62 | 1 << 60 | 0x80 << 48 | 42;
+    // The RMM loads it for the realm, which has not taken it yet when an interrupt stops it...
+    fx.script(move |r| {
+        assert_eq!(r.gic.lrs[0], pending);
+        irq()
+    });
+    // ...so it is there again; this time the realm takes and ends it (the LR goes inactive).
+    fx.script(move |r| {
+        assert_eq!(r.gic.lrs[0], pending);
+        r.gic.lrs[0] = 0;
+        irq()
+    });
+    // Ended: the host clears the list register.
+    fx.script(|r| {
+        assert_eq!(r.gic.lrs[0], 0);
+        smc(r, &[SYSTEM_OFF])
+    });
+    let exit = fx.run(&mut vm, &mut vcpu).expect("run");
+    assert!(matches!(exit, KvmExit::SystemEvent(_)), "{exit:?}");
+    assert_eq!(fx.sim.cpu.pending(), 0);
+    assert_eq!(
+        (vcpu.stats().virqs_injected, vcpu.stats().virqs_ended),
+        (1, 1)
+    );
+    vcpu.inject_virq(43).expect("the next one");
+}
+
+#[test]
 fn interrupt_exits_are_reentered_without_surfacing() {
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();

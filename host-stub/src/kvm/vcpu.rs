@@ -15,9 +15,10 @@
 //! | SYNC, data abort, protected IPA, RIPAS RAM, nothing assigned, a backing granule left | mapped in the kernel (GRANULE_DELEGATE, DATA_CREATE_UNKNOWN from the VM's backing, [`Vm::add_backing`]) and re-entered: the realm repeats the access |
 //! | SYNC, data or instruction abort, protected IPA, otherwise | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
 //! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
-//! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered (KVM's vGIC would deliver the SGI; the model injects no virtual interrupts) |
+//! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered (KVM's vGIC would deliver the SGI; the model only injects what the VMM asks for, [`Vcpu::inject_virq`]) |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
 //! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters; the realm's timers in the exit are compared with the last exit's (fired / stopped, counted) |
+//! | (every exit) | an interrupt injected with [`Vcpu::inject_virq`] stays in `rec_enter.gicv3_lrs[0]` until rec_exit shows its list register inactive (taken and ended) |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
 //! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
 //!
@@ -136,6 +137,11 @@ pub struct VcpuStats {
     pub gic_register_exits: u64,
     /// The value of the last such write.
     pub last_gic_register_write: u64,
+    /// Virtual interrupts injected ([`Vcpu::inject_virq`]) through a list register.
+    pub virqs_injected: u64,
+    /// Injected virtual interrupts the realm took and ended (their list register came back
+    /// inactive in rec_exit).
+    pub virqs_ended: u64,
     /// MMIO exits to userspace.
     pub mmio_exits: u64,
     /// Stage-2 faults resolved in the kernel by mapping a backing page.
@@ -184,7 +190,18 @@ pub struct Vcpu {
     exit: RmiRecExitFields,
     /// Whether the realm's virtual and physical timers fired as of the exit before `exit`.
     timers_fired: [bool; 2],
+    /// List register 0 as the next entry should carry it: an injected virtual interrupt until
+    /// the realm has ended it, then zero.
+    lr0: u64,
+    /// List register 0 as rec_enter holds it now (written only when it changes).
+    lr0_written: u64,
 }
+
+/// ICH_LR<n>_EL2 fields: State [63:62] (0b01 pending), Group [60] (1), Priority [55:48].
+const LR_PENDING: u64 = 1 << 62;
+const LR_STATE: u64 = 0b11 << 62;
+const LR_GROUP1: u64 = 1 << 60;
+const LR_PRIORITY: u64 = 0x80 << 48;
 
 /// Whether a realm EL1 timer whose control register rec_exit reports as `ctl` asserts its
 /// output: ENABLE and ISTATUS set, IMASK clear.
@@ -273,6 +290,8 @@ impl Vcpu {
                 wfx_exits: 0,
                 gic_register_exits: 0,
                 last_gic_register_write: 0,
+                virqs_injected: 0,
+                virqs_ended: 0,
                 mmio_exits: 0,
                 pages_mapped: 0,
             },
@@ -285,6 +304,8 @@ impl Vcpu {
             wfx_ticks: heapless::Vec::new(),
             exit: RmiRecExitFields::ZERO,
             timers_fired: [false; 2],
+            lr0: 0,
+            lr0_written: 0,
         }
     }
 
@@ -381,6 +402,22 @@ impl Vcpu {
     /// <-> shared conversion).
     pub fn reject_ripas_change(&mut self) {
         self.reject_ripas = true;
+    }
+
+    /// Makes virtual interrupt `intid` pending for the realm on its next entries until it takes
+    /// and ends it (as KVM's vGIC does after KVM_IRQ_LINE): list register 0 of rec_enter, group
+    /// 1, priority 0x80. EBUSY while an earlier one is not ended; EINVAL for a special INTID
+    /// (1020 and up).
+    pub fn inject_virq(&mut self, intid: u32) -> Result<(), Errno> {
+        if intid >= 1020 {
+            return Err(Errno::EINVAL);
+        }
+        if self.lr0 != 0 {
+            return Err(Errno::EBUSY);
+        }
+        self.lr0 = LR_PENDING | LR_GROUP1 | LR_PRIORITY | u64::from(intid);
+        self.stats.virqs_injected += 1;
+        Ok(())
     }
 
     /// `KVM_GET_ONE_REG` (see [`super::one_reg`] for the ids and errors).
@@ -588,8 +625,15 @@ impl Vcpu {
             EntryGprs::Registers => mem.write_words(gprs, &self.regs.x),
             EntryGprs::MmioRead(value) => mem.write_words(gprs, &[value]),
         }
-        // The GIC fields stay as the RecRun page was made (zero): the model injects no virtual
-        // interrupts.
+        // The GIC fields: list register 0 when it changes (an injected interrupt, then zero once
+        // the realm has ended it); the others stay as the RecRun page was made (zero).
+        if self.lr0 != self.lr0_written {
+            mem.write_words(
+                run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,
+                &[self.lr0],
+            );
+            self.lr0_written = self.lr0;
+        }
         let t0 = self.clock.map(|now| now());
         let (ret, _) = link.rmi.cmd(RmiCommand::REC_ENTER, &[rec, run_pa]);
         self.last_entry_ticks = match (self.clock, t0) {
@@ -637,6 +681,12 @@ impl Vcpu {
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
     ) -> Result<Next, Errno> {
+        // Every exit reports list register 0: an injected interrupt the realm has taken and
+        // ended comes back inactive.
+        if self.lr0 != 0 && self.exit.gicv3_lrs[0] & LR_STATE == 0 {
+            self.lr0 = 0;
+            self.stats.virqs_ended += 1;
+        }
         // Every exit reports the realm's timers.
         let timers_were = self.timers_fired;
         self.timers_fired = [self.exit.cntv_ctl, self.exit.cntp_ctl].map(timer_fires);
@@ -644,7 +694,7 @@ impl Vcpu {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
                 self.stats.interrupt_exits += 1;
                 // KVM syncs its view of the realm's timers from every exit and raises or lowers
-                // their virtual interrupts (rec_enter.gicv3_lrs); the model injects none and
+                // their virtual interrupts (rec_enter.gicv3_lrs); the model does not and
                 // counts the IRQ exits that brought such news.
                 let changed = |now: bool, was: bool| {
                     (0..2).any(|t| self.timers_fired[t] == now && timers_were[t] == was)
@@ -693,7 +743,7 @@ impl Vcpu {
             }
             esr::EC_SYS64 => {
                 // KVM's vGIC would make the SGI pending at its targets (rec_enter.gicv3_lrs on
-                // their next entries); the model injects none and records the write.
+                // their next entries); the model does not and records the write.
                 self.stats.gic_register_exits += 1;
                 self.stats.last_gic_register_write = x0;
                 Ok(Next::ReEnter)

@@ -435,6 +435,11 @@ impl Vmm {
                 }
                 set(vcpu, 0, 0)
             }
+            realm_payload::INJECT_VIRQ => {
+                let intid = u32::try_from(get(vcpu, 1)?).unwrap_or(u32::MAX);
+                let ok = vcpu.inject_virq(intid).is_ok();
+                set(vcpu, 0, if ok { 0 } else { SMCCC_RET_NOT_SUPPORTED })
+            }
             ADD | MUL => {
                 let (a, b) = (get(vcpu, 1)?, get(vcpu, 2)?);
                 let r = if nr == ADD {

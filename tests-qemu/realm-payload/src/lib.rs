@@ -147,6 +147,9 @@ pub mod check {
     /// A new REC's pointer authentication key (APIAKey) was not zero, as another realm's left
     /// on the same CPU would show; or the realm's own key did not survive an exit.
     pub const PAUTH_KEYS: u64 = 35;
+    /// The virtual interrupt the realm asked the VMM for ([`super::INJECT_VIRQ`]) was not taken
+    /// with its INTID when the realm unmasked interrupts.
+    pub const VIRQ: u64 = 36;
     /// PSCI_VERSION was not 1.1.
     pub const PSCI_VERSION: u64 = 20;
     /// PSCI_FEATURES did not report CPU_ON as supported and MIGRATE as not supported.
@@ -169,6 +172,12 @@ pub mod check {
 pub const REALM_FP_PATTERN: u64 = 0x0F0F_1234_5678_F0F0;
 /// What the host stub keeps in its V0 while realms run (it must come back unchanged).
 pub const HOST_FP_PATTERN: u64 = 0x6055_7A1E_0000_C0DE;
+
+/// Asks the VMM to inject virtual interrupt x1 into the calling vCPU (x0 = 0 on success): KVM's
+/// KVM_IRQ_LINE, which the model turns into a list register in rec_enter.gicv3_lrs.
+pub const INJECT_VIRQ: u64 = vendor_hyp_fid(0x12);
+/// The virtual INTID the realm asks for.
+pub const VIRQ_INTID: u64 = 42;
 
 /// Benchmark: a host call the VMM answers with nothing (x0 = 0), timed by the realm.
 pub const BENCH: u64 = vendor_hyp_fid(3);

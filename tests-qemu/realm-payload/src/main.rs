@@ -51,6 +51,77 @@ mod realm {
         secondary_stack = const SECONDARY_STACK_SIZE,
     );
 
+    // The realm's exception vectors. Only an IRQ taken at EL1 with SP_EL1 (offset 0x280) is
+    // expected: it acknowledges the virtual interrupt at the (virtual) CPU interface, records
+    // its INTID in LAST_VIRQ and ends it. Anything else stops the REC.
+    global_asm!(
+        r#"
+        .section .text.vectors, "ax"
+        .balign 2048
+        .global realm_vectors
+    realm_vectors:
+        .rept 5
+        .balign 128
+        b       realm_unexpected
+        .endr
+        .balign 128
+        stp     x0, x1, [sp, #-16]!
+        mrs     x0, S3_0_C12_C12_0      // ICC_IAR1_EL1
+        adrp    x1, LAST_VIRQ
+        str     x0, [x1, :lo12:LAST_VIRQ]
+        msr     S3_0_C12_C12_1, x0      // ICC_EOIR1_EL1
+        ldp     x0, x1, [sp], #16
+        eret
+        .rept 10
+        .balign 128
+        b       realm_unexpected
+        .endr
+    realm_unexpected:
+        wfi
+        b       realm_unexpected
+        "#
+    );
+
+    /// The INTID of the last virtual interrupt the realm took (written by the IRQ vector).
+    #[no_mangle]
+    static mut LAST_VIRQ: u64 = 0;
+
+    /// Installs the vectors, opens the virtual CPU interface (group 1 enabled, every priority
+    /// let through), asks the VMM for a virtual interrupt and takes it with interrupts unmasked
+    /// around the host call: it is pending when the realm resumes.
+    fn virtual_interrupt_check() -> u64 {
+        // SAFETY: 1. VBAR_EL1 points at the vectors above (2 KiB aligned). 2. ICC_PMR_EL1 and
+        // ICC_IGRPEN1_EL1 reach the virtual CPU interface (ICH_VMCR_EL2), which the RMM keeps
+        // with the REC.
+        unsafe {
+            asm!(
+                "adr {t}, realm_vectors",
+                "msr vbar_el1, {t}",
+                "msr S3_0_C4_C6_0, {pmr}",      // ICC_PMR_EL1
+                "msr S3_0_C12_C12_7, {one}",    // ICC_IGRPEN1_EL1
+                "isb",
+                t = out(reg) _,
+                pmr = in(reg) 0xFFu64,
+                one = in(reg) 1u64,
+                options(nomem, nostack),
+            );
+        }
+        let mut g = [0u64; 31];
+        g[..2].copy_from_slice(&[realm_payload::INJECT_VIRQ, realm_payload::VIRQ_INTID]);
+        // SAFETY: unmasks IRQs; the vector above handles the one expected.
+        unsafe { asm!("msr daifclr, #2", "isb", options(nomem, nostack)) };
+        let (status, _) = host_call(0, &g);
+        // SAFETY: masks IRQs again; `LAST_VIRQ` is only written by the IRQ vector, now masked.
+        let taken = unsafe {
+            asm!("msr daifset, #2", "isb", options(nomem, nostack));
+            core::ptr::read_volatile(&raw const LAST_VIRQ)
+        };
+        if status != 0 || taken & 0xFF_FFFF != realm_payload::VIRQ_INTID {
+            return check::VIRQ;
+        }
+        0
+    }
+
     /// REC 1's stack.
     const SECONDARY_STACK_SIZE: usize = 4096;
     #[no_mangle]
@@ -248,6 +319,10 @@ mod realm {
         }
         if !mops_work_if_offered() {
             return check::MOPS;
+        }
+        let virq = virtual_interrupt_check();
+        if virq != 0 {
+            return virq;
         }
         send_sgi();
         memory_checks()

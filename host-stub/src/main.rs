@@ -49,7 +49,9 @@ mod image {
 
     // 1. TF-A enters `host_entry` on the primary CPU; PSCI CPU_ON enters `host_secondary_entry`
     //    with x0 = the context id we passed, which is the CPU's slot (stack index).
-    // 2. SP = top of the slot's stack; the primary clears .bss before anything else runs.
+    // 2. SP = top of the slot's stack, which is first painted with STACK_PAINT (the host stub
+    //    has no MMU, so no guard page: the paint shows at the end how deep each stack went, and
+    //    whether it overflowed); the primary clears .bss before anything else runs.
     // 3. host_main(slot).
     global_asm!(
         r#"
@@ -68,7 +70,15 @@ mod image {
         add     x10, x19, #1
         mov     x11, #{stack_size}
         madd    x9, x10, x11, x9
-        mov     sp, x9
+        sub     x12, x9, x11
+        mov     x13, #{paint_lo}
+        movk    x13, #{paint_hi}, lsl #16
+        orr     x13, x13, x13, lsl #32
+    5:  cmp     x12, x9
+        b.hs    6f
+        stp     x13, x13, [x12], #16
+        b       5b
+    6:  mov     sp, x9
         cbnz    x19, 3f
         adrp    x9, __bss_start
         add     x9, x9, :lo12:__bss_start
@@ -85,7 +95,69 @@ mod image {
         "#,
         max_cpus = const MAX_CPUS,
         stack_size = const STACK_SIZE,
+        paint_lo = const STACK_PAINT & 0xFFFF,
+        paint_hi = const (STACK_PAINT >> 16) & 0xFFFF,
     );
+
+    /// What every stack word holds until the stack reaches it (the low 32 bits, twice).
+    const STACK_PAINT: u64 = 0x57AC_C0DE_57AC_C0DE;
+
+    extern "C" {
+        static __stacks_start: u8;
+    }
+
+    /// Bytes of slot `slot`'s stack ever used: from the top down to the deepest word that no
+    /// longer holds the paint. `None` if even the bottom word was overwritten (an overflow, or
+    /// a stack used to its last byte).
+    fn stack_used(slot: usize) -> Option<usize> {
+        let bottom = (&raw const __stacks_start as usize + slot * STACK_SIZE) as *const u64;
+        let words = STACK_SIZE / 8;
+        // SAFETY: 1. The range is slot `slot`'s stack inside the linker's .stacks region
+        // (`slot` < MAX_CPUS). 2. Volatile reads of plain memory another CPU may still be using
+        // (as a stack, above where it reads paint) are harmless: only the count is kept.
+        let untouched = (0..words)
+            .take_while(|&i| unsafe { core::ptr::read_volatile(bottom.add(i)) } == STACK_PAINT)
+            .count();
+        (untouched > 0).then(|| STACK_SIZE - untouched * 8)
+    }
+
+    /// The least stack a CPU must have left unused (an eighth): less fails the run, before an
+    /// overflow silently overwrites what lies below.
+    const STACK_HEADROOM: usize = STACK_SIZE / 8;
+
+    /// Logs how deep each started CPU's stack went; false if one overflowed or came within
+    /// [`STACK_HEADROOM`] of it.
+    fn stacks_within_bounds(slots: usize) -> bool {
+        let mut ok = true;
+        for slot in 0..slots.min(MAX_CPUS) {
+            match stack_used(slot) {
+                Some(used) if used <= STACK_SIZE - STACK_HEADROOM => defmt::info!(
+                    "cpu {}: stack use {} of {} KiB (painted at entry)",
+                    slot,
+                    used.div_ceil(1024),
+                    STACK_SIZE / 1024
+                ),
+                Some(used) => {
+                    defmt::error!(
+                        "cpu {}: stack use {} of {} KiB leaves less than {} KiB of headroom",
+                        slot,
+                        used.div_ceil(1024),
+                        STACK_SIZE / 1024,
+                        STACK_HEADROOM / 1024
+                    );
+                    ok = false;
+                }
+                None => {
+                    defmt::error!(
+                        "cpu {}: the stack overflowed (its bottom word was overwritten)",
+                        slot
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
 
     extern "C" {
         fn host_secondary_entry();
@@ -1199,6 +1271,7 @@ mod image {
         );
         ok &= passed == slots;
         ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
+        ok &= stacks_within_bounds(slots);
         defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
         semihosting::exit(if ok { 0 } else { 1 })
     }

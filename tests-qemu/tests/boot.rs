@@ -92,6 +92,10 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         &format!("{cpus} of {cpus} CPU(s) booted the RMM and got RMI 1.0"),
         1,
     );
+    // Every host CPU's stack stayed within bounds, with headroom (the image paints them).
+    for cpu in 0..cpus {
+        expect_count(o, Source::Host, &format!("cpu {cpu}: stack use "), 1);
+    }
     // The RMM booted exactly once cold (CPU 0) and once warm on every other CPU.
     expect_count(o, Source::Rmm, "cold boot: RMM-EL3 interface 0.4", 1);
     expect_count(o, Source::Rmm, "cpu 0: cold boot", 1);

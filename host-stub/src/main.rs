@@ -463,12 +463,11 @@ mod image {
     const REALM_VTIMER_INTID: u32 = 27;
     /// How long after the VMM hands out the attestation challenge the host's timer fires, for
     /// the first token request: after the realm has made its first
-    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: 0.5 ms on QEMU with one CPU) and
-    /// before the RMM has signed the token (15 ms or more of P-384 arithmetic), so the
-    /// interrupt arrives mid-token. With four CPUs QEMU's world switches take far longer
-    /// (broadcast TLB maintenance stops every vCPU thread), so a request the tick missed makes
-    /// the next one fire at 2/5 of the time the missed request took.
-    const HOST_TIMER_DELAY_US: u64 = 5_000;
+    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: about 0.5 ms) and before the RMM
+    /// has signed the token (about 4.6 ms of P-384 arithmetic, in steps, under `-icount`), so
+    /// the interrupt arrives mid-token. Without `-icount` timing varies, so a request the tick
+    /// missed makes the next one fire at 2/5 of the time the missed request took.
+    const HOST_TIMER_DELAY_US: u64 = 2_000;
     /// When the timer was last armed for a token request (counter ticks; 0: never).
     static LAST_TOKEN_ARMING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     /// Counter ticks from the host timer's deadline to the host taking its interrupt, for the

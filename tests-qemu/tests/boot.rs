@@ -196,9 +196,10 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         "kvm: KVM_EXIT_MEMORY_FAULT gpa 0x11000 size 0x1000 to private: the VMM refuses",
         "kvm: stage-2 fault at IPA 0x10000 (RIPAS RAM, unassigned) resolved in the kernel",
         "kvm: KVM_EXIT_SYSTEM_EVENT shutdown (PSCI SYSTEM_OFF)",
-        // A virtual interrupt the VMM injected at the realm's request, taken by its vector.
+        // Virtual interrupts taken at the realm's vector: its timer's (27, injected when the
+        // timer started firing) and one the VMM injected at the realm's request (42).
         "kvm: KVM_EXIT_HYPERCALL nr 0xc6000012 (INJECT_VIRQ), 1 time(s)",
-        "kvm: 1 virtual interrupt(s) injected through rec_enter.gicv3_lrs[0], 1 taken and ended \
+        "kvm: 2 virtual interrupt(s) injected through rec_enter.gicv3_lrs[0], 2 taken and ended \
          by the realm (the list register came back inactive in rec_exit)",
         // The realm's ICC_SGI1R_EL1 write (INTID 1 to itself), handed to the host to emulate.
         "kvm: 1 exit(s) for a GIC register write the host emulates (an SGI the realm sent with \

@@ -783,6 +783,10 @@ fn the_realms_timer_news_is_counted_from_rec_exit() {
     let st = vcpu.stats();
     assert_eq!(st.interrupt_exits, 3);
     assert_eq!((st.realm_timer_fired, st.realm_timer_stopped), (1, 1));
+    // The timer's virtual interrupt was made pending when it fired (the scripted realm never
+    // took it, so it is still in list register 0).
+    assert_eq!((st.virqs_injected, st.virqs_ended), (1, 0));
+    assert_eq!(vcpu.inject_virq(42), Err(Errno::EBUSY));
 }
 
 #[test]

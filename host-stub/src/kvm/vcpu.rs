@@ -17,7 +17,7 @@
 //! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
 //! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered (KVM's vGIC would deliver the SGI; the model only injects what the VMM asks for, [`Vcpu::inject_virq`]) |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
-//! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters; the realm's timers in the exit are compared with the last exit's (fired / stopped, counted) |
+//! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters; the realm's timers in the exit are compared with the last exit's (fired / stopped, counted), and a virtual timer that starts firing gets its interrupt (27) injected |
 //! | (every exit) | an interrupt injected with [`Vcpu::inject_virq`] stays in `rec_enter.gicv3_lrs[0]` until rec_exit shows its list register inactive (taken and ended) |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
 //! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
@@ -196,6 +196,9 @@ pub struct Vcpu {
     /// List register 0 as rec_enter holds it now (written only when it changes).
     lr0_written: u64,
 }
+
+/// The virtual timer's interrupt as a guest sees it (PPI 27, KVM's default).
+const VIRTUAL_TIMER_INTID: u32 = 27;
 
 /// ICH_LR<n>_EL2 fields: State [63:62] (0b01 pending), Group [60] (1), Priority [55:48].
 const LR_PENDING: u64 = 1 << 62;
@@ -694,13 +697,18 @@ impl Vcpu {
             RmiExitReason::Irq | RmiExitReason::Fiq | RmiExitReason::Serror => {
                 self.stats.interrupt_exits += 1;
                 // KVM syncs its view of the realm's timers from every exit and raises or lowers
-                // their virtual interrupts (rec_enter.gicv3_lrs); the model does not and
-                // counts the IRQ exits that brought such news.
+                // their virtual interrupts. The model makes the virtual timer's interrupt
+                // pending when it starts firing (an edge, not KVM's level) and counts the IRQ
+                // exits that brought such news.
                 let changed = |now: bool, was: bool| {
                     (0..2).any(|t| self.timers_fired[t] == now && timers_were[t] == was)
                 };
                 if changed(true, false) {
                     self.stats.realm_timer_fired += 1;
+                    if self.timers_fired[0] && !timers_were[0] {
+                        // An interrupt already pending in list register 0 keeps its place.
+                        let _ = self.inject_virq(VIRTUAL_TIMER_INTID);
+                    }
                 } else if changed(false, true) {
                     self.stats.realm_timer_stopped += 1;
                 }

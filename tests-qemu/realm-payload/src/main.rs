@@ -86,10 +86,9 @@ mod realm {
     #[no_mangle]
     static mut LAST_VIRQ: u64 = 0;
 
-    /// Installs the vectors, opens the virtual CPU interface (group 1 enabled, every priority
-    /// let through), asks the VMM for a virtual interrupt and takes it with interrupts unmasked
-    /// around the host call: it is pending when the realm resumes.
-    fn virtual_interrupt_check() -> u64 {
+    /// Installs the vectors and opens the virtual CPU interface (group 1 enabled, every
+    /// priority let through); interrupts stay masked until a check unmasks them.
+    fn open_virtual_cpu_interface() {
         // SAFETY: 1. VBAR_EL1 points at the vectors above (2 KiB aligned). 2. ICC_PMR_EL1 and
         // ICC_IGRPEN1_EL1 reach the virtual CPU interface (ICH_VMCR_EL2), which the RMM keeps
         // with the REC.
@@ -106,6 +105,28 @@ mod realm {
                 options(nomem, nostack),
             );
         }
+    }
+
+    /// Takes whatever virtual interrupt is pending: unmasks IRQs for a moment; the INTID the
+    /// vector saw last.
+    fn take_pending_virq() -> u64 {
+        // SAFETY: unmasks IRQs and masks them again; the vector handles what comes in between;
+        // `LAST_VIRQ` is only written by that vector.
+        unsafe {
+            asm!(
+                "msr daifclr, #2",
+                "isb",
+                "msr daifset, #2",
+                "isb",
+                options(nomem, nostack)
+            );
+            core::ptr::read_volatile(&raw const LAST_VIRQ) & 0xFF_FFFF
+        }
+    }
+
+    /// Asks the VMM for a virtual interrupt and takes it with interrupts unmasked around the
+    /// host call: it is pending when the realm resumes.
+    fn virtual_interrupt_check() -> u64 {
         let mut g = [0u64; 31];
         g[..2].copy_from_slice(&[realm_payload::INJECT_VIRQ, realm_payload::VIRQ_INTID]);
         // SAFETY: unmasks IRQs; the vector above handles the one expected.
@@ -307,6 +328,7 @@ mod realm {
         if s1 != 0 || s2 != 0 || sum[..2] != [0, 42] || product[..2] != [0, 42] {
             return check::HOST_CALL_MATH;
         }
+        open_virtual_cpu_interface();
         let timer = timer_check();
         if timer != 0 {
             return timer;
@@ -474,7 +496,8 @@ mod realm {
     /// Fires the virtual timer and runs on with it firing: its physical interrupt ends the run
     /// (an IRQ exit whose rec_exit.cntv_ctl shows it), and the RMM masks it on the next entries.
     /// Were it not masked, every entry would end in an IRQ exit at once and the realm would
-    /// never get past this. Then a host call while it fires, and the timer is stopped.
+    /// never get past this. The host makes the timer's virtual interrupt (INTID 27) pending, as
+    /// KVM does; after a host call the realm takes it, then stops the timer.
     fn timer_check() -> u64 {
         set_virtual_timer(true);
         let mut fired = false;
@@ -484,12 +507,16 @@ mod realm {
         let mut g = [0u64; 31];
         g[..3].copy_from_slice(&[realm_payload::ADD, 1, 1]);
         let (status, sum) = host_call(0, &g);
+        let taken = take_pending_virq();
         set_virtual_timer(false);
-        if !fired || status != 0 || sum[..2] != [0, 2] {
+        if !fired || status != 0 || sum[..2] != [0, 2] || taken != VIRTUAL_TIMER_INTID {
             return check::TIMER;
         }
         0
     }
+
+    /// The EL1 virtual timer's interrupt (PPI 27), as the host injects it.
+    const VIRTUAL_TIMER_INTID: u64 = 27;
 
     #[repr(C, align(4096))]
     struct Page([u8; 4096]);

@@ -11,8 +11,8 @@
 //! guarded control stack, the translation hardening extension, LS64, FPMR, SCXTNUM, LORegions
 //! and 128-bit system registers. Every other ID register reads as the hardware has it.
 //!
-//! Owns the rules only: the world switch reads the hardware registers, the exit handler decodes
-//! the trapped instruction.
+//! Owns the rules only: the world switch reads the hardware registers, `crate::sysreg_trap`
+//! decodes the trapped instruction.
 
 /// An ID register in the trapped space: op0 = 3, op1 = 0, CRn = 0, CRm 1..=7, any op2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,24 +44,6 @@ impl IdRegister {
     pub const AA64MMFR1: Self = Self { crm: 7, op2: 1 };
     /// ID_AA64MMFR3_EL1.
     pub const AA64MMFR3: Self = Self { crm: 7, op2: 3 };
-
-    /// The register a trapped MRS/MSR names (ESR_EL2 ISS of EC 0x18: op0 [21:20], op2 [19:17],
-    /// op1 [16:14], CRn [13:10], CRm [4:1]), if it is in the ID space.
-    pub const fn from_iss(iss: u64) -> Option<Self> {
-        let op0 = (iss >> 20) & 0b11;
-        let op2 = (iss >> 17) & 0b111;
-        let op1 = (iss >> 14) & 0b111;
-        let crn = (iss >> 10) & 0xF;
-        let crm = (iss >> 1) & 0xF;
-        if op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7 {
-            Some(Self {
-                crm: crm as u8,
-                op2: op2 as u8,
-            })
-        } else {
-            None
-        }
-    }
 }
 
 /// A 4-bit ID field at bit `shift`.
@@ -124,32 +106,6 @@ pub const fn realm_view(reg: IdRegister, hw: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The ISS of `mrs x<rt>, S3_0_C0_C<crm>_<op2>` (a read: Direction = 1).
-    fn iss(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64, rt: u64) -> u64 {
-        op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | 1
-    }
-
-    #[test]
-    fn only_the_id_space_decodes() {
-        assert_eq!(
-            IdRegister::from_iss(iss(3, 0, 0, 4, 0, 7)),
-            Some(IdRegister::AA64PFR0)
-        );
-        assert_eq!(
-            IdRegister::from_iss(iss(3, 0, 0, 7, 7, 0)),
-            Some(IdRegister { crm: 7, op2: 7 })
-        );
-        // MIDR_EL1 (CRm 0), a CRn 1 register, an op1 3 register, op0 2: not ID registers.
-        for other in [
-            iss(3, 0, 0, 0, 0, 1),
-            iss(3, 0, 1, 0, 0, 1),
-            iss(3, 3, 0, 4, 0, 1),
-            iss(2, 0, 0, 4, 0, 1),
-        ] {
-            assert_eq!(IdRegister::from_iss(other), None, "{other:#x}");
-        }
-    }
 
     #[test]
     fn hidden_features_read_as_absent_and_the_rest_as_the_hardware_has_them() {

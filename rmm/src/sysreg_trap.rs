@@ -58,6 +58,18 @@ impl Access {
         }
     }
 
+    /// The ID register it names (op0 3, op1 0, CRn 0, CRm 1..=7), if any.
+    fn id_register(&self) -> Option<IdRegister> {
+        if (self.op0, self.op1, self.crn) == (3, 0, 0) && matches!(self.crm, 1..=7) {
+            Some(IdRegister {
+                crm: self.crm as u8,
+                op2: self.op2 as u8,
+            })
+        } else {
+            None
+        }
+    }
+
     /// ERRIDR_EL1 and ERRSELR_EL1 (op0 3, op1 0, CRn 5, CRm 3), ERXFR/CTLR/STATUS/ADDR_EL1
     /// (CRm 4), ERXMISC0..3_EL1 (CRm 5).
     fn is_error_record(&self) -> bool {
@@ -83,7 +95,7 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
         regs.pc = regs.pc.wrapping_add(4);
         return Trapped::ForHost { value };
     }
-    let value = match IdRegister::from_iss(esr) {
+    let value = match a.id_register() {
         Some(reg) if a.read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),
         _ if a.op0 == 2 || a.is_error_record() => 0,
         _ => return Trapped::Undefined,
@@ -96,4 +108,41 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
     }
     regs.pc = regs.pc.wrapping_add(4);
     Trapped::Answered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ESR of `mrs x<rt>, S<op0>_<op1>_C<crn>_C<crm>_<op2>` (a read: direction 1).
+    fn mrs(op0: u64, op1: u64, crn: u64, crm: u64, op2: u64, rt: u64) -> u64 {
+        0x18 << 26
+            | 1 << 25
+            | op0 << 20
+            | op2 << 17
+            | op1 << 14
+            | crn << 10
+            | rt << 5
+            | crm << 1
+            | 1
+    }
+
+    #[test]
+    fn only_the_id_space_decodes_as_id_registers() {
+        let id = |esr| Access::decode(esr).id_register();
+        assert_eq!(id(mrs(3, 0, 0, 4, 0, 7)), Some(IdRegister::AA64PFR0));
+        assert_eq!(
+            id(mrs(3, 0, 0, 7, 7, 0)),
+            Some(IdRegister { crm: 7, op2: 7 })
+        );
+        // MIDR_EL1 (CRm 0), a CRn 1 register, an op1 3 register, op0 2: not ID registers.
+        for other in [
+            mrs(3, 0, 0, 0, 0, 1),
+            mrs(3, 0, 1, 0, 0, 1),
+            mrs(3, 3, 0, 4, 0, 1),
+            mrs(2, 0, 0, 4, 0, 1),
+        ] {
+            assert_eq!(id(other), None, "{other:#x}");
+        }
+    }
 }

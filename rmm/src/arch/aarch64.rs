@@ -928,8 +928,10 @@ const HCRX_MSCEN: u64 = 1 << 11;
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
 /// from the host's, and starts them zero): the MIDR_EL1 realms read (VPIDR_EL2, the CPU's own),
 /// [`HCRX_MSCEN`] on a CPU with HCRX_EL2, a zero virtual counter offset (A6.2),
-/// [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]. Every CPU, at cold and warm boot.
+/// [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]; and which pointer authentication keys the world
+/// switch must move. Every CPU, at cold and warm boot.
 pub fn init_realm_controls() {
+    find_pauth_keys();
     msr!("vpidr_el2", mrs!("midr_el1"));
     // ID_AA64MMFR1_EL1.HCX [43:40]: HCRX_EL2 exists.
     if (mrs!("id_aa64mmfr1_el1") >> 40) & 0xF != 0 {
@@ -1051,15 +1053,26 @@ impl HostFp {
     }
 }
 
-/// Which pointer authentication keys this CPU has: (the four address keys, the generic key), from
-/// ID_AA64ISAR1_EL1 (APA [7:4], API [11:8], GPA [27:24], GPI [31:28]) and ID_AA64ISAR2_EL1
-/// (GPA3 [11:8], APA3 [15:12]).
-fn pauth_keys_present() -> (bool, bool) {
+/// Which pointer authentication keys the CPUs have, as [`find_pauth_keys`] recorded it at boot:
+/// bit 0 the four address keys, bit 1 the generic key.
+static PAUTH_KEYS: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+
+/// Records which pointer authentication keys this CPU has, from ID_AA64ISAR1_EL1 (APA [7:4],
+/// API [11:8], GPA [27:24], GPI [31:28]) and ID_AA64ISAR2_EL1 (GPA3 [11:8], APA3 [15:12]), so
+/// that the world switch does not read them on every run.
+fn find_pauth_keys() {
     let (isar1, isar2) = (mrs!("id_aa64isar1_el1"), mrs!("S3_0_C0_C6_2"));
     let field = |v: u64, shift: u32| (v >> shift) & 0xF != 0;
     let address = field(isar1, 4) || field(isar1, 8) || field(isar2, 12);
     let generic = field(isar1, 24) || field(isar1, 28) || field(isar2, 8);
-    (address, generic)
+    let keys = u8::from(address) | u8::from(generic) << 1;
+    PAUTH_KEYS.store(keys, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// (the four address keys, the generic key) this CPU has.
+fn pauth_keys_present() -> (bool, bool) {
+    let keys = PAUTH_KEYS.load(core::sync::atomic::Ordering::Relaxed);
+    (keys & 1 != 0, keys & 2 != 0)
 }
 
 /// Loads a REC's pointer authentication keys (those the CPU has).

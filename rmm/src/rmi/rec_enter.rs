@@ -178,19 +178,18 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             exit_record = RmiRecExitFields::default();
         }
         reuse = true;
-        let outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
-        report_interrupts_and_timers(&rec.regs, &mut exit_record);
+        let mut outcome = exit::handle(ctx, rd, rec, realm_exit, &mut exit_record);
         // A timer output that changed while the RMM handled a call inside itself is news for
         // the host (it drives the virtual interrupt): an IRQ exit before the realm runs again.
         // Unchanged, the next run masks the same timers as the host saw (A6.2).
-        let timer_news = Asserted::of(&rec.regs.el1) != timers;
-        if outcome == Outcome::Resume && timer_news {
+        if outcome == Outcome::Resume && Asserted::of(&rec.regs.el1) != timers {
             exit_record = RmiRecExitFields::default();
             exit_record.exit_reason = RmiExitReason::Irq as u8;
-            report_interrupts_and_timers(&rec.regs, &mut exit_record);
+            outcome = Outcome::Exit;
         }
+        report_interrupts_and_timers(&rec.regs, &mut exit_record);
         match outcome {
-            Outcome::Resume if rd.state == RealmState::Active && rec.runnable && !timer_news => {}
+            Outcome::Resume if rd.state == RealmState::Active && rec.runnable => {}
             Outcome::Resume | Outcome::Exit => {
                 rec.running = false;
                 drop((rd_g, rec_g));

@@ -6,7 +6,6 @@
 //! assume anything the RMI does not promise. The BL33 image (`src/main.rs`) adds the NS-EL2 entry,
 //! PSCI CPU bring-up, logging and the verdict.
 #![cfg_attr(not(test), no_std)]
-#![warn(missing_docs)]
 
 pub mod bringup;
 pub mod delegation;

@@ -761,7 +761,7 @@ mod image {
     }
 
     /// Hands the realm's attestation token to the verifier outside the model: the token in
-    /// `realm-token.cbor`, and the host's own RIM and expected REM[1] in `host-measurements.bin`
+    /// `realm-token.cbor`, and the host's own RIM and expected REM\[1\] in `host-measurements.bin`
     /// (64 bytes each), next to the challenge it chose. The host stub does not verify the token
     /// itself (it has no P-384 code); the runner does, with an independent verifier.
     fn attestation_handover(

@@ -11,7 +11,6 @@
 //! assertion ([`assert_layout!`]); a layout drift fails the build, not a test.
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 
 /// Asserts at compile time the size of a `#[repr(C)]` type and the offset of each listed field.
 ///

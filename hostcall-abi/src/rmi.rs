@@ -221,29 +221,29 @@ macro_rules! feature_fields {
 }
 
 feature_fields! {
-    /// S2SZ[7:0]: maximum IPA width.
+    /// S2SZ\[7:0\]: maximum IPA width.
     s2sz / with_s2sz: 0, 8;
-    /// LPA2[8]: LPA2 supported.
+    /// LPA2\[8\]: LPA2 supported.
     lpa2 / with_lpa2: 8, 1;
-    /// SVE_EN[9]: SVE supported.
+    /// SVE_EN\[9\]: SVE supported.
     sve_en / with_sve_en: 9, 1;
-    /// SVE_VL[13:10]: maximum SVE vector length (encoded).
+    /// SVE_VL\[13:10\]: maximum SVE vector length (encoded).
     sve_vl / with_sve_vl: 10, 4;
-    /// NUM_BPS[19:14]: number of breakpoints available (minus one).
+    /// NUM_BPS\[19:14\]: number of breakpoints available (minus one).
     num_bps / with_num_bps: 14, 6;
-    /// NUM_WPS[25:20]: number of watchpoints available (minus one).
+    /// NUM_WPS\[25:20\]: number of watchpoints available (minus one).
     num_wps / with_num_wps: 20, 6;
-    /// PMU_EN[26]: PMU supported.
+    /// PMU_EN\[26\]: PMU supported.
     pmu_en / with_pmu_en: 26, 1;
-    /// PMU_NUM_CTRS[31:27]: number of PMU counters available.
+    /// PMU_NUM_CTRS\[31:27\]: number of PMU counters available.
     pmu_num_ctrs / with_pmu_num_ctrs: 27, 5;
-    /// HASH_SHA_256[32].
+    /// HASH_SHA_256\[32\].
     hash_sha_256 / with_hash_sha_256: 32, 1;
-    /// HASH_SHA_512[33].
+    /// HASH_SHA_512\[33\].
     hash_sha_512 / with_hash_sha_512: 33, 1;
-    /// GICV3_NUM_LRS[37:34]: number of GIC list registers available (minus one).
+    /// GICV3_NUM_LRS\[37:34\]: number of GIC list registers available (minus one).
     gicv3_num_lrs / with_gicv3_num_lrs: 34, 4;
-    /// MAX_RECS_ORDER[41:38]: log2 of the maximum number of RECs per realm.
+    /// MAX_RECS_ORDER\[41:38\]: log2 of the maximum number of RECs per realm.
     max_recs_order / with_max_recs_order: 38, 4;
 }
 

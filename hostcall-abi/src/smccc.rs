@@ -4,7 +4,7 @@
 pub const FAST_CALL: u32 = 1 << 31;
 /// Bit 30: SMC64 calling convention.
 pub const SMC64: u32 = 1 << 30;
-/// Owning entity "Standard Secure Service" (4) in bits [29:24].
+/// Owning entity "Standard Secure Service" (4) in bits \[29:24\].
 pub const OWNER_STANDARD: u32 = 4 << 24;
 /// Owning entity "Arm Architecture Service" (0).
 pub const OWNER_ARCH: u32 = 0;

@@ -1,5 +1,5 @@
-//! Interface version numbers (RMI, RSI, RMM-EL3 interface, boot manifest): bits [30:16] hold the
-//! major revision, bits [15:0] the minor revision.
+//! Interface version numbers (RMI, RSI, RMM-EL3 interface, boot manifest): bits \[30:16\] hold the
+//! major revision, bits \[15:0\] the minor revision.
 
 /// A `major.minor` interface version in the packed form every CCA interface uses.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]

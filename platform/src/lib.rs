@@ -6,7 +6,6 @@
 //! interface registers a host needs to take its own PPIs. It must not know anything about the
 //! RMM's or the host's logic: images pick a [`Board`] here and pass it down.
 #![cfg_attr(not(test), no_std)]
-#![warn(missing_docs)]
 
 pub mod board;
 #[cfg(all(

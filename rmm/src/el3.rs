@@ -1,7 +1,7 @@
 //! Services the RMM asks of EL3 firmware besides the boot and RMI hand-offs.
 //!
 //! The trait is the seam: the image issues real SMCs ([`crate::arch`]), host tests use the
-//! simulated EL3 in [`crate::sim`]. Every value EL3 returns is checked before use.
+//! simulated EL3 in `crate::sim`. Every value EL3 returns is checked before use.
 
 use hostcall_abi::el3::El3Status;
 

@@ -10,13 +10,13 @@ pub const MAX_S2SZ_WITHOUT_LPA2: u64 = 48;
 /// The ID registers the feature register is computed from (read by the image, synthetic in tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IdRegisters {
-    /// ID_AA64MMFR0_EL1 (PARange in [3:0]).
+    /// ID_AA64MMFR0_EL1 (PARange in `[3:0]`).
     pub id_aa64mmfr0: u64,
-    /// ID_AA64MMFR1_EL1 (VMIDBits in [7:4]: 0b0010 means 16-bit VMIDs).
+    /// ID_AA64MMFR1_EL1 (VMIDBits in `[7:4]`: 0b0010 means 16-bit VMIDs).
     pub id_aa64mmfr1: u64,
-    /// ID_AA64DFR0_EL1 (BRPs in [15:12], WRPs in [23:20], both "count minus one").
+    /// ID_AA64DFR0_EL1 (BRPs in `[15:12]`, WRPs in `[23:20]`, both "count minus one").
     pub id_aa64dfr0: u64,
-    /// ICH_VTR_EL2 (ListRegs in [4:0], "count minus one").
+    /// ICH_VTR_EL2 (ListRegs in `[4:0]`, "count minus one").
     pub ich_vtr: u64,
 }
 

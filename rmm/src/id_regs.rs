@@ -51,15 +51,15 @@ const fn field(shift: u32) -> u64 {
     0xF << shift
 }
 
-/// ID_AA64PFR0_EL1 fields hidden: SVE [35:32], MPAM [43:40], AMU [47:44].
+/// ID_AA64PFR0_EL1 fields hidden: SVE \[35:32\], MPAM \[43:40\], AMU \[47:44\].
 const PFR0_HIDDEN: u64 = field(32) | field(40) | field(44);
-/// ID_AA64PFR1_EL1 fields hidden: MTE [11:8], MPAM_frac [19:16], SME [27:24], GCS [47:44],
-/// THE [51:48].
+/// ID_AA64PFR1_EL1 fields hidden: MTE \[11:8\], MPAM_frac \[19:16\], SME \[27:24\], GCS \[47:44\],
+/// THE \[51:48\].
 const PFR1_HIDDEN: u64 = field(8) | field(16) | field(24) | field(44) | field(48);
-/// ID_AA64PFR2_EL1 fields hidden: MTEPERM [3:0], MTESTOREONLY [7:4], MTEFAR [11:8], FPMR
-/// [35:32].
+/// ID_AA64PFR2_EL1 fields hidden: MTEPERM \[3:0\], MTESTOREONLY \[7:4\], MTEFAR \[11:8\], FPMR
+/// \[35:32\].
 const PFR2_HIDDEN: u64 = field(0) | field(4) | field(8) | field(32);
-/// ID_AA64PFR0_EL1.CSV2 [59:56] and ID_AA64PFR1_EL1.CSV2_frac [35:32]: values above 1 add the
+/// ID_AA64PFR0_EL1.CSV2 \[59:56\] and ID_AA64PFR1_EL1.CSV2_frac \[35:32\]: values above 1 add the
 /// SCXTNUM registers (left undefined at EL1: HCRX_EL2.EnSCXT is clear); capped at 1, which keeps
 /// what they say about branch target speculation.
 const CSV2_SHIFT: u32 = 56;
@@ -73,17 +73,17 @@ const fn at_most_one(hw: u64, shift: u32) -> u64 {
         hw
     }
 }
-/// ID_AA64ISAR1_EL1 fields hidden: LS64 [63:60].
+/// ID_AA64ISAR1_EL1 fields hidden: LS64 \[63:60\].
 const ISAR1_HIDDEN: u64 = field(60);
-/// ID_AA64ISAR2_EL1 fields hidden: SYSREG_128 [35:32].
+/// ID_AA64ISAR2_EL1 fields hidden: SYSREG_128 \[35:32\].
 const ISAR2_HIDDEN: u64 = field(32);
-/// ID_AA64MMFR1_EL1 fields hidden: LO [19:16] (the LORegion registers trap: not switched).
+/// ID_AA64MMFR1_EL1 fields hidden: LO \[19:16\] (the LORegion registers trap: not switched).
 const MMFR1_HIDDEN: u64 = field(16);
-/// ID_AA64MMFR3_EL1 fields hidden: TCRX [3:0], SCTLRX [7:4], S1PIE [11:8], S2PIE [15:12],
-/// S1POE [19:16], S2POE [23:20], AIE [27:24], MEC [31:28].
+/// ID_AA64MMFR3_EL1 fields hidden: TCRX \[3:0\], SCTLRX \[7:4\], S1PIE \[11:8\], S2PIE \[15:12\],
+/// S1POE \[19:16\], S2POE \[23:20\], AIE \[27:24\], MEC \[31:28\].
 const MMFR3_HIDDEN: u64 = 0xFFFF_FFFF;
-/// ID_AA64DFR0_EL1 fields hidden: TraceVer [7:4], PMUVer [11:8], PMSVer [35:32], TraceFilt
-/// [43:40], TraceBuffer [47:44], MTPMU [51:48], BRBE [55:52], HPMN0 [63:60].
+/// ID_AA64DFR0_EL1 fields hidden: TraceVer \[7:4\], PMUVer \[11:8\], PMSVer \[35:32\], TraceFilt
+/// \[43:40\], TraceBuffer \[47:44\], MTPMU \[51:48\], BRBE \[55:52\], HPMN0 \[63:60\].
 const DFR0_HIDDEN: u64 =
     field(4) | field(8) | field(32) | field(40) | field(44) | field(48) | field(52) | field(60);
 

@@ -10,7 +10,6 @@
 //! aarch64-only glue (entry, vectors, SMC, system registers) lives in the image (`src/main.rs` and
 //! [`arch`]) and hands this library plain values.
 #![cfg_attr(not(any(test, feature = "sim")), no_std)]
-#![warn(missing_docs)]
 
 pub mod arch;
 pub mod attestation;

@@ -1,7 +1,7 @@
 //! Access to the contents of granules in the Realm PAS that the RMM owns (delegated memory).
 //!
 //! The image reaches them through its own mapping of physical memory; host tests use the
-//! simulation in [`crate::sim`]. Nothing here ever touches NS memory (that is [`crate::ns`]).
+//! simulation in `crate::sim`. Nothing here ever touches NS memory (that is [`crate::ns`]).
 //!
 //! Objects the RMM keeps inside granules (the realm descriptor, RECs, RTTs) are reached through
 //! [`init`] and [`get`], which tie the reference to the granule's lock guard: the borrow checker

@@ -44,8 +44,8 @@ struct Access {
 }
 
 impl Access {
-    /// ISS: op0 [21:20], op2 [19:17], op1 [16:14], CRn [13:10], Rt [9:5], CRm [4:1], direction
-    /// [0] (1: read).
+    /// ISS: op0 \[21:20\], op2 \[19:17\], op1 \[16:14\], CRn \[13:10\], Rt \[9:5\], CRm \[4:1\], direction
+    /// \[0\] (1: read).
     const fn decode(esr: u64) -> Self {
         Self {
             op0: (esr >> 20) & 0b11,

@@ -21,7 +21,7 @@ fn boot(cpus: u32) -> (RunOutcome, [u8; 64]) {
 
 /// The realm's attestation token, as the host stub handed it out, verifies with the independent
 /// verifier: the chain of trust from TF-A's QEMU sample CPAK through the platform token's binding
-/// to the realm key's signature, our challenge, and the host's own RIM and REM[1]. The same
+/// to the realm key's signature, our challenge, and the host's own RIM and REM\[1\]. The same
 /// token with one byte flipped (in the platform token, in the realm claims, in the realm
 /// signature) does not.
 fn check_attestation(o: &RunOutcome, challenge: &[u8; 64]) {

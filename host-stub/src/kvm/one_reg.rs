@@ -36,7 +36,7 @@ const COPROC_MASK: u64 = 0xFFFF << KVM_REG_ARM_COPROC_SHIFT;
 const CORE_INDEX_MASK: u64 = 0xFFFF;
 
 /// `struct kvm_regs` in 32-bit words: `user_pt_regs` (x0..x30, sp, pc, pstate), sp_el1, elr_el1,
-/// spsr[5], then the 16-byte aligned `user_fpsimd_state` (v0..v31, fpsr, fpcr, two reserved).
+/// spsr\[5\], then the 16-byte aligned `user_fpsimd_state` (v0..v31, fpsr, fpcr, two reserved).
 mod words {
     /// `regs.sp`.
     pub const SP: u64 = 62;

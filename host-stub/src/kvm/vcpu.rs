@@ -200,7 +200,7 @@ pub struct Vcpu {
 /// The virtual timer's interrupt as a guest sees it (PPI 27, KVM's default).
 const VIRTUAL_TIMER_INTID: u32 = 27;
 
-/// ICH_LR<n>_EL2 fields: State [63:62] (0b01 pending), Group [60] (1), Priority [55:48].
+/// ICH_LR<n>_EL2 fields: State \[63:62\] (0b01 pending), Group \[60\] (1), Priority \[55:48\].
 const LR_PENDING: u64 = 1 << 62;
 const LR_STATE: u64 = 0b11 << 62;
 const LR_GROUP1: u64 = 1 << 60;
@@ -254,7 +254,7 @@ enum EntryGprs {
     Untouched,
     /// The host call's results: x0..x30 from the register cache.
     Registers,
-    /// An emulated MMIO read: the value in gprs[0].
+    /// An emulated MMIO read: the value in gprs\[0\].
     MmioRead(u64),
 }
 

@@ -754,7 +754,7 @@ struct SveRegs([u8; 32 * 256 + 16 * 32 + 32]);
 /// does not switch ZCR_EL2 between worlds, so the RMM sees, and must put back, the host's.
 const ZCR_LEN_MAX: u64 = 0xF;
 
-/// ID_AA64PFR0_EL1.SVE (bits [35:32]) is nonzero when the CPU implements SVE.
+/// ID_AA64PFR0_EL1.SVE (bits \[35:32\]) is nonzero when the CPU implements SVE.
 fn has_sve() -> bool {
     (mrs!("id_aa64pfr0_el1") >> 32) & 0xF != 0
 }
@@ -1057,8 +1057,8 @@ impl HostFp {
 /// bit 0 the four address keys, bit 1 the generic key.
 static PAUTH_KEYS: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
 
-/// Records which pointer authentication keys this CPU has, from ID_AA64ISAR1_EL1 (APA [7:4],
-/// API [11:8], GPA [27:24], GPI [31:28]) and ID_AA64ISAR2_EL1 (GPA3 [11:8], APA3 [15:12]), so
+/// Records which pointer authentication keys this CPU has, from ID_AA64ISAR1_EL1 (APA \[7:4\],
+/// API \[11:8\], GPA \[27:24\], GPI \[31:28\]) and ID_AA64ISAR2_EL1 (GPA3 \[11:8\], APA3 \[15:12\]), so
 /// that the world switch does not read them on every run.
 fn find_pauth_keys() {
     let (isar1, isar2) = (mrs!("id_aa64isar1_el1"), mrs!("S3_0_C0_C6_2"));

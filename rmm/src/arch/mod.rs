@@ -1,7 +1,7 @@
 //! The aarch64 seam: entry, exception vectors, SMC conduit, system registers and the world
 //! switch into realms.
 //!
-//! Only the image links [`aarch64`]; the library above it takes plain values (ID registers, the
+//! Only the image links `aarch64`; the library above it takes plain values (ID registers, the
 //! copied shared buffer, call registers) and runs realms through the [`RealmCpu`] trait, which
 //! host tests implement with a scripted double, so `cargo test` runs all of the logic on the build
 //! machine.
@@ -144,7 +144,7 @@ impl PauthKeys {
 pub struct GicState {
     /// ICH_HCR_EL2 (the host's value on entry, as the realm left it on exit).
     pub hcr: u64,
-    /// ICH_LR<n>_EL2 (only the implemented ones are used).
+    /// `ICH_LR<n>_EL2` (only the implemented ones are used).
     pub lrs: [u64; 16],
     /// ICH_VMCR_EL2 (kept with the REC across runs).
     pub vmcr: u64,

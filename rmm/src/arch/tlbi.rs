@@ -17,7 +17,7 @@ use core::arch::asm;
 
 use aarch64_cpu::registers::{Readable, Writeable, VTTBR_EL2};
 
-/// IPAS2E1IS's operand: IPA[47:12] in bits [35:0]; TTL hint and the other fields zero.
+/// IPAS2E1IS's operand: IPA\[47:12\] in bits \[35:0\]; TTL hint and the other fields zero.
 const IPA_FIELD: u64 = (1 << 36) - 1;
 
 /// Runs `f` with `vmid` as this CPU's current VMID, then restores VTTBR_EL2.

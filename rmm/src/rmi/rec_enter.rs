@@ -43,7 +43,7 @@ fn gicv3_valid(enter: &EnterRecord) -> bool {
         && enter.gicv3_lrs.iter().all(|lr| lr & ICH_LR_HW == 0)
 }
 
-/// Completes an emulated MMIO read: the value from rec_enter.gprs[0], masked to the access size
+/// Completes an emulated MMIO read: the value from rec_enter.gprs\[0\], masked to the access size
 /// and sign-extended as the syndrome says, goes to the target register; the realm moves past the
 /// access. (For a write there is nothing to deliver.)
 fn complete_mmio(rec: &mut Rec, esr: u64, value: u64) {

@@ -61,7 +61,7 @@ pub(super) fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
 }
 
 /// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
-/// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA[47:12].
+/// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA\[47:12\].
 pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) -> Outcome {
     exit.exit_reason = RmiExitReason::Sync as u8;
     exit.esr = (0x24 << 26) | (0x04 + level.clamp(0, 3) as u64);

@@ -8,7 +8,7 @@
 //! of the registers, as SMCCC defines for SMC32 calls.
 //!
 //! What the host sees of CPU_ON: A4.3.3 says `exit.gprs[1..3]` hold the call's arguments, so
-//! gprs[1] = target MPIDR, gprs[2] = entry point, gprs[3] = context ID (TF-RMM zeroes the last two
+//! gprs\[1\] = target MPIDR, gprs\[2\] = entry point, gprs\[3\] = context ID (TF-RMM zeroes the last two
 //! instead). They are passed as the spec says: the host needs nothing else from the realm's
 //! registers, and it cannot use the entry point or context ID to do anything the RMM does not
 //! check (the RMM, not the host, starts the target at them).

@@ -27,7 +27,7 @@
 //! | bits         | TABLE (levels 0-2) | ASSIGNED, RIPAS RAM (levels 1-3) | ASSIGNED_NS (levels 1-3)  |
 //! |--------------|--------------------|----------------------------------|---------------------------|
 //! | 1:0 type     | 0b11               | 0b01 block (L1, L2), 0b11 page (L3) | as ASSIGNED            |
-//! | 5:2 MemAttr  | 0                  | 0b0110 Normal Write-Back (FWB)   | host `MemAttr[2:0]`, [3] 0 |
+//! | 5:2 MemAttr  | 0                  | 0b0110 Normal Write-Back (FWB)   | host `MemAttr[2:0]`, \[3\] 0 |
 //! | 7:6 S2AP     | 0                  | 0b11 read/write                  | host                      |
 //! | 9:8 SH       | 0                  | 0b11 Inner Shareable             | IS if cacheable, else OS  |
 //! | 10 AF        | 0                  | 1                                | 1                         |

@@ -320,8 +320,8 @@ impl RecEnter {
     }
 }
 
-/// The RmiRecMpidr value of REC index `index` (A2.3.3): Aff0[3:0] = index[3:0],
-/// Aff1 = index[11:4], Aff2 = index[19:12], Aff3 (bits 31:24) = index[27:20].
+/// The RmiRecMpidr value of REC index `index` (A2.3.3): Aff0\[3:0\] = index\[3:0\],
+/// Aff1 = index\[11:4\], Aff2 = index\[19:12\], Aff3 (bits 31:24) = index\[27:20\].
 pub const fn mpidr_of(index: u64) -> u64 {
     (index & 0xF)
         | ((index >> 4) & 0xFF) << 8
@@ -337,10 +337,10 @@ pub const fn index_of_mpidr(mpidr: u64) -> u64 {
         | ((mpidr >> 24) & 0xFF) << 20
 }
 
-/// Host descriptor fields of RMI_RTT_MAP_UNPROTECTED (A5.5.11): output address [47:12],
-/// MemAttr[2:0] at [4:2] and S2AP at [7:6]. Everything else must be zero.
+/// Host descriptor fields of RMI_RTT_MAP_UNPROTECTED (A5.5.11): output address \[47:12\],
+/// MemAttr\[2:0\] at \[4:2\] and S2AP at \[7:6\]. Everything else must be zero.
 pub const DESC_ADDR: u64 = 0x0000_FFFF_FFFF_F000;
 pub const DESC_MEMATTR: u64 = 0b111 << 2;
 pub const DESC_S2AP: u64 = 0b11 << 6;
-/// MemAttr[2:0] = 0b100 is reserved under FEAT_S2FWB.
+/// MemAttr\[2:0\] = 0b100 is reserved under FEAT_S2FWB.
 pub const MEMATTR_RESERVED: u64 = 0b100;

@@ -14,7 +14,7 @@ use crate::{qemu_sample_cpak, verify, Verified};
 pub const CHALLENGE_FILE: &str = "challenge.bin";
 /// The CCA token the realm produced, as the host stub received it.
 pub const TOKEN_FILE: &str = "realm-token.cbor";
-/// The host stub's own RIM, then the REM[1] it expects after the payload's extension (64 bytes
+/// The host stub's own RIM, then the REM\[1\] it expects after the payload's extension (64 bytes
 /// each, zero-extended).
 pub const HOST_MEASUREMENTS_FILE: &str = "host-measurements.bin";
 
@@ -55,7 +55,7 @@ impl Appraisal {
 
 /// Reads the run's token and the host's measurements from `dir` and checks: the token verifies
 /// against TF-A's QEMU sample CPAK; its realm challenge is `challenge`; its RIM is the host's;
-/// its REM[1] is the host's expected value and the other REMs are zero.
+/// its REM\[1\] is the host's expected value and the other REMs are zero.
 pub fn appraise(dir: &Path, challenge: &[u8; 64]) -> Result<Appraisal, String> {
     let read = |name: &str| {
         std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))

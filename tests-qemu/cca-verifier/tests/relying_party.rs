@@ -17,7 +17,7 @@ fn run_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Writes a token whose challenge is `challenge`, REM[1] = [1; 32] and the rest zero, and host
+/// Writes a token whose challenge is `challenge`, REM\[1\] = [1; 32] and the rest zero, and host
 /// measurements `rim` / `rem1` (zero-extended to 64 bytes).
 fn write_run(name: &str, challenge: &[u8; 64], rems: [u8; 4], rim: u8, rem1: u8) -> PathBuf {
     let key = sample_realm_key();

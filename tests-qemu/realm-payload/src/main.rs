@@ -351,7 +351,7 @@ mod realm {
     }
 
     /// The ID registers as the realm reads them (each read trapped to the RMM): no SVE
-    /// (ID_AA64PFR0_EL1 [35:32], ID_AA64ZFR0_EL1), no SME (ID_AA64PFR1_EL1 [27:24]), though the
+    /// (ID_AA64PFR0_EL1 \[35:32\], ID_AA64ZFR0_EL1), no SME (ID_AA64PFR1_EL1 \[27:24\]), though the
     /// QEMU `max` CPU has both; the memory model register as the hardware has it; and a MIDR_EL1
     /// (from VPIDR_EL2, which the RMM must set: EL3 starts it zero).
     fn id_registers_show_the_realms_features() -> bool {
@@ -404,7 +404,7 @@ mod realm {
         buf.iter().all(|&b| b == 0)
     }
 
-    /// The SGI the realm sends to itself: INTID 1 [27:24], target list bit 0 [15:0].
+    /// The SGI the realm sends to itself: INTID 1 \[27:24\], target list bit 0 \[15:0\].
     pub const SGI_WRITE: u64 = 1 << 24 | 1;
 
     /// Sends [`SGI_WRITE`] through ICC_SGI1R_EL1: the write traps to the RMM, which hands it to
@@ -419,8 +419,8 @@ mod realm {
     /// What the first realm puts in its APIAKey (low, high).
     const REALM_KEY_PATTERN: [u64; 2] = [0x4B45_5900_0000_0A1A, 0x4B45_5900_0000_0A1B];
 
-    /// APIAKeyLo/Hi_EL1, if the CPU has address authentication (ID_AA64ISAR1_EL1 APA [7:4] or
-    /// API [11:8], ID_AA64ISAR2_EL1 APA3 [15:12]).
+    /// APIAKeyLo/Hi_EL1, if the CPU has address authentication (ID_AA64ISAR1_EL1 APA \[7:4\] or
+    /// API \[11:8\], ID_AA64ISAR2_EL1 APA3 \[15:12\]).
     fn apia_key() -> Option<[u64; 2]> {
         let (isar1, isar2): (u64, u64);
         // SAFETY: reads ID registers.
@@ -864,9 +864,9 @@ mod realm {
         // SAFETY: reading MPIDR_EL1 (the RMM's virtual MPIDR for this REC) has no side effects.
         unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
         let p = &raw mut SECONDARY_HOST_CALL;
-        // SAFETY: only REC 1 uses this structure, and the RMM only while REC 1 waits in the SMC.
         let mut gprs = [0u64; 31];
         gprs[..3].copy_from_slice(&[realm_payload::SMP_HELLO, mpidr, context]);
+        // SAFETY: only REC 1 uses this structure, and the RMM only while REC 1 waits in the SMC.
         unsafe { (*p).0.gprs = gprs };
         let r = smc([
             RsiCommand::HOST_CALL.fid() as u64,

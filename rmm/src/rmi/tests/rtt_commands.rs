@@ -9,7 +9,7 @@ use hostcall_abi::rtt::Ripas;
 use super::realm_fixture::*;
 use crate::granule::GranuleState;
 
-/// Host attributes of an unprotected mapping: MemAttr[2:0] 0b110 (Normal Write-Back), S2AP
+/// Host attributes of an unprotected mapping: MemAttr\[2:0\] 0b110 (Normal Write-Back), S2AP
 /// read/write.
 const WB_RW: u64 = (0b110 << 2) | (0b11 << 6);
 /// An NS address for unprotected mappings, 1 GiB aligned.

@@ -5,12 +5,15 @@
 //! - `build [--board qemu|fvp]`: builds the RMM and host-stub images and packs them with TF-A into
 //!   `target/images/` (`rmm.elf`, `rmm.bin`, `host-stub.elf`, `host-stub.bin`, `qemu_fw.bios`).
 //! - `run [--cpus N]`: setup + build, then boots the stack under QEMU and tells what happened.
-//! - `test`: setup + build, then the host tests and the QEMU tests.
+//! - `test`: setup + build, the lint gates (`lint`), then the host tests and the QEMU tests.
+//! - `lint`: setup + build, then fmt, clippy (host and aarch64 images) and rustdoc, warnings as
+//!   errors.
 //!
 //! It owns the build and packaging steps; what is checked in QEMU belongs to `tests-qemu`.
 
 mod bench;
 mod images;
+mod lint;
 mod setup;
 mod tfa;
 
@@ -21,11 +24,12 @@ use tests_qemu::{Images, RunConfig};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | bench>\n\
+        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | lint | bench>\n\
          \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
          \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
          \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
-         \n  test    host tests, then the QEMU tests\
+         \n  test    lint, host tests, then the QEMU tests\
+         \n  lint    fmt --check, clippy -D warnings (host and aarch64 images), cargo doc -D warnings\
          \n  bench   measured figures (granule tracking cost)"
     );
     ExitCode::FAILURE
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Some("build") => build(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("lint") => lint(),
         Some("bench") => bench(),
         _ => return usage(),
     };
@@ -121,9 +126,16 @@ fn bench() -> Result<(), String> {
     bench::run()
 }
 
+fn lint() -> Result<(), String> {
+    setup::run()?;
+    images::build_qemu()?;
+    lint::run()
+}
+
 fn test() -> Result<(), String> {
     setup::run()?;
     images::build_qemu()?;
+    lint::run()?;
     println!("xtask: host tests (cargo test --workspace)");
     setup::cargo(&["test", "--workspace", "--exclude", "tests-qemu"])?;
     println!("xtask: QEMU tests (cargo test -p tests-qemu)");

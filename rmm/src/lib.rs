@@ -36,6 +36,7 @@ pub mod s2tt;
 pub mod sim;
 pub mod sysreg_trap;
 pub mod timers;
+pub mod tlb;
 pub mod vmid;
 
 pub use boot::Rmm;

@@ -2,9 +2,11 @@
 //! keeps a GPT, sparse DRAM contents, and a monitor context over them. Tests that use it say so;
 //! it models the behaviour of TF-A's RMMD GTSI calls, not their implementation.
 
+mod mmu;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use hostcall_abi::el3::{El3Status, MemoryBank};
 use hostcall_abi::AbiVersion;
@@ -18,7 +20,10 @@ use crate::granule::GranuleTable;
 use crate::memory::GranuleMemory;
 use crate::ns::NsMemory;
 use crate::rmi::{CallRegs, ResultRegs, RmiContext};
+use crate::tlb::Stage2Tlb;
 use crate::vmid::VmidSet;
+
+pub use mmu::{Cached, Fault, Invalidation, Tlbs, Translation};
 
 const PAGE: usize = hostcall_abi::GRANULE_SIZE;
 
@@ -157,23 +162,80 @@ impl El3 for SimEl3 {
     }
 }
 
-/// Sparse DRAM contents (unwritten granules read as zero).
-#[derive(Default)]
+/// The simulated memory system: sparse DRAM contents (unwritten granules read as zero) and every
+/// simulated CPU's stage-2 TLB ([`Tlbs`]). A handle: clones share the same memory, so the
+/// simulated CPUs reach what the RMM writes.
+///
+/// Wiping a granule that some CPU's TLB still leads into (a missing TLB invalidation: the realm
+/// could still reach the granule once it is reused) is refused with a panic, unless the test
+/// turned that check off with [`SimMemory::set_wipe_check`] to watch what a realm does with
+/// the stale translation; such wipes are counted ([`SimMemory::unsafe_wipes`]) either way.
+#[derive(Clone, Default)]
 pub struct SimMemory {
+    inner: Arc<MemorySystem>,
+}
+
+#[derive(Default)]
+struct MemorySystem {
     pages: Mutex<HashMap<u64, Box<[u8; PAGE]>>>,
+    tlbs: Tlbs,
+    no_wipe_check: AtomicBool,
+    unsafe_wipes: Mutex<Vec<(u64, Vec<Cached>)>>,
 }
 
 impl SimMemory {
+    /// The simulated CPUs' TLBs.
+    pub fn tlbs(&self) -> &Tlbs {
+        &self.inner.tlbs
+    }
+
+    /// Whether wiping a granule that a TLB still leads into panics (the default) or is only
+    /// counted.
+    pub fn set_wipe_check(&self, panic: bool) {
+        self.inner.no_wipe_check.store(!panic, Ordering::Relaxed);
+    }
+
+    /// Granules wiped while a TLB still led into them, with what was cached.
+    pub fn unsafe_wipes(&self) -> Vec<(u64, Vec<Cached>)> {
+        self.inner
+            .unsafe_wipes
+            .lock()
+            .expect("wipe log lock")
+            .clone()
+    }
+
+    /// The 8 bytes at `pa` (a descriptor, for the simulated walker).
+    pub fn read_u64(&self, pa: u64) -> u64 {
+        let mut b = [0u8; 8];
+        self.copy(pa, 8, |page, off, at, n| {
+            b[at..at + n].copy_from_slice(&page[off..off + n])
+        });
+        u64::from_le_bytes(b)
+    }
+
+    /// Writes the 8 bytes at `pa`.
+    pub fn write_u64(&self, pa: u64, v: u64) {
+        let b = v.to_le_bytes();
+        self.copy(pa, 8, |page, off, at, n| {
+            page[off..off + n].copy_from_slice(&b[at..at + n])
+        });
+    }
+
+    /// Cached translations the RTTs no longer back ([`Tlbs::stale`]).
+    pub fn stale_translations(&self) -> Vec<Cached> {
+        self.inner.tlbs.stale(&|pa| self.read_u64(pa))
+    }
+
     /// Writes a whole granule (in place, so pointers handed out by `ptr` stay valid).
     pub fn write(&self, pa: u64, data: &[u8; PAGE]) {
-        let mut pages = self.pages.lock().expect("memory lock");
+        let mut pages = self.inner.pages.lock().expect("memory lock");
         **pages.entry(pa).or_insert_with(|| Box::new([0; PAGE])) = *data;
     }
 
     /// Visits `len` bytes from `pa`, granule by granule: `f(page, offset in page, offset in the
     /// caller's buffer, length)`.
     fn copy(&self, pa: u64, len: usize, mut f: impl FnMut(&mut [u8; PAGE], usize, usize, usize)) {
-        let mut pages = self.pages.lock().expect("memory lock");
+        let mut pages = self.inner.pages.lock().expect("memory lock");
         let mut done = 0;
         while done < len {
             let addr = pa + done as u64;
@@ -188,7 +250,8 @@ impl SimMemory {
 
     /// Reads a whole granule.
     pub fn read(&self, pa: u64) -> [u8; PAGE] {
-        self.pages
+        self.inner
+            .pages
             .lock()
             .expect("memory lock")
             .get(&pa)
@@ -198,11 +261,24 @@ impl SimMemory {
 
 impl GranuleMemory for SimMemory {
     fn wipe(&self, pa: u64) {
+        let cached = self.inner.tlbs.references(pa);
+        if !cached.is_empty() {
+            self.inner
+                .unsafe_wipes
+                .lock()
+                .expect("wipe log lock")
+                .push((pa, cached.clone()));
+            assert!(
+                self.inner.no_wipe_check.load(Ordering::Relaxed),
+                "granule {pa:#x} wiped while a CPU's TLB still leads into it (a missing stage-2 \
+                 TLB invalidation): {cached:#x?}"
+            );
+        }
         self.write(pa, &[0; PAGE]);
     }
 
     fn ptr(&self, pa: u64) -> *mut u8 {
-        let mut pages = self.pages.lock().expect("memory lock");
+        let mut pages = self.inner.pages.lock().expect("memory lock");
         // Boxed pages never move, so the pointer stays valid after the map lock is released.
         pages
             .entry(pa)
@@ -286,19 +362,25 @@ impl Sim {
             vmid16: true,
         };
         let el3 = SimEl3::new(banks, rmm_region);
+        let mem = SimMemory::default();
         Self {
             rmm,
             granules,
             el3,
-            mem: SimMemory::default(),
+            cpu: SimCpu::new(0, &mem),
+            mem,
             vmids: VmidSet::new(),
-            cpu: SimCpu::default(),
             attest: Some(sample_attestation()),
         }
     }
 
-    /// The handler context over this simulation.
+    /// The handler context over this simulation, on [`Sim::cpu`].
     pub fn ctx(&self) -> RmiContext<'_> {
+        self.ctx_on(&self.cpu)
+    }
+
+    /// The handler context over this simulation, serving on `cpu`.
+    pub fn ctx_on<'a>(&'a self, cpu: &'a SimCpu) -> RmiContext<'a> {
         RmiContext {
             rmm: &self.rmm,
             granules: &self.granules,
@@ -306,17 +388,95 @@ impl Sim {
             mem: &self.mem,
             ns: self,
             vmids: &self.vmids,
-            cpu: &self.cpu,
+            cpu,
             attest: self.attest,
         }
     }
 
-    /// Serves one RMI call: x0 = `fid`, x1.. = `args`.
+    /// Serves one RMI call on [`Sim::cpu`]: x0 = `fid`, x1.. = `args`.
     pub fn call(&self, fid: u64, args: &[u64]) -> ResultRegs {
+        self.call_on(&self.cpu, fid, args)
+    }
+
+    /// Serves one RMI call on `cpu` (another simulated CPU: [`Sim::new_cpu`]).
+    pub fn call_on(&self, cpu: &SimCpu, fid: u64, args: &[u64]) -> ResultRegs {
         let mut regs: CallRegs = [0; 8];
         regs[0] = fid;
         regs[1..=args.len()].copy_from_slice(args);
-        crate::rmi::handle(&self.ctx(), &regs)
+        crate::rmi::handle(&self.ctx_on(cpu), &regs)
+    }
+
+    /// Another simulated CPU, with its own TLB and script, sharing this memory system.
+    pub fn new_cpu(&self, index: usize) -> SimCpu {
+        SimCpu::new(index, &self.mem)
+    }
+
+    /// The stage 2 the realm whose RD is at `rd` runs with (as REC_ENTER loads it); `None` if
+    /// `rd` is not an RD.
+    pub fn stage2_of(&self, rd: u64) -> Option<Stage2> {
+        let mut g = self
+            .granules
+            .lock(rd, crate::granule::GranuleState::Rd)
+            .ok()?;
+        let r: &mut crate::realm::Rd = crate::memory::get(&self.mem, &mut g);
+        Some(r.stage2(self.rmm.features.s2sz(), self.rmm.vmid16))
+    }
+
+    /// The realm at `rd` as simulated CPU `cpu` sees its memory: accesses through that CPU's
+    /// TLB, as a REC of it running there would make them. Panics if `rd` is not an RD.
+    pub fn guest(&self, cpu: usize, rd: u64) -> SimGuest {
+        self.try_guest(cpu, rd).expect("an RD")
+    }
+
+    /// [`Sim::guest`], or `None` if `rd` is not an RD.
+    pub fn try_guest(&self, cpu: usize, rd: u64) -> Option<SimGuest> {
+        Some(SimGuest {
+            mem: self.mem.clone(),
+            cpu,
+            s2: self.stage2_of(rd)?,
+        })
+    }
+}
+
+/// A realm's memory as one simulated CPU sees it: every access is translated through that CPU's
+/// stage-2 TLB and walk cache ([`Tlbs::translate`]), exactly as it would be with the realm's
+/// stage 2 loaded.
+pub struct SimGuest {
+    mem: SimMemory,
+    cpu: usize,
+    s2: Stage2,
+}
+
+impl SimGuest {
+    /// Where `ipa` lands for an access (`write` or read), or the stage-2 fault.
+    pub fn translate(&self, ipa: u64, write: bool) -> Result<Translation, Fault> {
+        let t = self
+            .mem
+            .tlbs()
+            .translate(&|pa| self.mem.read_u64(pa), self.cpu, &self.s2, ipa)?;
+        if mmu::permits(t.desc, write) {
+            Ok(t)
+        } else {
+            Err(Fault::Permission(t.level))
+        }
+    }
+
+    /// A realm load of the 8 bytes at `ipa` (8-byte aligned).
+    pub fn read_u64(&self, ipa: u64) -> Result<u64, Fault> {
+        let t = self.translate(ipa, false)?;
+        Ok(self.mem.read_u64(t.pa))
+    }
+
+    /// A realm store of `v` to the 8 bytes at `ipa` (8-byte aligned).
+    pub fn write_u64(&self, ipa: u64, v: u64) -> Result<(), Fault> {
+        let t = self.translate(ipa, true)?;
+        self.mem.write_u64(t.pa, v);
+        Ok(())
+    }
+
+    /// The stage 2 this view walks.
+    pub fn stage2(&self) -> Stage2 {
+        self.s2
     }
 }
 
@@ -357,23 +517,57 @@ impl NsMemory for Sim {
     }
 }
 
-/// One step of a simulated realm: given its registers, act (change them) and say how it exits.
-pub type RealmStep = Box<dyn FnMut(&mut RealmRegs) -> RealmExit + Send>;
+/// One step of a simulated realm: given its registers and its memory as this CPU sees it, act
+/// (change them) and say how it exits.
+pub type RealmStep = Box<dyn FnMut(&mut RealmRegs, &SimGuest) -> RealmExit + Send>;
 
 /// A simulated CPU for REC_ENTER: instead of entering a realm it runs the next scripted step,
 /// and records what it was asked to run. With no step left, the "realm" is interrupted (an IRQ
-/// exit), as a real one would be by the host's timer.
-#[derive(Default)]
+/// exit), as a real one would be by the host's timer. Its TLB is its part of the memory
+/// system's [`Tlbs`]; the stage-2 invalidations it issues reach every simulated CPU's.
 pub struct SimCpu {
+    index: usize,
+    mem: SimMemory,
     steps: Mutex<std::collections::VecDeque<RealmStep>>,
     entries: Mutex<Vec<(RealmRegs, Stage2, EntryTraps, u64)>>,
     /// Answers to successive [`RealmCpu::interrupt_pending`] checks; none left reads "no".
     interrupts: Mutex<std::collections::VecDeque<bool>>,
 }
 
+/// CPU 0 of a memory system of its own.
+impl Default for SimCpu {
+    fn default() -> Self {
+        Self::new(0, &SimMemory::default())
+    }
+}
+
 impl SimCpu {
-    /// Queues a step.
-    pub fn script(&self, step: impl FnMut(&mut RealmRegs) -> RealmExit + Send + 'static) {
+    /// Simulated CPU number `index` of the memory system `mem`.
+    pub fn new(index: usize, mem: &SimMemory) -> Self {
+        Self {
+            index,
+            mem: mem.clone(),
+            steps: Mutex::default(),
+            entries: Mutex::default(),
+            interrupts: Mutex::default(),
+        }
+    }
+
+    /// This CPU's number.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Queues a step that only needs the realm's registers.
+    pub fn script(&self, mut step: impl FnMut(&mut RealmRegs) -> RealmExit + Send + 'static) {
+        self.script_guest(move |regs, _| step(regs));
+    }
+
+    /// Queues a step that also touches the realm's memory.
+    pub fn script_guest(
+        &self,
+        step: impl FnMut(&mut RealmRegs, &SimGuest) -> RealmExit + Send + 'static,
+    ) {
         self.steps
             .lock()
             .expect("script lock")
@@ -406,8 +600,13 @@ impl RealmCpu for SimCpu {
             .expect("entries lock")
             .push((*regs, *s2, traps, vmpidr));
         let step = self.steps.lock().expect("script lock").pop_front();
+        let guest = SimGuest {
+            mem: self.mem.clone(),
+            cpu: self.index,
+            s2: *s2,
+        };
         match step {
-            Some(mut f) => f(regs),
+            Some(mut f) => f(regs, &guest),
             None => RealmExit {
                 class: ExitClass::Irq,
                 esr: 0,
@@ -426,6 +625,17 @@ impl RealmCpu for SimCpu {
     /// (so that a test can tell registers apart).
     fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64 {
         !(u64::from(reg.crm) << 4 | u64::from(reg.op2))
+    }
+}
+
+/// The simulated CPU's stage-2 TLB maintenance: broadcast to every simulated CPU.
+impl Stage2Tlb for SimCpu {
+    fn invalidate_ipas(&self, vmid: u16, first: u64, stride: u64, count: u64) {
+        self.mem.tlbs().invalidate_ipas(vmid, first, stride, count);
+    }
+
+    fn invalidate_vmid(&self, vmid: u16) {
+        self.mem.tlbs().invalidate_vmid(vmid);
     }
 }
 

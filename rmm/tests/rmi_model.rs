@@ -30,6 +30,11 @@
 //!   leaves the RecRun page alone.
 //! - Reference counts where the model knows them: an RD counts its live RECs (this RMM's
 //!   bookkeeping), free granules count nothing.
+//! - Stage-2 TLB maintenance: before each command that may unmap something, a realm of the
+//!   command's RD running on simulated CPU 1 touches the IPAs the command may unmap (and a
+//!   spread of a table's entries), so their translations and the walks to them are cached in
+//!   that CPU's simulated TLB; after the command no cached translation may be one the RTTs no
+//!   longer back, and no granule may have been wiped while a TLB still led into it.
 //!
 //! # What is not
 //!

@@ -17,8 +17,8 @@ pub struct RunConfig {
     pub cpus: u32,
     /// Wall-clock budget; QEMU is killed when it runs out.
     pub timeout: Duration,
-    /// Appended after the standard command line, e.g.
-    /// `["-icount", "shift=0,sleep=off", "-seed", "1"]`.
+    /// Appended after the standard command line (which already has
+    /// [`crate::DETERMINISTIC`]), e.g. `["-d", "in_asm"]`.
     pub extra_args: Vec<String>,
     /// QEMU executable to use instead of `qemu-system-aarch64` from `PATH`.
     pub qemu_binary: Option<PathBuf>,

@@ -56,6 +56,13 @@ fn is_executable(path: &Path) -> bool {
 /// no use for it, and creating it needs the iPXE option ROM
 /// (`efi-virtio.rom`), which a plain `qemu-system-arm` install may lack; QEMU
 /// then refuses to start.
+/// Every run, the demo's, the tests' and the bench's alike, counts time in instructions: the
+/// `max` CPU's counter advances one tick per executed instruction (`shift=0`) and never
+/// jumps while CPUs idle (`sleep=off`), and QEMU's random sources are seeded. Timer ticks
+/// then land at the same point of the firmware's work on every run, whatever the load on
+/// the machine, so nothing a run checks depends on wall-clock time or machine speed.
+pub const DETERMINISTIC: [&str; 4] = ["-icount", "shift=0,sleep=off", "-seed", "1"];
+
 pub fn qemu_args(images: &Images, cfg: &RunConfig) -> Vec<OsString> {
     let bios = std::path::absolute(&images.bios).unwrap_or_else(|_| images.bios.clone());
     let mut args: Vec<OsString> = [
@@ -90,6 +97,7 @@ pub fn qemu_args(images: &Images, cfg: &RunConfig) -> Vec<OsString> {
         .iter()
         .map(OsString::from),
     );
+    args.extend(DETERMINISTIC.iter().map(OsString::from));
     args.extend(cfg.extra_args.iter().map(OsString::from));
     args
 }

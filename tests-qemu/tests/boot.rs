@@ -13,11 +13,7 @@ fn boot(cpus: u32) -> (RunOutcome, [u8; 64]) {
     let images = Images::locate().unwrap_or_else(|e| panic!("{e}"));
     let challenge = relying_party::fresh_challenge().expect("a random challenge");
     let cfg = RunConfig::new(format!("boot-{cpus}cpu"), cpus)
-        .with_input_file(CHALLENGE_FILE, challenge.to_vec())
-        // Virtual time counts instructions, so the host timer's ticks land at the same point of
-        // the realm's work on every run, whatever the load on the machine (with wall-clock time,
-        // QEMU with four CPUs moved them by tens of milliseconds).
-        .with_args(["-icount", "shift=0,sleep=off"]);
+        .with_input_file(CHALLENGE_FILE, challenge.to_vec());
     let outcome = run(&images, &cfg);
     outcome.expect_pass();
     (outcome, challenge)

@@ -83,9 +83,7 @@ const PATHS: [(&str, &str, Option<u64>); 4] = [
 /// Boots one CPU under instruction counting and reports every figure.
 pub fn run() -> Result<(), String> {
     let images = Images::locate()?;
-    let cfg = RunConfig::new("bench", 1)
-        .with_timeout(Duration::from_secs(300))
-        .with_args(["-icount", "shift=0,sleep=off", "-seed", "1"]);
+    let cfg = RunConfig::new("bench", 1).with_timeout(Duration::from_secs(300));
     let outcome = tests_qemu::run(&images, &cfg);
     if !outcome.passed() {
         return Err(format!("the benchmark boot failed:\n{}", outcome.report()));

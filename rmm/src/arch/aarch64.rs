@@ -1142,6 +1142,9 @@ impl crate::arch::RealmCpu for Cpu {
         if traps.wfe {
             hcr |= HCR_TWE;
         }
+        // VTTBR_EL2.VMID and VMPIDR_EL2 still name the REC that last ran on this CPU (the TLB
+        // maintenance of `arch::tlbi` puts VTTBR_EL2 back): see the flush below.
+        let other_rec = (mrs!("vttbr_el2") ^ s2.vttbr) >> 48 != 0 || mrs!("vmpidr_el2") != vmpidr;
         msr!("vtcr_el2", s2.vtcr);
         msr!("vttbr_el2", s2.vttbr);
         msr!("vmpidr_el2", vmpidr);
@@ -1149,16 +1152,28 @@ impl crate::arch::RealmCpu for Cpu {
         msr!("hcr_el2", hcr);
         msr!("elr_el2", regs.pc);
         msr!("spsr_el2", regs.pstate);
-        // SAFETY: the barrier and TLB invalidation only affect translations of the realm's VMID,
-        // which the RMM owns.
-        unsafe {
-            asm!(
-                "dsb ishst",
-                "tlbi vmalls12e1is",
-                "dsb ish",
-                "isb",
-                options(nostack)
-            );
+        // The RTT changes the RMI handlers made are already invalidated on every CPU
+        // (`crate::tlb`); what is left is this CPU's own copy of the realm's translations when
+        // another REC of it ran here last: a realm may use one ASID for different stage-1 tables
+        // on different vCPUs and invalidate only locally (as KVM flushes when another vCPU of
+        // the VM last ran on the CPU). Only then is the VMID's local TLB dropped.
+        if other_rec {
+            // SAFETY: barriers and a local invalidation of the realm's own VMID (VTTBR_EL2 was
+            // written above; the first ISB puts it in effect for the TLBI).
+            unsafe {
+                asm!(
+                    "isb",
+                    "dsb ishst",
+                    "tlbi vmalls12e1",
+                    "dsb nsh",
+                    "isb",
+                    options(nostack)
+                );
+            }
+        } else {
+            // SAFETY: barriers only: this CPU's RTT writes are visible to its walker, and the
+            // EL2 controls above are in effect, before the realm runs.
+            unsafe { asm!("dsb ishst", "isb", options(nostack)) };
         }
         let mut saved = HostFpRegs {
             sve: core::mem::MaybeUninit::uninit(),

@@ -8,6 +8,8 @@
 
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub mod aarch64;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+mod tlbi;
 
 /// A realm's EL1/EL0 system registers: what the RMM swaps with the host's on every entry and exit
 /// (EL3 does not switch EL1 state between worlds).
@@ -235,8 +237,9 @@ pub struct RealmExit {
     pub hpfar: u64,
 }
 
-/// Runs a REC on this CPU until it takes an exception to R-EL2.
-pub trait RealmCpu {
+/// Runs a REC on this CPU until it takes an exception to R-EL2, and issues the stage-2 TLB
+/// maintenance the RMI handlers need ([`crate::tlb`]).
+pub trait RealmCpu: crate::tlb::Stage2Tlb {
     /// Loads `regs`, enters the realm with `s2`, and on the next exception saves the realm's
     /// registers back into `regs` and returns the syndrome. The host's EL1 state is preserved.
     /// The EL1 timers whose output asserts in `regs` are masked at EL2 while the realm runs

@@ -3,7 +3,8 @@
 //!
 //! Locking follows `rtt.rs`: the RD and the new DATA granule are locked together (ascending
 //! address order); a DATA granule being destroyed is locked after the RD. The realm's RTTs are
-//! reached through [`RttView`] under the RD lock.
+//! reached through [`RttView`] under the RD lock. A destroyed DATA granule's translation is
+//! invalidated on every CPU before the granule is wiped ([`crate::tlb`]).
 
 use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
@@ -120,9 +121,11 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         .granules
         .lock(data, GranuleState::Data)
         .map_err(|_| INPUT)?;
-    // TLB: an ASSIGNED RAM page was valid: invalidate it for the realm's VMID before the
-    // granule is wiped and handed back.
+    // Invalidated whatever the entry's RIPAS: an entry that is invalid now (EMPTY, DESTROYED)
+    // was invalidated when it stopped being RAM, but the granule is handed back here, so this
+    // is the last point at which a stale translation of it must be gone.
     view.write(w.table_pa, w.index, S2tte::unassigned(after).bits());
+    realm.tlb(ctx).entry(ipa, RTT_PAGE_LEVEL);
     ctx.mem.wipe(data);
     data_g.set_state(GranuleState::Delegated);
     Ok([data, walk_top(&view, &w, ipa)?, 0, 0])

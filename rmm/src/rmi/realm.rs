@@ -10,6 +10,7 @@ use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::memory::{self, RttView};
 use crate::realm::{validate_realm_params, vmid_is_valid, Rd, RealmState};
 use crate::s2tt::{census, init_start_tables, RttConfig};
+use crate::tlb::RealmTlb;
 use crate::{measurement, ns, rec};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
@@ -103,6 +104,9 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     if live_recs || live_rtt {
         return Err(REALM);
     }
+    // Every entry was invalidated as it went, but the VMID is about to be free for another
+    // realm: nothing cached under it may survive (and the start tables are wiped below).
+    RealmTlb::new(ctx.cpu, rd.config.vmid).all();
     for pa in rd.config.rtt_granules() {
         // The starting-level RTTs belong to this realm alone, and the RD lock is held.
         let mut t = ctx

@@ -13,8 +13,11 @@
 //! Liveness is computed by scanning tables ([`rtt_is_live`]), never counted: RTT granules keep a
 //! reference count of zero, so the count cannot disagree with the table.
 //!
-//! No hardware stage 2 runs realms yet. `// TLB:` marks each place where a valid entry changes and
-//! a running realm would need stage-2 TLB maintenance (break-before-make).
+//! TLB maintenance ([`crate::tlb`]): RECs of the realm may be running on other CPUs while a
+//! command changes its RTTs, so every valid entry a command removes or changes is invalidated on
+//! every CPU before the command goes on, and always before a granule the entry named or led to
+//! is wiped or changes state. A valid entry replaced by a valid entry of another size is first
+//! written invalid and invalidated (break-before-make).
 
 use hostcall_abi::rmi::RmiStatus;
 use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
@@ -30,12 +33,17 @@ use crate::s2tt::{
     rtt_is_live, skip_entries_with_ripas, skip_non_live_entries, unfold, walk, RttConfig,
     RttMemory, Rtte, S2tte, WalkResult,
 };
+use crate::tlb::RealmTlb;
 
 /// RMI_ERROR_INPUT, index 0, no outputs.
 pub(super) const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 /// RMI_ERROR_REALM, index 0.
 pub(super) const REALM: RmiError = RmiError::new(RmiStatus::ErrorRealm);
 const REC: RmiError = RmiError::new(RmiStatus::ErrorRec);
+
+/// What an entry holds between "break" and "make" when a valid entry is replaced: invalid to
+/// the hardware. No RMM reader sees it: the RD lock is held throughout.
+const BREAK: u64 = 0;
 
 /// RMI_ERROR_RTT whose index is `level` (where the walk stopped, or the level of the table at
 /// fault), with the outputs the command defines on failure.
@@ -64,6 +72,8 @@ pub(super) struct RealmRtts {
     pub state: RealmState,
     /// Whether the realm was created with LPA2 (output addresses may be 52 bits wide).
     pub lpa2: bool,
+    /// The realm's VMID, which its cached translations are tagged with.
+    pub vmid: u16,
 }
 
 impl RealmRtts {
@@ -75,7 +85,13 @@ impl RealmRtts {
             base: r.config.rtt_base,
             state: r.state,
             lpa2: r.config.lpa2,
+            vmid: r.config.vmid,
         }
+    }
+
+    /// The realm's stage-2 TLB maintenance, issued from this CPU.
+    pub fn tlb<'a>(&self, ctx: &RmiContext<'a>) -> RealmTlb<'a> {
+        RealmTlb::new(ctx.cpu, self.vmid)
     }
 
     /// Whether `pa` may be an output address of this realm's RTTs: the `*_bound2` and
@@ -165,8 +181,12 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     // 2^48, `parent` is 0..=2, and the parent entry is a valid non-TABLE entry.
     let table = S2tte::table(rtt, parent).ok_or(INPUT)?;
     unfold(&mut view, rtt, w.entry, parent).ok_or(rtt_error(w.level, NO_OUTPUTS))?;
-    // TLB: if the parent was a valid block (ASSIGNED RAM or ASSIGNED_NS), break-before-make:
-    // write it invalid, invalidate its IPA range for the realm's VMID, then write the table.
+    if w.entry.is_valid_hw() {
+        // A mapped block (ASSIGNED RAM or ASSIGNED_NS) becomes a table of pages or smaller
+        // blocks: break-before-make.
+        view.write(w.table_pa, w.index, BREAK);
+        realm.tlb(ctx).entry(ipa, parent);
+    }
     view.write(w.table_pa, w.index, table.bits());
     rtt_g.set_state(GranuleState::Rtt);
     Ok(NO_OUTPUTS)
@@ -205,9 +225,16 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     } else {
         S2tte::unassigned_ns()
     };
-    // TLB: the TABLE entry was valid: write it invalid, then invalidate the IPA range it covered
-    // (for an unprotected table, every ASSIGNED_NS leaf under it may be cached).
+    // The TABLE entry was valid: walks through it may be cached. A non-live table may still
+    // hold mapped entries: an unprotected one may map NS pages (A5.5.8: ASSIGNED_NS entries do
+    // not make an RTT live), and those leaves may be cached too.
+    let maps = (0..RTT_ENTRIES).any(|i| S2tte::from_bits(view.read(child, i)).is_valid_hw());
     view.write(w.table_pa, w.index, replacement.bits());
+    if maps {
+        realm.tlb(ctx).entries(ipa, level, RTT_ENTRIES as u64);
+    } else {
+        realm.tlb(ctx).entry(ipa, parent);
+    }
     ctx.mem.wipe(child);
     child_g.set_state(GranuleState::Delegated);
     let top = walk_top(&view, &w, ipa)?;
@@ -233,8 +260,15 @@ pub fn fold(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         .granules
         .lock(child, GranuleState::Rtt)
         .map_err(|_| INPUT)?;
-    // TLB: the TABLE entry is replaced by a block or an invalid entry: break-before-make (write
-    // it invalid, invalidate the whole range the table covered, then write the folded entry).
+    // Break-before-make: the TABLE entry goes invalid, then everything cached through it is
+    // invalidated (the walks through it, and when the folded entry is mapped, the table's
+    // mapped entries, one per entry of the child level), then the folded entry is written.
+    view.write(w.table_pa, w.index, BREAK);
+    if folded.is_valid_hw() {
+        realm.tlb(ctx).entries(ipa, level, RTT_ENTRIES as u64);
+    } else {
+        realm.tlb(ctx).entry(ipa, parent);
+    }
     view.write(w.table_pa, w.index, folded.bits());
     ctx.mem.wipe(child);
     child_g.set_state(GranuleState::Delegated);
@@ -299,8 +333,8 @@ pub fn unmap_unprotected(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     if w.level < level || !matches!(reached(&w)?, Rtte::AssignedNs { .. }) {
         return Err(rtt_error(w.level, [walk_top(&view, &w, ipa)?, 0, 0, 0]));
     }
-    // TLB: a valid leaf is removed: invalidate its IPA range for the realm's VMID.
     view.write(w.table_pa, w.index, S2tte::unassigned_ns().bits());
+    realm.tlb(ctx).entry(ipa, level);
     Ok([walk_top(&view, &w, ipa)?, 0, 0, 0])
 }
 
@@ -421,9 +455,14 @@ pub fn set_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     )
     .ok_or(rtt_error(w.level, NO_OUTPUTS))?;
     let out_top = if walk_top > base {
-        // TLB: entries going from RAM to another RIPAS stop being valid: invalidate them.
         let start = align_down(base, w.level).ok_or(INPUT)?;
-        set_ripas_range(&mut view, &w, start, walk_top, value)?;
+        let changed = set_ripas_range(&mut view, &w, start, walk_top, value)?;
+        // ASSIGNED entries going from RAM to EMPTY stop being mapped: invalidated on every CPU
+        // before the realm is told the change is done (and long before DATA_DESTROY can hand
+        // their granules back).
+        if changed.unmapped {
+            realm.tlb(ctx).entries(start, w.level, changed.count);
+        }
         walk_top
     } else if differs {
         return Err(rtt_error(w.level, NO_OUTPUTS));
@@ -448,7 +487,7 @@ fn set_ripas_range(
     start: u64,
     end: u64,
     ripas: Ripas,
-) -> Result<(), RmiError> {
+) -> Result<RipasChange, RmiError> {
     let fail = rtt_error(w.level, NO_OUTPUTS);
     let size = block_size(w.level).ok_or(fail)?;
     let first = align_down(start, w.level).ok_or(fail)?;
@@ -462,11 +501,23 @@ fn set_ripas_range(
             .with_ripas(w.level, ripas)
             .ok_or(fail)?;
     }
+    let mut unmapped = false;
     for i in w.index..last {
-        let entry = S2tte::from_bits(view.read(w.table_pa, i))
-            .with_ripas(w.level, ripas)
-            .ok_or(fail)?;
+        let old = S2tte::from_bits(view.read(w.table_pa, i));
+        let entry = old.with_ripas(w.level, ripas).ok_or(fail)?;
+        unmapped |= old.is_valid_hw() && !entry.is_valid_hw();
         view.write(w.table_pa, i, entry.bits());
     }
-    Ok(())
+    Ok(RipasChange {
+        count: count as u64,
+        unmapped,
+    })
+}
+
+/// What [`set_ripas_range`] changed.
+struct RipasChange {
+    /// Entries written, from the one the walk reached.
+    count: u64,
+    /// Whether a mapped entry (ASSIGNED, RIPAS RAM) among them stopped being mapped.
+    unmapped: bool,
 }

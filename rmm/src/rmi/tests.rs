@@ -116,5 +116,6 @@ mod rec_commands;
 mod rec_enter;
 mod rsi_memory;
 mod rtt_commands;
+mod stage2_tlb;
 mod sysreg_trap;
 mod timers;

@@ -17,6 +17,8 @@ use super::ops::Op;
 
 /// How many recent commands a failure report lists.
 const HISTORY: usize = 20;
+/// The simulated CPU the racing realm runs on (the host calls on CPU 0).
+const RACING_CPU: usize = 1;
 /// Granules the final tear-down takes new RTTs from (to unfold blocks).
 const TEARDOWN_POOL: u64 = 0x9200_0000;
 
@@ -72,6 +74,8 @@ pub struct Run {
 impl Run {
     pub fn new(seed: u64, budget: usize) -> Self {
         let sim = Sim::qemu();
+        // Wipes a TLB can still reach are reported with the run's history, not as a panic.
+        sim.mem.set_wipe_check(false);
         let f = sim.call(Cmd::Features.fid(), &[0]);
         assert_eq!(f[0], 0, "RMI_FEATURES(0)");
         Self {
@@ -123,6 +127,7 @@ impl Run {
     /// Executes `op` on both sides and compares. Returns the status the RMM gave.
     pub fn step(&mut self, op: &Op) -> Result<Ret, String> {
         self.host_writes(op);
+        self.realm_races(op);
         let expect = self.model.exec(op);
         let cmd = op.cmd();
         let out = self.sim.call(cmd.fid(), &op.args());
@@ -185,10 +190,50 @@ impl Run {
         if let Op::RecEnter { run, .. } = *op {
             self.after_rec_enter(run, got)?;
         }
+        self.check_tlbs(cmd)?;
         for pa in op.footprint() {
             self.compare_granule(pa)?;
         }
         Ok(got)
+    }
+
+    /// A realm of the command's RD, running on simulated CPU 1, touches what the command may
+    /// unmap ([`Op::racing_touches`]): its TLB then holds those translations (and the walks to
+    /// them) unless the RMM invalidates them.
+    fn realm_races(&self, op: &Op) {
+        let Some((rd, ipas)) = op.racing_touches() else {
+            return;
+        };
+        let Some(realm) = self.sim.try_guest(RACING_CPU, rd) else {
+            return;
+        };
+        for ipa in ipas {
+            // A fault is as good as a hit: the walk up to it is cached too.
+            let _ = realm.read_u64(ipa & !7);
+        }
+    }
+
+    /// After every command: no translation is cached that the RTTs no longer back, and no
+    /// granule was wiped while a TLB still led into it. The TLBs are then emptied (as eviction
+    /// may), so each command starts from what the realm touched for it.
+    fn check_tlbs(&self, cmd: Cmd) -> Result<(), String> {
+        let stale = self.sim.mem.stale_translations();
+        let wipes = self.sim.mem.unsafe_wipes();
+        self.sim.mem.tlbs().clear();
+        if let Some(e) = stale.first() {
+            return Err(self.report(format!(
+                "{}: a translation is still cached that the RTTs no longer back (missing TLB \
+                 invalidation): {e:#x?}",
+                cmd.name()
+            )));
+        }
+        if let Some((pa, cached)) = wipes.first() {
+            return Err(self.report(format!(
+                "{}: granule {pa:#x} was wiped while a TLB still led into it: {cached:#x?}",
+                cmd.name()
+            )));
+        }
+        Ok(())
     }
 
     /// What the host writes to NS memory before the call: parameter blocks and DATA sources,

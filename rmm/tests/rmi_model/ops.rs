@@ -190,6 +190,36 @@ impl Op {
         }
     }
 
+    /// What a realm racing this command on another CPU has touched just before it: the RD and
+    /// the IPAs whose translations the command may remove or change (for a whole table, a
+    /// spread of its entries), so that a missing TLB invalidation leaves a stale translation
+    /// behind. Nothing for commands that change no valid entry.
+    pub fn racing_touches(&self) -> Option<(u64, Vec<u64>)> {
+        // Entries of a table at `level` covering `ipa`: the first, a few inside, the last.
+        let spread = |ipa: u64, level: i64| -> Vec<u64> {
+            let step = 1u64 << (12 + 9 * (3 - level.clamp(0, 3)));
+            [0u64, 1, 2, 9, 255, 256, 510, 511]
+                .iter()
+                .map(|i| ipa.wrapping_add(i * step))
+                .collect()
+        };
+        match *self {
+            Op::DataDestroy { rd, ipa } | Op::RttCreate { rd, ipa, .. } => Some((rd, vec![ipa])),
+            Op::RttUnmapUnprotected { rd, ipa, .. } => Some((rd, vec![ipa])),
+            Op::RttDestroy { rd, ipa, level } | Op::RttFold { rd, ipa, level } => {
+                Some((rd, spread(ipa, level)))
+            }
+            Op::RttSetRipas { rd, base, top, .. } => Some((
+                rd,
+                (0..8)
+                    .map(|i| base.wrapping_add(i << 12))
+                    .filter(|&ipa| ipa < top)
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+
     /// Granule addresses the command names, whose states are compared right after it.
     pub fn footprint(&self) -> Vec<u64> {
         let mut v = match *self {

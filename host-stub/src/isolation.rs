@@ -116,10 +116,13 @@ pub enum Race {
     SetRipas,
     /// RTT_CREATE under a live level-2 block of NS pages (unfold).
     RttCreateUnfold,
+    /// RTT_SET_RIPAS RAM to EMPTY alone: the granule stays the realm's DATA, but an IPA whose
+    /// RIPAS is EMPTY must fault.
+    SetRipasAlone,
 }
 
 /// Every race, in the order the scenario runs them.
-pub const RACES: [Race; 7] = [
+pub const RACES: [Race; 8] = [
     Race::DataDestroy,
     Race::RttDestroy,
     Race::RttDestroyUnprotected,
@@ -127,6 +130,7 @@ pub const RACES: [Race; 7] = [
     Race::UnmapUnprotected,
     Race::SetRipas,
     Race::RttCreateUnfold,
+    Race::SetRipasAlone,
 ];
 
 impl Race {
@@ -140,6 +144,7 @@ impl Race {
             Race::UnmapUnprotected => "RTT_UNMAP_UNPROTECTED",
             Race::SetRipas => "RTT_SET_RIPAS",
             Race::RttCreateUnfold => "RTT_CREATE (unfold)",
+            Race::SetRipasAlone => "RTT_SET_RIPAS (no DATA_DESTROY)",
         }
     }
 
@@ -153,6 +158,7 @@ impl Race {
             Race::UnmapUnprotected => "RTT_UNMAP_UNPROTECTED of the NS page, which the host then wrote",
             Race::SetRipas => "RTT_SET_RIPAS RAM to EMPTY for the realm's other REC, DATA_DESTROY of the now invalid entry, its granule made DATA of realm B",
             Race::RttCreateUnfold => "RTT_CREATE of a level-3 RTT under the live level-2 block of NS pages",
+            Race::SetRipasAlone => "RTT_SET_RIPAS RAM to EMPTY for the realm's other REC, nothing else (the granule stays the realm's, its IPA EMPTY)",
         }
     }
 
@@ -165,11 +171,18 @@ impl Race {
     /// The IPA the realm touches.
     pub const fn target(self) -> u64 {
         match self {
-            Race::DataDestroy | Race::RttDestroy | Race::SetRipas => TARGET_IPA,
+            Race::DataDestroy | Race::RttDestroy | Race::SetRipas | Race::SetRipasAlone => {
+                TARGET_IPA
+            }
             Race::UnmapUnprotected => NS_TARGET_IPA,
             Race::RttDestroyUnprotected => NS_TABLE_TARGET_IPA,
             Race::RttFold | Race::RttCreateUnfold => NS_BLOCK_TARGET_IPA,
         }
+    }
+
+    /// Whether the realm's REC 0 asks for the RIPAS change first (the racer is REC 1).
+    const fn has_ripas_requester(self) -> bool {
+        matches!(self, Race::SetRipas | Race::SetRipasAlone)
     }
 
     /// Whether the realm's tree needs the 2 MiB NS block.
@@ -338,7 +351,7 @@ pub fn run_race<Cd: Conduit, M: HostMemory, O: OtherCpu>(
     );
 
     // SET_RIPAS: REC 0 asks for RIPAS EMPTY over the target here, before the race; REC 1 races.
-    let (racer, racer_run) = if race == Race::SetRipas {
+    let (racer, racer_run) = if race.has_ripas_requester() {
         let (ret, _) = h.cmd(C::REC_ENTER, &[l.realm.recs[0], l.run]);
         if ret != OK {
             return Err(fail("REC_ENTER of the RIPAS requester", ret));
@@ -435,7 +448,7 @@ fn racer_recs(race: Race) -> &'static [RecStart] {
     }
     const ONE: [RecStart; 1] = [start(iso::ROLE_RACER)];
     const TWO: [RecStart; 2] = [start(iso::ROLE_RIPAS_REQUESTER), start(iso::ROLE_RACER)];
-    if race == Race::SetRipas {
+    if race.has_ripas_requester() {
         &TWO
     } else {
         &ONE
@@ -668,6 +681,14 @@ fn change_and_reuse<Cd: Conduit, M: HostMemory>(
                 "DATA_CREATE (realm B takes the granule)",
                 C::DATA_CREATE,
                 &[b.rd, p, B_REUSED_DATA_IPA, src, 0],
+                OK,
+            )?;
+        }
+        Race::SetRipasAlone => {
+            h.expect(
+                "RTT_SET_RIPAS (EMPTY)",
+                C::RTT_SET_RIPAS,
+                &[rd, l.realm.recs[0], TARGET_IPA, TARGET_IPA + G],
                 OK,
             )?;
         }

@@ -1708,7 +1708,7 @@ mod image {
                     o.flags
                 ),
                 _ => defmt::error!(
-                    "isolation race {=str}: FAIL: while the REC ran the host did {=str}; the realm's access to IPA {=u64:#x} after that did not fault but REACHED THE REUSED GRANULE: read {=u64:#x} (realm B's marker {=u64:#x}, the host's {=u64:#x}, the page held {=u64:#x}), its own word {=u64:#x}",
+                    "isolation race {=str}: FAIL: while the REC ran the host did {=str}; the realm's access to IPA {=u64:#x} after that did not fault but REACHED THE GRANULE after the change: read {=u64:#x} (realm B's marker {=u64:#x}, the host's {=u64:#x}, the page held {=u64:#x}), its own word {=u64:#x}",
                     race.name(),
                     race.story(),
                     target,

@@ -4,7 +4,8 @@
 //! the REC is still in the same run, the host on CPU 0 removes or changes the mapping with the
 //! command under test (DATA_DESTROY, RTT_DESTROY of a protected and of an unprotected table,
 //! RTT_FOLD, RTT_UNMAP_UNPROTECTED, RTT_SET_RIPAS then DATA_DESTROY, RTT_CREATE over a live
-//! block) and reuses the granule (as an RTT of the same
+//! block; and RTT_SET_RIPAS alone, which reuses nothing but leaves an EMPTY IPA that must fault)
+//! and reuses the granule (as an RTT of the same
 //! realm, as DATA or an RTT of another realm, or back in the Non-secure PAS written by the host),
 //! then tells the realm through a flag page. The realm's next access must fault at the old IPA
 //! (or, for fold and unfold, reach the same data): it must not reach the reused granule.
@@ -14,13 +15,14 @@
 //! descriptor into what became its own RTT and reads realm B's DATA through it). Fold and unfold
 //! cannot fail on QEMU, which caches no table walks (see `host_stub::isolation`).
 //!
-//! QEMU runs with `-icount shift=0,sleep=off`, which makes its TCG round-robin: the realm and the
+//! QEMU runs with `-icount shift=0,sleep=off` (the runner's standard command line), which makes
+//! its TCG round-robin: the realm and the
 //! host hand the emulator to each other at their YIELDs, and every wait is a bounded poll count.
 
 use tests_qemu::{run, Images, RunConfig, RunOutcome, Source};
 
 /// The races, by the name each line starts with.
-const RACES: [&str; 7] = [
+const RACES: [&str; 8] = [
     "DATA_DESTROY",
     "RTT_DESTROY",
     "RTT_DESTROY (unprotected)",
@@ -28,13 +30,13 @@ const RACES: [&str; 7] = [
     "RTT_UNMAP_UNPROTECTED",
     "RTT_SET_RIPAS",
     "RTT_CREATE (unfold)",
+    "RTT_SET_RIPAS (no DATA_DESTROY)",
 ];
 
 fn races(cpus: u32) -> RunOutcome {
     let images = Images::locate().unwrap_or_else(|e| panic!("{e}"));
     let cfg = RunConfig::new(format!("isolation-{cpus}cpu"), cpus)
-        .with_input_file("isolation", b"all races".to_vec())
-        .with_args(["-icount", "shift=0,sleep=off"]);
+        .with_input_file("isolation", b"all races".to_vec());
     run(&images, &cfg)
 }
 
@@ -56,10 +58,14 @@ fn check(o: &RunOutcome, cpus: u32) {
         failed.join("\n"),
         o.report()
     );
-    let summary = format!("isolation: 7 of 7 race(s) passed, the racing RECs on CPU 1 of {cpus}");
+    let summary = format!("isolation: 8 of 8 race(s) passed, the racing RECs on CPU 1 of {cpus}");
     assert_eq!(o.count(Source::Host, &summary), 1, "{}", o.report());
     assert_eq!(o.count(Source::Host, "verdict: PASS"), 1, "{}", o.report());
     o.expect_pass();
+    // Each race's story, for `--nocapture`.
+    for l in o.host_lines().filter(|l| l.contains("isolation")) {
+        println!("{l}");
+    }
     // The scenario replaces the others: no payload or SMP realm ran.
     assert_eq!(o.count(Source::Host, "realm payload:"), 0, "{}", o.report());
     assert_eq!(o.count(Source::Rmm, "failed"), 0, "{}", o.report());

@@ -71,7 +71,7 @@ fn race_with(
     rest: impl FnMut(&mut rmm::arch::RealmRegs) -> RealmExit + Send + 'static,
 ) -> (RaceOutcome, Sim) {
     let sim = Sim::qemu();
-    if race == Race::SetRipas {
+    if race.has_ripas_requester() {
         // REC 0 asks for RIPAS EMPTY over the target first.
         sim.cpu.script(|r| {
             let fid = RsiCommand::IPA_STATE_SET.fid() as u64;

@@ -214,7 +214,7 @@ pub struct RaceOutcome {
     pub end: End,
     /// REC_ENTER's status on the other CPU.
     pub enter_status: u64,
-    /// rec_exit.exit_reason, ESR and the faulting IPA's page (from HPFAR).
+    /// rec_exit.exit_reason (`u64::MAX` if the REC never returned).
     pub exit_reason: u64,
     /// rec_exit.esr.
     pub esr: u64,

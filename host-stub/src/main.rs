@@ -1219,10 +1219,14 @@ mod image {
             }
         };
         ok &= check_this_cpu(0);
-        bench_rmi_version();
-        ok &= realm_scenario();
-        ok &= payload_scenario();
-        ok &= psci_scenario();
+        let isolation = isolation_requested();
+        ISOLATION_MODE.store(isolation, Ordering::Release);
+        if !isolation {
+            bench_rmi_version();
+            ok &= realm_scenario();
+            ok &= payload_scenario();
+            ok &= psci_scenario();
+        }
 
         let mut cpus = [0u64; MAX_CPUS];
         let Some(n) = dt_cpus(&mut cpus) else {
@@ -1269,7 +1273,11 @@ mod image {
             slots
         );
         ok &= passed == slots;
-        ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
+        if isolation {
+            ok &= isolation_scenario(slots);
+        } else {
+            ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
+        }
         ok &= stacks_within_bounds(slots);
         defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
         semihosting::exit(if ok { 0 } else { 1 })
@@ -1281,6 +1289,9 @@ mod image {
             primary()
         }
         check_this_cpu(slot as usize);
+        if slot == RACE_REC_SLOT && ISOLATION_MODE.load(Ordering::Acquire) {
+            serve_race_recs()
+        }
         if slot == SMP_VCPU_SLOT {
             serve_vcpu()
         }
@@ -1549,6 +1560,192 @@ mod image {
             defmt::error!("realm SMP: tearing the realm down failed");
         }
         ok
+    }
+
+    // ---- Races over stage-2 mappings (the isolation tests) -----------------------------------
+
+    /// Set by the primary before it starts the other CPUs: the run is the isolation scenario
+    /// (the runner left a file called `isolation` in the run directory) instead of the others.
+    static ISOLATION_MODE: core::sync::atomic::AtomicBool =
+        core::sync::atomic::AtomicBool::new(false);
+
+    /// Whether the runner asked for the isolation scenario.
+    fn isolation_requested() -> bool {
+        let mut buf = [0u8; 16];
+        semihosting::read_file(c"isolation", &mut buf).is_some()
+    }
+
+    /// The host CPU (slot) that runs the racing RECs, as a VMM's vCPU thread would.
+    const RACE_REC_SLOT: u64 = 1;
+    /// Handshake with [`RACE_REC_SLOT`]: the primary offers a REC, that CPU enters it and
+    /// reports REC_ENTER's status when it returns.
+    static RACE_STATE: AtomicU8 = AtomicU8::new(RACE_IDLE);
+    const RACE_IDLE: u8 = 0;
+    const RACE_OFFERED: u8 = 1;
+    const RACE_RUNNING: u8 = 2;
+    const RACE_RETURNED: u8 = 3;
+    static RACE_REC: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    static RACE_RUN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    static RACE_STATUS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+    /// Enters each REC the primary offers, once, and reports how REC_ENTER returned.
+    fn serve_race_recs() -> ! {
+        let mut rmi = RmiClient::new(Smc);
+        loop {
+            while RACE_STATE.load(Ordering::Acquire) != RACE_OFFERED {
+                aarch64_cpu::asm::wfe();
+            }
+            RACE_STATE.store(RACE_RUNNING, Ordering::Relaxed);
+            let rec = RACE_REC.load(Ordering::Relaxed);
+            let run = RACE_RUN.load(Ordering::Relaxed);
+            let (ret, _) = rmi.cmd(hostcall_abi::rmi::RmiCommand::REC_ENTER, &[rec, run]);
+            RACE_STATUS.store(ret.raw(), Ordering::Relaxed);
+            RACE_STATE.store(RACE_RETURNED, Ordering::Release);
+            aarch64_cpu::asm::sev();
+        }
+    }
+
+    /// [`host_stub::isolation::OtherCpu`] over [`serve_race_recs`].
+    struct RaceCpu;
+
+    impl host_stub::isolation::OtherCpu for RaceCpu {
+        fn start_rec(&mut self, rec: u64, run: u64) {
+            RACE_REC.store(rec, Ordering::Relaxed);
+            RACE_RUN.store(run, Ordering::Relaxed);
+            RACE_STATE.store(RACE_OFFERED, Ordering::Release);
+            aarch64_cpu::asm::sev();
+        }
+
+        fn rec_returned(&mut self) -> Option<u64> {
+            if RACE_STATE.load(Ordering::Acquire) != RACE_RETURNED {
+                return None;
+            }
+            RACE_STATE.store(RACE_IDLE, Ordering::Relaxed);
+            Some(RACE_STATUS.load(Ordering::Relaxed))
+        }
+
+        fn pause(&mut self) {
+            // SAFETY: YIELD is a hint with no architectural effect; QEMU's round-robin TCG
+            // moves on to the next CPU there.
+            unsafe { asm!("yield", options(nomem, nostack)) };
+        }
+    }
+
+    /// NS granules for each race (its realms, tables, RECs, flag and NS pages).
+    const RACE_POOL_GRANULES: usize = 72;
+    #[repr(C, align(4096))]
+    struct RacePools([[[u8; PAGE]; RACE_POOL_GRANULES]; host_stub::isolation::RACES.len()]);
+    static mut RACE_POOLS: RacePools =
+        RacePools([[[0; PAGE]; RACE_POOL_GRANULES]; host_stub::isolation::RACES.len()]);
+
+    /// The 2 MiB of NS memory the fold and unfold races map as one level-2 block.
+    #[repr(C, align(0x20_0000))]
+    struct NsBlock([u8; host_stub::isolation::NS_BLOCK_SIZE as usize]);
+    static mut NS_BLOCK: NsBlock = NsBlock([0; host_stub::isolation::NS_BLOCK_SIZE as usize]);
+
+    /// Runs every race of `host_stub::isolation` with the racing REC on the CPU in
+    /// [`RACE_REC_SLOT`]; true if in each the realm no longer reached the granule.
+    fn isolation_scenario(slots: usize) -> bool {
+        use host_stub::isolation::{self, End, Setup, RACES};
+
+        if slots as u64 <= RACE_REC_SLOT {
+            defmt::error!("isolation: the races need a second CPU");
+            return false;
+        }
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let mut passed = 0;
+        for (i, race) in RACES.into_iter().enumerate() {
+            let base = (&raw const RACE_POOLS) as u64 + (i * RACE_POOL_GRANULES * PAGE) as u64;
+            let mut pool = Pool::new(base, (RACE_POOL_GRANULES * PAGE) as u64);
+            let setup = Setup {
+                image: REALM_PAYLOAD,
+                vmid: 20 + 2 * i as u16,
+                ns_block: (&raw const NS_BLOCK) as u64,
+            };
+            let o = match isolation::run_race(&mut h, &mut pool, &mut RaceCpu, race, &setup) {
+                Ok(o) => o,
+                Err(f) => {
+                    defmt::error!(
+                        "isolation race {=str}: FAIL: {=str}: got {=u64:#x}, expected {=u64:#x}",
+                        race.name(),
+                        f.step,
+                        f.got.raw(),
+                        f.want.raw()
+                    );
+                    continue;
+                }
+            };
+            let target = race.target();
+            match o.end {
+                End::Faulted if o.passed() => defmt::info!(
+                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that faulted there (REC exit: data abort, ESR {=u64:#x}); realms destroyed, granules undelegated: {=bool}",
+                    race.name(),
+                    RACE_REC_SLOT,
+                    race.story(),
+                    target,
+                    o.esr,
+                    o.cleaned_up
+                ),
+                End::SameData if o.passed() => defmt::info!(
+                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that reached its own data again ({=u64:#x}, and its own write intact); realms destroyed, granules undelegated: {=bool}",
+                    race.name(),
+                    RACE_REC_SLOT,
+                    race.story(),
+                    target,
+                    o.second_read(),
+                    o.cleaned_up
+                ),
+                End::Unexpected(why) => defmt::error!(
+                    "isolation race {=str}: FAIL: {=str} (REC_ENTER {=u64:#x}, exit reason {=u64}, ESR {=u64:#x}, fault IPA {=u64:#x}, flags {:#x})",
+                    race.name(),
+                    why,
+                    o.enter_status,
+                    o.exit_reason,
+                    o.esr,
+                    o.fault_ipa,
+                    o.flags
+                ),
+                _ => defmt::error!(
+                    "isolation race {=str}: FAIL: while the REC ran the host did {=str}; the realm's access to IPA {=u64:#x} after that did not fault but REACHED THE GRANULE after the change: read {=u64:#x} (realm B's marker {=u64:#x}, the host's {=u64:#x}, the page held {=u64:#x}), its own word {=u64:#x}",
+                    race.name(),
+                    race.story(),
+                    target,
+                    o.second_read(),
+                    isolation::OTHER_REALM_MARKER,
+                    isolation::HOST_MARKER,
+                    isolation::TARGET_INITIAL,
+                    o.flags[realm_payload::isolation::OWN_READ]
+                ),
+            }
+            if race == isolation::Race::DataDestroy && o.end == End::ReachedReused {
+                let forged = o.forged_read();
+                defmt::error!(
+                    "isolation race {=str}: through the stale translation the realm wrote a page descriptor into the granule, now its own level-3 RTT, and read {=u64:#x} through it at IPA {=u64:#x}{=str}",
+                    race.name(),
+                    forged,
+                    isolation::REUSED_RTT_IPA
+                        + realm_payload::isolation::FORGE_WORD as u64 * PAGE as u64,
+                    if forged == isolation::OTHER_REALM_MARKER {
+                        ": realm B's DATA granule"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if o.passed() && o.cleaned_up {
+                passed += 1;
+            }
+        }
+        defmt::info!(
+            "isolation: {} of {} race(s) passed, the racing RECs on CPU {=u64} of {}",
+            passed,
+            RACES.len(),
+            RACE_REC_SLOT,
+            slots
+        );
+        passed == RACES.len()
     }
 
     #[panic_handler]

@@ -86,7 +86,7 @@ pub struct Realm {
 pub const UNPROTECTED: u64 = 1 << 39;
 /// Stage-2 attributes the host asks for its unprotected mapping: MemAttr 0b0110 (normal
 /// write-back), S2AP read/write.
-const NS_ATTRS: u64 = 0b0110 << 2 | 0b11 << 6;
+pub const NS_ATTRS: u64 = 0b0110 << 2 | 0b11 << 6;
 /// RMI_RTT_READ_ENTRY states.
 const UNASSIGNED: u64 = 0;
 const ASSIGNED: u64 = 1;
@@ -149,6 +149,21 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
         Ok(out)
     }
 
+    /// Issues `cmd` whatever it answers: its status and outputs.
+    pub fn cmd(&mut self, cmd: C, args: &[u64]) -> (RmiReturn, [u64; 4]) {
+        self.rmi.cmd(cmd, args)
+    }
+
+    /// Writes `src` as little-endian doublewords at `pa` (within one of the host's granules).
+    pub fn write_words(&mut self, pa: u64, src: &[u64]) {
+        self.mem.write_words(pa, src);
+    }
+
+    /// Fills the host's granule at `pa` with copies of the doubleword `v`.
+    pub fn fill_words(&mut self, pa: u64, v: u64) {
+        self.mem.write_words(pa, &[v; (G / 8) as usize]);
+    }
+
     /// Delegates `pa` and records it in `realm` for the final undelegation.
     pub fn delegate(&mut self, realm: &mut Realm, pa: u64) -> Result<(), Failure> {
         self.expect("delegate", C::GRANULE_DELEGATE, &[pa], OK)?;
@@ -176,6 +191,18 @@ impl<'a, Cd: Conduit, M: HostMemory> Host<'a, Cd, M> {
 }
 
 impl<Cd: Conduit, M: HostMemory> Host<'_, Cd, M> {
+    /// Reads `dst.len()` little-endian doublewords at `pa` (within one of the host's granules).
+    pub fn read_words(&self, pa: u64, dst: &mut [u64]) {
+        self.mem.read_words(pa, dst);
+    }
+
+    /// Doubleword `index` of the host's memory at `pa`.
+    pub fn read_word(&self, pa: u64, index: usize) -> u64 {
+        let mut w = [0u64];
+        self.mem.read_words(pa + index as u64 * 8, &mut w);
+        w[0]
+    }
+
     /// Reads a structure at `offset` of the host's page `pa`.
     pub fn get<T: Wire>(&self, pa: u64, offset: usize) -> Option<T> {
         let mut page = [0u8; G as usize];

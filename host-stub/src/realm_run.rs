@@ -83,6 +83,47 @@ pub fn load_with_recs<Cd: Conduit, M: HostMemory>(
     x0: u64,
     recs: usize,
 ) -> Result<Loaded, Failure> {
+    let mut starts = [RecStart::OFF; MAX_PAYLOAD_RECS];
+    starts[0] = RecStart {
+        runnable: true,
+        args: [x0, 0, 0],
+    };
+    let Some(starts) = starts.get(..recs) else {
+        return Err(fail("payload REC count", recs as u64));
+    };
+    load_custom(h, pool, image, vmid, starts, |_, _, _| Ok(()))
+}
+
+/// How one REC of a payload realm starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecStart {
+    /// Runnable from its creation (else the realm starts it with PSCI CPU_ON).
+    pub runnable: bool,
+    /// x0..x2 at its first entry, if runnable (x0: the payload's mode).
+    pub args: [u64; 3],
+}
+
+impl RecStart {
+    /// Not runnable, zero registers.
+    pub const OFF: Self = Self {
+        runnable: false,
+        args: [0; 3],
+    };
+}
+
+/// The payload in a new realm with one REC per entry of `starts` (1..=[`MAX_PAYLOAD_RECS`]),
+/// each at IPA 0 with its RecRun page. `before_activate` runs while the realm is still NEW,
+/// after the payload's pages and before the RECs, to add tables, mappings or data of its own
+/// (commands it issues that extend the RIM are not followed in [`Loaded::rim`] unless it does).
+pub fn load_custom<Cd: Conduit, M: HostMemory>(
+    h: &mut Host<'_, Cd, M>,
+    pool: &mut Pool,
+    image: &[u8],
+    vmid: u16,
+    starts: &[RecStart],
+    before_activate: impl FnOnce(&mut Host<'_, Cd, M>, &mut Pool, &mut Loaded) -> Result<(), Failure>,
+) -> Result<Loaded, Failure> {
+    let recs = starts.len();
     if !(1..=MAX_PAYLOAD_RECS).contains(&recs) {
         return Err(fail("payload REC count", recs as u64));
     }
@@ -171,14 +212,17 @@ pub fn load_with_recs<Cd: Conduit, M: HostMemory>(
         l.data[i] = data;
     }
 
+    before_activate(h, pool, &mut l)?;
+    let realm = &mut l.realm;
     let aux_count = h.expect("REC_AUX_COUNT", C::REC_AUX_COUNT, &[realm.rd], OK)?[0] as usize;
     for index in 0..recs {
         let rec = pool.take(1)?;
         h.delegate(realm, rec)?;
         let mut p = RmiRecParams::ZERO;
-        if index == 0 {
+        let start = starts.get(index).copied().unwrap_or(RecStart::OFF);
+        if start.runnable {
             p.flags = RmiRecCreateFlags::RUNNABLE;
-            p.gprs[0] = x0;
+            p.gprs[..3].copy_from_slice(&start.args);
         }
         p.mpidr = rec_index_to_mpidr(index as u64).unwrap_or(0);
         p.pc = 0;
@@ -196,7 +240,7 @@ pub fn load_with_recs<Cd: Conduit, M: HostMemory>(
             OK,
         )?;
         // Only a runnable REC extends the RIM (C1.12).
-        if index == 0 {
+        if start.runnable {
             rim.rec(&p);
         }
         realm.recs[index] = rec;

@@ -85,6 +85,79 @@ pub const fn smp_answer(mpidr: u64, context: u64) -> u64 {
     !mpidr.wrapping_add(context)
 }
 
+/// Mode: one side of a race between a running REC and the host over one of the realm's stage-2
+/// mappings (the QEMU isolation tests). x1 = the IPA of the flag page (an unprotected IPA the
+/// host maps to one of its NS pages), x2 = the role ([`isolation::ROLE_RACER`] or
+/// [`isolation::ROLE_RIPAS_REQUESTER`]). The REC makes no host call and arms no timer: nothing
+/// exits it between its first access to the target and the second, so a translation it cached
+/// stays cached unless the RMM invalidates it.
+pub const MODE_ISOLATION: u64 = 3;
+
+/// The flag page of [`MODE_ISOLATION`]: the doublewords the host and the realm exchange, and the
+/// values they put there.
+pub mod isolation {
+    /// Role: touch the target granule, tell the host, wait (bounded) for its go, touch it again
+    /// and report what that reached.
+    pub const ROLE_RACER: u64 = 0;
+    /// Role: ask for RIPAS EMPTY over the target granule (RSI_IPA_STATE_SET), which exits to the
+    /// host with a RIPAS change request, then power off if ever resumed.
+    pub const ROLE_RIPAS_REQUESTER: u64 = 1;
+
+    /// Host: the IPA the realm touches (granule aligned).
+    pub const TARGET: usize = 0;
+    /// Realm: [`READY_VALUE`] once it has touched the target.
+    pub const READY: usize = 1;
+    /// Host: [`GO_VALUE`] once it has changed the mapping and reused the granule.
+    pub const GO: usize = 2;
+    /// Realm: doubleword 0 of the target at the first touch.
+    pub const FIRST_READ: usize = 3;
+    /// Realm: doubleword 0 of the target after the go.
+    pub const SECOND_READ: usize = 4;
+    /// Realm: doubleword [`OWN_WORD`] of the target after the go (it wrote [`TOUCH_VALUE`]
+    /// there at the first touch).
+    pub const OWN_READ: usize = 5;
+    /// Host: a value the realm writes at doubleword [`FORGE_WORD`] of the target after the go,
+    /// before its other accesses (0: none). A stage-2 page descriptor, should the granule have
+    /// become one of the realm's RTTs.
+    pub const FORGE_DESC: usize = 6;
+    /// Host: an IPA the realm reads after writing [`FORGE_DESC`] (what the forged descriptor
+    /// would map).
+    pub const FORGE_IPA: usize = 7;
+    /// Realm: what it read at [`FORGE_IPA`].
+    pub const FORGE_READ: usize = 8;
+    /// Realm: how far it got ([`STATUS_TOUCHED`], ...).
+    pub const STATUS: usize = 9;
+    /// Realm (requester): the RSI status of its RSI_IPA_STATE_SET, had it been resumed.
+    pub const RIPAS_STATUS: usize = 10;
+    /// Doublewords of the flag page in use.
+    pub const WORDS: usize = 11;
+
+    /// The doubleword of the target the realm writes [`TOUCH_VALUE`] to at the first touch.
+    pub const OWN_WORD: usize = 1;
+    /// The doubleword of the target the realm writes [`FORGE_DESC`] to.
+    pub const FORGE_WORD: usize = 5;
+    /// What the realm writes at the first touch.
+    pub const TOUCH_VALUE: u64 = 0x70C4_ED0F_0000_0001;
+    /// What the realm puts in [`READY`].
+    pub const READY_VALUE: u64 = 0x5EAD_0000_0000_0001;
+    /// What the host puts in [`GO`].
+    pub const GO_VALUE: u64 = 0x0060_0000_0000_0001;
+
+    /// [`STATUS`]: the first touch is done.
+    pub const STATUS_TOUCHED: u64 = 1;
+    /// [`STATUS`]: no go came within [`SPIN_LIMIT`] polls.
+    pub const STATUS_TIMED_OUT: u64 = 2;
+    /// [`STATUS`]: every access after the go completed (none faulted).
+    pub const STATUS_REACHED: u64 = 3;
+    /// [`STATUS`]: the RIPAS requester was resumed after its request.
+    pub const STATUS_RIPAS_RESUMED: u64 = 4;
+
+    /// Polls of [`GO`] the realm makes at most, each followed by a YIELD (under QEMU's
+    /// round-robin TCG, which `-icount` implies, a YIELD hands the emulator to the next CPU).
+    /// The host needs one slice for its side: a fixed count, not a time.
+    pub const SPIN_LIMIT: u64 = 1_000_000;
+}
+
 /// Checks the payload reports (the value of x1 in [`REPORT`] when one fails).
 pub mod check {
     /// RSI_VERSION did not answer 1.0.

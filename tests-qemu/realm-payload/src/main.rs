@@ -16,7 +16,8 @@ mod realm {
         TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA, WFI_ITERATIONS,
     };
 
-    // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region.
+    // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region, and
+    // call realm_main with x0..x2 as the REC started with them.
     global_asm!(
         r#"
         .section .text.entry, "ax"
@@ -950,8 +951,95 @@ mod realm {
         0
     }
 
+    /// Powers the realm off (SYSTEM_OFF: a PSCI exit to the host), never to return.
+    fn power_off() -> ! {
+        smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
+        loop {
+            // SAFETY: waiting for an interrupt has no memory effects.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+
+    /// Hands the emulator to another CPU for a moment (QEMU's round-robin TCG ends the slice at
+    /// a YIELD); a hint elsewhere.
+    fn pause() {
+        // SAFETY: YIELD is a hint with no architectural effect.
+        unsafe { asm!("yield", options(nomem, nostack)) };
+    }
+
+    /// [`realm_payload::MODE_ISOLATION`]: one side of a race over the target granule named in
+    /// the flag page at `flags` (see [`realm_payload::isolation`]). Makes no host call and arms
+    /// no timer: the only exits are a stage-2 fault on an access, or SYSTEM_OFF at the end.
+    fn isolation(flags: u64, role: u64) -> ! {
+        use realm_payload::isolation as iso;
+        let f = flags as *mut u64;
+        // SAFETY: `f` is the flag page the host mapped at an unprotected IPA for this mode, and
+        // every index below is under `iso::WORDS` (a granule holds 512 doublewords).
+        let get = |i: usize| unsafe { core::ptr::read_volatile(f.add(i)) };
+        // SAFETY: as above.
+        let set = |i: usize, v: u64| unsafe { core::ptr::write_volatile(f.add(i), v) };
+        let target = get(iso::TARGET);
+        if role == iso::ROLE_RIPAS_REQUESTER {
+            // RIPAS EMPTY over the target, no DESTROYED change: exits to the host.
+            let r = rsi(RsiCommand::IPA_STATE_SET, [target, target + 0x1000, 0, 0]);
+            set(iso::RIPAS_STATUS, r[0]);
+            set(iso::STATUS, iso::STATUS_RIPAS_RESUMED);
+            power_off();
+        }
+        let t = target as *mut u64;
+        // SAFETY: the target is a granule of this realm the host mapped for the race; the two
+        // accesses fill this CPU's TLB with its translation.
+        let first = unsafe {
+            let v = core::ptr::read_volatile(t);
+            core::ptr::write_volatile(t.add(iso::OWN_WORD), iso::TOUCH_VALUE);
+            v
+        };
+        set(iso::FIRST_READ, first);
+        set(iso::STATUS, iso::STATUS_TOUCHED);
+        // SAFETY: a barrier: the touch completes before the host sees READY.
+        unsafe { asm!("dsb sy", options(nostack)) };
+        set(iso::READY, iso::READY_VALUE);
+        let mut go = false;
+        for _ in 0..iso::SPIN_LIMIT {
+            if get(iso::GO) == iso::GO_VALUE {
+                go = true;
+                break;
+            }
+            pause();
+        }
+        if !go {
+            set(iso::STATUS, iso::STATUS_TIMED_OUT);
+            power_off();
+        }
+        let desc = get(iso::FORGE_DESC);
+        if desc != 0 {
+            // SAFETY: the same target as above (whatever the host did with it since: that is
+            // what the race tests); the forged address is the host's choice.
+            let forged = unsafe {
+                core::ptr::write_volatile(t.add(iso::FORGE_WORD), desc);
+                asm!("dsb sy", "isb", options(nostack));
+                core::ptr::read_volatile(get(iso::FORGE_IPA) as *const u64)
+            };
+            set(iso::FORGE_READ, forged);
+        }
+        // SAFETY: as above.
+        let (second, own) = unsafe {
+            (
+                core::ptr::read_volatile(t),
+                core::ptr::read_volatile(t.add(iso::OWN_WORD)),
+            )
+        };
+        set(iso::SECOND_READ, second);
+        set(iso::OWN_READ, own);
+        set(iso::STATUS, iso::STATUS_REACHED);
+        power_off()
+    }
+
     #[no_mangle]
-    extern "C" fn realm_main(mode: u64) -> ! {
+    extern "C" fn realm_main(mode: u64, x1: u64, x2: u64) -> ! {
+        if mode == realm_payload::MODE_ISOLATION {
+            isolation(x1, x2);
+        }
         if mode == realm_payload::MODE_SMP {
             report(smp_checks());
             smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);

@@ -219,7 +219,18 @@ impl RunOutcome {
         let _ = writeln!(out, "run dir: {}", self.run_dir.display());
         if !self.command.is_empty() {
             let _ = writeln!(out, "command: {}", self.command.join(" "));
+            let _ = writeln!(
+                out,
+                "rerun it alone: (cd {} && {})",
+                shell_quote(&self.run_dir.display().to_string()),
+                self.command
+                    .iter()
+                    .map(|a| shell_quote(a))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
+        out.push_str(&self.failure_digest());
 
         let rmm = self.lines_from(Source::Rmm).count();
         let host = self.lines.len() - rmm;
@@ -250,6 +261,82 @@ impl RunOutcome {
         }
         let _ = writeln!(out, "==== end of run `{}`: {} ====", self.name, self.status);
         out
+    }
+}
+
+impl RunOutcome {
+    /// What a reader of a failed run wants first: the checks that failed (every ERROR line and
+    /// every line that says FAIL), then the last lines each CPU logged (lines that name a CPU as
+    /// `cpu N:`) and the last lines of each image. Empty for a run that passed with no error.
+    pub fn failure_digest(&self) -> String {
+        let mut out = String::new();
+        let failed: Vec<&LogLine> = self
+            .lines
+            .iter()
+            .filter(|l| l.level.as_deref() == Some("ERROR") || l.text.contains("FAIL"))
+            .collect();
+        if self.passed() && failed.is_empty() {
+            return out;
+        }
+        let _ = writeln!(out, "---- failed checks ({}) ----", failed.len());
+        if failed.is_empty() {
+            out.push_str("(no ERROR or FAIL line: see the status and the logs below)\n");
+        }
+        for line in &failed {
+            let _ = writeln!(out, "{line}");
+        }
+        let mut cpus: Vec<(Source, u32)> = self
+            .lines
+            .iter()
+            .filter_map(|l| Some((l.source, cpu_of(&l.text)?)))
+            .collect();
+        cpus.sort();
+        cpus.dedup();
+        for (source, cpu) in cpus {
+            let last: Vec<&LogLine> = self
+                .lines_from(source)
+                .filter(|l| cpu_of(&l.text) == Some(cpu))
+                .collect();
+            let _ = writeln!(out, "---- last lines of {source} cpu {cpu} ----");
+            for line in &last[last.len().saturating_sub(DIGEST_LINES)..] {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        for source in [Source::Rmm, Source::Host] {
+            let last: Vec<&LogLine> = self.lines_from(source).collect();
+            let _ = writeln!(out, "---- last lines of {source} ----");
+            if last.is_empty() {
+                out.push_str("(none)\n");
+            }
+            for line in &last[last.len().saturating_sub(DIGEST_LINES)..] {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        out
+    }
+}
+
+/// Lines per CPU and per image in [`RunOutcome::failure_digest`].
+const DIGEST_LINES: usize = 6;
+
+/// The CPU a log line names at its start (`cpu 3: ...`), if any.
+fn cpu_of(text: &str) -> Option<u32> {
+    let rest = text.strip_prefix("cpu ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if rest[digits.len()..].starts_with(':') {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `arg` as a POSIX shell word.
+fn shell_quote(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
     }
 }
 

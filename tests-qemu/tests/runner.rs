@@ -246,6 +246,47 @@ fn the_report_shows_status_log_uart_and_stderr_in_that_order() {
     assert!(message.contains(&report), "{message}");
 }
 
+/// A failed run's report starts with what to look at: the failing checks, each CPU's last
+/// lines, each image's last lines, and a command line that reruns QEMU alone.
+#[test]
+fn a_failed_report_leads_with_the_failing_check_each_cpus_last_lines_and_a_rerun_command() {
+    let mut outcome = synthetic_outcome();
+    outcome.run_dir = PathBuf::from("/tmp/run dir");
+    outcome.lines.push(line(
+        123_458_000,
+        Source::Host,
+        Some("ERROR"),
+        "cpu 2: attestation: no IRQ exit mid-token",
+    ));
+    outcome
+        .lines
+        .push(line(123_459_000, Source::Host, None, "verdict: FAIL"));
+    let report = outcome.report();
+    let expected = [
+        "rerun it alone: (cd '/tmp/run dir' && qemu-system-aarch64 -smp 4)\n",
+        "---- failed checks (2) ----\n",
+        "host ERROR cpu 2: attestation: no IRQ exit mid-token\n",
+        "host       verdict: FAIL\n",
+        "---- last lines of rmm cpu 0 ----\n[    123456789] rmm  INFO  cpu 0: cold boot\n",
+        "---- last lines of rmm cpu 1 ----\n[    123457000] rmm  INFO  cpu 1: cold boot\n",
+        "---- last lines of host cpu 2 ----\n",
+        "---- last lines of rmm ----\n",
+        "---- last lines of host ----\n",
+        "---- decoded defmt log: 6 lines",
+    ];
+    let mut from = 0;
+    for piece in expected {
+        match report[from..].find(piece) {
+            Some(at) => from += at + piece.len(),
+            None => panic!("{piece:?} missing or out of order in:\n{report}"),
+        }
+    }
+    // A passing run with no error has no digest.
+    let mut passed = synthetic_outcome();
+    passed.status = RunStatus::Exited(0);
+    assert_eq!(passed.failure_digest(), "");
+}
+
 #[test]
 fn a_passing_outcome_passes_and_hides_empty_sections() {
     let mut outcome = synthetic_outcome();

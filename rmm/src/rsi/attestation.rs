@@ -19,6 +19,7 @@ use hostcall_abi::rec_run::RmiExitReason;
 use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::{RsiStatus, CHALLENGE_SIZE};
 use hostcall_abi::GRANULE_SIZE;
+use zeroize::Zeroize;
 
 use super::host_call::emulated_abort;
 use super::{answer, Outcome};
@@ -36,11 +37,9 @@ pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
     for (bytes, reg) in challenge.chunks_exact_mut(8).zip(&rec.regs.gprs[1..=8]) {
         bytes.copy_from_slice(&reg.to_le_bytes());
     }
-    rec.attest = AttestProgress {
-        in_progress: true,
-        challenge,
-        ..AttestProgress::IDLE
-    };
+    end_operation(rec);
+    rec.attest.in_progress = true;
+    rec.attest.challenge = challenge;
     let bound = ctx
         .attest
         .map_or(0, |a| Collection::max_len(a.platform_token().len()));
@@ -92,7 +91,7 @@ pub fn continue_token(
         return fail(rec);
     };
     if written.done {
-        rec.attest = AttestProgress::IDLE;
+        end_operation(rec);
         answer(rec, [RsiStatus::Success as u64, written.len as u64, 0, 0])
     } else {
         answer(
@@ -105,8 +104,18 @@ pub fn continue_token(
 /// RSI_ERROR_UNKNOWN: the token cannot be made (no key from EL3, or signing failed); the
 /// operation ends.
 fn fail(rec: &mut Rec) -> Outcome {
-    rec.attest = AttestProgress::IDLE;
+    end_operation(rec);
     answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0])
+}
+
+/// Ends the REC's token operation, whatever its outcome (delivered, failed, or abandoned for a
+/// new INIT): a signer still kept in the REC is zeroized in place first, since resetting the
+/// record need not overwrite the bytes of a `None` (REC_DESTROY wipes the whole REC granule).
+fn end_operation(rec: &mut Rec) {
+    if let Some((_, signer)) = rec.attest.signing.as_mut() {
+        signer.zeroize();
+    }
+    rec.attest = AttestProgress::IDLE;
 }
 
 /// Ends the call with an IRQ exit; the realm resumes after it with RSI_INCOMPLETE and nothing
@@ -150,7 +159,9 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
         let Some(Ok(unsigned)) = prepared else {
             return Signed::Failed;
         };
-        rec.attest.signing = Some((unsigned, Signing::start(attest.key(), &unsigned.digest)));
+        // The nonce is made in the REC, where it is kept, not moved there from the stack.
+        let (_, signer) = rec.attest.signing.insert((unsigned, Signing::IDLE));
+        signer.restart(attest.key(), &unsigned.digest);
     }
     let Some((unsigned, signer)) = rec.attest.signing.as_mut() else {
         return Signed::Failed;
@@ -167,7 +178,8 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
     }
     let unsigned = *unsigned;
     let signature = signer.finish(attest.key());
-    // The nonce goes with the signer, whatever the outcome.
+    // The nonce goes with the signer, whatever the outcome: wiped, not just let go.
+    signer.zeroize();
     rec.attest.signing = None;
     let store = memory::rec_aux(ctx.mem, rec, TOKEN_STORE);
     let signed = signature

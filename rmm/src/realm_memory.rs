@@ -42,50 +42,76 @@ pub enum Lookup<'a> {
 /// reassigned under the access. Its contents are the realm's, shared with its running RECs:
 /// only volatile, bounds-checked accesses, one at a time.
 pub struct RealmPage<'a> {
-    mem: &'a dyn GranuleMemory,
+    /// The granule's first byte in the RMM's view ([`GranuleMemory::ptr`]).
+    base: *mut u8,
     /// PA of the granule (granule aligned).
     granule: u64,
     /// The RD lock the walk was made under.
     _rd: PhantomData<&'a Rd>,
 }
 
+/// What a walk found: [`Lookup`] with the page's PA rather than the page (small enough to
+/// return in registers from the walk, which is not inlined).
+enum Translation {
+    Mapped(u64),
+    Empty,
+    Unmapped(i64),
+}
+
+/// Walks the RTTs of the realm `rd` (the caller holds its RD lock) for `ipa`.
+fn translate(mem: &dyn GranuleMemory, rd: &Rd, ipa: u64) -> Translation {
+    let view = RttView::new(mem);
+    let Some(w) = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, 3) else {
+        return Translation::Unmapped(rd.rtt.level_start());
+    };
+    match w.rtte() {
+        Some(Rtte::Assigned {
+            pa,
+            ripas: Ripas::Ram,
+        }) => {
+            let mask = block_size(w.level).map_or(IN_GRANULE, |s| s - 1);
+            Translation::Mapped(pa + (ipa & mask))
+        }
+        Some(Rtte::Unassigned {
+            ripas: Ripas::Empty,
+        })
+        | Some(Rtte::Assigned {
+            ripas: Ripas::Empty,
+            ..
+        }) => Translation::Empty,
+        _ => Translation::Unmapped(w.level),
+    }
+}
+
 impl<'a> RealmPage<'a> {
-    /// Walks the RTTs of the realm `rd` (whose RD lock the caller holds: the reference comes from
-    /// the lock guard) for `ipa`, a Protected IPA.
-    pub fn lookup(mem: &'a dyn GranuleMemory, rd: &'a Rd, ipa: u64) -> Lookup<'a> {
-        let view = RttView::new(mem);
-        let Some(w) = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, 3) else {
-            return Lookup::Unmapped(rd.rtt.level_start());
-        };
-        match w.rtte() {
-            Some(Rtte::Assigned {
-                pa,
-                ripas: Ripas::Ram,
-            }) => {
-                let mask = block_size(w.level).map_or(IN_GRANULE, |s| s - 1);
-                Lookup::Mapped(Self {
-                    mem,
-                    granule: (pa + (ipa & mask)) & !IN_GRANULE,
-                    _rd: PhantomData,
-                })
-            }
-            Some(Rtte::Unassigned {
-                ripas: Ripas::Empty,
-            })
-            | Some(Rtte::Assigned {
-                ripas: Ripas::Empty,
-                ..
-            }) => Lookup::Empty,
-            _ => Lookup::Unmapped(w.level),
+    /// The page holding `pa`, which a walk under the RD lock `'a` found mapped.
+    fn at_pa(mem: &dyn GranuleMemory, pa: u64) -> Self {
+        let granule = pa & !IN_GRANULE;
+        Self {
+            base: mem.ptr(granule),
+            granule,
+            _rd: PhantomData,
         }
     }
 
-    /// The page of an earlier [`Self::lookup`] of `ipa` in the same realm, which found
-    /// `earlier.granule_pa()` when [`rtt_writes`] read `stamp`: reused without a walk if no RTT
+    /// Walks the RTTs of the realm `rd` (whose RD lock the caller holds: the reference comes from
+    /// the lock guard) for `ipa`, a Protected IPA.
+    #[inline]
+    pub fn lookup(mem: &dyn GranuleMemory, rd: &'a Rd, ipa: u64) -> Lookup<'a> {
+        match translate(mem, rd, ipa) {
+            Translation::Mapped(pa) => Lookup::Mapped(Self::at_pa(mem, pa)),
+            Translation::Empty => Lookup::Empty,
+            Translation::Unmapped(level) => Lookup::Unmapped(level),
+        }
+    }
+
+    /// The page of an earlier [`Self::lookup`] of `ipa` in the same realm, which found the
+    /// granule at `granule_pa` when [`rtt_writes`] read `stamp`: reused without a walk if no RTT
     /// entry of any realm has been written since (the counter is unchanged), looked up again
     /// otherwise.
+    #[inline]
     pub fn lookup_again(
-        mem: &'a dyn GranuleMemory,
+        mem: &dyn GranuleMemory,
         rd: &'a Rd,
         ipa: u64,
         granule_pa: u64,
@@ -94,11 +120,7 @@ impl<'a> RealmPage<'a> {
         // Both reads of the counter happen under the realm's RD lock, which every RTT write
         // holds: unchanged, no entry changed, and the earlier translation still holds.
         if rtt_writes() == stamp {
-            Lookup::Mapped(Self {
-                mem,
-                granule: granule_pa & !IN_GRANULE,
-                _rd: PhantomData,
-            })
+            Lookup::Mapped(Self::at_pa(mem, granule_pa))
         } else {
             Self::lookup(mem, rd, ipa)
         }
@@ -115,13 +137,14 @@ impl<'a> RealmPage<'a> {
     }
 
     /// The first byte of `len` bytes at `off`, if they lie in the granule and start `align`-aligned.
+    #[inline]
     fn at(&self, off: usize, len: usize, align: usize) -> Option<*mut u8> {
         let end = off.checked_add(len)?;
         if end > GRANULE_SIZE || !off.is_multiple_of(align) {
             return None;
         }
         // In bounds (checked above) of the granule's GRANULE_SIZE bytes.
-        Some(self.mem.ptr(self.granule).wrapping_add(off))
+        Some(self.base.wrapping_add(off))
     }
 
     /// The doubleword at `off` (8-aligned, in the granule).

@@ -8,11 +8,7 @@ use crate::sim::SimMemory;
 const PA: u64 = 0x8800_0000;
 
 fn page(mem: &SimMemory) -> RealmPage<'_> {
-    RealmPage {
-        mem,
-        granule: PA,
-        _rd: PhantomData,
-    }
+    RealmPage::at_pa(mem, PA)
 }
 
 fn pattern() -> [u8; GRANULE_SIZE] {

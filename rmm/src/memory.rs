@@ -1,11 +1,14 @@
 //! Access to the contents of granules in the Realm PAS that the RMM owns (delegated memory).
 //!
 //! The image reaches them through its own mapping of physical memory; host tests use the
-//! simulation in [`crate::sim`]. Nothing here ever touches NS memory (that is [`crate::ns`]).
+//! simulation in [`crate::sim`]. Nothing here ever touches NS memory (that is [`crate::ns`]), or
+//! reads or writes the contents of a realm's DATA granules for it (that is
+//! [`crate::realm_memory`]).
 //!
 //! Objects the RMM keeps inside granules (the realm descriptor, RECs, RTTs) are reached through
 //! [`init`] and [`get`], which tie the reference to the granule's lock guard: the borrow checker
-//! then guarantees nobody unlocks the granule while a reference to its contents lives.
+//! then guarantees nobody unlocks the granule while a reference to its contents lives. A REC's
+//! auxiliary granules are reached through the REC ([`rec_aux`]).
 
 use hostcall_abi::GRANULE_SIZE;
 

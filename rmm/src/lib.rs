@@ -27,6 +27,7 @@ pub mod memory;
 pub mod mmu;
 pub mod ns;
 pub mod realm;
+pub mod realm_memory;
 pub mod rec;
 pub mod rmi;
 pub mod rsi;

@@ -1,31 +1,53 @@
 //! Access to the contents of granules in the Realm PAS that the RMM owns (delegated memory).
 //!
 //! The image reaches them through its own mapping of physical memory; host tests use the
-//! simulation in `crate::sim`. Nothing here ever touches NS memory (that is [`crate::ns`]).
+//! simulation in `crate::sim`. Nothing here ever touches NS memory (that is [`crate::ns`]), or
+//! reads or writes the contents of a realm's DATA granules for it (that is
+//! [`crate::realm_memory`]).
 //!
 //! Objects the RMM keeps inside granules (the realm descriptor, RECs, RTTs) are reached through
 //! [`init`] and [`get`], which tie the reference to the granule's lock guard: the borrow checker
-//! then guarantees nobody unlocks the granule while a reference to its contents lives.
+//! then guarantees nobody unlocks the granule while a reference to its contents lives. A REC's
+//! auxiliary granules are reached through the REC ([`rec_aux`]).
 
 use hostcall_abi::GRANULE_SIZE;
 
 use crate::granule::{GranuleState, Locked};
+use crate::rec::Rec;
+
+/// The least alignment [`GranuleMemory::ptr`] gives: that of every object the RMM keeps in a
+/// granule (the REC's FP/SIMD registers need 16) and of every access it makes there. The image
+/// gives the granule's own address, so granule alignment.
+pub const GRANULE_PTR_ALIGN: usize = 16;
 
 /// Contents of delegated granules.
-pub trait GranuleMemory {
+///
+/// # Safety
+/// Unsafe code throughout the RMM trusts [`Self::ptr`]; an implementation must guarantee, for
+/// every `pa` of a granule that can be delegated (tracked DRAM outside the RMM's own region):
+/// 1. `ptr(pa)` points to `GRANULE_SIZE` bytes, readable and writable, aligned to at least
+///    [`GRANULE_PTR_ALIGN`], that hold the granule's contents;
+/// 2. the pointer stays valid, and is the same for the same `pa`, for the RMM's lifetime (the
+///    implementation's), and distinct granules' ranges never overlap;
+/// 3. [`Self::wipe`] writes zeros over the granule at `pa` and touches nothing else.
+///
+/// The contract is about where the bytes are, not who may use them: a caller may only
+/// dereference the pointer while it owns the granule (holds its lock, or the lock of the realm
+/// that owns it), and realm memory, which the realm can write at any time, only through
+/// [`crate::realm_memory::RealmPage`].
+pub unsafe trait GranuleMemory {
     /// Wipes the granule at `pa` so none of its previous contents can be recovered (A2.2.4).
     /// The caller holds the granule's lock and has checked that it is delegated.
     fn wipe(&self, pa: u64);
 
-    /// Address of the granule's first byte in the RMM's view. Dereferencing it is only sound
-    /// while the caller owns the granule (holds its lock, or the lock of the realm that owns it).
+    /// Address of the granule's first byte in the RMM's view (see the trait's contract).
     fn ptr(&self, pa: u64) -> *mut u8;
 }
 
 /// A type the RMM keeps at the start of granules in one particular state.
 ///
 /// # Safety
-/// 1. The type must fit in a granule and need no more than granule alignment.
+/// 1. The type must fit in a granule and need no more than [`GRANULE_PTR_ALIGN`].
 /// 2. Granules in state `STATE` must only ever hold a value of this type written by [`init`].
 pub unsafe trait GranuleObject: Sized {
     /// The granule state whose granules hold this type.
@@ -33,7 +55,7 @@ pub unsafe trait GranuleObject: Sized {
 }
 
 const fn fits<T>() -> bool {
-    core::mem::size_of::<T>() <= GRANULE_SIZE && core::mem::align_of::<T>() <= GRANULE_SIZE
+    core::mem::size_of::<T>() <= GRANULE_SIZE && core::mem::align_of::<T>() <= GRANULE_PTR_ALIGN
 }
 
 /// Writes `value` into a granule that has just been moved to `T::STATE`, and returns it.
@@ -47,8 +69,8 @@ pub fn init<'g, T: GranuleObject>(
         "granule object/state mismatch"
     );
     let p = mem.ptr(g.pa()) as *mut T;
-    // SAFETY: 1. The guard gives this CPU exclusive use of the granule for `'g`. 2. The granule
-    // is granule aligned and `T` fits (asserted), so the write stays inside it, aligned.
+    // SAFETY: 1. The guard gives this CPU exclusive use of the granule for `'g`. 2. `ptr` gives
+    // GRANULE_PTR_ALIGN-aligned granule bytes and `T` fits (asserted): in bounds, aligned.
     unsafe {
         p.write(value);
         &mut *p
@@ -62,7 +84,7 @@ pub fn get<'g, T: GranuleObject>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>)
         "granule object/state mismatch"
     );
     // SAFETY: 1. Exclusive for `'g` through the guard. 2. A granule in `T::STATE` holds a `T`
-    // written by `init` (the `GranuleObject` contract), aligned and in bounds.
+    // written by `init` (the `GranuleObject` contract), aligned and in bounds (as for `init`).
     unsafe { &mut *(mem.ptr(g.pa()) as *mut T) }
 }
 
@@ -70,9 +92,31 @@ pub fn get<'g, T: GranuleObject>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>)
 /// new DATA granule at RMI_DATA_CREATE). The guard proves this CPU owns the granule.
 pub fn fill(mem: &dyn GranuleMemory, g: &mut Locked<'_>, src: &[u8; GRANULE_SIZE]) {
     // SAFETY: 1. The guard gives this CPU exclusive use of the granule for the call. 2. `ptr`
-    // addresses a whole granule-aligned granule, so the `GRANULE_SIZE` bytes stay inside it, and
+    // addresses the whole granule (the trait's contract), so the `GRANULE_SIZE` bytes stay in it;
     // `src` is a separate local buffer, so the ranges do not overlap.
     unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), mem.ptr(g.pa()), GRANULE_SIZE) }
+}
+
+/// The contents of auxiliary granule `index` of `rec` (the first holds its realm attestation
+/// token while it is delivered); `None` if the REC has no such granule.
+///
+/// `&mut Rec` is the proof of ownership: a REC's aux granules are only ever reached through the
+/// REC (REC_CREATE records them, REC_DESTROY wipes them with the REC locked), and whoever holds
+/// the REC exclusively (its lock, or REC_ENTER running it on this CPU) holds them too, for as
+/// long as the borrow of `rec` lasts.
+pub fn rec_aux<'r>(
+    mem: &dyn GranuleMemory,
+    rec: &'r mut Rec,
+    index: usize,
+) -> Option<&'r mut [u8; GRANULE_SIZE]> {
+    let pa = *rec
+        .aux
+        .get(index)
+        .filter(|_| (index as u64) < rec.num_aux)?;
+    // SAFETY: 1. `pa` is a REC_AUX granule of `rec` (the first `num_aux` entries), owned by this
+    // CPU for `'r` through `&'r mut Rec`. 2. `ptr` addresses all of it (the trait's contract), and
+    // a byte array needs no alignment.
+    Some(unsafe { &mut *(mem.ptr(pa) as *mut [u8; GRANULE_SIZE]) })
 }
 
 /// The RTTs of one realm, read and written through [`GranuleMemory`].

@@ -13,11 +13,36 @@ use crate::granule::{GranuleState, GranuleTable};
 use crate::rmi::RmiError;
 
 /// Fault-tolerant copies to and from NS physical memory.
+///
+/// The image's implementation moves doublewords: it refuses (returns false) a copy whose NS
+/// address, RMM-side buffer or length is not a multiple of [`DOUBLEWORD`]. The functions of this
+/// module only ever ask for such copies: their buffers are `NsBuffer`s or [`Plain`] values of
+/// 8-byte alignment, and their offsets and lengths are whole doublewords.
 pub trait NsMemory {
     /// Copies `dst.len()` bytes from NS physical address `pa`. False if the access faulted.
     fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool;
     /// Copies `src` to NS physical address `pa`. False if the access faulted.
     fn copy_out(&self, pa: u64, src: &[u8]) -> bool;
+}
+
+/// The unit of the image's NS copies (see [`NsMemory`]).
+pub const DOUBLEWORD: usize = 8;
+
+/// A granule-sized RMM-side buffer for NS copies, aligned for the image's doubleword copy by its
+/// type (a `[u8; N]` only promises alignment 1: where a stack array lands is the compiler's call).
+#[repr(C, align(8))]
+struct NsBuffer([u8; GRANULE_SIZE]);
+
+const _: () = assert!(core::mem::align_of::<NsBuffer>() == DOUBLEWORD);
+
+impl NsBuffer {
+    const ZERO: Self = Self([0; GRANULE_SIZE]);
+}
+
+/// Whether `offset` and `len` (RMM constants: structure offsets, sizes and field runs) are whole
+/// doublewords, as the image's copy needs; a wrong constant is caught by the host tests.
+fn whole_doublewords(offset: usize, len: usize) -> bool {
+    (offset | len).is_multiple_of(DOUBLEWORD)
 }
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
@@ -43,8 +68,9 @@ pub fn read_at<T: Wire>(
     offset: usize,
 ) -> Result<T, RmiError> {
     check(granules, pa, offset, T::SIZE)?;
-    let mut buf = [0u8; GRANULE_SIZE];
-    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
+    debug_assert!(whole_doublewords(offset, T::SIZE));
+    let mut buf = NsBuffer::ZERO;
+    let bytes = buf.0.get_mut(..T::SIZE).ok_or(INPUT)?;
     if !ns.copy_in(pa + offset as u64, bytes) {
         return Err(INPUT);
     }
@@ -60,8 +86,9 @@ pub fn write_at<T: Wire>(
     value: &T,
 ) -> Result<(), RmiError> {
     check(granules, pa, offset, T::SIZE)?;
-    let mut buf = [0u8; GRANULE_SIZE];
-    let bytes = buf.get_mut(..T::SIZE).ok_or(INPUT)?;
+    debug_assert!(whole_doublewords(offset, T::SIZE));
+    let mut buf = NsBuffer::ZERO;
+    let bytes = buf.0.get_mut(..T::SIZE).ok_or(INPUT)?;
     value.encode(bytes).map_err(|_| INPUT)?;
     if ns.copy_out(pa + offset as u64, bytes) {
         Ok(())
@@ -86,7 +113,8 @@ pub fn write<T: Wire>(
 }
 
 /// A shared structure whose bytes are all declared integer fields: `#[repr(C)]`, no implicit
-/// padding (hostcall-abi pins every field offset and the size), every bit pattern valid.
+/// padding (hostcall-abi pins every field offset and the size), every bit pattern valid. Its
+/// alignment must be at least [`DOUBLEWORD`] (checked at compile time where it is copied).
 ///
 /// # Safety
 /// 1. Implementors must have exactly that shape, so viewing a value as bytes reads only
@@ -116,10 +144,12 @@ pub fn read_map<T: Plain>(
     value: &mut T,
     map: &[(usize, usize, usize)],
 ) -> Result<(), RmiError> {
+    const { assert!(core::mem::align_of::<T>() >= DOUBLEWORD) };
     check(granules, pa, 0, GRANULE_SIZE)?;
     let dst = bytes_mut(value);
     for &(at, from, len) in map {
         check_range(from, len)?;
+        debug_assert!(whole_doublewords(at | from, len));
         let range = dst
             .get_mut(at..at.checked_add(len).ok_or(INPUT)?)
             .ok_or(INPUT)?;
@@ -139,10 +169,12 @@ pub fn write_map<T: Plain>(
     value: &T,
     map: &[(usize, usize, usize)],
 ) -> Result<(), RmiError> {
+    const { assert!(core::mem::align_of::<T>() >= DOUBLEWORD) };
     check(granules, pa, 0, GRANULE_SIZE)?;
     let src = bytes(value);
     for &(at, to, len) in map {
         check_range(to, len)?;
+        debug_assert!(whole_doublewords(at | to, len));
         let range = src
             .get(at..at.checked_add(len).ok_or(INPUT)?)
             .ok_or(INPUT)?;
@@ -161,7 +193,8 @@ fn check_range(offset: usize, len: usize) -> Result<(), RmiError> {
     }
 }
 
-/// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE).
+/// Reads a whole NS granule (e.g. the source of RMI_DATA_CREATE) into `dst`, wherever it is: a
+/// destination that is not doubleword-aligned is filled through an aligned buffer.
 pub fn read_granule(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
@@ -169,11 +202,19 @@ pub fn read_granule(
     dst: &mut [u8; GRANULE_SIZE],
 ) -> Result<(), RmiError> {
     check(granules, pa, 0, GRANULE_SIZE)?;
-    if ns.copy_in(pa, dst) {
-        Ok(())
-    } else {
-        Err(INPUT)
+    if (dst.as_ptr() as usize).is_multiple_of(DOUBLEWORD) {
+        return if ns.copy_in(pa, dst) {
+            Ok(())
+        } else {
+            Err(INPUT)
+        };
     }
+    let mut buf = NsBuffer::ZERO;
+    if !ns.copy_in(pa, &mut buf.0) {
+        return Err(INPUT);
+    }
+    dst.copy_from_slice(&buf.0);
+    Ok(())
 }
 
 #[cfg(test)]

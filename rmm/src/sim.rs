@@ -259,7 +259,10 @@ impl SimMemory {
     }
 }
 
-impl GranuleMemory for SimMemory {
+// SAFETY: each granule is a boxed page allocated on first use and never freed or moved while the
+// SimMemory lives (same address every time); the system allocator returns 4 KiB blocks 16-byte
+// aligned on the 64-bit hosts the tests run on; `wipe` rewrites that page only.
+unsafe impl GranuleMemory for SimMemory {
     fn wipe(&self, pa: u64) {
         let cached = self.inner.tlbs.references(pa);
         if !cached.is_empty() {

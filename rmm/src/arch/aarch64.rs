@@ -520,7 +520,10 @@ fn el3_status(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
 /// Delegated memory, reached through the identity map of DRAM in the Realm PAS.
 pub struct PhysMemory;
 
-impl crate::memory::GranuleMemory for PhysMemory {
+// SAFETY: `build_tables` maps DRAM outside the RMM's region read-write at its own address (Realm
+// PAS, Normal memory) for the RMM's lifetime: a granule's PA is a granule-aligned pointer to it;
+// `wipe` writes only the granule at `pa`.
+unsafe impl crate::memory::GranuleMemory for PhysMemory {
     fn ptr(&self, pa: u64) -> *mut u8 {
         pa as *mut u8
     }

@@ -20,6 +20,7 @@ pub use token::{
 
 use hostcall_abi::attest::P384_SCALAR_SIZE;
 use hostcall_abi::el3::El3Status;
+use zeroize::Zeroize;
 
 use crate::el3::El3;
 
@@ -72,8 +73,9 @@ impl Attestation {
             .get(..len)
             .filter(|s| s.len() == P384_SCALAR_SIZE)
             .and_then(RealmAttestKey::from_scalar);
-        // The private scalar stays on the stack no longer than needed.
-        scalar.fill(0);
+        // The private scalar stays on the stack no longer than needed (a plain fill of a buffer
+        // about to die is a dead store the compiler may drop; zeroize's writes are volatile).
+        scalar.zeroize();
         let key = key.ok_or(InitError::InvalidKey)?;
         signer::warm_up();
         let mut platform_token = [0u8; PLATFORM_TOKEN_MAX];

@@ -18,6 +18,7 @@ use p384::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
 use p384::elliptic_curve::{Curve, PrimeField};
 use p384::{AffinePoint, FieldBytes, NistP384, ProjectivePoint, Scalar};
 use sha2::Sha384;
+use zeroize::Zeroize;
 
 use super::key::{RealmAttestKey, Sha384Digest};
 
@@ -49,8 +50,10 @@ fn generator_multiples() -> &'static [AffinePoint; 1 << WINDOW_BITS] {
     })
 }
 
-/// A signature in progress: the digest, the nonce, and R so far. It holds the secret nonce:
-/// whoever keeps it keeps it in RMM-only memory and drops it when the signature is done.
+/// A signature in progress: the digest, the nonce, and R so far. It holds the secret nonce
+/// (with the signature, it gives the private key): whoever keeps it keeps it in RMM-only memory
+/// and zeroizes it ([`Zeroize`]) when the signature is done or abandoned. It is `Copy` (it lives
+/// in the REC), so nothing does that on drop: every copy is the keeper's to wipe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Signing {
     /// The digest as a scalar (z).
@@ -65,22 +68,56 @@ pub struct Signing {
     r: Scalar,
 }
 
+impl Zeroize for Signing {
+    /// Overwrites every field in place with zeros (volatile writes the compiler keeps).
+    fn zeroize(&mut self) {
+        self.z.zeroize();
+        self.k.zeroize();
+        self.steps_done.zeroize();
+        self.point.zeroize();
+        self.r.zeroize();
+    }
+}
+
 impl Signing {
+    /// A signer with nothing in it, for [`Self::restart`].
+    pub const IDLE: Self = Self {
+        z: Scalar::ZERO,
+        k: [0; P384_SCALAR_SIZE],
+        steps_done: 0,
+        point: ProjectivePoint::IDENTITY,
+        r: Scalar::ZERO,
+    };
+
     /// Starts signing `digest` with `key`: derives the nonce (cheap next to the steps).
     pub fn start(key: &RealmAttestKey, digest: &Sha384Digest) -> Self {
-        let d = key.secret_scalar();
+        let mut s = Self::IDLE;
+        s.restart(key, digest);
+        s
+    }
+
+    /// Starts signing `digest` with `key` in place (the nonce is made where the signer is kept,
+    /// not in a value moved there); the copies of the secrets it makes on the way are zeroized.
+    pub fn restart(&mut self, key: &RealmAttestKey, digest: &Sha384Digest) {
+        let mut d = key.secret_scalar();
+        let mut x = d.to_repr();
+        d.zeroize();
         let order = NistP384::ORDER.to_be_byte_array();
         let h = FieldBytes::from(*digest);
-        let k = rfc6979::generate_k::<Sha384, _>(&d.to_repr(), &order, &h, &[]);
-        let mut nonce = [0u8; P384_SCALAR_SIZE];
-        nonce.copy_from_slice(&k);
-        Self {
-            z: <Scalar as Reduce<U384>>::reduce_bytes(&h),
-            k: nonce,
-            steps_done: 0,
-            point: ProjectivePoint::IDENTITY,
-            r: Scalar::ZERO,
-        }
+        let mut k = rfc6979::generate_k::<Sha384, _>(&x, &order, &h, &[]);
+        x.zeroize();
+        self.k.copy_from_slice(&k);
+        k.zeroize();
+        self.z = <Scalar as Reduce<U384>>::reduce_bytes(&h);
+        self.steps_done = 0;
+        self.point = ProjectivePoint::IDENTITY;
+        self.r = Scalar::ZERO;
+    }
+
+    /// The nonce, for tests that look for traces of it.
+    #[cfg(test)]
+    pub(crate) fn nonce(&self) -> [u8; P384_SCALAR_SIZE] {
+        self.k
     }
 
     /// How many steps are done.
@@ -132,10 +169,16 @@ impl Signing {
         if !self.is_done() {
             return None;
         }
-        let k = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(self.k)))?;
-        let k_inv = Option::<Scalar>::from(k.invert())?;
-        let s = k_inv * (self.z + self.r * key.secret_scalar());
-        let sig = Signature::from_scalars(self.r, s).ok()?;
+        let mut k_bytes = FieldBytes::from(self.k);
+        let mut k = Option::<Scalar>::from(Scalar::from_repr(k_bytes));
+        k_bytes.zeroize();
+        let mut k_inv = k.and_then(|k| Option::<Scalar>::from(k.invert()));
+        k.zeroize();
+        let mut d = key.secret_scalar();
+        let s = k_inv.map(|k_inv| k_inv * (self.z + self.r * d));
+        d.zeroize();
+        k_inv.zeroize();
+        let sig = Signature::from_scalars(self.r, s?).ok()?;
         let mut out = [0u8; ES384_SIGNATURE_SIZE];
         out.copy_from_slice(sig.to_bytes().as_slice());
         Some(out)

@@ -19,11 +19,14 @@ use hostcall_abi::rec_run::RmiExitReason;
 use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::{RsiStatus, CHALLENGE_SIZE};
 use hostcall_abi::GRANULE_SIZE;
+use zeroize::Zeroize;
 
-use super::host_call::{emulated_abort, lookup, Page};
+use super::host_call::emulated_abort;
 use super::{answer, Outcome};
 use crate::attestation::{prepare_realm_token, Attestation, Collection, RealmClaims, Signing};
+use crate::memory;
 use crate::realm::Rd;
+use crate::realm_memory::{Lookup, RealmPage};
 use crate::rec::{AttestProgress, Rec};
 use crate::rmi::RmiContext;
 
@@ -34,11 +37,9 @@ pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
     for (bytes, reg) in challenge.chunks_exact_mut(8).zip(&rec.regs.gprs[1..=8]) {
         bytes.copy_from_slice(&reg.to_le_bytes());
     }
-    rec.attest = AttestProgress {
-        in_progress: true,
-        challenge,
-        ..AttestProgress::IDLE
-    };
+    end_operation(rec);
+    rec.attest.in_progress = true;
+    rec.attest.challenge = challenge;
     let bound = ctx
         .attest
         .map_or(0, |a| Collection::max_len(a.platform_token().len()));
@@ -80,14 +81,17 @@ pub fn continue_token(
             return interrupted(rec, exit);
         }
     }
-    let pa = match lookup(ctx, rd, addr) {
-        Page::Mapped(pa) => pa,
-        Page::Empty => return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
-        Page::Unmapped(level) => return emulated_abort(addr, level, exit),
+    let page = match RealmPage::lookup(ctx.mem, rd, addr) {
+        Lookup::Mapped(page) => page,
+        Lookup::Empty => return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Lookup::Unmapped(level) => return emulated_abort(addr, level, exit),
     };
-    let written = deliver(ctx, rec, attest, pa + offset, size as usize);
+    // `offset` and `size` are within the granule (checked above).
+    let Some(written) = deliver(ctx, rec, attest, &page, offset as usize, size as usize) else {
+        return fail(rec);
+    };
     if written.done {
-        rec.attest = AttestProgress::IDLE;
+        end_operation(rec);
         answer(rec, [RsiStatus::Success as u64, written.len as u64, 0, 0])
     } else {
         answer(
@@ -100,8 +104,18 @@ pub fn continue_token(
 /// RSI_ERROR_UNKNOWN: the token cannot be made (no key from EL3, or signing failed); the
 /// operation ends.
 fn fail(rec: &mut Rec) -> Outcome {
-    rec.attest = AttestProgress::IDLE;
+    end_operation(rec);
     answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0])
+}
+
+/// Ends the REC's token operation, whatever its outcome (delivered, failed, or abandoned for a
+/// new INIT): a signer still kept in the REC is zeroized in place first, since resetting the
+/// record need not overwrite the bytes of a `None` (REC_DESTROY wipes the whole REC granule).
+fn end_operation(rec: &mut Rec) {
+    if let Some((_, signer)) = rec.attest.signing.as_mut() {
+        signer.zeroize();
+    }
+    rec.attest = AttestProgress::IDLE;
 }
 
 /// Ends the call with an IRQ exit; the realm resumes after it with RSI_INCOMPLETE and nothing
@@ -112,20 +126,8 @@ fn interrupted(rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     Outcome::Exit
 }
 
-/// Runs `f` on the REC's first auxiliary granule (at `aux0`), where its signed realm token is
-/// kept.
-fn with_token_store<T>(
-    ctx: &RmiContext,
-    aux0: u64,
-    f: impl FnOnce(&mut [u8; GRANULE_SIZE]) -> T,
-) -> T {
-    let p = ctx.mem.ptr(aux0) as *mut [u8; GRANULE_SIZE];
-    // SAFETY: 1. `aux0` is a REC_AUX granule of the running REC (REC_CREATE requires
-    // AUX_GRANULES of them), in the RMM's Realm-PAS view. 2. The REC is running on this CPU
-    // (REC_ENTER set `running`, which keeps every other command off it), so nothing else uses
-    // its aux granules, and the reference ends with `f`.
-    f(unsafe { &mut *p })
-}
+/// The REC's first auxiliary granule, where its realm token is kept.
+const TOKEN_STORE: usize = 0;
 
 /// How far [`sign`] got.
 enum Signed {
@@ -144,20 +146,22 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
         if ctx.cpu.interrupt_pending() {
             return Signed::Interrupted;
         }
+        let challenge = rec.attest.challenge;
         let claims = RealmClaims {
-            challenge: &rec.attest.challenge,
+            challenge: &challenge,
             personalization: &rd.config.rpv,
             algo: rd.hash_algo(),
             rim: &rd.rim,
             rems: &rd.rems,
         };
-        let prepared = with_token_store(ctx, rec.aux[0], |store| {
-            prepare_realm_token(attest.key(), &claims, store)
-        });
-        let Ok(unsigned) = prepared else {
+        let prepared = memory::rec_aux(ctx.mem, rec, TOKEN_STORE)
+            .map(|store| prepare_realm_token(attest.key(), &claims, store));
+        let Some(Ok(unsigned)) = prepared else {
             return Signed::Failed;
         };
-        rec.attest.signing = Some((unsigned, Signing::start(attest.key(), &unsigned.digest)));
+        // The nonce is made in the REC, where it is kept, not moved there from the stack.
+        let (_, signer) = rec.attest.signing.insert((unsigned, Signing::IDLE));
+        signer.restart(attest.key(), &unsigned.digest);
     }
     let Some((unsigned, signer)) = rec.attest.signing.as_mut() else {
         return Signed::Failed;
@@ -174,10 +178,13 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
     }
     let unsigned = *unsigned;
     let signature = signer.finish(attest.key());
-    // The nonce goes with the signer, whatever the outcome.
+    // The nonce goes with the signer, whatever the outcome: wiped, not just let go.
+    signer.zeroize();
     rec.attest.signing = None;
+    let store = memory::rec_aux(ctx.mem, rec, TOKEN_STORE);
     let signed = signature
-        .and_then(|sig| with_token_store(ctx, rec.aux[0], |store| unsigned.sign(store, &sig)).ok());
+        .zip(store)
+        .and_then(|(sig, store)| unsigned.sign(store, &sig).ok());
     match (signed, u16::try_from(unsigned.len)) {
         (Some(()), Ok(len)) if len != 0 => {
             rec.attest.realm_token_len = len;
@@ -192,31 +199,28 @@ struct Delivered {
     done: bool,
 }
 
-/// Copies the next (at most `size`) bytes of the token collection to `pa` in realm memory (a
-/// mapped DATA granule; `pa` + `size` stays in it).
+/// Copies the next (at most `size`) bytes of the token collection to `page` at `at` (`at` +
+/// `size` stays in the granule; `None` if not, or if the REC has no token store).
 fn deliver(
     ctx: &RmiContext,
     rec: &mut Rec,
     attest: &Attestation,
-    pa: u64,
+    page: &RealmPage<'_>,
+    at: usize,
     size: usize,
-) -> Delivered {
+) -> Option<Delivered> {
     let platform = attest.platform_token();
     let realm_len = usize::from(rec.attest.realm_token_len);
     let collection = Collection::new(platform.len(), realm_len);
     let from = rec.attest.delivered as usize;
-    let page = ctx.mem.ptr(pa & !(GRANULE_SIZE as u64 - 1));
-    let at = (pa as usize) & (GRANULE_SIZE - 1);
-    // SAFETY: 1. `pa` is in a DATA granule mapped in the realm's RTT (the walk just found it
-    // ASSIGNED, RAM) whose RD lock the caller holds, so it cannot be destroyed meanwhile; it is in
-    // the RMM's Realm-PAS view. 2. `at + size` <= the granule size (checked by the caller).
-    let out = unsafe { core::slice::from_raw_parts_mut(page.add(at), size) };
-    let len = with_token_store(ctx, rec.aux[0], |store| {
-        collection.copy(from, out, platform, &store[..realm_len])
-    });
+    let mut chunk = [0u8; GRANULE_SIZE];
+    let out = chunk.get_mut(..size)?;
+    let store = memory::rec_aux(ctx.mem, rec, TOKEN_STORE)?;
+    let len = collection.copy(from, out, platform, store.get(..realm_len)?);
+    page.write_bytes(at, out.get(..len)?)?;
     rec.attest.delivered += len as u32;
-    Delivered {
+    Some(Delivered {
         len,
         done: rec.attest.delivered as usize >= collection.len(),
-    }
+    })
 }

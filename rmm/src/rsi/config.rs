@@ -15,9 +15,10 @@ use hostcall_abi::rsi::{RsiHashAlgorithm, RsiStatus};
 use hostcall_abi::wire::Wire;
 use hostcall_abi::GRANULE_SIZE;
 
-use super::host_call::{emulated_abort, lookup, write_u64, Page};
+use super::host_call::emulated_abort;
 use super::{answer, Outcome};
 use crate::realm::Rd;
+use crate::realm_memory::{Lookup, RealmPage};
 use crate::rec::Rec;
 use crate::rmi::RmiContext;
 
@@ -42,21 +43,16 @@ pub fn realm_config(
     if !ipa.is_multiple_of(GRANULE_SIZE as u64) || !rd.rtt.ipa_is_protected(ipa) {
         return answer(rec, error_input);
     }
-    match lookup(ctx, rd, ipa) {
-        Page::Mapped(pa) => {
+    match RealmPage::lookup(ctx.mem, rd, ipa) {
+        Lookup::Mapped(page) => {
             let mut image = [0u8; GRANULE_SIZE];
-            if config_of(rd).encode(&mut image).is_err() {
+            if config_of(rd).encode(&mut image).is_err() || page.write_bytes(0, &image).is_none() {
                 // The structure is one granule by construction; refuse rather than write part.
                 return answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0]);
             }
-            for (i, word) in image.chunks_exact(8).enumerate() {
-                let mut bytes = [0u8; 8];
-                bytes.copy_from_slice(word);
-                write_u64(ctx, pa + 8 * i as u64, u64::from_le_bytes(bytes));
-            }
             answer(rec, [RsiStatus::Success as u64, 0, 0, 0])
         }
-        Page::Empty => answer(rec, error_input),
-        Page::Unmapped(level) => emulated_abort(ipa, level, exit),
+        Lookup::Empty => answer(rec, error_input),
+        Lookup::Unmapped(level) => emulated_abort(ipa, level, exit),
     }
 }

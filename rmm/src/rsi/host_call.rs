@@ -9,56 +9,14 @@
 //!   advanced, so the realm repeats the call once the host has mapped the page.
 
 use hostcall_abi::host_call::RSI_HOST_CALL_ALIGN;
-use hostcall_abi::rec_run::RmiExitReason;
-
-use hostcall_abi::rec_run::RmiRecExitFields;
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 use hostcall_abi::rsi::RsiStatus;
-use hostcall_abi::rtt::Ripas;
 
 use super::{answer, Outcome};
-use core::sync::atomic::Ordering;
-
-use crate::memory::{RttView, RTT_WRITES};
 use crate::realm::Rd;
+use crate::realm_memory::{rtt_writes, Lookup, RealmPage};
 use crate::rec::{PendingHostCall, Rec};
 use crate::rmi::RmiContext;
-use crate::s2tt::{block_size, walk, Rtte};
-
-/// Where a realm structure at an IPA lives, as the realm's RTT says (also used by
-/// RSI_REALM_CONFIG, which writes one).
-pub(super) enum Page {
-    /// Readable at this PA (Realm PAS).
-    Mapped(u64),
-    /// RIPAS EMPTY: not the realm's memory.
-    Empty,
-    /// Not mapped yet (or DESTROYED): the walk stopped at this level.
-    Unmapped(i64),
-}
-
-/// Walks the realm's RTTs (the caller holds the RD lock) for `ipa`, a Protected IPA.
-pub(super) fn lookup(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Page {
-    let view = RttView::new(ctx.mem);
-    let Some(w) = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, 3) else {
-        return Page::Unmapped(rd.rtt.level_start());
-    };
-    match w.rtte() {
-        Some(Rtte::Assigned {
-            pa,
-            ripas: Ripas::Ram,
-        }) => {
-            let mask = block_size(w.level).map_or(0xFFF, |s| s - 1);
-            Page::Mapped(pa + (ipa & mask))
-        }
-        Some(Rtte::Unassigned {
-            ripas: Ripas::Empty,
-        })
-        | Some(Rtte::Assigned {
-            ripas: Ripas::Empty,
-            ..
-        }) => Page::Empty,
-        _ => Page::Unmapped(w.level),
-    }
-}
 
 /// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
 /// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA\[47:12\].
@@ -69,33 +27,15 @@ pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) -> Outc
     Outcome::Exit
 }
 
-/// Doublewords `pa..pa + 8 * N` of realm memory: an 8-aligned range inside one DATA granule of
-/// the realm whose RD lock the caller holds (a [`Page::Mapped`] address and what follows it in
-/// the same granule).
-fn words<const N: usize>(ctx: &RmiContext, pa: u64) -> *mut u64 {
-    debug_assert!(pa.is_multiple_of(8) && (pa & 0xFFF) as usize + 8 * N <= 0x1000);
-    ctx.mem.ptr(pa & !0xFFF).wrapping_add((pa & 0xFFF) as usize) as *mut u64
-}
+/// Offset of `imm` in an RsiHostCall; the 31 GPRs follow it (B5.4.2).
+const IMM: usize = 0;
+const GPRS: usize = 8;
 
-/// Copies the RsiHostCall at `pa` into the exit record: `imm` and the 31 GPRs.
-fn read_host_call(ctx: &RmiContext, pa: u64, exit: &mut RmiRecExitFields) {
-    let p = words::<32>(ctx, pa);
-    // SAFETY: the 256-byte RsiHostCall at `pa` (256-aligned, so within one granule) lies in a
-    // DATA granule of the realm whose RD lock the caller holds: it cannot be destroyed meanwhile,
-    // and it is in the RMM's Realm-PAS view.
-    unsafe {
-        exit.imm = core::ptr::read_volatile(p) as u16;
-        for (i, g) in exit.gprs.iter_mut().enumerate() {
-            *g = core::ptr::read_volatile(p.add(1 + i));
-        }
-    }
-}
-
-/// Writes `v` at `pa`, an 8-aligned address in a DATA granule of the realm whose RD lock the
-/// caller holds (a [`Page::Mapped`] address).
-pub(super) fn write_u64(ctx: &RmiContext, pa: u64, v: u64) {
-    // SAFETY: as for `read_host_call`: one doubleword of a DATA granule of the locked realm.
-    unsafe { core::ptr::write_volatile(words::<1>(ctx, pa), v) }
+/// Offset of the RsiHostCall at `ipa` in its granule. The IPA is RSI_HOST_CALL_ALIGN-aligned
+/// (checked at the call), so the mask changes nothing, but tells the compiler the structure lies
+/// in the granule: the accesses' bounds checks fold away.
+const fn structure_offset(ipa: u64) -> usize {
+    RealmPage::offset_of(ipa) & !(RSI_HOST_CALL_ALIGN - 1)
 }
 
 /// The realm's RSI_HOST_CALL(x1 = IPA of its RsiHostCall).
@@ -104,20 +44,29 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
     if !ipa.is_multiple_of(RSI_HOST_CALL_ALIGN as u64) || !rd.rtt.ipa_is_protected(ipa) {
         return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
     }
-    match lookup(ctx, rd, ipa) {
-        Page::Mapped(pa) => {
+    match RealmPage::lookup(ctx.mem, rd, ipa) {
+        Lookup::Mapped(page) => {
+            // The 256-byte structure is 256-aligned, so within the granule: the reads cannot
+            // fail (and a failed read leaves `exit` untouched).
+            let at = structure_offset(ipa);
+            let Some(imm) = page.read_u64(at + IMM) else {
+                return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+            };
+            if page.read_u64s(at + GPRS, &mut exit.gprs).is_none() {
+                return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+            }
             exit.exit_reason = RmiExitReason::HostCall as u8;
-            read_host_call(ctx, pa, exit);
+            exit.imm = imm as u16;
             rec.host_call = Some(PendingHostCall {
                 ipa,
-                pa,
-                rtt_writes: RTT_WRITES.load(Ordering::Relaxed),
+                pa: page.granule_pa() + at as u64,
+                rtt_writes: rtt_writes(),
             });
             rec.regs.pc = rec.regs.pc.wrapping_add(4);
             Outcome::Exit
         }
-        Page::Empty => answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
-        Page::Unmapped(level) => emulated_abort(ipa, level, exit),
+        Lookup::Empty => answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Lookup::Unmapped(level) => emulated_abort(ipa, level, exit),
     }
 }
 
@@ -136,26 +85,19 @@ pub fn complete(
         return Outcome::Resume;
     };
     let ipa = pending.ipa;
-    // Both reads of the counter happen under the realm's RD lock, which every RTT write holds:
-    // unchanged, no entry changed, and the translation made at the call still holds.
-    let page = if RTT_WRITES.load(Ordering::Relaxed) == pending.rtt_writes {
-        Page::Mapped(pending.pa)
-    } else {
-        lookup(ctx, rd, ipa)
-    };
-    match page {
-        Page::Mapped(pa) => {
-            let p = words::<32>(ctx, pa);
-            for (i, g) in gprs.iter().enumerate() {
-                // SAFETY: as for `read_host_call`: gprs[i] of the RsiHostCall at `pa`.
-                unsafe { core::ptr::write_volatile(p.add(1 + i), *g) };
+    let status = match RealmPage::lookup_again(ctx.mem, rd, ipa, pending.pa, pending.rtt_writes) {
+        Lookup::Mapped(page) => {
+            // In the granule (as at the call), so the write cannot fail.
+            match page.write_u64s(structure_offset(ipa) + GPRS, gprs) {
+                Some(()) => RsiStatus::Success,
+                None => RsiStatus::ErrorInput,
             }
-            rec.regs.gprs[..4].copy_from_slice(&[RsiStatus::Success as u64, 0, 0, 0]);
         }
         // The host made the page EMPTY: the call fails (defined here; the spec is silent).
-        Page::Empty => rec.regs.gprs[..4].copy_from_slice(&[RsiStatus::ErrorInput as u64, 0, 0, 0]),
-        Page::Unmapped(level) => return emulated_abort(ipa, level, exit),
-    }
+        Lookup::Empty => RsiStatus::ErrorInput,
+        Lookup::Unmapped(level) => return emulated_abort(ipa, level, exit),
+    };
+    rec.regs.gprs[..4].copy_from_slice(&[status as u64, 0, 0, 0]);
     rec.host_call = None;
     Outcome::Resume
 }

@@ -83,3 +83,18 @@ fn the_generator_table_holds_its_multiples() {
         assert_eq!(*p, want.to_affine(), "{i}·G");
     }
 }
+
+#[test]
+fn restart_in_place_is_start_and_zeroize_leaves_no_nonce() {
+    let key = key();
+    let d = digest(3);
+    let mut s = Signing::IDLE;
+    s.restart(&key, &d);
+    assert_eq!(s, Signing::start(&key, &d));
+    assert_ne!(s.nonce(), [0; P384_SCALAR_SIZE]);
+    s.step(5);
+    s.zeroize();
+    assert_eq!(s.nonce(), [0; P384_SCALAR_SIZE]);
+    assert_eq!(s.steps_done(), 0);
+    assert!(s.finish(&key).is_none(), "nothing left to sign with");
+}

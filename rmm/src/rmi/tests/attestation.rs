@@ -337,3 +337,75 @@ fn a_zero_size_continue_delivers_nothing_and_stays_incomplete() {
     let token = collect(&r, 0, 4096);
     open(&token);
 }
+
+/// The nonce of the signature the REC is making (an interrupted CONTINUE left it in progress).
+fn nonce_in_progress(r: &Running) -> [u8; 48] {
+    let nonce = r.fx.with_rec(r.rec, |rec| {
+        let (_, signer) = rec.attest.signing.as_ref().expect("signing in progress");
+        signer.nonce()
+    });
+    assert_ne!(nonce, [0; 48]);
+    nonce
+}
+
+/// Starts a token with `seed` and interrupts its signature after two steps.
+fn interrupted_mid_signature(r: &Running, seed: u64) -> [u8; 48] {
+    init(r, seed);
+    r.fx.sim.cpu.interrupt_checks(&[false, false, false, true]);
+    assert_eq!(cont(r, BUF, 0, 4096), ([RSI_INCOMPLETE, 0, 0, 0], 4));
+    nonce_in_progress(r)
+}
+
+/// Asserts that no granule of `pas` holds `secret`: the nonce with the signature gives the
+/// realm attestation key's private scalar, so it must not outlive the signature.
+fn assert_no_trace(r: &Running, pas: &[u64], secret: &[u8; 48]) {
+    for &pa in pas {
+        let page = r.fx.sim.mem.read(pa);
+        assert!(
+            !page.windows(secret.len()).any(|w| w == secret),
+            "the nonce is still in the granule at {pa:#x}"
+        );
+    }
+}
+
+/// The REC granule and its auxiliary granules.
+fn rec_granules(r: &Running) -> Vec<u64> {
+    let mut pas = vec![r.rec];
+    r.fx.with_rec(r.rec, |rec| {
+        pas.extend_from_slice(&rec.aux[..rec.num_aux as usize])
+    });
+    pas
+}
+
+/// Whether resetting the signer to `None` overwrites its bytes is the compiler's choice: a debug
+/// build happens to, an optimised one (the image's, `cargo test --release`) does not, and the
+/// nonce stayed in the REC granule until the token was delivered.
+#[test]
+fn a_signed_token_leaves_no_trace_of_its_nonce_while_it_is_delivered_and_after() {
+    let r = Running::new();
+    let nonce = interrupted_mid_signature(&r, 21);
+    let pas = rec_granules(&r);
+    // The CONTINUE that finishes the signature delivers the first 64 bytes.
+    assert_eq!(cont(&r, BUF, 0, 64).0, [RSI_INCOMPLETE, 64, 0, 0]);
+    assert_no_trace(&r, &pas, &nonce);
+    collect(&r, 64, 4000);
+    assert_no_trace(&r, &pas, &nonce);
+}
+
+#[test]
+fn init_while_signing_leaves_no_trace_of_the_abandoned_nonce() {
+    let r = Running::new();
+    let nonce = interrupted_mid_signature(&r, 22);
+    let pas = rec_granules(&r);
+    init(&r, 23);
+    assert_no_trace(&r, &pas, &nonce);
+}
+
+#[test]
+fn destroying_a_rec_mid_signature_leaves_no_trace_of_its_nonce() {
+    let r = Running::new();
+    let nonce = interrupted_mid_signature(&r, 24);
+    let pas = rec_granules(&r);
+    r.fx.ok(C::REC_DESTROY, &[r.rec]);
+    assert_no_trace(&r, &pas, &nonce);
+}

@@ -37,6 +37,17 @@ fn size(level: i64) -> u64 {
     1 << shift(level)
 }
 
+/// Index of the entry for `ipa` in its table at `level`; the starting level's tables may be
+/// concatenated, so there the index runs over every IPA bit above the level's.
+fn index(ipa: u64, level: i64, start: i64, s2sz: u32) -> u64 {
+    let bits = if level == start {
+        s2sz - shift(level)
+    } else {
+        9
+    };
+    (ipa >> shift(level)) & ((1 << bits) - 1)
+}
+
 fn align(ipa: u64, level: i64) -> u64 {
     ipa & !(size(level) - 1)
 }
@@ -184,12 +195,7 @@ impl Tlbs {
             None => (s2.vttbr & BADDR_MASK, start),
         };
         loop {
-            let index = if level == start {
-                (ipa >> shift(level)) & ((1 << (s2sz - shift(level))) - 1)
-            } else {
-                (ipa >> shift(level)) & 511
-            };
-            let desc = read(table + index * 8);
+            let desc = read(table + index(ipa, level, start, s2sz) * 8);
             let kind = desc & 0b11;
             let leaf = match (level, kind) {
                 (_, 0b00 | 0b10) => return Err(Fault::Translation(level)),
@@ -299,12 +305,7 @@ fn fresh_walk(read: ReadDesc, s2: &Stage2, ipa: u64, level: i64) -> Option<u64> 
     let mut table = s2.vttbr & BADDR_MASK;
     let mut l = start;
     loop {
-        let index = if l == start {
-            (ipa >> shift(l)) & ((1 << (s2sz - shift(l))) - 1)
-        } else {
-            (ipa >> shift(l)) & 511
-        };
-        let desc = read(table + index * 8);
+        let desc = read(table + index(ipa, l, start, s2sz) * 8);
         if l == level {
             return Some(desc);
         }

@@ -62,6 +62,116 @@ pub mod ich_hcr {
 /// `ICH_LR<n>_EL2.HW` (bit 61). A6.1 requires it to be 0 in every `enter.gicv3_lrs[n]`.
 pub const ICH_LR_HW: u64 = 1 << 61;
 
+/// `ICH_LR<n>_EL2` fields (GICv3 architecture), the values `enter.gicv3_lrs` / `exit.gicv3_lrs`
+/// carry: State `[63:62]`, HW `[61]`, Group `[60]`, Priority `[55:48]`, pINTID `[44:32]`,
+/// vINTID `[31:0]`.
+pub mod ich_lr {
+    /// Shift of State, bits `[63:62]`.
+    pub const STATE_SHIFT: u32 = 62;
+    /// State, bits `[63:62]`: 0b00 invalid, 0b01 pending, 0b10 active, 0b11 pending and active.
+    pub const STATE_MASK: u64 = 0b11 << STATE_SHIFT;
+    /// State bit 62: pending.
+    pub const STATE_PENDING: u64 = 0b01 << STATE_SHIFT;
+    /// State bit 63: active.
+    pub const STATE_ACTIVE: u64 = 0b10 << STATE_SHIFT;
+    /// HW, bit 61 (must be 0 on REC entry, A6.1); the same bit as [`super::ICH_LR_HW`].
+    pub const HW: u64 = super::ICH_LR_HW;
+    /// Group, bit 60: set for a Group 1 virtual interrupt.
+    pub const GROUP1: u64 = 1 << 60;
+    /// Shift of Priority, bits `[55:48]`.
+    pub const PRIORITY_SHIFT: u32 = 48;
+    /// Priority, bits `[55:48]`.
+    pub const PRIORITY_MASK: u64 = 0xFF << PRIORITY_SHIFT;
+    /// Shift of pINTID, bits `[44:32]` (only meaningful with HW = 1).
+    pub const PINTID_SHIFT: u32 = 32;
+    /// pINTID, bits `[44:32]`.
+    pub const PINTID_MASK: u64 = 0x1FFF << PINTID_SHIFT;
+    /// vINTID, bits `[31:0]`.
+    pub const VINTID_MASK: u64 = 0xFFFF_FFFF;
+
+    /// A list register value for a virtual interrupt the host injects: `vintid`, `priority`,
+    /// Group 1 if `group1`, HW = 0, and State from `pending` / `active` (both false: invalid).
+    pub const fn encode(
+        vintid: u32,
+        priority: u8,
+        group1: bool,
+        pending: bool,
+        active: bool,
+    ) -> u64 {
+        let mut v = (vintid as u64) | ((priority as u64) << PRIORITY_SHIFT);
+        if group1 {
+            v |= GROUP1;
+        }
+        if pending {
+            v |= STATE_PENDING;
+        }
+        if active {
+            v |= STATE_ACTIVE;
+        }
+        v
+    }
+
+    /// The vINTID of `lr`.
+    pub const fn vintid(lr: u64) -> u32 {
+        (lr & VINTID_MASK) as u32
+    }
+
+    /// True if `lr` holds a pending interrupt (State bit 62).
+    pub const fn is_pending(lr: u64) -> bool {
+        lr & STATE_PENDING != 0
+    }
+
+    /// True if `lr` holds an active interrupt (State bit 63).
+    pub const fn is_active(lr: u64) -> bool {
+        lr & STATE_ACTIVE != 0
+    }
+
+    /// True if `lr` is invalid (State 0b00): the list register is free.
+    pub const fn is_invalid(lr: u64) -> bool {
+        lr & STATE_MASK == 0
+    }
+}
+
+/// ESR_EL2 fields of a data abort as `exit.esr` reports it (A4.3.4.3): EC, and the ISS fields
+/// the RMM may pass on. For an Emulatable Data Abort these are ISV, SAS, SF and WnR besides
+/// SET, FnV, EA and DFSC; SRT and SSE never reach the host (the RMM writes the loaded value to
+/// the right register itself, sign-extended, on the next REC entry).
+pub mod exit_esr {
+    /// Shift of EC, bits `[31:26]`.
+    pub const EC_SHIFT: u32 = 26;
+    /// EC, bits `[31:26]`.
+    pub const EC_MASK: u64 = 0x3F << EC_SHIFT;
+    /// EC value: data abort from a lower exception level.
+    pub const EC_DABT_LOWER: u64 = 0x24;
+    /// EC value: trapped MSR, MRS or system instruction (AArch64).
+    pub const EC_SYS64: u64 = 0x18;
+    /// IL, bit 25 (reported only for a non-emulatable abort at an unprotected IPA).
+    pub const IL: u64 = 1 << 25;
+    /// ISV, bit 24: the syndrome (SAS, SF, WnR) is valid.
+    pub const ISV: u64 = 1 << 24;
+    /// Shift of SAS, bits `[23:22]`: access size, log2 bytes.
+    pub const SAS_SHIFT: u32 = 22;
+    /// SAS, bits `[23:22]`.
+    pub const SAS_MASK: u64 = 0b11 << SAS_SHIFT;
+    /// SSE, bit 21 (never reported to the host).
+    pub const SSE: u64 = 1 << 21;
+    /// Shift of SRT, bits `[20:16]` (never reported to the host for an emulatable abort).
+    pub const SRT_SHIFT: u32 = 16;
+    /// SRT, bits `[20:16]`.
+    pub const SRT_MASK: u64 = 0x1F << SRT_SHIFT;
+    /// SF, bit 15: the register is 64 bits wide.
+    pub const SF: u64 = 1 << 15;
+    /// WnR, bit 6: a write.
+    pub const WNR: u64 = 1 << 6;
+    /// DFSC, bits `[5:0]`.
+    pub const DFSC_MASK: u64 = 0x3F;
+
+    /// The EC of `esr`.
+    pub const fn ec(esr: u64) -> u64 {
+        (esr & EC_MASK) >> EC_SHIFT
+    }
+}
+
 /// The host's answer to a RIPAS change request (`RmiResponse`, B4.4.22).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 #[repr(u8)]
@@ -678,6 +788,40 @@ mod tests {
             assert!(!ich_hcr::enter_value_allowed(1 << bit), "bit {bit}");
         }
         assert_eq!(ICH_LR_HW, 0x2000_0000_0000_0000);
+    }
+
+    #[test]
+    fn list_register_fields_follow_the_gicv3_architecture() {
+        // State [63:62], HW [61], Group [60], Priority [55:48], pINTID [44:32], vINTID [31:0].
+        assert_eq!(ich_lr::STATE_MASK, 0xC000_0000_0000_0000);
+        assert_eq!(ich_lr::STATE_PENDING, 0x4000_0000_0000_0000);
+        assert_eq!(ich_lr::STATE_ACTIVE, 0x8000_0000_0000_0000);
+        assert_eq!(ich_lr::HW, 1 << 61);
+        assert_eq!(ich_lr::GROUP1, 1 << 60);
+        assert_eq!(ich_lr::PRIORITY_MASK, 0x00FF_0000_0000_0000);
+        assert_eq!(ich_lr::PINTID_MASK, 0x0000_1FFF_0000_0000);
+        let lr = ich_lr::encode(27, 0xA0, true, true, false);
+        assert_eq!(lr, 0x50A0_0000_0000_001B);
+        assert_eq!(lr & ich_lr::HW, 0);
+        assert_eq!(ich_lr::vintid(lr), 27);
+        assert!(ich_lr::is_pending(lr) && !ich_lr::is_active(lr) && !ich_lr::is_invalid(lr));
+        let both = ich_lr::encode(33, 0, false, true, true);
+        assert!(ich_lr::is_pending(both) && ich_lr::is_active(both));
+        assert!(ich_lr::is_invalid(ich_lr::encode(
+            5, 0x80, true, false, false
+        )));
+    }
+
+    #[test]
+    fn data_abort_syndrome_fields_follow_the_arm_arm() {
+        assert_eq!(exit_esr::EC_MASK, 0xFC00_0000);
+        assert_eq!(exit_esr::ec(0x9200_0046), exit_esr::EC_DABT_LOWER);
+        assert_eq!(exit_esr::ISV, 0x0100_0000);
+        assert_eq!(exit_esr::SAS_MASK, 0x00C0_0000);
+        assert_eq!(exit_esr::SSE, 0x0020_0000);
+        assert_eq!(exit_esr::SRT_MASK, 0x001F_0000);
+        assert_eq!(exit_esr::SF, 0x8000);
+        assert_eq!(exit_esr::WNR, 0x40);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod realm_run;
 pub mod rmi;
 #[cfg(test)]
 mod testing;
+pub mod vgic;
 
 /// The host's own view of its memory (NS physical addresses), for checks that look at granule
 /// contents around delegation.

@@ -14,6 +14,7 @@ pub mod kvm;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod measure;
+pub mod mmio;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;

@@ -15,6 +15,7 @@ pub mod kvm;
 pub mod limits;
 pub mod measure;
 pub mod mmio;
+pub mod pl011;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;

@@ -10,6 +10,7 @@
 pub mod bringup;
 pub mod delegation;
 pub mod fdt;
+pub mod image;
 pub mod isolation;
 pub mod kvm;
 /// Capacities of the image (shared with the build script).

@@ -34,6 +34,12 @@
 //! active, invalid -> the realm EOIed it (active cleared). A level interrupt whose line is still
 //! high is injected again by the next fill. An interrupt sits in at most one vCPU's list
 //! registers at a time.
+//!
+//! While an interrupt sits in a vCPU's list registers, the register views show its state as of
+//! that vCPU's last sync (an edge's pending state is in the list register). A caller syncs the
+//! exiting vCPU before it emulates the access that caused the exit; KVM also stops and syncs
+//! the other vCPUs first for some of these registers, which this model leaves to the caller.
+//! The state is plain data: a caller that shares it between CPUs puts it behind its lock.
 
 #[cfg(test)]
 mod tests;

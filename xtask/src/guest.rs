@@ -626,6 +626,51 @@ fn ensure_initramfs(l: &Layout) -> Result<bool, String> {
     Ok(true)
 }
 
+/// The bytes of a `NAME-BEGIN` .. `NAME-END` hex block `/init` printed into `log` (a console log
+/// with any other lines around it), checked against the END line's byte and line counts.
+pub fn parse_blob(log: &str, name: &str) -> Result<Vec<u8>, String> {
+    let begin = format!("rmm-guest: {name}-BEGIN bytes=");
+    let end = format!("rmm-guest: {name}-END bytes=");
+    let mut lines = log.lines().map(|l| l.trim_end_matches('\r'));
+    lines
+        .by_ref()
+        .find(|l| l.contains(&begin))
+        .ok_or(format!("no {name}-BEGIN line"))?;
+    let mut bytes = Vec::new();
+    let mut count = 0usize;
+    for l in lines {
+        if let Some(at) = l.find(&end) {
+            let fields: Vec<&str> = l[at + end.len()..].split_whitespace().collect();
+            let want: usize = fields
+                .first()
+                .and_then(|n| n.parse().ok())
+                .ok_or(format!("{name}-END without a byte count"))?;
+            let want_lines: Option<usize> = fields
+                .iter()
+                .find_map(|f| f.strip_prefix("lines=")?.parse().ok());
+            if bytes.len() != want || want_lines.is_some_and(|n| n != count) {
+                return Err(format!(
+                    "{name}: {} bytes in {count} lines, the END line says {want} bytes in {want_lines:?}",
+                    bytes.len()
+                ));
+            }
+            return Ok(bytes);
+        }
+        let hex = l.trim();
+        if hex.is_empty() {
+            continue;
+        }
+        if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{name}: not a hex line: {l:?}"));
+        }
+        count += 1;
+        for i in (0..hex.len()).step_by(2) {
+            bytes.push(u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string())?);
+        }
+    }
+    Err(format!("no {name}-END line"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,5 +746,22 @@ linux-binary-unsigned-6.12.48+deb13-arm64 | 6.12.48-1 | http://mirror.example/de
             Ok(vec![if name == "a" { "b" } else { "a" }.to_string()])
         };
         assert!(load_order(&["a"], &mut cycle).is_err());
+    }
+
+    #[test]
+    fn a_blob_is_reassembled_from_a_console_log() {
+        let log = "[    1.0] some kernel line\r\n\
+                   rmm-guest: CHECK challenge PASS 64 bytes\n\
+                   rmm-guest: TOKEN-BEGIN bytes=40\n\
+                   000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n\
+                   2021222324252627\n\
+                   rmm-guest: TOKEN-END bytes=40 lines=2 sha256=none\n";
+        assert_eq!(
+            parse_blob(log, "TOKEN").unwrap(),
+            (0u8..40).collect::<Vec<_>>()
+        );
+        assert!(parse_blob(log, "CHALLENGE").is_err());
+        let short = log.replace("bytes=40 lines=2", "bytes=41 lines=2");
+        assert!(parse_blob(&short, "TOKEN").is_err());
     }
 }

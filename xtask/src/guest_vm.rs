@@ -12,9 +12,16 @@ use crate::flag_value;
 use crate::guest::{self, parse_blob};
 use crate::setup::qemu_is_10_or_later;
 
-/// The fixed challenge of the plain-VM check (the realm runner picks a fresh one).
+/// The fixed challenge of the plain-VM check (the realm runner picks a fresh one). It starts with
+/// the bytes a shell's hex decoding could trip on: NUL, `%`, backslash, newline, 0xff.
 fn challenge() -> [u8; 64] {
-    core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5)
+    const AWKWARD: [u8; 5] = [0x00, b'%', b'\\', b'\n', 0xff];
+    core::array::from_fn(|i| {
+        AWKWARD
+            .get(i)
+            .copied()
+            .unwrap_or((i as u8).wrapping_mul(37) ^ 0xa5)
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

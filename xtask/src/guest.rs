@@ -225,11 +225,11 @@ const MODULE_SIG_MAGIC: &[u8] = b"~Module signature appended~\n";
 /// The module without its appended signature (`struct module_signature`, 12 bytes ending in the
 /// big-endian signature length, before the magic), or unchanged if it has none.
 ///
-/// The initramfs carries the modules unsigned: checking Debian's signature costs the guest about
+/// The initramfs carries the modules unsigned: checking Debian's signatures costs the guest about
 /// 0.1 G instructions per module under QEMU TCG (a 1-vCPU plain-VM run: 1.42 G signed, 1.13 G
-/// unsigned, 0.80 G of either before `/init`), and this
-/// kernel does not enforce signatures without Secure Boot lockdown. It loads them and marks
-/// itself tainted (`E`).
+/// unsigned, 0.80 G of either before `/init`). Without `module.sig_enforce` or Secure Boot
+/// lockdown the kernel loads them and marks itself tainted (`E`, 8192 in
+/// `/proc/sys/kernel/tainted`).
 pub fn strip_module_signature(ko: &[u8]) -> &[u8] {
     let Some(body) = ko.strip_suffix(MODULE_SIG_MAGIC) else {
         return ko;

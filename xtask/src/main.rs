@@ -8,10 +8,18 @@
 //! - `test`: setup + build, the lint gates (`lint`), then the host tests and the QEMU tests.
 //! - `lint`: setup + build, then fmt, clippy (host and aarch64 images) and rustdoc, warnings as
 //!   errors.
+//! - `setup-guest [--refresh]`: fetches the Linux realm guest (Debian arm64 kernel, modules,
+//!   busybox) into `target/linux/<release>/` and builds its initramfs (see `guest`). Separate from
+//!   `setup`: the first run downloads about 100 MB.
+//! - `guest-vm [--cpus N] [--mem MiB] [--shell] [-- QEMU ARGS]`: boots that guest as a plain
+//!   (non-realm) VM under QEMU TCG and checks what `/init` reports.
 //!
 //! It owns the build and packaging steps; what is checked in QEMU belongs to `tests-qemu`.
 
 mod bench;
+mod cpio;
+mod guest;
+mod guest_vm;
 mod images;
 mod lint;
 mod setup;
@@ -24,13 +32,17 @@ use tests_qemu::{Images, RunConfig};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | lint | bench>\n\
+        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | lint | bench\n\
+         \x20                   | setup-guest [--refresh] | guest-vm [--cpus N] [--mem MiB] [--shell]>\n\
          \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
          \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
          \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
          \n  test    lint, host tests, then the QEMU tests\
          \n  lint    fmt --check, clippy -D warnings (host and aarch64 images), cargo doc -D warnings\
-         \n  bench   measured figures (granule tracking cost)"
+         \n  bench   measured figures (granule tracking cost)\
+         \n  setup-guest  fetch the Linux realm guest (arm64 kernel, modules, busybox; ~100 MB once)\
+         \n               into target/linux/<release>/ and build its initramfs\
+         \n  guest-vm     boot that guest as a plain (non-realm) VM under QEMU TCG and check /init"
     );
     ExitCode::FAILURE
 }
@@ -44,6 +56,15 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("lint") => lint(),
         Some("bench") => bench(),
+        Some("setup-guest") => guest::setup(args[1..].iter().any(|a| a == "--refresh")).map(|g| {
+            println!(
+                "xtask: guest {}: kernel {}, initramfs {}",
+                g.release,
+                g.image.display(),
+                g.initramfs.display()
+            )
+        }),
+        Some("guest-vm") => guest_vm::run(&args[1..]),
         _ => return usage(),
     };
     match result {

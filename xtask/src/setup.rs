@@ -61,7 +61,7 @@ fn rust_targets() -> Result<(), String> {
         .args(&missing))
 }
 
-fn qemu_is_10_or_later() -> bool {
+pub fn qemu_is_10_or_later() -> bool {
     output(Command::new("qemu-system-aarch64").arg("--version"))
         .and_then(|v| {
             let ver = v.split("version ").nth(1)?;
@@ -70,12 +70,12 @@ fn qemu_is_10_or_later() -> bool {
         .is_some_and(|major| major >= 10)
 }
 
-fn have(cmd: &str) -> bool {
+pub fn have(cmd: &str) -> bool {
     output(Command::new("sh").args(["-c", &format!("command -v {cmd}")])).is_some()
 }
 
 /// The Debian mirror this machine already uses (never written into the repository).
-fn debian_mirror() -> Result<String, String> {
+pub fn debian_mirror() -> Result<String, String> {
     let text = std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources")
         .map_err(|e| format!("cannot read /etc/apt/sources.list.d/debian.sources: {e}"))?;
     text.lines()

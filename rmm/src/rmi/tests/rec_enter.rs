@@ -557,7 +557,11 @@ fn inject_sea_after_an_unprotected_abort() {
     r.script(|regs| {
         assert_eq!(regs.pc, 0x8200, "the realm's current-EL synchronous vector");
         assert_eq!(regs.el1.elr, 0x100, "the faulting access");
-        assert_eq!(regs.el1.esr, 0x25 << 26 | 1 << 25 | 0x10, "data abort, SEA");
+        assert_eq!(
+            regs.el1.esr,
+            0x25 << 26 | 1 << 25 | 1 << 9 | 0x10,
+            "data abort, EA, SEA"
+        );
         assert_eq!(regs.el1.far, 0x4000_0123);
         assert_ne!(regs.gprs[3], 0xFFFF, "no MMIO value delivered");
         IRQ_EXIT

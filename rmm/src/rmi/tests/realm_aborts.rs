@@ -1,0 +1,148 @@
+//! What a realm's aborts and injected exceptions do (A4.3.4, A5.2, A4.3.10): which aborts the
+//! RMM turns into a synchronous external abort for the realm, which exit to the host and what
+//! their syndromes show, and how an exception is taken to the realm's EL1 (vector offset, ESR,
+//! PSTATE), as the Arm ARM's exception entry does it.
+
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags};
+
+use super::realm_fixture::*;
+use crate::arch::{ExitClass, RealmExit, RealmRegs};
+use crate::sim::IRQ_EXIT;
+
+const IL: u64 = 1 << 25;
+const EA: u64 = 1 << 9;
+const SEA: u64 = 0x10;
+
+fn sync(esr: u64, far: u64, ipa: u64) -> RealmExit {
+    RealmExit {
+        class: ExitClass::Sync,
+        esr,
+        far,
+        hpfar: (ipa >> 12) << 4,
+    }
+}
+
+/// Runs one scripted step that sets the realm at `pc`/`pstate`/`vbar`/`sctlr` and exits with
+/// `exit`, then a step that returns the registers the realm resumed with; asserts that the first
+/// exit did not reach the host.
+fn resumed_after(
+    r: &Running,
+    (pc, pstate, vbar, sctlr): (u64, u64, u64, u64),
+    exit: RealmExit,
+) -> RealmRegs {
+    use std::sync::{Arc, Mutex};
+    r.script(move |regs| {
+        regs.pc = pc;
+        regs.pstate = pstate;
+        regs.el1.vbar = vbar;
+        regs.el1.sctlr = sctlr;
+        exit
+    });
+    let seen = Arc::new(Mutex::new(None));
+    let out = seen.clone();
+    r.script(move |regs| {
+        *out.lock().expect("lock") = Some(*regs);
+        IRQ_EXIT
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(
+        r.fx.sim.cpu.pending(),
+        0,
+        "the realm ran on after the exception"
+    );
+    assert_eq!(
+        r.exit().exit_reason(),
+        Some(RmiExitReason::Irq),
+        "no exit for the exception itself"
+    );
+    let regs = seen.lock().expect("lock").take().expect("second step ran");
+    regs
+}
+
+const EL1H: u64 = 0b0101;
+const EL1T: u64 = 0b0100;
+const EL0: u64 = 0b0000;
+/// SCTLR_EL1 reset value (SPAN set, DSSBS clear).
+const SCTLR: u64 = 0x30D0_0800;
+const HVC: u64 = 0x16 << 26 | IL;
+
+#[test]
+fn the_hosts_inject_sea_sets_ea() {
+    let r = Running::new();
+    r.script(|regs| {
+        regs.pc = 0x100;
+        sync(
+            0x24 << 26 | IL | 1 << 24 | 3 << 16,
+            0x4000_0123,
+            UNPROTECTED + 0x5000,
+        )
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::INJECT_SEA,
+        ..RmiRecEnter::ZERO
+    });
+    r.script(|regs| {
+        assert_eq!(regs.el1.esr, 0x25 << 26 | IL | EA | SEA, "A5.2.7: EA set");
+        IRQ_EXIT
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+// ---- Exception entry to the realm's EL1 --------------------------------------------------
+
+#[test]
+fn the_vector_offset_follows_where_the_exception_came_from() {
+    let r = Running::new();
+    for (pstate, offset, what) in [
+        (EL1T, 0x000, "current EL with SP_EL0"),
+        (EL1H, 0x200, "current EL with SP_ELx"),
+        (EL0, 0x400, "lower EL using AArch64"),
+        (0b1_0000, 0x600, "lower EL using AArch32"),
+    ] {
+        let regs = resumed_after(&r, (0x40, pstate, 0x8_0000, SCTLR), sync(HVC, 0, 0));
+        assert_eq!(regs.pc, 0x8_0000 + offset, "{what}");
+        assert_eq!(regs.el1.elr, 0x40);
+        assert_eq!(regs.el1.spsr, pstate);
+        assert_eq!(regs.el1.esr, IL, "unknown reason");
+    }
+}
+
+#[test]
+fn a_vbar_at_the_top_of_the_address_space_wraps() {
+    // VBAR_EL1 [10:0] read as zero on hardware; the REC's copy is the RMM's to cope with, so
+    // even a value the hardware would not give back must not overflow the vector arithmetic.
+    let r = Running::new();
+    let vbar = u64::MAX - 0xFF;
+    let regs = resumed_after(&r, (0x40, EL0, vbar, SCTLR), sync(HVC, 0, 0));
+    assert_eq!(regs.pc, vbar.wrapping_add(0x400));
+    let regs = resumed_after(&r, (0x40, EL1H, vbar, SCTLR), sync(HVC, 0, 0));
+    assert_eq!(regs.pc, vbar.wrapping_add(0x200));
+}
+
+#[test]
+fn the_new_pstate_is_el1h_masked_with_pan_and_ssbs_from_sctlr() {
+    const NZCV: u64 = 0b1011 << 28;
+    const DIT: u64 = 1 << 24;
+    const UAO: u64 = 1 << 23;
+    const PAN: u64 = 1 << 22;
+    const SS: u64 = 1 << 21;
+    const PSTATE_IL: u64 = 1 << 20;
+    const SSBS: u64 = 1 << 12;
+    const BTYPE: u64 = 0b11 << 10;
+    const DAIF: u64 = 0b1111 << 6;
+    const SPAN: u64 = 1 << 23;
+    const DSSBS: u64 = 1 << 44;
+    let r = Running::new();
+    let old = NZCV | DIT | UAO | SS | PSTATE_IL | SSBS | BTYPE | EL0;
+    // SPAN clear: PAN set; DSSBS clear: SSBS clear.
+    let regs = resumed_after(&r, (0x40, old, 0, SCTLR & !SPAN), sync(HVC, 0, 0));
+    assert_eq!(regs.pstate, NZCV | DIT | PAN | DAIF | EL1H);
+    assert_eq!(regs.el1.spsr, old);
+    // SPAN set: PAN unchanged (clear here, kept if set); DSSBS set: SSBS set.
+    let regs = resumed_after(&r, (0x40, old, 0, SCTLR | DSSBS), sync(HVC, 0, 0));
+    assert_eq!(regs.pstate, NZCV | DIT | SSBS | DAIF | EL1H);
+    let regs = resumed_after(&r, (0x40, old | PAN, 0, SCTLR), sync(HVC, 0, 0));
+    assert_eq!(regs.pstate, NZCV | DIT | PAN | DAIF | EL1H);
+}

@@ -3,11 +3,15 @@
 
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
+use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
+
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
+use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::Rec;
 use crate::rmi::RmiContext;
 use crate::rsi::{self, Outcome};
+use crate::s2tt::walk;
 use crate::sysreg_trap::{self, Trapped};
 
 /// ESR_EL2 exception classes the RMM handles.
@@ -20,6 +24,7 @@ mod ec {
     pub const HVC64: u64 = 0x16;
     pub const SMC64: u64 = 0x17;
     pub const IABT_LOWER: u64 = 0x20;
+    pub const IABT_CURRENT: u64 = 0x21;
     pub const DABT_LOWER: u64 = 0x24;
     pub const DABT_CURRENT: u64 = 0x25;
 }
@@ -95,11 +100,18 @@ pub fn inject_undef(rec: &mut Rec) {
     take_sync_exception(&mut rec.regs, ec::UNKNOWN << ESR_EC_SHIFT | ESR_IL);
 }
 
-/// Makes the realm take a synchronous external abort on a data access at virtual address `far`
-/// (the host's INJECT_SEA answer to a data abort at an Unprotected IPA). ESR_EL1.EA is set
-/// (A5.2.7).
+/// Makes the realm take a synchronous external abort on a data access at virtual address `far`:
+/// the host's INJECT_SEA answer to a data abort at an Unprotected IPA, or a data access to a
+/// Protected IPA whose RIPAS is EMPTY (A5.2.3). ESR_EL1.EA is set (A5.2.7).
 pub fn inject_sea(rec: &mut Rec, far: u64) {
     inject_abort(&mut rec.regs, (ec::DABT_LOWER, ec::DABT_CURRENT), far);
+}
+
+/// Makes the realm take a synchronous external abort on an instruction fetch from virtual
+/// address `far`: a fetch from an Unprotected IPA (A5.2.6) or from a Protected IPA whose RIPAS
+/// is EMPTY (A5.2.3).
+pub fn inject_instruction_sea(rec: &mut Rec, far: u64) {
+    inject_abort(&mut rec.regs, (ec::IABT_LOWER, ec::IABT_CURRENT), far);
 }
 
 /// An abort (its classes from a lower EL and from the same EL), SEA, with EA.
@@ -149,6 +161,14 @@ fn take_sync_exception(r: &mut RealmRegs, esr: u64) {
     // VBAR_EL1 is the realm's: the hardware's address arithmetic wraps, and so does this.
     r.pc = r.el1.vbar.wrapping_add(offset);
     r.pstate = new;
+}
+
+/// The RIPAS of the Protected IPA `ipa`, as the realm's RTTs record it (`None` if the walk finds
+/// no entry with a RIPAS, which a correct RMM never leaves). The caller holds the RD lock.
+fn ripas_at(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Option<Ripas> {
+    let view = RttView::new(ctx.mem);
+    let w = walk(&view, rd.config.rtt_base, &rd.rtt, ipa, RTT_PAGE_LEVEL)?;
+    w.rtte()?.ripas()
 }
 
 /// HPFAR_EL2.FIPA, bits [47:4]: the faulting IPA's bits [55:12].
@@ -208,10 +228,16 @@ fn sync(
         ec::DABT_LOWER => {
             let ipa = fault_ipa(&exit);
             if rd.rtt.ipa_is_protected(ipa) {
+                // A5.2.3: RIPAS EMPTY is the realm's own doing, an SEA for it and no exit.
+                if ripas_at(ctx, rd, ipa) == Some(Ripas::Empty) {
+                    inject_sea(rec, exit.far);
+                    return Outcome::Resume;
+                }
                 e.esr = exit.esr & DABT_REPORTED;
             } else if exit.esr & iss::ISV != 0 {
                 e.esr = exit.esr & DABT_EMULATABLE_REPORTED;
                 e.far = exit.far & 0xFFF;
+                // The full syndrome stays with the REC: completing a read needs SRT and SSE.
                 rec.emulatable_abort = Some(exit.esr);
                 rec.unprotected_abort = Some(exit.far);
                 // A store: the host needs the value written (A4.3.4.3), and only that register.
@@ -239,6 +265,12 @@ fn sync(
             }
         },
         ec::IABT_LOWER => {
+            let ipa = fault_ipa(&exit);
+            // A5.2.6: never a fetch from an Unprotected IPA; A5.2.3: nor from RIPAS EMPTY.
+            if !rd.rtt.ipa_is_protected(ipa) || ripas_at(ctx, rd, ipa) == Some(Ripas::Empty) {
+                inject_instruction_sea(rec, exit.far);
+                return Outcome::Resume;
+            }
             e.esr = exit.esr & IABT_REPORTED;
             e.hpfar = exit.hpfar;
             Outcome::Exit

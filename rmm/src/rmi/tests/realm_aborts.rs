@@ -9,6 +9,9 @@ use super::realm_fixture::*;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
 use crate::sim::IRQ_EXIT;
 
+/// A Protected IPA inside the fixture's level-3 table that is UNASSIGNED, RIPAS EMPTY.
+const EMPTY_IPA: u64 = 0x8000;
+
 const IL: u64 = 1 << 25;
 const EA: u64 = 1 << 9;
 const SEA: u64 = 0x10;
@@ -21,6 +24,21 @@ fn sync(esr: u64, far: u64, ipa: u64) -> RealmExit {
         hpfar: (ipa >> 12) << 4,
     }
 }
+
+/// A data abort from EL1 with every ISS field set that any exit may or may not show: ISV, SAS
+/// 0b10, SSE, SRT 9, SF, AR, SET 0b11, FnV clear, EA, WnR, DFSC 0x07, and IL.
+const DABT_ALL: u64 = 0x24 << 26
+    | IL
+    | 1 << 24
+    | 0b10 << 22
+    | 1 << 21
+    | 9 << 16
+    | 1 << 15
+    | 1 << 14
+    | 0b11 << 11
+    | EA
+    | 1 << 6
+    | 0x07;
 
 /// Runs one scripted step that sets the realm at `pc`/`pstate`/`vbar`/`sctlr` and exits with
 /// `exit`, then a step that returns the registers the realm resumed with; asserts that the first
@@ -65,6 +83,47 @@ const EL0: u64 = 0b0000;
 /// SCTLR_EL1 reset value (SPAN set, DSSBS clear).
 const SCTLR: u64 = 0x30D0_0800;
 const HVC: u64 = 0x16 << 26 | IL;
+
+// ---- Aborts the realm takes itself (A5.2.9) --------------------------------------------------
+
+#[test]
+fn data_access_to_an_empty_ipa_is_an_sea_for_the_realm_not_an_exit() {
+    let r = Running::new();
+    let regs = resumed_after(
+        &r,
+        (0x1000, EL1H, 0x8_0000, SCTLR),
+        sync(DABT_ALL, 0x4000_8123, EMPTY_IPA + 0x123),
+    );
+    assert_eq!(regs.pc, 0x8_0200);
+    assert_eq!(regs.el1.elr, 0x1000);
+    assert_eq!(regs.el1.esr, 0x25 << 26 | IL | EA | SEA);
+    assert_eq!(regs.el1.far, 0x4000_8123);
+}
+
+#[test]
+fn instruction_fetch_from_an_unprotected_ipa_is_an_sea_for_the_realm() {
+    let r = Running::new();
+    let regs = resumed_after(
+        &r,
+        (0x2000, EL0, 0x8_0000, SCTLR),
+        sync(0x20 << 26 | IL | 0x07, 0x2000, UNPROTECTED + 0x2000),
+    );
+    assert_eq!(regs.pc, 0x8_0400, "lower EL using AArch64");
+    assert_eq!(regs.el1.esr, 0x20 << 26 | IL | EA | SEA);
+    assert_eq!(regs.el1.far, 0x2000);
+}
+
+#[test]
+fn instruction_fetch_from_an_empty_ipa_is_an_sea_for_the_realm() {
+    let r = Running::new();
+    let regs = resumed_after(
+        &r,
+        (EMPTY_IPA, EL1H, 0x8_0000, SCTLR),
+        sync(0x20 << 26 | IL | 0x07, EMPTY_IPA, EMPTY_IPA),
+    );
+    assert_eq!(regs.el1.esr, 0x21 << 26 | IL | EA | SEA, "from the same EL");
+    assert_eq!(regs.el1.elr, EMPTY_IPA);
+}
 
 #[test]
 fn the_hosts_inject_sea_sets_ea() {

@@ -387,7 +387,11 @@ fn emulated_mmio_read_completes_into_the_target_register() {
 
 #[test]
 fn protected_data_abort_shows_no_access_details() {
-    let r = Running::new();
+    // A data abort at a Protected IPA exits only where RIPAS is RAM (or DESTROYED): at an EMPTY
+    // one the realm takes an SEA instead (A5.2.3, `realm_aborts`). Make 0x7000 RAM, unassigned.
+    let r = Running::prepared(|fx| {
+        fx.ok(C::RTT_INIT_RIPAS, &[fx.rd, 0x7000, 0x8000]);
+    });
     let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b11 << 22 | 9 << 16 | 1 << 6 | 0x07;
     r.script(move |_| RealmExit {
         class: ExitClass::Sync,

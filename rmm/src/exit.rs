@@ -32,37 +32,38 @@ mod ec {
 const ESR_EC_SHIFT: u64 = 26;
 const ESR_EC: u64 = 0x3F << ESR_EC_SHIFT;
 const ESR_IL: u64 = 1 << 25;
-/// Abort ISS fields.
+/// Abort ISS fields (data and instruction aborts share SET, FnV, EA and the fault status code).
 mod iss {
     pub const ISV: u64 = 1 << 24;
     pub const SAS: u64 = 0b11 << 22;
     pub const SF: u64 = 1 << 15;
+    pub const SET: u64 = 0b11 << 11;
+    pub const FNV: u64 = 1 << 10;
     pub const EA: u64 = 1 << 9;
     pub const WNR: u64 = 1 << 6;
     /// DFSC / IFSC.
     pub const FSC: u64 = 0x3F;
+    /// SError: IDS and AET.
+    pub const IDS: u64 = 1 << 24;
+    pub const AET: u64 = 0b111 << 10;
     /// WFx: TI (WFI, WFE, WFIT, WFET).
     pub const TI: u64 = 0b11;
 }
 /// Fault status: synchronous external abort, not on a translation table walk.
 const FSC_SEA: u64 = 0x10;
-/// What a non-emulatable data abort exit shows of ESR_EL2: EC, WnR and DFSC.
-const DABT_REPORTED: u64 = ESR_EC | iss::WNR | iss::FSC;
-/// What an emulatable data abort exit shows: EC, IL, ISV, SAS, SSE, SRT, SF, AR, WnR and DFSC.
-const DABT_EMULATABLE_REPORTED: u64 = ESR_EC
-    | ESR_IL
-    | iss::ISV
-    | iss::SAS
-    | 1 << 21
-    | 0x1F << 16
-    | iss::SF
-    | 1 << 14
-    | iss::WNR
-    | iss::FSC;
-/// What an instruction abort exit shows: EC and IFSC.
-const IABT_REPORTED: u64 = ESR_EC | iss::FSC;
-/// What a WFI/WFE exit shows: EC, IL and TI.
-const WFX_REPORTED: u64 = ESR_EC | ESR_IL | iss::TI;
+/// What any data abort exit shows of ESR_EL2 (A4.3.4.3): EC, SET, FnV, EA and DFSC. The spec
+/// also names IL for a non-emulatable abort at an Unprotected IPA; the reference implementation
+/// and Arm's compliance tests expect IL = 0 there, which this RMM follows: IL is never shown.
+const DABT_REPORTED: u64 = ESR_EC | iss::SET | iss::FNV | iss::EA | iss::FSC;
+/// What an emulatable data abort exit adds (A4.3.4.3): ISV, SAS, SF and WnR. Not SSE, SRT or AR:
+/// the RMM completes a read into the register itself, sign-extended as the REC's ESR says.
+const DABT_EMULATABLE_REPORTED: u64 = DABT_REPORTED | iss::ISV | iss::SAS | iss::SF | iss::WNR;
+/// What an instruction abort exit shows (A4.3.4.2): EC, SET, EA and IFSC.
+const IABT_REPORTED: u64 = ESR_EC | iss::SET | iss::EA | iss::FSC;
+/// What a WFI/WFE exit shows (A4.3.4.1): EC and TI.
+const WFX_REPORTED: u64 = ESR_EC | iss::TI;
+/// What an SError exit shows (A4.3.10): EC, IDS, AET, EA and DFSC.
+const SERROR_REPORTED: u64 = ESR_EC | iss::IDS | iss::AET | iss::EA | iss::FSC;
 /// What a trapped MRS/MSR the host emulates shows of ESR_EL2: EC, IL and the whole ISS (op0,
 /// op2, op1, CRn, Rt, CRm, direction).
 const ESR_SYS64_REPORTED: u64 = ESR_EC | ESR_IL | 0x3F_FFFF;
@@ -195,7 +196,7 @@ pub fn handle(
         ExitClass::Fiq => e.exit_reason = RmiExitReason::Fiq as u8,
         ExitClass::SError => {
             e.exit_reason = RmiExitReason::Serror as u8;
-            e.esr = exit.esr;
+            e.esr = exit.esr & SERROR_REPORTED;
         }
         ExitClass::Sync => return sync(ctx, rd, rec, exit, e),
     }

@@ -3,7 +3,7 @@
 //! their syndromes show, and how an exception is taken to the realm's EL1 (vector offset, ESR,
 //! PSTATE), as the Arm ARM's exception entry does it.
 
-use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags};
+use hostcall_abi::rec_run::{RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit};
 
 use super::realm_fixture::*;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
@@ -11,10 +11,19 @@ use crate::sim::IRQ_EXIT;
 
 /// A Protected IPA inside the fixture's level-3 table that is UNASSIGNED, RIPAS EMPTY.
 const EMPTY_IPA: u64 = 0x8000;
+/// A Protected IPA made UNASSIGNED, RIPAS RAM, by [`with_ram_hole`].
+const RAM_IPA: u64 = 0x7000;
 
 const IL: u64 = 1 << 25;
 const EA: u64 = 1 << 9;
 const SEA: u64 = 0x10;
+
+/// The running fixture with [`RAM_IPA`] given RIPAS RAM (no data) while it was NEW.
+fn with_ram_hole() -> Running {
+    Running::prepared(|fx| {
+        fx.ok(C::RTT_INIT_RIPAS, &[fx.rd, RAM_IPA, RAM_IPA + G]);
+    })
+}
 
 fn sync(esr: u64, far: u64, ipa: u64) -> RealmExit {
     RealmExit {
@@ -147,6 +156,86 @@ fn the_hosts_inject_sea_sets_ea() {
     });
     assert_eq!(r.enter()[0], SUCCESS);
     assert_eq!(r.fx.sim.cpu.pending(), 0);
+}
+
+// ---- Exit syndromes (A4.3.4.1, A4.3.4.2, A4.3.4.3, A4.3.10) -------------------------------
+
+fn exit_esr(r: &Running, exit: RealmExit) -> RmiRecExit {
+    r.script(move |_| exit);
+    assert_eq!(r.enter()[0], SUCCESS);
+    r.exit()
+}
+
+#[test]
+fn an_emulatable_abort_shows_ec_set_fnv_ea_dfsc_isv_sas_sf_wnr_only() {
+    let r = Running::new();
+    let e = exit_esr(&r, sync(DABT_ALL | 1 << 10, 0x123, UNPROTECTED + 0x3000));
+    // Not IL, SSE (which A4.3.4.3 forbids), SRT or AR.
+    assert_eq!(
+        e.esr,
+        0x24 << 26 | 1 << 24 | 0b10 << 22 | 1 << 15 | 0b11 << 11 | 1 << 10 | EA | 1 << 6 | 0x07
+    );
+}
+
+#[test]
+fn a_non_emulatable_abort_at_an_unprotected_ipa_shows_ec_set_fnv_ea_dfsc_only() {
+    let r = Running::new();
+    let e = exit_esr(&r, sync(DABT_ALL & !(1 << 24), 0x123, UNPROTECTED + 0x3000));
+    // IL too is left out, as the reference implementation and Arm's compliance tests expect.
+    assert_eq!(e.esr, 0x24 << 26 | 0b11 << 11 | EA | 0x07);
+    assert_eq!((e.far, e.gprs), (0, [0; 31]));
+}
+
+#[test]
+fn an_abort_at_a_protected_ram_ipa_shows_ec_set_fnv_ea_dfsc_only() {
+    let r = with_ram_hole();
+    let e = exit_esr(&r, sync(DABT_ALL, 0x7123, RAM_IPA + 0x123));
+    assert_eq!(e.exit_reason(), Some(RmiExitReason::Sync));
+    assert_eq!(e.esr, 0x24 << 26 | 0b11 << 11 | EA | 0x07);
+    assert_eq!(e.hpfar, (RAM_IPA >> 12) << 4);
+    assert_eq!(e.far, 0);
+}
+
+#[test]
+fn an_instruction_abort_shows_ec_set_ea_ifsc_only() {
+    let r = with_ram_hole();
+    let e = exit_esr(
+        &r,
+        sync(
+            0x20 << 26 | IL | 0b11 << 11 | 1 << 10 | EA | 0x07,
+            RAM_IPA,
+            RAM_IPA,
+        ),
+    );
+    assert_eq!(e.esr, 0x20 << 26 | 0b11 << 11 | EA | 0x07);
+    assert_eq!(e.hpfar, (RAM_IPA >> 12) << 4);
+}
+
+#[test]
+fn a_wfx_exit_shows_ec_and_ti_only() {
+    let r = Running::new();
+    r.set_enter(&RmiRecEnter {
+        flags: RmiRecEnterFlags::TRAP_WFE,
+        ..RmiRecEnter::ZERO
+    });
+    let e = exit_esr(&r, sync(0x01 << 26 | IL | 0b01, 0, 0));
+    assert_eq!(e.esr, 0x01 << 26 | 0b01, "WFE: TI 0b01, no IL");
+}
+
+#[test]
+fn an_serror_exit_shows_ec_ids_aet_ea_dfsc_only() {
+    let r = Running::new();
+    let esr = 0x2F << 26 | IL | 1 << 24 | 0xFF_0000 | 0b111 << 10 | EA | 0x3F;
+    let e = exit_esr(
+        &r,
+        RealmExit {
+            class: ExitClass::SError,
+            esr,
+            far: 0,
+            hpfar: 0,
+        },
+    );
+    assert_eq!(e.esr, 0x2F << 26 | 1 << 24 | 0b111 << 10 | EA | 0x3F);
 }
 
 // ---- Exception entry to the realm's EL1 --------------------------------------------------

@@ -304,7 +304,8 @@ fn every_exit_shows_only_its_fields() {
         (
             ExitClass::SError,
             RmiRecExit {
-                esr: 0xBF00_0000,
+                // EC and IDS; not IL (A4.3.10).
+                esr: 0xBD00_0000,
                 ..RmiRecExit::with_reason(RmiExitReason::Serror)
             },
         ),
@@ -346,7 +347,7 @@ fn trapped_wfi_exits_with_its_syndrome_and_steps_over() {
     assert_eq!(
         exit,
         RmiRecExit {
-            esr: 0x01 << 26 | 1 << 25,
+            esr: 0x01 << 26, // EC and TI (WFI), not IL (A4.3.4.1)
             ..RmiRecExit::with_reason(RmiExitReason::Sync)
         }
     );
@@ -367,7 +368,8 @@ fn emulated_mmio_read_completes_into_the_target_register() {
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
-    assert_eq!(exit.esr, esr);
+    // ISV and SAS only (A4.3.4.3): not IL, SRT, nor SSE, which the RMM applies itself.
+    assert_eq!(exit.esr, 0x24 << 26 | 1 << 24 | 0b10 << 22);
     assert_eq!(exit.far, 0x123, "only the offset in the page");
     assert_eq!(exit.hpfar, (ipa >> 12) << 4);
     let mut e = RmiRecEnter {
@@ -401,7 +403,7 @@ fn protected_data_abort_shows_no_access_details() {
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
-    assert_eq!(exit.esr, 0x24 << 26 | 1 << 6 | 0x07, "no ISV, SRT, SAS");
+    assert_eq!(exit.esr, 0x24 << 26 | 0x07, "no IL, ISV, SRT, SAS, WnR");
     assert_eq!(exit.far, 0);
     // Not emulatable: EMULATED_MMIO on the next entry is refused.
     r.set_enter(&RmiRecEnter {

@@ -122,20 +122,27 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     if r.running {
         return Err(REC);
     }
-    // The RD counts this REC, so the count is at least one.
-    if !rd_guard.put_ref() {
+    // The RD counts this REC, so the count is at least one (checked before anything changes).
+    if rd_guard.refcount() == 0 {
         return Err(INPUT);
     }
-    let aux = r.aux;
-    for &pa in aux.iter().take(r.num_aux as usize) {
-        let mut g = ctx
-            .granules
-            .lock(pa, GranuleState::RecAux)
-            .map_err(|_| INPUT)?;
-        ctx.mem.wipe(pa);
+    // The aux granules first, all locked before anything changes (they are this REC's, which
+    // is locked, so none is held elsewhere); a failure leaves every granule as it was.
+    let mut aux: Vec<(u64, GranuleState), MAX_LOCKED> = Vec::new();
+    for &pa in r.aux.iter().take(r.num_aux as usize) {
+        aux.push((pa, GranuleState::RecAux)).map_err(|_| INPUT)?;
+    }
+    let mut aux_guards = ctx.granules.lock_many(&aux).map_err(|_| INPUT)?;
+    for g in aux_guards.iter_mut() {
+        ctx.mem.wipe(g.pa());
         g.set_state(GranuleState::Delegated);
     }
+    drop(aux_guards);
     ctx.mem.wipe(rec);
     rec_guard.set_state(GranuleState::Delegated);
+    // Last, once nothing of the REC is left: the realm's count of RECs. Cannot fail: the count
+    // is at least one (checked above).
+    let dropped = rd_guard.put_ref();
+    debug_assert!(dropped);
     Ok(NO_OUTPUTS)
 }

@@ -318,3 +318,24 @@ fn rec_destroy_fails_rec_state_running() {
     assert_eq!(sim.call(REC_DESTROY, &[REC]), [ERROR_REC, 0, 0, 0, 0]);
     assert_eq!(sim.granules.peek(REC).map(|p| p.0), Ok(GranuleState::Rec));
 }
+
+#[test]
+fn rec_destroy_drops_the_realms_reference_last() {
+    // A REC whose aux list no longer names its aux granules (which a correct RMM never writes)
+    // stands in for any failure while the aux granules are taken: the command fails, and
+    // changes nothing, the RD's count of RECs included.
+    let sim = Sim::qemu();
+    new_realm(&sim);
+    create_rec(&sim, 0, REC);
+    {
+        let mut g = sim.granules.lock(REC, GranuleState::Rec).expect("lock");
+        memory::get::<Rec>(&sim.mem, &mut g).aux[1] = RTT_BASE; // an RTT
+    }
+    assert_eq!(sim.call(REC_DESTROY, &[REC])[0], ERROR_INPUT);
+    assert_eq!(sim.granules.peek(RD), Ok((GranuleState::Rd, 1)), "one REC");
+    assert_eq!(sim.granules.peek(REC).map(|p| p.0), Ok(GranuleState::Rec));
+    assert_eq!(
+        sim.granules.peek(REC + 0x1000).map(|p| p.0),
+        Ok(GranuleState::RecAux)
+    );
+}

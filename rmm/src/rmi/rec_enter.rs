@@ -36,11 +36,65 @@ const SYSTEM_OFF: RmiError = RmiError {
     ..RmiError::new(RmiStatus::ErrorRealm)
 };
 
-/// `Gicv3ConfigIsValid`: only the ICH_HCR_EL2 bits a host may set, and no hardware interrupt in a
-/// list register.
-fn gicv3_valid(enter: &EnterRecord) -> bool {
-    ich_hcr::enter_value_allowed(enter.gicv3_hcr)
-        && enter.gicv3_lrs.iter().all(|lr| lr & ICH_LR_HW == 0)
+/// ICH_LR<n>_EL2 fields (GICv3).
+mod lr {
+    /// State [63:62]: 0b00 invalid (the list register holds nothing).
+    pub const STATE_SHIFT: u64 = 62;
+    /// RES0 [59:56] and, with HW = 0, [47:45].
+    pub const RES0: u64 = 0xF << 56 | 0b111 << 45;
+    /// Priority [55:48].
+    pub const PRIORITY_SHIFT: u64 = 48;
+    /// pINTID [44:32], with HW = 0 all RES0 but bit 41, EOI (a maintenance interrupt on EOI).
+    pub const PINTID: u64 = 0x1FFF << 32;
+    pub const EOI: u64 = 1 << 41;
+    /// vINTID [31:0].
+    pub const VINTID: u64 = 0xFFFF_FFFF;
+}
+
+/// The first LPI INTID; 1020-1023 are special, 1024-8191 reserved or extended ranges.
+const FIRST_LPI: u64 = 8192;
+/// The highest SPI INTID.
+const LAST_SPI: u64 = 1019;
+
+/// `Gicv3ConfigIsValid` (B3.18, A6.1): only the ICH_HCR_EL2 bits a host may set; no hardware
+/// interrupt in a list register; and each implemented list register that holds an interrupt an
+/// architecturally valid encoding for this CPU's interface (`ich_vtr`, ICH_VTR_EL2): RES0 bits
+/// and priority bits below the implemented ones zero, pINTID zero but EOI, a vINTID that is an
+/// SGI, PPI, SPI or an LPI within the implemented INTID bits (not 1020-1023 nor reserved; the
+/// extended PPI and SPI ranges are refused too, as this RMM does not check that the interface
+/// implements them), and no vINTID in two list registers (UNPREDICTABLE in GICv3).
+fn gicv3_valid(enter: &EnterRecord, ich_vtr: u64) -> bool {
+    if !ich_hcr::enter_value_allowed(enter.gicv3_hcr)
+        || enter.gicv3_lrs.iter().any(|lr| lr & ICH_LR_HW != 0)
+    {
+        return false;
+    }
+    let implemented = ((ich_vtr & 0x1F) + 1) as usize; // ListRegs
+    let pri_bits = ((ich_vtr >> 29) & 0b111) + 1; // PRIbits
+    let priority_res0 = (1u64 << (8 - pri_bits)) - 1;
+    let max_vintid = if (ich_vtr >> 23) & 0b111 == 0 {
+        (1 << 16) - 1 // IDbits: 16
+    } else {
+        (1 << 24) - 1
+    };
+    let lrs = enter
+        .gicv3_lrs
+        .get(..implemented)
+        .unwrap_or(&enter.gicv3_lrs);
+    let holds = |lr: &u64| lr >> lr::STATE_SHIFT != 0;
+    lrs.iter()
+        .enumerate()
+        .filter(|(_, l)| holds(l))
+        .all(|(i, &l)| {
+            let vintid = l & lr::VINTID;
+            l & lr::RES0 == 0
+                && (l >> lr::PRIORITY_SHIFT) & priority_res0 == 0
+                && l & lr::PINTID & !lr::EOI == 0
+                && (vintid <= LAST_SPI || (FIRST_LPI..=max_vintid).contains(&vintid))
+                && !lrs[i + 1..]
+                    .iter()
+                    .any(|other| holds(other) && other & lr::VINTID == vintid)
+        })
 }
 
 /// Completes an emulated MMIO read: the value from rec_enter.gprs[0], masked to the access size
@@ -122,7 +176,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         RealmState::Active => {}
     }
     // `rec_psci`: a PSCI request waits for RMI_PSCI_COMPLETE.
-    if !gicv3_valid(&enter) || rec.psci.is_some() {
+    if !gicv3_valid(&enter, ctx.rmm.ich_vtr) || rec.psci.is_some() {
         return Err(REC);
     }
 

@@ -106,6 +106,59 @@ fn rec_enter_fails_rec_gicv3() {
 }
 
 #[test]
+fn rec_enter_fails_rec_gicv3_for_list_registers_gicv3_does_not_allow() {
+    const PENDING: u64 = 0b01 << 62;
+    const ACTIVE: u64 = 0b10 << 62;
+    const PRIORITY_A0: u64 = 0xA0 << 48;
+    let r = Running::new();
+    let entry = |lrs: &[(usize, u64)]| {
+        let mut e = RmiRecEnter::ZERO;
+        for &(n, lr) in lrs {
+            e.gicv3_lrs[n] = lr;
+        }
+        r.set_enter(&e);
+        r.enter()[0]
+    };
+    for (lrs, what) in [
+        (
+            &[(0, PENDING | 32), (3, ACTIVE | 32)][..],
+            "the same vINTID twice",
+        ),
+        (&[(1, PENDING | 1020)], "special INTID 1020"),
+        (&[(1, PENDING | 1023)], "special INTID 1023"),
+        (&[(1, PENDING | 1024)], "a reserved INTID"),
+        (&[(1, PENDING | 8191)], "a reserved INTID below the LPIs"),
+        (&[(1, PENDING | 0x1_0000)], "an LPI beyond 16 INTID bits"),
+        (
+            &[(1, PENDING | 0x04 << 48 | 32)],
+            "an unimplemented priority bit",
+        ),
+        (&[(1, PENDING | 1 << 32 | 32)], "a pINTID without HW"),
+        (&[(1, PENDING | 1 << 56 | 32)], "a RES0 bit"),
+    ] {
+        assert_eq!(entry(lrs), REC, "{what}");
+    }
+    assert_eq!(r.fx.sim.cpu.entries().len(), 0, "never entered");
+    // What a host may give: distinct INTIDs, an empty list register repeating one, EOI, an LPI,
+    // implemented priorities, and whatever fills the list registers the CPU does not have.
+    for lrs in [
+        &[(0, PENDING | PRIORITY_A0 | 32), (1, ACTIVE | 33), (2, 32)][..],
+        &[
+            (0, PENDING | 1 << 41 | 27),
+            (1, PENDING | 0xF8 << 48 | 8192),
+        ],
+        &[
+            (0, PENDING | 0xFFFF),
+            (3, ACTIVE | 1 << 60 | 1019),
+            (4, PENDING | 1020),
+        ],
+        &[(5, ACTIVE | 32), (6, ACTIVE | 32)],
+    ] {
+        assert_eq!(entry(lrs), SUCCESS, "{lrs:x?}");
+    }
+}
+
+#[test]
 fn input_checks_come_before_rec_checks() {
     let r = Running::new();
     r.fx.with_rec(r.rec, |rec| rec.runnable = false);

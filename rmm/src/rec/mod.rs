@@ -179,9 +179,10 @@ impl Rec {
                 lrs: [0; 16],
                 vmcr: 0,
                 misr: 0,
-                ap0r0: 0,
-                ap1r0: 0,
+                ap0r: [0; 4],
+                ap1r: [0; 4],
             },
+            vdisr: 0,
             fp: FpRegs {
                 v: [0; 32],
                 fpsr: 0,

@@ -688,3 +688,32 @@ fn rec_enter_waits_for_the_rd_while_another_cpu_holds_it() {
     });
     assert_eq!(r.exit().exit_reason, RmiExitReason::Irq as u8);
 }
+
+#[test]
+fn active_priorities_and_vdisr_stay_with_the_rec() {
+    // ICH_AP0R<n>/AP1R<n>_EL2 and VDISR_EL2 are the realm's: what one run leaves, the REC's
+    // next run starts with (another REC's runs in between load their own).
+    let r = Running::new();
+    r.script(|regs| {
+        regs.gic.ap0r = [0x1, 0x2, 0x3, 0x4];
+        regs.gic.ap1r = [0x8000_0000, 0, 0, 0x10];
+        regs.vdisr = 1 << 31 | 0x11;
+        IRQ_EXIT
+    });
+    r.script(|regs| {
+        assert_eq!(regs.gic.ap0r, [0x1, 0x2, 0x3, 0x4]);
+        assert_eq!(regs.gic.ap1r, [0x8000_0000, 0, 0, 0x10]);
+        assert_eq!(regs.vdisr, 1 << 31 | 0x11);
+        IRQ_EXIT
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    // PREbits 5, 6, 7 (ICH_VTR_EL2 [28:26] + 1): one, two, four registers of each group.
+    use crate::arch::active_priority_registers as aprs;
+    assert_eq!(
+        (aprs(0b100 << 26), aprs(0b101 << 26), aprs(0b110 << 26)),
+        (1, 2, 4)
+    );
+    assert_eq!(aprs(crate::sim::SIM_ICH_VTR), 1);
+}

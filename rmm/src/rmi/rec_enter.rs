@@ -22,7 +22,7 @@ use crate::arch::{EntryTraps, RealmRegs};
 use crate::granule::{GranuleState, Locked};
 use crate::memory;
 use crate::realm::{Rd, RealmState};
-use crate::rec::Rec;
+use crate::rec::{self, Rec};
 use crate::rsi::{self, Outcome};
 use crate::timers::Asserted;
 use crate::{exit, ns};
@@ -129,11 +129,11 @@ fn lock_rd_and_rec<'a>(
     ctx: &RmiContext<'a>,
     rec_pa: u64,
 ) -> Result<(Locked<'a>, Locked<'a>, u64), RmiError> {
-    let mut rec_g = ctx
+    let rec_g = ctx
         .granules
         .lock(rec_pa, GranuleState::Rec)
         .map_err(|_| INPUT)?;
-    let owner = memory::get::<Rec>(ctx.mem, &mut rec_g).rd;
+    let owner = rec::status(ctx.mem, &rec_g).rd;
     // A REC's RD holds it (num_recs): while the REC is locked, `owner` is that realm's RD.
     let rd_g = if owner > rec_pa {
         Some(ctx.granules.lock(owner, GranuleState::Rd))
@@ -144,12 +144,12 @@ fn lock_rd_and_rec<'a>(
         Some(rd_g) => Ok((rd_g.map_err(|_| INPUT)?, rec_g, owner)),
         None => {
             drop(rec_g);
-            let (rd_g, mut rec_g) = ctx
+            let (rd_g, rec_g) = ctx
                 .granules
                 .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
                 .map_err(|_| INPUT)?;
             // Between the two, the REC may have been destroyed and its granule reused.
-            if memory::get::<Rec>(ctx.mem, &mut rec_g).rd != owner {
+            if rec::status(ctx.mem, &rec_g).rd != owner {
                 return Err(INPUT);
             }
             Ok((rd_g, rec_g, owner))
@@ -164,10 +164,11 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let mut enter = EnterRecord::default();
     ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, &ENTER_MAP)?;
     let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
-    let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+    // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`).
+    let rec: &mut Rec = rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
     let flags = enter.flags;
     let mmio = flags.contains(RmiRecEnterFlags::EMULATED_MMIO);
-    if rec.running || !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
+    if !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
         return Err(REC);
     }
     match rd.state {
@@ -205,28 +206,29 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
     rec.regs.gic.hcr = enter.gicv3_hcr;
     rec.regs.gic.lrs = enter.gicv3_lrs;
-    rec.running = true;
     // The timer outputs as the host last saw them (this entry follows a reported exit).
     let timers = Asserted::of(&rec.regs.el1);
     // The realm runs on the registers where they live, in the REC granule: no lock is held
-    // while it runs, and nothing else touches a running REC's registers (see below).
-    let regs: *mut RealmRegs = &mut rec.regs;
+    // while it runs. From here until `release`, this CPU owns the REC's registers, and every
+    // other command either reads only the REC's status or is refused it (`crate::rec`).
+    let claim = rec::claim(rec, rec_pa);
     drop((rd_g, rec_g));
 
     let mut reuse = false;
     loop {
+        let regs = rec::claimed_regs(ctx.mem, &claim);
         // SAFETY: 1. `regs` points into the REC granule, which stays a REC while `running` is
-        // set (REC_DESTROY refuses a running REC). 2. Nothing else reads or writes a running
-        // REC's registers (REC_ENTER refuses it; PSCI_COMPLETE changes only a caller, which has
-        // a request pending and so is not running, and a target that is off), and no guard's
-        // reference to the REC is alive here: this is the only reference, until `run` returns.
+        // set (REC_DESTROY refuses a running REC). 2. With `running` set by this CPU's claim, no
+        // other CPU forms a reference to the REC's registers (`crate::rec`: they get its status
+        // only, or are refused it), and this CPU holds no guard's reference to the REC here: this
+        // is the only reference to the registers until `run` returns.
         let realm_exit = ctx.cpu.run(unsafe { &mut *regs }, &s2, traps, vmpidr);
         let (mut rd_g, mut rec_g) = ctx
             .granules
             .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
             .map_err(|_| INPUT)?;
         let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
-        let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+        let rec: &mut Rec = rec::owned(ctx.mem, &mut rec_g, &claim);
         // The record is still as made for the first exit; later exits start it afresh.
         if reuse {
             exit_record = RmiRecExitFields::default();
@@ -245,7 +247,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         match outcome {
             Outcome::Resume if rd.state == RealmState::Active && rec.runnable => {}
             Outcome::Resume | Outcome::Exit => {
-                rec.running = false;
+                rec::release(rec, claim);
                 drop((rd_g, rec_g));
                 return finish(ctx, run_pa, &exit_record);
             }

@@ -717,3 +717,38 @@ fn active_priorities_and_vdisr_stay_with_the_rec() {
     );
     assert_eq!(aprs(crate::sim::SIM_ICH_VTR), 1);
 }
+
+#[test]
+fn a_running_rec_is_refused_to_every_other_command() {
+    use std::sync::mpsc;
+    let other = std::cell::Cell::new(0);
+    let r = Running::prepared(|fx| other.set(fx.rec_create(fx.rd)));
+    let other = other.get();
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    r.script(move |regs| {
+        regs.gprs[9] = 0x5EC2_E700;
+        started_tx.send(()).expect("the test waits");
+        release_rx.lock().expect("rx").recv().expect("released");
+        assert_eq!(regs.gprs[9], 0x5EC2_E700, "nobody else wrote the registers");
+        assert_eq!(regs.pc, 0);
+        IRQ_EXIT
+    });
+    let (sim, rec, run, rd) = (&r.fx.sim, r.rec, r.run, r.fx.rd);
+    std::thread::scope(|s| {
+        let cpu = s.spawn(|| sim.call(u64::from(C::REC_ENTER.fid()), &[rec, run]));
+        started.recv().expect("the realm runs");
+        let call = |cmd: C, args: &[u64]| sim.call(u64::from(cmd.fid()), args)[0];
+        assert_eq!(call(C::REC_ENTER, &[rec, run]), REC, "rec_state");
+        assert_eq!(call(C::REC_DESTROY, &[rec]), REC);
+        assert_eq!(call(C::RTT_SET_RIPAS, &[rd, rec, 0, G]), REC);
+        // Neither REC has a PSCI request pending, the running one as caller or as target.
+        assert_eq!(call(C::PSCI_COMPLETE, &[rec, other, 0]), INPUT);
+        assert_eq!(call(C::PSCI_COMPLETE, &[other, rec, 0]), INPUT);
+        release.send(()).expect("the realm waits");
+        assert_eq!(cpu.join().expect("the CPU thread")[0], SUCCESS);
+    });
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    r.fx.with_rec(r.rec, |rec| assert!(!rec.running));
+}

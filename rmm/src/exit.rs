@@ -8,7 +8,7 @@ use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
 use crate::memory::RttView;
 use crate::realm::Rd;
-use crate::rec::Rec;
+use crate::rec::{AbortSyndrome, Rec};
 use crate::rmi::RmiContext;
 use crate::rsi::{self, Outcome};
 use crate::s2tt::walk;
@@ -101,25 +101,43 @@ pub fn inject_undef(rec: &mut Rec) {
     take_sync_exception(&mut rec.regs, ec::UNKNOWN << ESR_EC_SHIFT | ESR_IL);
 }
 
-/// Makes the realm take a synchronous external abort on a data access at virtual address `far`:
-/// the host's INJECT_SEA answer to a data abort at an Unprotected IPA, or a data access to a
-/// Protected IPA whose RIPAS is EMPTY (A5.2.3). ESR_EL1.EA is set (A5.2.7).
-pub fn inject_sea(rec: &mut Rec, far: u64) {
-    inject_abort(&mut rec.regs, (ec::DABT_LOWER, ec::DABT_CURRENT), far);
+/// Makes the realm take a synchronous external abort for the data abort `abort` (its ESR_EL2
+/// and FAR_EL2) describes: the host's INJECT_SEA answer to a data abort at an Unprotected IPA,
+/// or a data access to a Protected IPA whose RIPAS is EMPTY (A5.2.3). ESR_EL1.EA is set (A5.2.7).
+pub fn inject_sea(rec: &mut Rec, abort: AbortSyndrome) {
+    inject_abort(&mut rec.regs, (ec::DABT_LOWER, ec::DABT_CURRENT), abort);
 }
 
-/// Makes the realm take a synchronous external abort on an instruction fetch from virtual
-/// address `far`: a fetch from an Unprotected IPA (A5.2.6) or from a Protected IPA whose RIPAS
-/// is EMPTY (A5.2.3).
-pub fn inject_instruction_sea(rec: &mut Rec, far: u64) {
-    inject_abort(&mut rec.regs, (ec::IABT_LOWER, ec::IABT_CURRENT), far);
+/// Makes the realm take a synchronous external abort for the instruction abort that `abort`
+/// describes: a fetch from an Unprotected IPA (A5.2.6) or from a Protected IPA whose RIPAS is
+/// EMPTY (A5.2.3).
+pub fn inject_instruction_sea(rec: &mut Rec, abort: AbortSyndrome) {
+    inject_abort(&mut rec.regs, (ec::IABT_LOWER, ec::IABT_CURRENT), abort);
 }
+
+/// What an injected SEA keeps of the stage-2 abort's syndrome: IL and the description of the
+/// access (ISV, SAS, SSE, SRT, SF, AR, SET, CM, WnR; RES0 in an instruction abort), as the
+/// hardware reports a synchronous external abort on the same access. Not FnV (FAR_EL1 is set),
+/// S1PTW nor the fault status, which describe the stage-2 fault.
+const SEA_KEPT: u64 = ESR_IL
+    | iss::ISV
+    | iss::SAS
+    | 1 << 21 // SSE
+    | 0x1F << 16 // SRT
+    | iss::SF
+    | 1 << 14 // AR
+    | iss::SET
+    | 1 << 8 // CM
+    | iss::WNR;
 
 /// An abort (its classes from a lower EL and from the same EL), SEA, with EA.
-fn inject_abort(r: &mut RealmRegs, (lower, current): (u64, u64), far: u64) {
+fn inject_abort(r: &mut RealmRegs, (lower, current): (u64, u64), abort: AbortSyndrome) {
     let ec = if from_el0(r.pstate) { lower } else { current };
-    take_sync_exception(r, ec << ESR_EC_SHIFT | ESR_IL | iss::EA | FSC_SEA);
-    r.el1.far = far;
+    take_sync_exception(
+        r,
+        ec << ESR_EC_SHIFT | (abort.esr & SEA_KEPT) | iss::EA | FSC_SEA,
+    );
+    r.el1.far = abort.far;
 }
 
 const fn from_el0(pstate: u64) -> bool {
@@ -228,10 +246,14 @@ fn sync(
         }
         ec::DABT_LOWER => {
             let ipa = fault_ipa(&exit);
+            let abort = AbortSyndrome {
+                esr: exit.esr,
+                far: exit.far,
+            };
             if rd.rtt.ipa_is_protected(ipa) {
                 // A5.2.3: RIPAS EMPTY is the realm's own doing, an SEA for it and no exit.
                 if ripas_at(ctx, rd, ipa) == Some(Ripas::Empty) {
-                    inject_sea(rec, exit.far);
+                    inject_sea(rec, abort);
                     return Outcome::Resume;
                 }
                 e.esr = exit.esr & DABT_REPORTED;
@@ -240,7 +262,7 @@ fn sync(
                 e.far = exit.far & 0xFFF;
                 // The full syndrome stays with the REC: completing a read needs SRT and SSE.
                 rec.emulatable_abort = Some(exit.esr);
-                rec.unprotected_abort = Some(exit.far);
+                rec.unprotected_abort = Some(abort);
                 // A store: the host needs the value written (A4.3.4.3), and only that register.
                 let rt = ((exit.esr >> 16) & 0x1F) as usize;
                 if exit.esr & iss::WNR != 0 {
@@ -248,7 +270,7 @@ fn sync(
                 }
             } else {
                 e.esr = exit.esr & DABT_REPORTED;
-                rec.unprotected_abort = Some(exit.far);
+                rec.unprotected_abort = Some(abort);
             }
             e.hpfar = exit.hpfar;
             Outcome::Exit
@@ -269,7 +291,11 @@ fn sync(
             let ipa = fault_ipa(&exit);
             // A5.2.6: never a fetch from an Unprotected IPA; A5.2.3: nor from RIPAS EMPTY.
             if !rd.rtt.ipa_is_protected(ipa) || ripas_at(ctx, rd, ipa) == Some(Ripas::Empty) {
-                inject_instruction_sea(rec, exit.far);
+                let abort = AbortSyndrome {
+                    esr: exit.esr,
+                    far: exit.far,
+                };
+                inject_instruction_sea(rec, abort);
                 return Outcome::Resume;
             }
             e.esr = exit.esr & IABT_REPORTED;

@@ -99,6 +99,16 @@ impl AttestProgress {
     };
 }
 
+/// A stage-2 abort as the realm took it: ESR_EL2 and FAR_EL2 (the faulting virtual address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct AbortSyndrome {
+    /// ESR_EL2.
+    pub esr: u64,
+    /// FAR_EL2.
+    pub far: u64,
+}
+
 /// A host call the realm made that waits for the host's answer: where its RsiHostCall is, and
 /// where that IPA translated to when the call was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,8 +146,8 @@ pub struct Rec {
     /// describes the access.
     pub emulatable_abort: Option<u64>,
     /// The last exit was a data abort at an unprotected IPA (the host may answer it with
-    /// INJECT_SEA): the faulting virtual address (FAR_EL2).
-    pub unprotected_abort: Option<u64>,
+    /// INJECT_SEA): its syndrome.
+    pub unprotected_abort: Option<AbortSyndrome>,
     /// Auxiliary granules, `num_aux` of them.
     pub aux: [u64; MAX_REC_AUX_GRANULES],
     /// Number of auxiliary granules.

@@ -184,8 +184,8 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     // Deliver what the host completed since the last exit: an SEA it asked for (which wins over
     // EMULATED_MMIO), or the emulated MMIO access. INJECT_SEA after any other exit does nothing.
     let sea = flags.contains(RmiRecEnterFlags::INJECT_SEA);
-    if let (true, Some(far)) = (sea, rec.unprotected_abort) {
-        exit::inject_sea(rec, far);
+    if let (true, Some(abort)) = (sea, rec.unprotected_abort) {
+        exit::inject_sea(rec, abort);
     } else if let (true, Some(esr)) = (mmio, rec.emulatable_abort) {
         complete_mmio(rec, esr, enter.gprs[0]);
     }

@@ -105,7 +105,9 @@ fn data_access_to_an_empty_ipa_is_an_sea_for_the_realm_not_an_exit() {
     );
     assert_eq!(regs.pc, 0x8_0200);
     assert_eq!(regs.el1.elr, 0x1000);
-    assert_eq!(regs.el1.esr, 0x25 << 26 | IL | EA | SEA);
+    // The access as the hardware describes it (ISV, SAS, SSE, SRT, SF, AR, SET, WnR, IL), an
+    // SEA from the same EL with EA set; not the stage-2 fault status.
+    assert_eq!(regs.el1.esr, (DABT_ALL & !0x3F) | 0x25 << 26 | SEA);
     assert_eq!(regs.el1.far, 0x4000_8123);
 }
 
@@ -151,7 +153,11 @@ fn the_hosts_inject_sea_sets_ea() {
         ..RmiRecEnter::ZERO
     });
     r.script(|regs| {
-        assert_eq!(regs.el1.esr, 0x25 << 26 | IL | EA | SEA, "A5.2.7: EA set");
+        assert_eq!(
+            regs.el1.esr,
+            0x25 << 26 | IL | 1 << 24 | 3 << 16 | EA | SEA,
+            "the access (ISV, SRT), and EA set (A5.2.7)"
+        );
         IRQ_EXIT
     });
     assert_eq!(r.enter()[0], SUCCESS);

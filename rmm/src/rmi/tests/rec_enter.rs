@@ -618,8 +618,8 @@ fn inject_sea_after_an_unprotected_abort() {
         assert_eq!(regs.el1.elr, 0x100, "the faulting access");
         assert_eq!(
             regs.el1.esr,
-            0x25 << 26 | 1 << 25 | 1 << 9 | 0x10,
-            "data abort, EA, SEA"
+            0x25 << 26 | 1 << 25 | 1 << 24 | 0b10 << 22 | 3 << 16 | 1 << 9 | 0x10,
+            "data abort: the access (IL, ISV, SAS, SRT), EA, SEA"
         );
         assert_eq!(regs.el1.far, 0x4000_0123);
         assert_ne!(regs.gprs[3], 0xFFFF, "no MMIO value delivered");

@@ -774,7 +774,8 @@ fn sve_max_vl() -> u64 {
 /// defined, not switched) and the LORegion registers (not switched, hidden) trapped and so
 /// undefined for realms (TACR, TLOR), the RAS error records trapped and read as zero (TERR),
 /// SMC trapped (TSC),
-/// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
+/// implementation-defined and set/way operations trapped (TIDCP, TSW; a set/way operation then
+/// completes with no effect, `crate::sysreg_trap`), EL1 is AArch64 (RW),
 /// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
     | 1 << 1

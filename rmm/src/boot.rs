@@ -64,6 +64,8 @@ pub struct Rmm {
     pub features: RmiFeatureRegister0,
     /// The CPU implements 16-bit VMIDs.
     pub vmid16: bool,
+    /// ICH_VTR_EL2: the virtual GIC interface's list registers, priority and INTID bits.
+    pub ich_vtr: u64,
 }
 
 /// Validates the cold-boot registers, then reads the shared buffer through `read_shared` (called
@@ -103,6 +105,7 @@ pub fn cold_boot(
         platform,
         features: rmi_features(ids),
         vmid16: crate::features::vmid16(ids),
+        ich_vtr: ids.ich_vtr,
     })
 }
 

@@ -334,6 +334,10 @@ pub fn leak_storage(words: usize) -> &'static [AtomicU16] {
     unsafe { &*raw }
 }
 
+/// ICH_VTR_EL2 of the simulated CPU, QEMU's: 5 priority and 5 preemption bits, 16-bit INTIDs,
+/// 4 list registers.
+pub const SIM_ICH_VTR: u64 = 0b100 << 29 | 0b100 << 26 | 3;
+
 impl Sim {
     /// A monitor booted on the QEMU layout.
     pub fn qemu() -> Self {
@@ -360,9 +364,10 @@ impl Sim {
                 id_aa64mmfr0: 5,
                 id_aa64mmfr1: 0x2 << 4,
                 id_aa64dfr0: 5 << 12 | 3 << 20,
-                ich_vtr: 3,
+                ich_vtr: SIM_ICH_VTR,
             }),
             vmid16: true,
+            ich_vtr: SIM_ICH_VTR,
         };
         let el3 = SimEl3::new(banks, rmm_region);
         let mem = SimMemory::default();

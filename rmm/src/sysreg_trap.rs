@@ -9,6 +9,13 @@
 //! - Writes to ICC_SGI1R_EL1, ICC_ASGI1R_EL1, ICC_SGI0R_EL1 (always trapped with interrupts
 //!   virtualized) and ICC_DIR_EL1 (trapped when the host sets ICH_HCR_EL2.TDIR) go to the host,
 //!   which emulates them (sends the SGI, deactivates the interrupt).
+//! - The data cache maintenance operations by set/way (DC ISW, CSW, CISW and their MTE tag
+//!   variants, trapped by HCR_EL2.TSW) complete with no effect, which A5.2.10 allows for an
+//!   invalidate and which is also right for a clean here: the realm's stage 2 forces write-back
+//!   cacheable memory (HCR_EL2.FWB), so there is nothing its own caches hold that a clean would
+//!   make visible to an observer it can share memory with; and set/way operations act on the
+//!   whole of this CPU's caches, lines of the host and of other realms included, which a realm
+//!   must not be able to evict (a timing channel) nor rely on (its vCPU may move between CPUs).
 //! - Anything else (PMU and SPE registers, ID register writes, ACTLR_EL1, LORegions) is undefined.
 //!
 //! Owns the decoding and the decision; the exit handler builds the exit.
@@ -76,6 +83,15 @@ impl Access {
         (self.op0, self.op1, self.crn) == (3, 0, 5) && matches!(self.crm, 3..=5)
     }
 
+    /// DC ISW/IGSW/IGDSW (CRm 6), DC CSW/CGSW/CGDSW (CRm 10), DC CISW/CIGSW/CIGDSW (CRm 14):
+    /// op0 1, op1 0, CRn 7, op2 2, 4 or 6.
+    fn is_set_way(&self) -> bool {
+        !self.read
+            && (self.op0, self.op1, self.crn) == (1, 0, 7)
+            && matches!(self.crm, 6 | 10 | 14)
+            && matches!(self.op2, 2 | 4 | 6)
+    }
+
     /// A write to ICC_DIR_EL1 (op2 1), ICC_SGI1R_EL1 (5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1
     /// (7): op0 3, op1 0, CRn 12, CRm 11.
     fn is_gic_write(&self) -> bool {
@@ -94,6 +110,10 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
         let value = regs.gprs.get(a.rt).copied().unwrap_or(0);
         regs.pc = regs.pc.wrapping_add(4);
         return Trapped::ForHost { value };
+    }
+    if a.is_set_way() {
+        regs.pc = regs.pc.wrapping_add(4);
+        return Trapped::Answered;
     }
     let value = match a.id_register() {
         Some(reg) if a.read => id_regs::realm_view(reg, ctx.cpu.read_id_register(reg)),

@@ -713,18 +713,38 @@ fn mmio_write_data_comes_from_the_realm() {
 fn abort_on_protected_memory_is_a_memory_fault() {
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
-    // RIPAS EMPTY, nothing mapped: the RMM reports the abort without a syndrome.
-    fx.script(|_| dabt(dabt_esr(false, 3, 1), 0x7_0123));
+    // RIPAS DESTROYED (the host took the DATA page away): the RMM reports the abort without an
+    // access syndrome.
+    let destroyed = fx.sim.call(
+        u64::from(RmiCommand::DATA_DESTROY.fid()),
+        &[fx.l.realm.rd, 0x7000],
+    );
+    assert_eq!(destroyed[0], 0, "DATA_DESTROY");
+    fx.script(|_| dabt(dabt_esr(false, 3, 1), 0x7123));
     assert_eq!(fx.run(&mut vm, &mut vcpu), Err(Errno::EFAULT));
     assert_eq!(
         *vcpu.kvm_run().exit(),
         KvmExit::MemoryFault(KvmRunMemoryFault {
             flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
-            gpa: 0x7_0000,
+            gpa: 0x7000,
             size: 4096,
         })
     );
     assert_eq!(vcpu.kvm_run().exit_reason(), 39);
+}
+
+#[test]
+fn abort_on_empty_protected_memory_never_reaches_the_host() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    // RIPAS EMPTY: the realm takes a synchronous external abort and runs on (A5.2.3).
+    fx.script(|_| dabt(dabt_esr(false, 3, 1), 0x7_0123));
+    fx.script(|regs| {
+        assert_eq!(regs.el1.esr & 0x3F, 0x10, "an SEA");
+        smc(regs, &[0x8400_0008]) // PSCI SYSTEM_OFF
+    });
+    assert!(fx.run(&mut vm, &mut vcpu).is_ok());
+    assert_eq!(fx.sim.cpu.pending(), 0);
 }
 
 // ---- power, interrupts, budget ----

@@ -777,7 +777,8 @@ fn sve_max_vl() -> u64 {
 /// defined, not switched) and the LORegion registers (not switched, hidden) trapped and so
 /// undefined for realms (TACR, TLOR), the RAS error records trapped and read as zero (TERR),
 /// SMC trapped (TSC),
-/// implementation-defined and set/way operations trapped (TIDCP, TSW), EL1 is AArch64 (RW),
+/// implementation-defined and set/way operations trapped (TIDCP, TSW; a set/way operation then
+/// completes with no effect, `crate::sysreg_trap`), EL1 is AArch64 (RW),
 /// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
 const HCR_REALM: u64 = 1 << 0
     | 1 << 1
@@ -853,8 +854,19 @@ fn load_gic(g: &crate::arch::GicState) {
     for (n, lr) in g.lrs.iter().enumerate().take(lrs) {
         write_lr(n, *lr);
     }
-    msr!("S3_4_C12_C8_0", g.ap0r0); // ICH_AP0R0_EL2
-    msr!("S3_4_C12_C9_0", g.ap1r0); // ICH_AP1R0_EL2
+    let aprs = crate::arch::active_priority_registers(mrs!("S3_4_C12_C11_1"));
+    msr!("S3_4_C12_C8_0", g.ap0r[0]); // ICH_AP0R0_EL2
+    msr!("S3_4_C12_C9_0", g.ap1r[0]); // ICH_AP1R0_EL2
+    if aprs > 1 {
+        msr!("S3_4_C12_C8_1", g.ap0r[1]);
+        msr!("S3_4_C12_C9_1", g.ap1r[1]);
+    }
+    if aprs > 2 {
+        msr!("S3_4_C12_C8_2", g.ap0r[2]);
+        msr!("S3_4_C12_C9_2", g.ap1r[2]);
+        msr!("S3_4_C12_C8_3", g.ap0r[3]);
+        msr!("S3_4_C12_C9_3", g.ap1r[3]);
+    }
     msr!("S3_4_C12_C11_7", g.vmcr); // ICH_VMCR_EL2
     msr!("S3_4_C12_C11_0", g.hcr | ICH_HCR_EN); // ICH_HCR_EL2
 }
@@ -865,8 +877,19 @@ fn save_gic(g: &mut crate::arch::GicState) {
     for (n, lr) in g.lrs.iter_mut().enumerate().take(lrs) {
         *lr = read_lr(n);
     }
-    g.ap0r0 = mrs!("S3_4_C12_C8_0");
-    g.ap1r0 = mrs!("S3_4_C12_C9_0");
+    let aprs = crate::arch::active_priority_registers(mrs!("S3_4_C12_C11_1"));
+    g.ap0r[0] = mrs!("S3_4_C12_C8_0");
+    g.ap1r[0] = mrs!("S3_4_C12_C9_0");
+    if aprs > 1 {
+        g.ap0r[1] = mrs!("S3_4_C12_C8_1");
+        g.ap1r[1] = mrs!("S3_4_C12_C9_1");
+    }
+    if aprs > 2 {
+        g.ap0r[2] = mrs!("S3_4_C12_C8_2");
+        g.ap1r[2] = mrs!("S3_4_C12_C9_2");
+        g.ap0r[3] = mrs!("S3_4_C12_C8_3");
+        g.ap1r[3] = mrs!("S3_4_C12_C9_3");
+    }
     g.vmcr = mrs!("S3_4_C12_C11_7");
     g.misr = mrs!("S3_4_C12_C11_2"); // ICH_MISR_EL2
     g.hcr = mrs!("S3_4_C12_C11_0") & !ICH_HCR_EN;
@@ -1138,6 +1161,7 @@ impl crate::arch::RealmCpu for Cpu {
         let pauth = pauth_keys_present();
         load_pauth(&regs.pauth, pauth);
         load_gic(&regs.gic);
+        msr!("S3_4_C12_C1_1", regs.vdisr); // VDISR_EL2
         let mut hcr = HCR_REALM;
         if traps.wfi {
             hcr |= HCR_TWI;
@@ -1213,6 +1237,7 @@ impl crate::arch::RealmCpu for Cpu {
         regs.el1 = save_el1();
         save_pauth(&mut regs.pauth, pauth);
         save_gic(&mut regs.gic);
+        regs.vdisr = mrs!("S3_4_C12_C1_1");
         if let Some(host) = &host_fp {
             host.swap_out(&mut regs.fp, &saved);
         }

@@ -30,6 +30,8 @@
 //! 4. `rtt_align`: `rtt_base` aligned to `rtt_num_start * RMM_GRANULE_SIZE`.
 //! 5. `alias`: `rd` not in `[rtt_base, rtt_base + (rtt_num_start - 1) * RMM_GRANULE_SIZE]`
 //!    (B3.1 `AddrInRange`, both ends included).
+//! 6. `params_supp` again: `rtt_base` below 2^48 unless LPA2 is requested (a stage 2 without
+//!    LPA2 cannot start above it). Last, so that the address checks above see any base first.
 //!
 //! Checks 4 and 5 use `rtt_num_start` only once check 3 has proved it is 1, 2, 4, 8 or 16, so
 //! they can neither divide by zero nor overflow.
@@ -44,8 +46,8 @@
 //! - `rd_align`, `rd_bound`, `rd_state` (the RD granule is DELEGATED);
 //! - `rtt_state` (`RttsStateEqual`, B3.77): each of the `rtt_num_start` granules from `rtt_base`
 //!   ([`RealmConfig::rtt_granules`]) is delegable and DELEGATED. Lock them together with the RD,
-//!   in ascending address order. (An `rtt_base` the platform cannot address, for example one at
-//!   or above 2^48 in a realm without LPA2, fails here, as `PaIsDelegable`.)
+//!   in ascending address order. (An `rtt_base` the platform cannot address fails here, as
+//!   `PaIsDelegable`.)
 //! - `vmid_valid`: [`vmid_is_valid`] for the platform's VMID width, and the VMID not used by any
 //!   other realm (`VmidIsFree`), reserved atomically with that test.
 //!
@@ -70,6 +72,9 @@ const GRANULE: u64 = GRANULE_SIZE as u64;
 /// TF-RMM and Linux KVM use the same bound. It also keeps level 3 from ever being a starting level
 /// (a level-3 walk resolves at most 25 bits, even with 16 concatenated tables).
 pub const MIN_IPA_WIDTH: u64 = 32;
+
+/// The widest output address of a stage-2 translation without LPA2 (4 KiB granule).
+pub const PA_WIDTH_WITHOUT_LPA2: u64 = 48;
 
 /// The PA width below which a stage-2 walk may not start at level 0 with 4 KiB granules (Arm ARM
 /// `AArch64.S2InvalidSL`: `VTCR_EL2.SL0` = 0b10 is reserved when PAMax < 44).
@@ -111,6 +116,9 @@ pub enum RealmParamsFault {
     NumWpsTooLarge,
     /// `params_supp`: the hash algorithm is not supported.
     HashAlgoUnsupported,
+    /// `params_supp`: `rtt_base` at or above 2^48 in a realm without LPA2, which a stage-2
+    /// translation without LPA2 cannot start from (VTTBR_EL2.BADDR holds 48 bits).
+    RttBaseNeedsLpa2,
     /// `rtt_num_level`: `rtt_level_start` outside -1..=3.
     RttLevelStartOutOfRange,
     /// `rtt_num_level`: `rtt_level_start` is -1 but LPA2 is not requested.
@@ -150,7 +158,8 @@ impl RealmParamsFault {
             | F::PmuNumCtrsTooLarge
             | F::NumBpsTooLarge
             | F::NumWpsTooLarge
-            | F::HashAlgoUnsupported => "params_supp",
+            | F::HashAlgoUnsupported
+            | F::RttBaseNeedsLpa2 => "params_supp",
             F::RttLevelStartOutOfRange
             | F::RttLevelStartNeedsLpa2
             | F::RttLevelStartUnsupported
@@ -332,6 +341,15 @@ pub fn check_realm_params(
     let last = u128::from(p.rtt_base) + u128::from(rtt_size - GRANULE);
     if u128::from(rd) >= u128::from(p.rtt_base) && u128::from(rd) <= last {
         return Err(F::RttAliasesRd);
+    }
+
+    // params_supp, checked last (the order is this RMM's): B4.3.9 names no condition for an RTT
+    // base beyond 48 bits (A3.1.2 lists only the commands that take a PA for an existing realm),
+    // but a realm without LPA2 cannot start its stage 2 there, so this implementation does not
+    // support such parameters (`RealmParamsSupported` is implementation defined). Accepted, the
+    // base would carry address bits into VTTBR_EL2's VMID field.
+    if !lpa2 && p.rtt_base >> PA_WIDTH_WITHOUT_LPA2 != 0 {
+        return Err(F::RttBaseNeedsLpa2);
     }
 
     Ok(RealmConfig {

@@ -48,6 +48,9 @@ unsafe impl GranuleObject for Rd {
     const STATE: GranuleState = GranuleState::Rd;
 }
 
+/// VTTBR_EL2.BADDR for a 4 KiB-granule stage 2 without LPA2: bits [47:12] of the start table.
+pub const VTTBR_BADDR: u64 = ((1 << 48) - 1) & !0xFFF;
+
 impl Rd {
     /// The realm's measurement hash algorithm.
     pub fn hash_algo(&self) -> HashAlgo {
@@ -76,7 +79,9 @@ impl Rd {
             | ps << 16
             | u64::from(vmid16) << 19
             | 1 << 31; // RES1
-        let vttbr = self.config.rtt_base | u64::from(self.config.vmid) << 48;
+                       // BADDR is bits [47:1] (without LPA2, which this RMM does not offer): nothing of the
+                       // base may reach the VMID field above it, whatever the RD holds.
+        let vttbr = (self.config.rtt_base & VTTBR_BADDR) | u64::from(self.config.vmid) << 48;
         crate::arch::Stage2 { vttbr, vtcr }
     }
 }

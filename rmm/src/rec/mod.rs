@@ -4,8 +4,8 @@ use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 
 use crate::arch::{El1Regs, FpRegs, GicState, PauthKeys, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::attestation::{Signing, UnsignedToken};
-use crate::granule::GranuleState;
-use crate::memory::GranuleObject;
+use crate::granule::{GranuleState, Locked};
+use crate::memory::GranuleMemory;
 
 /// Auxiliary granules every REC needs (RMI_REC_AUX_COUNT). The first holds the REC's signed
 /// realm attestation token while it is delivered; the second is reserved for an SVE save area.
@@ -99,6 +99,16 @@ impl AttestProgress {
     };
 }
 
+/// A stage-2 abort as the realm took it: ESR_EL2 and FAR_EL2 (the faulting virtual address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct AbortSyndrome {
+    /// ESR_EL2.
+    pub esr: u64,
+    /// FAR_EL2.
+    pub far: u64,
+}
+
 /// A host call the realm made that waits for the host's answer: where its RsiHostCall is, and
 /// where that IPA translated to when the call was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +122,8 @@ pub struct PendingHostCall {
     pub rtt_writes: u64,
 }
 
-/// The REC. It lives at the start of the REC granule and is written only by
-/// [`crate::memory::init`] at RMI_REC_CREATE.
+/// The REC. It lives at the start of the REC granule and is written only by [`create`] at
+/// RMI_REC_CREATE; see [`status`] for who may read it how.
 #[derive(Clone, Debug)]
 #[repr(C)]
 pub struct Rec {
@@ -125,7 +135,8 @@ pub struct Rec {
     pub mpidr: u64,
     /// May be entered.
     pub runnable: bool,
-    /// Being run by a CPU (REC_RUNNING); cleared when it exits.
+    /// Being run by a CPU (REC_RUNNING); cleared when it exits. Written only by [`claim`] and
+    /// [`release`]: while set, the running CPU owns `regs`.
     pub running: bool,
     /// Registers: GPRs, PC, PSTATE, EL1 system registers.
     pub regs: RealmRegs,
@@ -135,8 +146,8 @@ pub struct Rec {
     /// describes the access.
     pub emulatable_abort: Option<u64>,
     /// The last exit was a data abort at an unprotected IPA (the host may answer it with
-    /// INJECT_SEA): the faulting virtual address (FAR_EL2).
-    pub unprotected_abort: Option<u64>,
+    /// INJECT_SEA): its syndrome.
+    pub unprotected_abort: Option<AbortSyndrome>,
     /// Auxiliary granules, `num_aux` of them.
     pub aux: [u64; MAX_REC_AUX_GRANULES],
     /// Number of auxiliary granules.
@@ -149,14 +160,132 @@ pub struct Rec {
     pub attest: AttestProgress,
 }
 
-// SAFETY: `Rec` is well under a granule, and only `init` writes it, into granules that have
-// just become REC.
-unsafe impl GranuleObject for Rec {
-    const STATE: GranuleState = GranuleState::Rec;
+// A REC is one granule, granule aligned.
+const _: () = assert!(core::mem::size_of::<Rec>() <= hostcall_abi::GRANULE_SIZE);
+const _: () = assert!(core::mem::align_of::<Rec>() <= hostcall_abi::GRANULE_SIZE);
+
+// # Who may form a reference to a REC
+//
+// REC_ENTER runs a REC without holding its lock: from setting `running` (under the REC's lock)
+// until clearing it (under the lock again), the running CPU owns the REC's registers and holds
+// a `&mut RealmRegs` to them while the realm runs. Forming a `&mut Rec` anywhere else in that
+// time would alias it (undefined behaviour whether or not the registers are then touched), so
+// `Rec` is deliberately not a `GranuleObject` (no `memory::get::<Rec>`) and the only ways to it
+// are these, each for a caller holding the REC granule's lock:
+//
+// - [`status`]: the fields any command may read of any REC, running or not (`rd`, `index`,
+//   `runnable`, `running`), read field by field through a raw pointer, without forming a
+//   reference to the REC; none of them lies in `regs`, which the running CPU may be using.
+// - [`idle`]: the whole REC, only if `running` is clear (checked the same way first), so that
+//   no CPU owns its registers. Every command but REC_ENTER's own exit handling goes this way.
+// - [`owned`]: the whole REC for the CPU running it, between two runs (the realm is not running
+//   and its `&mut RealmRegs` is dead), proved by the [`RunClaim`] it got from [`claim`].
+// - [`claimed_regs`]: a raw pointer to the registers for the run itself, from the claim.
+//
+// `running` is written only by [`claim`] and [`release`], under the lock, so whatever a
+// lock holder reads of it stays true until it unlocks.
+
+/// The fields of a REC any holder of its lock may read, whether or not a CPU is running it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecStatus {
+    /// PA of the owning realm's RD.
+    pub rd: u64,
+    /// Index within the realm.
+    pub index: u64,
+    /// May be entered.
+    pub runnable: bool,
+    /// A CPU is running it.
+    pub running: bool,
 }
 
-// A REC is one granule.
-const _: () = assert!(core::mem::size_of::<Rec>() <= hostcall_abi::GRANULE_SIZE);
+/// The REC in the locked REC granule `g`, as a raw pointer.
+fn rec_ptr(mem: &dyn GranuleMemory, g: &Locked<'_>) -> *mut Rec {
+    assert!(g.state() == GranuleState::Rec, "not a REC granule");
+    mem.ptr(g.pa()).cast::<Rec>()
+}
+
+/// Writes `value` into the granule behind `g`, which has just become a REC, and returns it.
+pub fn create<'g>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>, value: Rec) -> &'g mut Rec {
+    let p = rec_ptr(mem, g);
+    // SAFETY: the guard gives this CPU the granule, which has just become REC (no CPU runs
+    // it); a `Rec` fits in it, aligned (asserted above).
+    unsafe {
+        p.write(value);
+        &mut *p
+    }
+}
+
+/// What any holder of the REC's lock may read of it (see the rules above).
+pub fn status(mem: &dyn GranuleMemory, g: &Locked<'_>) -> RecStatus {
+    let p = rec_ptr(mem, g);
+    // SAFETY: the lock is held and the granule holds a `Rec` written by `create`; each field is
+    // read on its own through the raw pointer (no reference to the REC is formed), and none of
+    // them overlaps `regs`, the only part a running CPU holds a reference to.
+    unsafe {
+        RecStatus {
+            rd: core::ptr::addr_of!((*p).rd).read(),
+            index: core::ptr::addr_of!((*p).index).read(),
+            runnable: core::ptr::addr_of!((*p).runnable).read(),
+            running: core::ptr::addr_of!((*p).running).read(),
+        }
+    }
+}
+
+/// The REC behind `g` if no CPU is running it; `None` if one is.
+pub fn idle<'g>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>) -> Option<&'g mut Rec> {
+    if status(mem, g).running {
+        return None;
+    }
+    // SAFETY: the guard gives this CPU the granule for `'g`, and with `running` clear no CPU
+    // owns the registers; `running` cannot be set meanwhile (only under the lock).
+    Some(unsafe { &mut *rec_ptr(mem, g) })
+}
+
+/// A CPU's claim on a REC it is running (REC_ENTER): made by [`claim`], ended by [`release`].
+/// Not `Clone`: one claim per run, and only the CPU that made it has it.
+#[derive(Debug)]
+pub struct RunClaim {
+    pa: u64,
+}
+
+impl RunClaim {
+    /// PA of the REC granule.
+    pub const fn pa(&self) -> u64 {
+        self.pa
+    }
+}
+
+/// Marks the idle REC `rec` at `pa` running and gives this CPU the claim on it.
+pub fn claim(rec: &mut Rec, pa: u64) -> RunClaim {
+    rec.running = true;
+    RunClaim { pa }
+}
+
+/// Ends the claim: the REC is no longer running.
+pub fn release(rec: &mut Rec, claim: RunClaim) {
+    debug_assert!(rec.running);
+    let _ = claim;
+    rec.running = false;
+}
+
+/// The running REC behind `g` for the CPU that holds the claim on it, between runs.
+pub fn owned<'g>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>, claim: &RunClaim) -> &'g mut Rec {
+    assert!(g.pa() == claim.pa, "claim for another REC");
+    // SAFETY: the guard gives this CPU the granule for `'g`; the claim shows this CPU set
+    // `running`, so no other CPU forms a reference to the REC, and the caller is between runs,
+    // holding no reference to its registers.
+    unsafe { &mut *rec_ptr(mem, g) }
+}
+
+/// The registers of the REC the claim is on, for the run: a raw pointer, derived without
+/// forming a reference to the REC. Dereference it only while no guard's reference to the REC
+/// is alive.
+pub fn claimed_regs(mem: &dyn GranuleMemory, claim: &RunClaim) -> *mut RealmRegs {
+    let p = mem.ptr(claim.pa).cast::<Rec>();
+    // SAFETY: only the address is computed (no access, no reference): the claim's granule holds
+    // a `Rec`, so the field's address is in bounds.
+    unsafe { core::ptr::addr_of_mut!((*p).regs) }
+}
 
 impl Rec {
     /// Registers of a new REC: `pc`, `gprs` (x0..x7 from the host, the rest zero), EL1h with
@@ -179,14 +308,43 @@ impl Rec {
                 lrs: [0; 16],
                 vmcr: 0,
                 misr: 0,
-                ap0r0: 0,
-                ap1r0: 0,
+                ap0r: [0; 4],
+                ap1r: [0; 4],
             },
+            vdisr: 0,
             fp: FpRegs {
                 v: [0; 32],
                 fpsr: 0,
                 fpcr: 0,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::marker::PhantomData;
+
+    /// Whether `T` is a [`crate::memory::GranuleObject`] (an inherent method, found only when the
+    /// bound holds, wins over the trait's).
+    struct Probe<T>(PhantomData<T>);
+    trait NotGranuleObject {
+        fn is_granule_object(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotGranuleObject for Probe<T> {}
+    impl<T: crate::memory::GranuleObject> Probe<T> {
+        fn is_granule_object(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_rec_is_reached_only_through_this_module() {
+        // `memory::get::<Rec>` would form a `&mut Rec` without looking at `running`.
+        assert!(!Probe::<Rec>(PhantomData).is_granule_object());
+        assert!(Probe::<crate::realm::Rd>(PhantomData).is_granule_object());
     }
 }

@@ -22,8 +22,7 @@ use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::granule::GranuleState;
-use crate::memory;
-use crate::rec::{PsciRequest, Rec, RipasRequest};
+use crate::rec::{self, PsciRequest, Rec, RipasRequest};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 
@@ -44,10 +43,10 @@ pub fn complete(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             (target_pa, GranuleState::Rec),
         )
         .map_err(|_| INPUT)?;
-    let calling: &mut Rec = memory::get(ctx.mem, &mut calling_g);
-    let target: &mut Rec = memory::get(ctx.mem, &mut target_g);
-
-    // `pending`. A REC with a request pending cannot be entered, so it is never running.
+    // `pending`. A REC with a request pending cannot be entered, so a running one has none.
+    // The target may be running: only its status is read, unless it is off (`rec::status`).
+    let calling: &mut Rec = rec::idle(ctx.mem, &mut calling_g).ok_or(INPUT)?;
+    let target = rec::status(ctx.mem, &target_g);
     let request = calling.psci.ok_or(INPUT)?;
     if target.rd != calling.rd || target.index != request.target() {
         return Err(INPUT); // `owner`, `target`
@@ -68,6 +67,8 @@ pub fn complete(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         PsciRequest::CpuOn {
             entry, context_id, ..
         } => {
+            // Off, so not running: no CPU owns its registers.
+            let target = rec::idle(ctx.mem, &mut target_g).ok_or(INPUT)?;
             power_on(target, entry, context_id, calling.regs.el1.sctlr & SCTLR_EE);
             PsciReturn::Success
         }

@@ -9,7 +9,7 @@ use crate::features::MAX_RECS_ORDER;
 use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::ns;
 use crate::realm::{check_rec_params, Rd, RealmState};
-use crate::rec::{AttestProgress, Rec, RipasRequest, AUX_GRANULES};
+use crate::rec::{self, AttestProgress, Rec, RipasRequest, AUX_GRANULES};
 use crate::{measurement, memory};
 
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
@@ -71,7 +71,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let mut aux = [0u64; hostcall_abi::rec_params::MAX_REC_AUX_GRANULES];
     aux[..config.aux().len()].copy_from_slice(config.aux());
     rec_guard.set_state(GranuleState::Rec);
-    memory::init(
+    rec::create(
         ctx.mem,
         rec_guard,
         Rec {
@@ -100,42 +100,48 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let rec = args[0];
     // Find the owner first (the RD is locked before what the realm owns), then lock both.
     let rd = {
-        let mut g = ctx
+        let g = ctx
             .granules
             .lock(rec, GranuleState::Rec)
             .map_err(|_| INPUT)?;
-        let r: &mut Rec = memory::get(ctx.mem, &mut g);
-        if r.running {
+        let status = rec::status(ctx.mem, &g);
+        if status.running {
             return Err(REC);
         }
-        r.rd
+        status.rd
     };
     let (mut rd_guard, mut rec_guard) = ctx
         .granules
         .lock_two((rd, GranuleState::Rd), (rec, GranuleState::Rec))
         .map_err(|_| INPUT)?;
-    let r: &mut Rec = memory::get(ctx.mem, &mut rec_guard);
-    if r.rd != rd {
+    if rec::status(ctx.mem, &rec_guard).rd != rd {
         // Destroyed and re-created for another realm in between: not this REC any more.
         return Err(INPUT);
     }
-    if r.running {
+    let Some(r) = rec::idle(ctx.mem, &mut rec_guard) else {
         return Err(REC);
-    }
-    // The RD counts this REC, so the count is at least one.
-    if !rd_guard.put_ref() {
+    };
+    // The RD counts this REC, so the count is at least one (checked before anything changes).
+    if rd_guard.refcount() == 0 {
         return Err(INPUT);
     }
-    let aux = r.aux;
-    for &pa in aux.iter().take(r.num_aux as usize) {
-        let mut g = ctx
-            .granules
-            .lock(pa, GranuleState::RecAux)
-            .map_err(|_| INPUT)?;
-        ctx.mem.wipe(pa);
+    // The aux granules first, all locked before anything changes (they are this REC's, which
+    // is locked, so none is held elsewhere); a failure leaves every granule as it was.
+    let mut aux: Vec<(u64, GranuleState), MAX_LOCKED> = Vec::new();
+    for &pa in r.aux.iter().take(r.num_aux as usize) {
+        aux.push((pa, GranuleState::RecAux)).map_err(|_| INPUT)?;
+    }
+    let mut aux_guards = ctx.granules.lock_many(&aux).map_err(|_| INPUT)?;
+    for g in aux_guards.iter_mut() {
+        ctx.mem.wipe(g.pa());
         g.set_state(GranuleState::Delegated);
     }
+    drop(aux_guards);
     ctx.mem.wipe(rec);
     rec_guard.set_state(GranuleState::Delegated);
+    // Last, once nothing of the REC is left: the realm's count of RECs. Cannot fail: the count
+    // is at least one (checked above).
+    let dropped = rd_guard.put_ref();
+    debug_assert!(dropped);
     Ok(NO_OUTPUTS)
 }

@@ -22,7 +22,7 @@ use crate::arch::{EntryTraps, RealmRegs};
 use crate::granule::{GranuleState, Locked};
 use crate::memory;
 use crate::realm::{Rd, RealmState};
-use crate::rec::Rec;
+use crate::rec::{self, Rec};
 use crate::rsi::{self, Outcome};
 use crate::timers::Asserted;
 use crate::{exit, ns};
@@ -36,11 +36,69 @@ const SYSTEM_OFF: RmiError = RmiError {
     ..RmiError::new(RmiStatus::ErrorRealm)
 };
 
-/// `Gicv3ConfigIsValid`: only the ICH_HCR_EL2 bits a host may set, and no hardware interrupt in a
-/// list register.
-fn gicv3_valid(enter: &EnterRecord) -> bool {
-    ich_hcr::enter_value_allowed(enter.gicv3_hcr)
-        && enter.gicv3_lrs.iter().all(|lr| lr & ICH_LR_HW == 0)
+/// ICH_LR<n>_EL2 fields (GICv3).
+mod lr {
+    /// State [63:62]: 0b00 invalid (the list register holds nothing).
+    pub const STATE_SHIFT: u64 = 62;
+    /// RES0 [59:56] and, with HW = 0, [47:45].
+    pub const RES0: u64 = 0xF << 56 | 0b111 << 45;
+    /// Priority [55:48].
+    pub const PRIORITY_SHIFT: u64 = 48;
+    /// pINTID [44:32], with HW = 0 all RES0 but bit 41, EOI (a maintenance interrupt on EOI).
+    pub const PINTID: u64 = 0x1FFF << 32;
+    pub const EOI: u64 = 1 << 41;
+    /// vINTID [31:0].
+    pub const VINTID: u64 = 0xFFFF_FFFF;
+}
+
+/// The first LPI INTID; 1020-1023 are special, 1024-8191 reserved or extended ranges.
+const FIRST_LPI: u64 = 8192;
+/// The highest SPI INTID.
+const LAST_SPI: u64 = 1019;
+
+/// `Gicv3ConfigIsValid` (B3.18, A6.1): only the ICH_HCR_EL2 bits a host may set; no hardware
+/// interrupt in a list register; and each implemented list register that holds an interrupt an
+/// architecturally valid encoding for this CPU's interface (`ich_vtr`, ICH_VTR_EL2): RES0 bits
+/// and priority bits below the implemented ones zero, pINTID zero but EOI, a vINTID that is an
+/// SGI, PPI, SPI or an LPI within the implemented INTID bits (not 1020-1023 nor reserved; the
+/// extended PPI and SPI ranges are refused too, as this RMM does not check that the interface
+/// implements them), and no vINTID in two list registers (UNPREDICTABLE in GICv3).
+fn gicv3_valid(enter: &EnterRecord, ich_vtr: u64) -> bool {
+    // Every list register's bits ORed: one pass, no branch per register.
+    let all = enter.gicv3_lrs.iter().fold(0, |acc, lr| acc | lr);
+    if !ich_hcr::enter_value_allowed(enter.gicv3_hcr) || all & ICH_LR_HW != 0 {
+        return false;
+    }
+    // The common entry: no list register holds an interrupt, nothing more to check.
+    if all >> lr::STATE_SHIFT == 0 {
+        return true;
+    }
+    let implemented = ((ich_vtr & 0x1F) + 1) as usize; // ListRegs
+    let pri_bits = ((ich_vtr >> 29) & 0b111) + 1; // PRIbits
+    let priority_res0 = (1u64 << (8 - pri_bits)) - 1;
+    let max_vintid = if (ich_vtr >> 23) & 0b111 == 0 {
+        (1 << 16) - 1 // IDbits: 16
+    } else {
+        (1 << 24) - 1
+    };
+    let lrs = enter
+        .gicv3_lrs
+        .get(..implemented)
+        .unwrap_or(&enter.gicv3_lrs);
+    let holds = |lr: &u64| lr >> lr::STATE_SHIFT != 0;
+    lrs.iter()
+        .enumerate()
+        .filter(|(_, l)| holds(l))
+        .all(|(i, &l)| {
+            let vintid = l & lr::VINTID;
+            l & lr::RES0 == 0
+                && (l >> lr::PRIORITY_SHIFT) & priority_res0 == 0
+                && l & lr::PINTID & !lr::EOI == 0
+                && (vintid <= LAST_SPI || (FIRST_LPI..=max_vintid).contains(&vintid))
+                && !lrs[i + 1..]
+                    .iter()
+                    .any(|other| holds(other) && other & lr::VINTID == vintid)
+        })
 }
 
 /// Completes an emulated MMIO read: the value from rec_enter.gprs\[0\], masked to the access size
@@ -75,11 +133,11 @@ fn lock_rd_and_rec<'a>(
     ctx: &RmiContext<'a>,
     rec_pa: u64,
 ) -> Result<(Locked<'a>, Locked<'a>, u64), RmiError> {
-    let mut rec_g = ctx
+    let rec_g = ctx
         .granules
         .lock(rec_pa, GranuleState::Rec)
         .map_err(|_| INPUT)?;
-    let owner = memory::get::<Rec>(ctx.mem, &mut rec_g).rd;
+    let owner = rec::status(ctx.mem, &rec_g).rd;
     // A REC's RD holds it (num_recs): while the REC is locked, `owner` is that realm's RD.
     let rd_g = if owner > rec_pa {
         Some(ctx.granules.lock(owner, GranuleState::Rd))
@@ -90,12 +148,12 @@ fn lock_rd_and_rec<'a>(
         Some(rd_g) => Ok((rd_g.map_err(|_| INPUT)?, rec_g, owner)),
         None => {
             drop(rec_g);
-            let (rd_g, mut rec_g) = ctx
+            let (rd_g, rec_g) = ctx
                 .granules
                 .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
                 .map_err(|_| INPUT)?;
             // Between the two, the REC may have been destroyed and its granule reused.
-            if memory::get::<Rec>(ctx.mem, &mut rec_g).rd != owner {
+            if rec::status(ctx.mem, &rec_g).rd != owner {
                 return Err(INPUT);
             }
             Ok((rd_g, rec_g, owner))
@@ -110,10 +168,11 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let mut enter = EnterRecord::default();
     ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, &ENTER_MAP)?;
     let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
-    let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+    // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`).
+    let rec: &mut Rec = rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
     let flags = enter.flags;
     let mmio = flags.contains(RmiRecEnterFlags::EMULATED_MMIO);
-    if rec.running || !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
+    if !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
         return Err(REC);
     }
     match rd.state {
@@ -122,15 +181,15 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         RealmState::Active => {}
     }
     // `rec_psci`: a PSCI request waits for RMI_PSCI_COMPLETE.
-    if !gicv3_valid(&enter) || rec.psci.is_some() {
+    if !gicv3_valid(&enter, ctx.rmm.ich_vtr) || rec.psci.is_some() {
         return Err(REC);
     }
 
     // Deliver what the host completed since the last exit: an SEA it asked for (which wins over
     // EMULATED_MMIO), or the emulated MMIO access. INJECT_SEA after any other exit does nothing.
     let sea = flags.contains(RmiRecEnterFlags::INJECT_SEA);
-    if let (true, Some(far)) = (sea, rec.unprotected_abort) {
-        exit::inject_sea(rec, far);
+    if let (true, Some(abort)) = (sea, rec.unprotected_abort) {
+        exit::inject_sea(rec, abort);
     } else if let (true, Some(esr)) = (mmio, rec.emulatable_abort) {
         complete_mmio(rec, esr, enter.gprs[0]);
     }
@@ -151,28 +210,29 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
     rec.regs.gic.hcr = enter.gicv3_hcr;
     rec.regs.gic.lrs = enter.gicv3_lrs;
-    rec.running = true;
     // The timer outputs as the host last saw them (this entry follows a reported exit).
     let timers = Asserted::of(&rec.regs.el1);
     // The realm runs on the registers where they live, in the REC granule: no lock is held
-    // while it runs, and nothing else touches a running REC's registers (see below).
-    let regs: *mut RealmRegs = &mut rec.regs;
+    // while it runs. From here until `release`, this CPU owns the REC's registers, and every
+    // other command either reads only the REC's status or is refused it (`crate::rec`).
+    let claim = rec::claim(rec, rec_pa);
     drop((rd_g, rec_g));
 
     let mut reuse = false;
     loop {
+        let regs = rec::claimed_regs(ctx.mem, &claim);
         // SAFETY: 1. `regs` points into the REC granule, which stays a REC while `running` is
-        // set (REC_DESTROY refuses a running REC). 2. Nothing else reads or writes a running
-        // REC's registers (REC_ENTER refuses it; PSCI_COMPLETE changes only a caller, which has
-        // a request pending and so is not running, and a target that is off), and no guard's
-        // reference to the REC is alive here: this is the only reference, until `run` returns.
+        // set (REC_DESTROY refuses a running REC). 2. With `running` set by this CPU's claim, no
+        // other CPU forms a reference to the REC's registers (`crate::rec`: they get its status
+        // only, or are refused it), and this CPU holds no guard's reference to the REC here: this
+        // is the only reference to the registers until `run` returns.
         let realm_exit = ctx.cpu.run(unsafe { &mut *regs }, &s2, traps, vmpidr);
         let (mut rd_g, mut rec_g) = ctx
             .granules
             .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))
             .map_err(|_| INPUT)?;
         let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
-        let rec: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+        let rec: &mut Rec = rec::owned(ctx.mem, &mut rec_g, &claim);
         // The record is still as made for the first exit; later exits start it afresh.
         if reuse {
             exit_record = RmiRecExitFields::default();
@@ -191,7 +251,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         match outcome {
             Outcome::Resume if rd.state == RealmState::Active && rec.runnable => {}
             Outcome::Resume | Outcome::Exit => {
-                rec.running = false;
+                rec::release(rec, claim);
                 drop((rd_g, rec_g));
                 return finish(ctx, run_pa, &exit_record);
             }

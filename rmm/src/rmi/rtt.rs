@@ -427,8 +427,8 @@ pub fn set_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         .lock_two((rd, GranuleState::Rd), (rec, GranuleState::Rec))
         .map_err(|_| INPUT)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
-    let r: &mut Rec = memory::get(ctx.mem, &mut rec_g);
-    if r.running || r.rd != rd {
+    let r: &mut Rec = crate::rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
+    if r.rd != rd {
         return Err(REC);
     }
     let request = r.ripas;
@@ -471,7 +471,7 @@ pub fn set_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
         let entry_end = align_up(base + 1, w.level).ok_or(INPUT)?;
         entry_end.min(top)
     };
-    let r: &mut Rec = memory::get(ctx.mem, &mut rec_g);
+    let r: &mut Rec = crate::rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
     r.ripas.addr = out_top;
     Ok([out_top, 0, 0, 0])
 }

@@ -110,6 +110,7 @@ mod data_commands;
 mod granule_commands;
 mod measurements;
 mod psci;
+mod realm_aborts;
 mod realm_commands;
 mod realm_fixture;
 mod rec_commands;

@@ -210,9 +210,18 @@ fn realm_create_accepts_an_rd_just_outside_the_rtts() {
 
 #[test]
 fn realm_create_accepts_rtts_at_the_top_of_the_address_space() {
+    // Without LPA2 the top is 2^48 (see `..._rtt_base_above_48_bits_without_lpa2`); with it,
+    // the end of the 64-bit space, where the granule list must not overflow.
     let mut p = base_40();
-    p.rtt_base = u64::MAX - 2 * G + 1;
+    p.rtt_base = (1 << 48) - 2 * G;
     let cfg = accepted(&p, qemu());
+    assert!(cfg.rtt_granules().eq([p.rtt_base, p.rtt_base + G]));
+    let mut p = base_52();
+    p.s2sz = 49;
+    p.rtt_level_start = 0;
+    p.rtt_num_start = 2;
+    p.rtt_base = u64::MAX - 2 * G + 1;
+    let cfg = accepted(&p, lpa2_platform());
     assert!(cfg.rtt_granules().eq([p.rtt_base, p.rtt_base + G]));
 }
 
@@ -297,6 +306,44 @@ fn realm_create_fails_params_supp_lpa2_unsupported() {
     let mut p = base_40();
     p.flags = RmiRealmFlags::LPA2;
     rejected(&p, qemu(), RD, F::Lpa2Unsupported, "params_supp");
+}
+
+#[test]
+fn realm_create_fails_params_supp_rtt_base_above_48_bits_without_lpa2() {
+    // VTTBR_EL2 = rtt_base | vmid << 48: such a base would change the realm's VMID.
+    for rtt_base in [1 << 48, 0x000F_FFFF_FFFF_E000, 1 << 63] {
+        let mut p = base_40();
+        p.rtt_base = rtt_base;
+        rejected(&p, lpa2_platform(), RD, F::RttBaseNeedsLpa2, "params_supp");
+    }
+    // The highest base below 2^48 is fine, and so is any base for a realm with LPA2.
+    let mut p = base_40();
+    p.rtt_base = (1 << 48) - 2 * G;
+    assert_eq!(accepted(&p, qemu()).rtt_base, (1 << 48) - 2 * G);
+    let mut p = base_52();
+    p.rtt_base = 1 << 48;
+    assert_eq!(accepted(&p, lpa2_platform()).rtt_base, 1 << 48);
+}
+
+#[test]
+fn stage2_keeps_the_rtt_base_out_of_the_vmid_field() {
+    use crate::realm::{Rd, RealmState};
+    let mut p = base_40();
+    p.vmid = 0x1234;
+    let mut config = accepted(&p, qemu());
+    // An RD recorded with address bits above 47 (not creatable any more, see above).
+    config.rtt_base = 0xFFFF_8000_0880_0000;
+    let rd = Rd {
+        state: RealmState::Active,
+        config,
+        rtt: crate::s2tt::RttConfig::new(40, 1, 2).expect("valid"),
+        recs_created: 0,
+        rim: [0; crate::measurement::MEASUREMENT_SIZE],
+        rems: [[0; crate::measurement::MEASUREMENT_SIZE]; crate::measurement::REM_COUNT],
+    };
+    let s2 = rd.stage2(48, true);
+    assert_eq!(s2.vttbr >> 48, 0x1234, "the VMID, untouched");
+    assert_eq!(s2.vttbr & ((1 << 48) - 1), 0x8000_0880_0000);
 }
 
 #[test]

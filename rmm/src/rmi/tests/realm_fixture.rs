@@ -20,7 +20,6 @@ use hostcall_abi::GRANULE_SIZE;
 
 use crate::arch::RealmExit;
 use crate::granule::{GranuleState, LockError};
-use crate::memory;
 use crate::rec::{Rec, RipasRequest, AUX_GRANULES};
 use crate::sim::{Sim, QEMU_DRAM, QEMU_RMM_REGION};
 
@@ -369,7 +368,7 @@ impl Fixture {
             .granules
             .lock(rec, GranuleState::Rec)
             .expect("a REC");
-        f(memory::get(&self.sim.mem, &mut g))
+        f(crate::rec::idle(&self.sim.mem, &mut g).expect("not running"))
     }
 
     /// State and reference count of `pa`.

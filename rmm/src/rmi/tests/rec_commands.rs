@@ -5,7 +5,6 @@ use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecPara
 
 use super::realm_commands::*;
 use crate::granule::GranuleState;
-use crate::memory;
 use crate::rec::{Rec, AUX_GRANULES};
 use crate::sim::Sim;
 
@@ -75,7 +74,7 @@ fn rec_create_records_the_parameters() {
     );
     assert_eq!(sim.granules.peek(RD), Ok((GranuleState::Rd, 1)));
     let mut g = sim.granules.lock(REC, GranuleState::Rec).expect("lock");
-    let r: &mut Rec = memory::get(&sim.mem, &mut g);
+    let r: &mut Rec = crate::rec::idle(&sim.mem, &mut g).expect("not running");
     assert_eq!(
         (r.rd, r.index, r.regs.pc, r.runnable, r.running),
         (RD, 0, 0x1000, true, false)
@@ -313,8 +312,29 @@ fn rec_destroy_fails_rec_state_running() {
     {
         // Stand in for a CPU that is running the REC (REC_ENTER arrives with realm execution).
         let mut g = sim.granules.lock(REC, GranuleState::Rec).expect("lock");
-        memory::get::<Rec>(&sim.mem, &mut g).running = true;
+        crate::rec::idle(&sim.mem, &mut g).expect("idle").running = true;
     }
     assert_eq!(sim.call(REC_DESTROY, &[REC]), [ERROR_REC, 0, 0, 0, 0]);
     assert_eq!(sim.granules.peek(REC).map(|p| p.0), Ok(GranuleState::Rec));
+}
+
+#[test]
+fn rec_destroy_drops_the_realms_reference_last() {
+    // A REC whose aux list no longer names its aux granules (which a correct RMM never writes)
+    // stands in for any failure while the aux granules are taken: the command fails, and
+    // changes nothing, the RD's count of RECs included.
+    let sim = Sim::qemu();
+    new_realm(&sim);
+    create_rec(&sim, 0, REC);
+    {
+        let mut g = sim.granules.lock(REC, GranuleState::Rec).expect("lock");
+        crate::rec::idle(&sim.mem, &mut g).expect("idle").aux[1] = RTT_BASE; // an RTT
+    }
+    assert_eq!(sim.call(REC_DESTROY, &[REC])[0], ERROR_INPUT);
+    assert_eq!(sim.granules.peek(RD), Ok((GranuleState::Rd, 1)), "one REC");
+    assert_eq!(sim.granules.peek(REC).map(|p| p.0), Ok(GranuleState::Rec));
+    assert_eq!(
+        sim.granules.peek(REC + 0x1000).map(|p| p.0),
+        Ok(GranuleState::RecAux)
+    );
 }

@@ -106,6 +106,59 @@ fn rec_enter_fails_rec_gicv3() {
 }
 
 #[test]
+fn rec_enter_fails_rec_gicv3_for_list_registers_gicv3_does_not_allow() {
+    const PENDING: u64 = 0b01 << 62;
+    const ACTIVE: u64 = 0b10 << 62;
+    const PRIORITY_A0: u64 = 0xA0 << 48;
+    let r = Running::new();
+    let entry = |lrs: &[(usize, u64)]| {
+        let mut e = RmiRecEnter::ZERO;
+        for &(n, lr) in lrs {
+            e.gicv3_lrs[n] = lr;
+        }
+        r.set_enter(&e);
+        r.enter()[0]
+    };
+    for (lrs, what) in [
+        (
+            &[(0, PENDING | 32), (3, ACTIVE | 32)][..],
+            "the same vINTID twice",
+        ),
+        (&[(1, PENDING | 1020)], "special INTID 1020"),
+        (&[(1, PENDING | 1023)], "special INTID 1023"),
+        (&[(1, PENDING | 1024)], "a reserved INTID"),
+        (&[(1, PENDING | 8191)], "a reserved INTID below the LPIs"),
+        (&[(1, PENDING | 0x1_0000)], "an LPI beyond 16 INTID bits"),
+        (
+            &[(1, PENDING | 0x04 << 48 | 32)],
+            "an unimplemented priority bit",
+        ),
+        (&[(1, PENDING | 1 << 32 | 32)], "a pINTID without HW"),
+        (&[(1, PENDING | 1 << 56 | 32)], "a RES0 bit"),
+    ] {
+        assert_eq!(entry(lrs), REC, "{what}");
+    }
+    assert_eq!(r.fx.sim.cpu.entries().len(), 0, "never entered");
+    // What a host may give: distinct INTIDs, an empty list register repeating one, EOI, an LPI,
+    // implemented priorities, and whatever fills the list registers the CPU does not have.
+    for lrs in [
+        &[(0, PENDING | PRIORITY_A0 | 32), (1, ACTIVE | 33), (2, 32)][..],
+        &[
+            (0, PENDING | 1 << 41 | 27),
+            (1, PENDING | 0xF8 << 48 | 8192),
+        ],
+        &[
+            (0, PENDING | 0xFFFF),
+            (3, ACTIVE | 1 << 60 | 1019),
+            (4, PENDING | 1020),
+        ],
+        &[(5, ACTIVE | 32), (6, ACTIVE | 32)],
+    ] {
+        assert_eq!(entry(lrs), SUCCESS, "{lrs:x?}");
+    }
+}
+
+#[test]
 fn input_checks_come_before_rec_checks() {
     let r = Running::new();
     r.fx.with_rec(r.rec, |rec| rec.runnable = false);
@@ -304,7 +357,8 @@ fn every_exit_shows_only_its_fields() {
         (
             ExitClass::SError,
             RmiRecExit {
-                esr: 0xBF00_0000,
+                // EC and IDS; not IL (A4.3.10).
+                esr: 0xBD00_0000,
                 ..RmiRecExit::with_reason(RmiExitReason::Serror)
             },
         ),
@@ -346,7 +400,7 @@ fn trapped_wfi_exits_with_its_syndrome_and_steps_over() {
     assert_eq!(
         exit,
         RmiRecExit {
-            esr: 0x01 << 26 | 1 << 25,
+            esr: 0x01 << 26, // EC and TI (WFI), not IL (A4.3.4.1)
             ..RmiRecExit::with_reason(RmiExitReason::Sync)
         }
     );
@@ -367,7 +421,8 @@ fn emulated_mmio_read_completes_into_the_target_register() {
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
-    assert_eq!(exit.esr, esr);
+    // ISV and SAS only (A4.3.4.3): not IL, SRT, nor SSE, which the RMM applies itself.
+    assert_eq!(exit.esr, 0x24 << 26 | 1 << 24 | 0b10 << 22);
     assert_eq!(exit.far, 0x123, "only the offset in the page");
     assert_eq!(exit.hpfar, (ipa >> 12) << 4);
     let mut e = RmiRecEnter {
@@ -387,7 +442,11 @@ fn emulated_mmio_read_completes_into_the_target_register() {
 
 #[test]
 fn protected_data_abort_shows_no_access_details() {
-    let r = Running::new();
+    // A data abort at a Protected IPA exits only where RIPAS is RAM (or DESTROYED): at an EMPTY
+    // one the realm takes an SEA instead (A5.2.3, `realm_aborts`). Make 0x7000 RAM, unassigned.
+    let r = Running::prepared(|fx| {
+        fx.ok(C::RTT_INIT_RIPAS, &[fx.rd, 0x7000, 0x8000]);
+    });
     let esr = 0x24 << 26 | 1 << 25 | 1 << 24 | 0b11 << 22 | 9 << 16 | 1 << 6 | 0x07;
     r.script(move |_| RealmExit {
         class: ExitClass::Sync,
@@ -397,7 +456,7 @@ fn protected_data_abort_shows_no_access_details() {
     });
     assert_eq!(r.enter()[0], SUCCESS);
     let exit = r.exit();
-    assert_eq!(exit.esr, 0x24 << 26 | 1 << 6 | 0x07, "no ISV, SRT, SAS");
+    assert_eq!(exit.esr, 0x24 << 26 | 0x07, "no IL, ISV, SRT, SAS, WnR");
     assert_eq!(exit.far, 0);
     // Not emulatable: EMULATED_MMIO on the next entry is refused.
     r.set_enter(&RmiRecEnter {
@@ -557,7 +616,11 @@ fn inject_sea_after_an_unprotected_abort() {
     r.script(|regs| {
         assert_eq!(regs.pc, 0x8200, "the realm's current-EL synchronous vector");
         assert_eq!(regs.el1.elr, 0x100, "the faulting access");
-        assert_eq!(regs.el1.esr, 0x25 << 26 | 1 << 25 | 0x10, "data abort, SEA");
+        assert_eq!(
+            regs.el1.esr,
+            0x25 << 26 | 1 << 25 | 1 << 24 | 0b10 << 22 | 3 << 16 | 1 << 9 | 0x10,
+            "data abort: the access (IL, ISV, SAS, SRT), EA, SEA"
+        );
         assert_eq!(regs.el1.far, 0x4000_0123);
         assert_ne!(regs.gprs[3], 0xFFFF, "no MMIO value delivered");
         IRQ_EXIT
@@ -624,4 +687,68 @@ fn rec_enter_waits_for_the_rd_while_another_cpu_holds_it() {
         assert_eq!(cpu.join().expect("the CPU thread")[0], SUCCESS);
     });
     assert_eq!(r.exit().exit_reason, RmiExitReason::Irq as u8);
+}
+
+#[test]
+fn active_priorities_and_vdisr_stay_with_the_rec() {
+    // ICH_AP0R<n>/AP1R<n>_EL2 and VDISR_EL2 are the realm's: what one run leaves, the REC's
+    // next run starts with (another REC's runs in between load their own).
+    let r = Running::new();
+    r.script(|regs| {
+        regs.gic.ap0r = [0x1, 0x2, 0x3, 0x4];
+        regs.gic.ap1r = [0x8000_0000, 0, 0, 0x10];
+        regs.vdisr = 1 << 31 | 0x11;
+        IRQ_EXIT
+    });
+    r.script(|regs| {
+        assert_eq!(regs.gic.ap0r, [0x1, 0x2, 0x3, 0x4]);
+        assert_eq!(regs.gic.ap1r, [0x8000_0000, 0, 0, 0x10]);
+        assert_eq!(regs.vdisr, 1 << 31 | 0x11);
+        IRQ_EXIT
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    // PREbits 5, 6, 7 (ICH_VTR_EL2 [28:26] + 1): one, two, four registers of each group.
+    use crate::arch::active_priority_registers as aprs;
+    assert_eq!(
+        (aprs(0b100 << 26), aprs(0b101 << 26), aprs(0b110 << 26)),
+        (1, 2, 4)
+    );
+    assert_eq!(aprs(crate::sim::SIM_ICH_VTR), 1);
+}
+
+#[test]
+fn a_running_rec_is_refused_to_every_other_command() {
+    use std::sync::mpsc;
+    let other = std::cell::Cell::new(0);
+    let r = Running::prepared(|fx| other.set(fx.rec_create(fx.rd)));
+    let other = other.get();
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let release_rx = std::sync::Mutex::new(release_rx);
+    r.script(move |regs| {
+        regs.gprs[9] = 0x5EC2_E700;
+        started_tx.send(()).expect("the test waits");
+        release_rx.lock().expect("rx").recv().expect("released");
+        assert_eq!(regs.gprs[9], 0x5EC2_E700, "nobody else wrote the registers");
+        assert_eq!(regs.pc, 0);
+        IRQ_EXIT
+    });
+    let (sim, rec, run, rd) = (&r.fx.sim, r.rec, r.run, r.fx.rd);
+    std::thread::scope(|s| {
+        let cpu = s.spawn(|| sim.call(u64::from(C::REC_ENTER.fid()), &[rec, run]));
+        started.recv().expect("the realm runs");
+        let call = |cmd: C, args: &[u64]| sim.call(u64::from(cmd.fid()), args)[0];
+        assert_eq!(call(C::REC_ENTER, &[rec, run]), REC, "rec_state");
+        assert_eq!(call(C::REC_DESTROY, &[rec]), REC);
+        assert_eq!(call(C::RTT_SET_RIPAS, &[rd, rec, 0, G]), REC);
+        // Neither REC has a PSCI request pending, the running one as caller or as target.
+        assert_eq!(call(C::PSCI_COMPLETE, &[rec, other, 0]), INPUT);
+        assert_eq!(call(C::PSCI_COMPLETE, &[other, rec, 0]), INPUT);
+        release.send(()).expect("the realm waits");
+        assert_eq!(cpu.join().expect("the CPU thread")[0], SUCCESS);
+    });
+    assert_eq!(r.fx.sim.cpu.pending(), 0);
+    r.fx.with_rec(r.rec, |rec| assert!(!rec.running));
 }

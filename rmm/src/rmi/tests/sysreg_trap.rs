@@ -156,3 +156,18 @@ fn a_realms_sgi_goes_to_the_host_with_the_value_written() {
         assert_eq!(regs.el1.esr >> 26, 0, "undefined for the realm");
     }
 }
+
+#[test]
+fn data_cache_set_way_operations_complete_with_no_effect() {
+    // DC ISW, DC CSW, DC CISW (op0 1, op1 0, CRn 7, CRm 6/10/14, op2 2) and their MTE tag
+    // variants (op2 4 and 6): trapped by HCR_EL2.TSW, and nothing else for the realm (A5.2.10).
+    for crm in [6, 10, 14] {
+        for op2 in [2, 4, 6] {
+            let r = Running::new();
+            let (regs, pc) = trapped(&r, sys64(1, 0, 7, crm, op2, 5, false));
+            assert_eq!(regs.pc, pc + 4, "CRm {crm} op2 {op2}: past the instruction");
+            assert_eq!(regs.gprs[5], 0x5555);
+            assert_eq!(regs.el1.esr, 0, "no exception taken");
+        }
+    }
+}

@@ -70,13 +70,13 @@ const ESR_SYS64_REPORTED: u64 = ESR_EC | ESR_IL | 0x3F_FFFF;
 
 /// PSTATE fields an exception entry sets or reads (Arm ARM, `AArch64.TakeException`).
 mod pstate {
-    /// M[4]: the exception came from AArch32 (nRW).
+    /// M\[4\]: the exception came from AArch32 (nRW).
     pub const NRW: u64 = 1 << 4;
-    /// M[3:2]: exception level.
+    /// M\[3:2\]: exception level.
     pub const EL_SHIFT: u64 = 2;
-    /// M[0]: SP_ELx selected (the "h" of EL1h).
+    /// M\[0\]: SP_ELx selected (the "h" of EL1h).
     pub const SP: u64 = 1;
-    /// EL1h: M[3:0] = 0b0101.
+    /// EL1h: M\[3:0\] = 0b0101.
     pub const EL1H: u64 = 0b0101;
     /// D, A, I, F.
     pub const DAIF: u64 = 0b1111 << 6;
@@ -85,9 +85,9 @@ mod pstate {
     pub const SS: u64 = 1 << 21;
     pub const PAN: u64 = 1 << 22;
     pub const UAO: u64 = 1 << 23;
-    /// BTYPE [11:10].
+    /// BTYPE \[11:10\].
     pub const BTYPE: u64 = 0b11 << 10;
-    /// M[4:0].
+    /// M\[4:0\].
     pub const M: u64 = 0x1F;
 }
 /// SCTLR_EL1.SPAN: when clear, taking an exception to EL1 sets PSTATE.PAN.
@@ -190,7 +190,7 @@ fn ripas_at(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Option<Ripas> {
     w.rtte()?.ripas()
 }
 
-/// HPFAR_EL2.FIPA, bits [47:4]: the faulting IPA's bits [55:12].
+/// HPFAR_EL2.FIPA, bits \[47:4\]: the faulting IPA's bits \[55:12\].
 const HPFAR_FIPA: u64 = 0x0000_FFFF_FFFF_FFF0;
 
 /// The IPA of a stage-2 abort, from HPFAR_EL2 and the page offset in FAR_EL2.

@@ -200,7 +200,7 @@ pub struct Vcpu {
 /// The virtual timer's interrupt as a guest sees it (PPI 27, KVM's default).
 const VIRTUAL_TIMER_INTID: u32 = 27;
 
-/// ICH_LR<n>_EL2 fields: State \[63:62\] (0b01 pending), Group \[60\] (1), Priority \[55:48\].
+/// `ICH_LR<n>_EL2` fields: State \[63:62\] (0b01 pending), Group \[60\] (1), Priority \[55:48\].
 const LR_PENDING: u64 = 1 << 62;
 const LR_STATE: u64 = 0b11 << 62;
 const LR_GROUP1: u64 = 1 << 60;

@@ -801,7 +801,7 @@ const HCR_REALM: u64 = 1 << 0
 const HCR_TWI: u64 = 1 << 13;
 const HCR_TWE: u64 = 1 << 14;
 
-/// Writes ICH_LR<n>_EL2.
+/// Writes `ICH_LR<n>_EL2`.
 fn write_lr(n: usize, v: u64) {
     match n {
         0 => msr!("S3_4_C12_C12_0", v),
@@ -823,7 +823,7 @@ fn write_lr(n: usize, v: u64) {
     }
 }
 
-/// Reads ICH_LR<n>_EL2.
+/// Reads `ICH_LR<n>_EL2`.
 fn read_lr(n: usize) -> u64 {
     match n {
         0 => mrs!("S3_4_C12_C12_0"),
@@ -909,7 +909,7 @@ const PHYSICAL_TIMER_PPI: u64 = 30;
 /// ICC_HPPIR1_EL1 reads that may wait for a masked timer's interrupt to leave the CPU interface.
 const TIMER_RETIRE_READS: usize = 64;
 
-/// Reads the ID register S3_0_C0_C<crm>_<op2> (CRm 1..=7); 0 for anything else.
+/// Reads the ID register `S3_0_C0_C<crm>_<op2>` (CRm 1..=7); 0 for anything else.
 fn read_id_register(crm: u8, op2: u8) -> u64 {
     macro_rules! id_registers {
         ($($c:literal => [$($o:literal),*]),*) => {

@@ -150,14 +150,14 @@ pub struct GicState {
     pub vmcr: u64,
     /// ICH_MISR_EL2 at the last exit.
     pub misr: u64,
-    /// ICH_AP0R<n>_EL2, n = 0..=3: the active group 0 priorities (kept with the REC; only the
+    /// `ICH_AP0R<n>_EL2`, n = 0..=3: the active group 0 priorities (kept with the REC; only the
     /// registers the CPU implements for its preemption bits, ICH_VTR_EL2.PREbits, are used).
     pub ap0r: [u64; 4],
-    /// ICH_AP1R<n>_EL2, n = 0..=3: the active group 1 priorities (likewise).
+    /// `ICH_AP1R<n>_EL2`, n = 0..=3: the active group 1 priorities (likewise).
     pub ap1r: [u64; 4],
 }
 
-/// The ICH_AP0R<n>_EL2 / ICH_AP1R<n>_EL2 registers a CPU implements for an ICH_VTR_EL2: one
+/// The `ICH_AP0R<n>_EL2` / `ICH_AP1R<n>_EL2` registers a CPU implements for an ICH_VTR_EL2: one
 /// for 5 preemption bits, two for 6, four for 7 (GICv3).
 pub const fn active_priority_registers(ich_vtr: u64) -> usize {
     match (ich_vtr >> 26) & 0b111 {

@@ -48,7 +48,7 @@ unsafe impl GranuleObject for Rd {
     const STATE: GranuleState = GranuleState::Rd;
 }
 
-/// VTTBR_EL2.BADDR for a 4 KiB-granule stage 2 without LPA2: bits [47:12] of the start table.
+/// VTTBR_EL2.BADDR for a 4 KiB-granule stage 2 without LPA2: bits \[47:12\] of the start table.
 pub const VTTBR_BADDR: u64 = ((1 << 48) - 1) & !0xFFF;
 
 impl Rd {

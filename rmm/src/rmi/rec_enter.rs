@@ -36,18 +36,18 @@ const SYSTEM_OFF: RmiError = RmiError {
     ..RmiError::new(RmiStatus::ErrorRealm)
 };
 
-/// ICH_LR<n>_EL2 fields (GICv3).
+/// `ICH_LR<n>_EL2` fields (GICv3).
 mod lr {
-    /// State [63:62]: 0b00 invalid (the list register holds nothing).
+    /// State \[63:62\]: 0b00 invalid (the list register holds nothing).
     pub const STATE_SHIFT: u64 = 62;
-    /// RES0 [59:56] and, with HW = 0, [47:45].
+    /// RES0 \[59:56\] and, with HW = 0, \[47:45\].
     pub const RES0: u64 = 0xF << 56 | 0b111 << 45;
-    /// Priority [55:48].
+    /// Priority \[55:48\].
     pub const PRIORITY_SHIFT: u64 = 48;
-    /// pINTID [44:32], with HW = 0 all RES0 but bit 41, EOI (a maintenance interrupt on EOI).
+    /// pINTID \[44:32\], with HW = 0 all RES0 but bit 41, EOI (a maintenance interrupt on EOI).
     pub const PINTID: u64 = 0x1FFF << 32;
     pub const EOI: u64 = 1 << 41;
-    /// vINTID [31:0].
+    /// vINTID \[31:0\].
     pub const VINTID: u64 = 0xFFFF_FFFF;
 }
 

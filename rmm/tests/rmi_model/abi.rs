@@ -299,7 +299,7 @@ pub const ENTER_EMULATED_MMIO: u64 = 1;
 /// ICH_HCR_EL2 bits a host may set on entry (A6.1): UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE,
 /// VGrp1EIE, VGrp1DIE (bits 1..=7) and TDIR (bit 14).
 pub const HCR_ENTER_ALLOWED: u64 = 0xFE | 1 << 14;
-/// ICH_LR<n>_EL2.HW, which must be clear on entry (A6.1).
+/// `ICH_LR<n>_EL2`.HW, which must be clear on entry (A6.1).
 pub const LR_HW: u64 = 1 << 61;
 /// Offset of rec_exit.exit_reason in an RmiRecRun.
 pub const EXIT_REASON: usize = 0x800;

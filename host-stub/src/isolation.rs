@@ -168,6 +168,12 @@ impl Race {
         matches!(self, Race::RttFold | Race::RttCreateUnfold)
     }
 
+    /// Whether the target's RIPAS is EMPTY after the change, so that the realm's access must
+    /// take an injected SEA rather than cause a REC exit (A5.2.3).
+    pub const fn ends_empty(self) -> bool {
+        matches!(self, Race::SetRipas | Race::SetRipasAlone)
+    }
+
     /// The IPA the realm touches.
     pub const fn target(self) -> u64 {
         match self {
@@ -196,6 +202,10 @@ impl Race {
 pub enum End {
     /// A stage-2 fault at the old IPA: a REC exit with a data abort there.
     Faulted,
+    /// The access took the synchronous external abort the RMM injects for a data access to a
+    /// Protected IPA whose RIPAS is EMPTY (A5.2.3), at the old IPA: no exit, the realm's own
+    /// vector saw it.
+    SeaInjected,
     /// Every access completed and found the realm's own data, as before the change.
     SameData,
     /// Every access completed, and what they found was not the realm's own data: they reached
@@ -232,6 +242,8 @@ impl RaceOutcome {
     pub fn passed(&self) -> bool {
         let want = if self.race.keeps_mapping() {
             End::SameData
+        } else if self.race.ends_empty() {
+            End::SeaInjected
         } else {
             End::Faulted
         };
@@ -736,6 +748,10 @@ fn read_flags<Cd: Conduit, M: HostMemory>(h: &Host<'_, Cd, M>, page: u64) -> [u6
 
 /// ESR_EL2.EC of a data abort from a lower exception level.
 const EC_DABT_LOWER: u64 = 0x24;
+/// ESR_EL1.EC of a data abort taken without a change of exception level (the injected SEA).
+const EC_DABT_SAME_EL: u64 = 0x25;
+/// ESR.ISS.EA: an external abort.
+const ESR_EA: u64 = 1 << 9;
 
 /// How the racer's run ended, from its exit and the flag page.
 fn classify(race: Race, enter_status: u64, e: &Exit, flags: &[u64; iso::WORDS]) -> End {
@@ -758,6 +774,16 @@ fn classify(race: Race, enter_status: u64, e: &Exit, flags: &[u64; iso::WORDS]) 
     }
     match flags[iso::STATUS] {
         iso::STATUS_REACHED => {}
+        iso::STATUS_SEA => {
+            let esr = flags[iso::SEA_ESR];
+            let at_target =
+                flags[iso::SEA_FAR] & !(hostcall_abi::GRANULE_SIZE as u64 - 1) == race.target();
+            return if esr >> 26 == EC_DABT_SAME_EL && esr & ESR_EA != 0 && at_target {
+                End::SeaInjected
+            } else {
+                End::Unexpected("an exception other than an SEA at the target")
+            };
+        }
         iso::STATUS_TIMED_OUT => return End::Unexpected("the realm saw no GO"),
         _ => return End::Unexpected("SYSTEM_OFF before the accesses after GO"),
     }

@@ -1688,6 +1688,15 @@ mod image {
                     o.esr,
                     o.cleaned_up
                 ),
+                End::SeaInjected if o.passed() => defmt::info!(
+                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that took a synchronous external abort at its own vector (ESR_EL1 {=u64:#x}, no REC exit: RIPAS EMPTY); realms destroyed, granules undelegated: {=bool}",
+                    race.name(),
+                    RACE_REC_SLOT,
+                    race.story(),
+                    target,
+                    o.flags[realm_payload::isolation::SEA_ESR],
+                    o.cleaned_up
+                ),
                 End::SameData if o.passed() => defmt::info!(
                     "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that reached its own data again ({=u64:#x}, and its own write intact); realms destroyed, granules undelegated: {=bool}",
                     race.name(),

@@ -61,6 +61,16 @@ fn check(o: &RunOutcome, cpus: u32) {
     let summary = format!("isolation: 8 of 8 race(s) passed, the racing RECs on CPU 1 of {cpus}");
     assert_eq!(o.count(Source::Host, &summary), 1, "{}", o.report());
     assert_eq!(o.count(Source::Host, "verdict: PASS"), 1, "{}", o.report());
+    // The two races that leave the target EMPTY end in the SEA the RMM injects (A5.2.3), not
+    // in a REC exit; the other faults are REC exits at the old IPA.
+    let sea = "took a synchronous external abort at its own vector";
+    assert_eq!(o.count(Source::Host, sea), 2, "{}", o.report());
+    assert_eq!(
+        o.count(Source::Host, "faulted there (REC exit"),
+        4,
+        "{}",
+        o.report()
+    );
     o.expect_pass();
     // Each race's story, for `--nocapture`.
     for l in o.host_lines().filter(|l| l.contains("isolation")) {

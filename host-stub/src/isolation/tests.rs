@@ -68,7 +68,16 @@ const BLOCK: u64 = 0x6600_0000;
 fn race_with(
     race: Race,
     reads: Option<[u64; 2]>,
-    rest: impl FnMut(&mut rmm::arch::RealmRegs) -> RealmExit + Send + 'static,
+    mut rest: impl FnMut(&mut rmm::arch::RealmRegs) -> RealmExit + Send + 'static,
+) -> (RaceOutcome, Sim) {
+    race_with_steps(race, reads, vec![Box::new(move |r, _| rest(r))])
+}
+
+/// [`race_with`], the realm's rest in several steps (each one run of the REC).
+fn race_with_steps(
+    race: Race,
+    reads: Option<[u64; 2]>,
+    rest: std::vec::Vec<rmm::sim::RealmStep>,
 ) -> (RaceOutcome, Sim) {
     let sim = Sim::qemu();
     if race.has_ripas_requester() {
@@ -79,7 +88,9 @@ fn race_with(
             SMC_EXIT
         });
     }
-    sim.cpu.script(rest);
+    for step in rest {
+        sim.cpu.script_guest(step);
+    }
     let outcome = {
         let mut rmi = RmiClient::new(SimHost(&sim));
         let mut mem = SimHost(&sim);
@@ -110,12 +121,51 @@ fn nothing_left_delegated(sim: &Sim) -> bool {
 
 #[test]
 fn a_fault_at_the_old_ipa_passes_and_everything_is_returned() {
-    for race in RACES.into_iter().filter(|r| !r.keeps_mapping()) {
+    for race in RACES
+        .into_iter()
+        .filter(|r| !r.keeps_mapping() && !r.ends_empty())
+    {
         let target = race.target();
         let (o, sim) = race_with(race, None, move |_| dabt(target));
         assert_eq!(o.end, End::Faulted, "{race:?}: {o:?}");
         assert!(o.passed() && o.cleaned_up, "{race:?}");
         assert_eq!(o.fault_ipa, target, "{race:?}");
+        assert!(nothing_left_delegated(&sim), "{race:?}");
+        assert_eq!(sim.cpu.pending(), 0, "{race:?}");
+    }
+}
+
+/// At an EMPTY IPA the RMM does not exit: it injects an SEA, and the realm's own vector records
+/// it in the flag page and powers off (scripted here as the payload's handler does it).
+#[test]
+fn an_sea_at_an_empty_ipa_passes_and_everything_is_returned() {
+    for race in RACES.into_iter().filter(|r| r.ends_empty()) {
+        let target = race.target();
+        let (o, sim) = race_with_steps(
+            race,
+            None,
+            vec![
+                Box::new(move |_, _| dabt(target)),
+                Box::new(move |r, guest| {
+                    // The RMM resumed the realm at its synchronous vector with the SEA's
+                    // syndrome in ESR_EL1/FAR_EL1.
+                    if r.el1.esr >> 26 == 0x25 && r.el1.esr & 1 << 9 != 0 {
+                        for (i, v) in [
+                            (iso::SEA_FAR, r.el1.far),
+                            (iso::SEA_ESR, r.el1.esr),
+                            (iso::STATUS, iso::STATUS_SEA),
+                        ] {
+                            guest
+                                .write_u64(FLAGS_IPA + i as u64 * 8, v)
+                                .expect("flag page");
+                        }
+                    }
+                    system_off(r)
+                }),
+            ],
+        );
+        assert_eq!(o.end, End::SeaInjected, "{race:?}: {o:?}");
+        assert!(o.passed() && o.cleaned_up, "{race:?}");
         assert!(nothing_left_delegated(&sim), "{race:?}");
         assert_eq!(sim.cpu.pending(), 0, "{race:?}");
     }
@@ -181,6 +231,17 @@ fn the_verdict_follows_what_the_realm_read() {
         classify(Race::RttFold, 0, &off, &reused),
         End::ReachedReused
     );
+    let mut sea = flags;
+    sea[iso::STATUS] = iso::STATUS_SEA;
+    sea[iso::SEA_FAR] = TARGET_IPA + 8;
+    sea[iso::SEA_ESR] = 0x25 << 26 | 1 << 25 | 1 << 9 | 0x10;
+    assert_eq!(classify(Race::SetRipas, 0, &off, &sea), End::SeaInjected);
+    let mut not_external = sea;
+    not_external[iso::SEA_ESR] &= !(1 << 9);
+    assert!(matches!(
+        classify(Race::SetRipas, 0, &off, &not_external),
+        End::Unexpected(_)
+    ));
     let mut timed_out = flags;
     timed_out[iso::STATUS] = iso::STATUS_TIMED_OUT;
     assert!(matches!(

@@ -129,8 +129,12 @@ pub mod isolation {
     pub const STATUS: usize = 9;
     /// Realm (requester): the RSI status of its RSI_IPA_STATE_SET, had it been resumed.
     pub const RIPAS_STATUS: usize = 10;
+    /// Realm: FAR_EL1 of the synchronous external abort it took ([`STATUS_SEA`]).
+    pub const SEA_FAR: usize = 11;
+    /// Realm: ESR_EL1 of that abort.
+    pub const SEA_ESR: usize = 12;
     /// Doublewords of the flag page in use.
-    pub const WORDS: usize = 11;
+    pub const WORDS: usize = 13;
 
     /// The doubleword of the target the realm writes [`TOUCH_VALUE`] to at the first touch.
     pub const OWN_WORD: usize = 1;
@@ -151,6 +155,10 @@ pub mod isolation {
     pub const STATUS_REACHED: u64 = 3;
     /// [`STATUS`]: the RIPAS requester was resumed after its request.
     pub const STATUS_RIPAS_RESUMED: u64 = 4;
+    /// [`STATUS`]: an access after the go took a synchronous external abort (the RMM injects
+    /// one for a data access to a Protected IPA whose RIPAS is EMPTY, A5.2.3), recorded in
+    /// [`SEA_FAR`] and [`SEA_ESR`].
+    pub const STATUS_SEA: u64 = 5;
 
     /// Polls of [`GO`] the realm makes at most, each followed by a YIELD (under QEMU's
     /// round-robin TCG, which `-icount` implies, a YIELD hands the emulator to the next CPU).

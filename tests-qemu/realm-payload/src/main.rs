@@ -78,10 +78,44 @@ mod realm {
         b       realm_unexpected
         .endr
     realm_unexpected:
-        wfi
-        b       realm_unexpected
+        b       realm_unexpected_exception
         "#
     );
+
+    /// The flag page of an isolation race once the racer has installed the vectors (0 before,
+    /// and in every other mode).
+    static mut ISO_FLAGS: u64 = 0;
+
+    /// Any exception the vectors do not expect. In an isolation race it is the synchronous
+    /// external abort the RMM injects for an access to an EMPTY IPA: recorded in the flag page,
+    /// then the realm powers off. Anywhere else the realm stops here.
+    #[no_mangle]
+    extern "C" fn realm_unexpected_exception() -> ! {
+        use realm_payload::isolation as iso;
+        // SAFETY: written once by the racer, before the accesses that may take this exception.
+        let flags = unsafe { core::ptr::read_volatile(&raw const ISO_FLAGS) };
+        if flags != 0 {
+            let (far, esr): (u64, u64);
+            // SAFETY: reading the syndrome registers of the exception being taken.
+            unsafe {
+                asm!("mrs {}, far_el1", "mrs {}, esr_el1", out(reg) far, out(reg) esr,
+                     options(nomem, nostack))
+            };
+            let f = flags as *mut u64;
+            // SAFETY: the flag page the host mapped for the race; the indexes are under
+            // `iso::WORDS`.
+            unsafe {
+                core::ptr::write_volatile(f.add(iso::SEA_FAR), far);
+                core::ptr::write_volatile(f.add(iso::SEA_ESR), esr);
+                core::ptr::write_volatile(f.add(iso::STATUS), iso::STATUS_SEA);
+            }
+            power_off();
+        }
+        loop {
+            // SAFETY: waiting for an interrupt has no memory effects.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
 
     /// The INTID of the last virtual interrupt the realm took (written by the IRQ vector).
     #[no_mangle]
@@ -985,6 +1019,13 @@ mod realm {
             set(iso::RIPAS_STATUS, r[0]);
             set(iso::STATUS, iso::STATUS_RIPAS_RESUMED);
             power_off();
+        }
+        // SAFETY: the payload is single-threaded per REC and only the racer writes this; then
+        // VBAR_EL1 points at the vectors (2 KiB aligned), whose unexpected-exception entry reads it.
+        unsafe {
+            core::ptr::write_volatile(&raw mut ISO_FLAGS, flags);
+            asm!("adr {t}, realm_vectors", "msr vbar_el1, {t}", "isb", t = out(reg) _,
+                 options(nostack));
         }
         let t = target as *mut u64;
         // SAFETY: the target is a granule of this realm the host mapped for the race; the two

@@ -17,6 +17,7 @@ pub mod measure;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;
+pub mod storm;
 #[cfg(test)]
 mod testing;
 

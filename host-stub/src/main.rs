@@ -1803,7 +1803,7 @@ mod image {
             run,
             seed: host_stub::storm::SEED,
         };
-        let report = host_stub::storm::run_cpu(&mut h, &STORM, cfg);
+        let report = host_stub::storm::run_cpu(&mut h, &STORM, cfg, yield_cpu);
         if let Some(r) = STORM_REPORTS.get(slot) {
             *r.lock() = Some(report);
         }

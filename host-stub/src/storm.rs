@@ -18,7 +18,8 @@
 //!   the granule DATA_DESTROY, RTT_DESTROY and RTT_FOLD return is the one the slot holds) and the
 //!   ones that must fail with RMI_ERROR_RTT (a page another CPU already destroyed, a table that
 //!   does not exist or is still live, a table already there);
-//! - **an intrusion** on a REC another CPU may be running: if its heartbeat is odd, REC_ENTER or
+//! - **an intrusion** on a REC another CPU may be running: once its heartbeat is odd (polled a
+//!   bounded number of times), REC_ENTER or
 //!   REC_DESTROY of it. If the heartbeat did not move across the call, the REC was running
 //!   throughout and only RMI_ERROR_REC is allowed; otherwise SUCCESS is allowed too (the REC had
 //!   exited: an entry then runs it, a destroy takes it away for good).
@@ -54,7 +55,7 @@ pub const MAX_CPUS: usize = 4;
 /// Realms in the storm.
 pub const REALMS: usize = 2;
 /// Level-3 tables per realm the CPUs create, fill, empty, destroy and fold.
-pub const SLOTS: usize = 4;
+pub const SLOTS: usize = 6;
 /// DATA pages per slot.
 pub const SLOT_PAGES: usize = 4;
 /// The IPA of slot 0's table; slot `k` is [`SLOT_SIZE`] further per `k`.
@@ -65,6 +66,8 @@ pub const SLOT_SIZE: u64 = 0x20_0000;
 pub const GRANULES: usize = REALMS * SLOTS * (1 + SLOT_PAGES);
 /// The heartbeat page's unprotected IPA (x1 of the payload in its storm mode).
 pub const HEARTBEAT_IPA: u64 = UNPROTECTED + 0x1000;
+/// Polls of a REC's heartbeat an intrusion makes at most, waiting for a burst to be running.
+pub const INTRUDE_POLLS: usize = 64;
 /// Polls of the other CPUs' round counts the first CPU makes at most at the end.
 pub const WAIT_LIMIT: u64 = 50_000_000;
 
@@ -336,8 +339,9 @@ pub struct CpuConfig {
 }
 
 /// The CPU's state while it runs.
-struct Cpu<'s> {
+struct Cpu<'s, 'p> {
     shared: &'s Shared,
+    pause: &'p mut dyn FnMut(),
     cfg: CpuConfig,
     rng: Rng,
     round: u64,
@@ -355,7 +359,7 @@ fn status_index(r: RmiReturn) -> usize {
     r.status().map_or(STATUSES - 1, |s| s as usize)
 }
 
-impl Cpu<'_> {
+impl Cpu<'_, '_> {
     /// Issues `cmd`, counts it, and checks its status against `allowed`.
     fn call<Cd: Conduit, M: HostMemory>(
         &mut self,
@@ -396,13 +400,13 @@ impl Cpu<'_> {
     fn round<Cd: Conduit, M: HostMemory>(&mut self, h: &mut Host<'_, Cd, M>) {
         let realm = self.rng.below(REALMS);
         match self.rng.below(100) {
-            0..35 => {
+            0..30 => {
                 // A CPU that finds the REC taken does something else with its round.
                 if !self.rec_turn(h, realm) {
                     self.slot_command(h, realm);
                 }
             }
-            35..85 => self.slot_command(h, realm),
+            30..80 => self.slot_command(h, realm),
             _ => self.intrude(h, realm),
         }
     }
@@ -531,7 +535,14 @@ impl Cpu<'_> {
     fn intrude<Cd: Conduit, M: HostMemory>(&mut self, h: &mut Host<'_, Cd, M>, realm: usize) {
         let r = &self.shared.realms[realm];
         let hb = r.heartbeat.load(Ordering::Relaxed);
-        let before = h.read_word(hb, pl::HEARTBEAT);
+        let mut before = h.read_word(hb, pl::HEARTBEAT);
+        for _ in 0..INTRUDE_POLLS {
+            if !before.is_multiple_of(2) {
+                break;
+            }
+            (self.pause)();
+            before = h.read_word(hb, pl::HEARTBEAT);
+        }
         if r.rec_gone.load(Ordering::Acquire) || before.is_multiple_of(2) {
             self.report.counts.idle += 1;
             return;
@@ -540,7 +551,8 @@ impl Cpu<'_> {
         r.intrusions.fetch_add(1, Ordering::AcqRel);
         r.inside.fetch_add(1, Ordering::AcqRel);
         let rec = r.rec.load(Ordering::Relaxed);
-        let enter = self.rng.below(2) == 0;
+        // Mostly entries: a destroy that meets the REC between bursts takes it away for good.
+        let enter = self.rng.below(4) != 0;
         let (cmd, args) = if enter {
             (C::REC_ENTER, [rec, self.cfg.run])
         } else {
@@ -739,14 +751,16 @@ impl Cpu<'_> {
 }
 
 /// Runs CPU `cfg.cpu`'s rounds against the realms [`setup`] made, then reports its round count
-/// in `shared`.
+/// in `shared`. `pause` lets the other CPUs run for a moment (an intrusion's heartbeat polls).
 pub fn run_cpu<Cd: Conduit, M: HostMemory>(
     h: &mut Host<'_, Cd, M>,
     shared: &Shared,
     cfg: CpuConfig,
+    mut pause: impl FnMut(),
 ) -> CpuReport {
     let mut cpu = Cpu {
         shared,
+        pause: &mut pause,
         cfg,
         rng: Rng::new(cfg.seed, cfg.cpu),
         round: 0,

@@ -129,11 +129,21 @@ fn storm(cpus: usize, rounds: u64, lie_about: Option<C>) -> (Sim, Vec<CpuReport>
                     match lie_about {
                         Some(cmd) if i == 0 => {
                             let mut rmi = RmiClient::new(Lying(OnCpu(sim, c), cmd));
-                            run_cpu(&mut Host::new(&mut rmi, &mut mem), shared, cfg)
+                            run_cpu(
+                                &mut Host::new(&mut rmi, &mut mem),
+                                shared,
+                                cfg,
+                                std::thread::yield_now,
+                            )
                         }
                         _ => {
                             let mut rmi = RmiClient::new(OnCpu(sim, c));
-                            run_cpu(&mut Host::new(&mut rmi, &mut mem), shared, cfg)
+                            run_cpu(
+                                &mut Host::new(&mut rmi, &mut mem),
+                                shared,
+                                cfg,
+                                std::thread::yield_now,
+                            )
                         }
                     }
                 })

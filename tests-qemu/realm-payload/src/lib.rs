@@ -175,6 +175,8 @@ pub mod storm {
     pub const MEMORY_ERRORS: usize = 1;
     /// Scratch doublewords each burst writes and reads back.
     pub const BURST_WORDS: usize = 1024;
+    /// A burst hands the emulator to the other CPUs (a YIELD) every this many words it writes.
+    pub const YIELD_EVERY: usize = 128;
     /// The RIPAS requests' IPAs: [`RIPAS_PAGES`] pages from here, in the level-3 RTT that maps
     /// the payload's region (so the host's RTT_SET_RIPAS walk meets the tables other CPUs change
     /// at level 2), never assigned.

@@ -1056,6 +1056,11 @@ mod realm {
             for i in 0..st::BURST_WORDS {
                 // SAFETY: `i` is within SCRATCH, which only this REC touches.
                 unsafe { core::ptr::write_volatile(scratch.add(i), st::pattern(seed, n, i)) };
+                if i % st::YIELD_EVERY == 0 {
+                    // Other CPUs run while this burst is half done: the host's intrusions meet
+                    // a running REC.
+                    pause();
+                }
             }
             for i in 0..st::BURST_WORDS {
                 // SAFETY: as above.

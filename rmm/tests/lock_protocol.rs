@@ -4,7 +4,8 @@
 //! threads are ever inside the same granule's critical section at once. (Three threads of spin
 //! locks do not terminate under loom: two waiters may take turns spinning forever, which loom
 //! cannot tell from progress. A deadlock needs a cycle of waits, and every cycle of two is
-//! covered here; the order argument below covers longer ones.)
+//! covered here; three threads run under shuttle's seeded PCT scheduler in
+//! `lock_protocol_shuttle.rs`, and the order argument below covers longer cycles.)
 //!
 //! The order argument: a command waits while holding a lock only (a) for a granule above every
 //! one it holds (`lock_two`, `lock_many`, REC_ENTER's wait for an RD above its REC), or (b) for a
@@ -70,15 +71,9 @@ use entry::GranuleState as S;
 use hostcall_abi::el3::MemoryBank;
 use table::{GranuleTable, Locked};
 
-const G: u64 = 0x1000;
-const BASE: u64 = 0x8000_0000;
-/// Granules tracked in each model.
-const GRANULES: u64 = 8;
-
-/// Granule `i` of the model's bank.
-const fn pa(i: u64) -> u64 {
-    BASE + i * G
-}
+#[path = "lock_model/patterns.rs"]
+mod patterns;
+use patterns::*;
 
 /// The table and the granules' contents, shared by the model's threads (leaked: loom's threads
 /// must be `'static`, and every execution builds its own).
@@ -131,81 +126,6 @@ impl World {
     }
 }
 
-/// REC_ENTER's `lock_rd_and_rec`: the REC, then its RD (waited for above the REC, tried once
-/// below it, falling back to both in address order).
-fn rec_enter(w: &World, rec: u64, rd: u64) {
-    let rec_g = w.table.lock(rec, S::Rec).expect("a REC");
-    let (rd_g, rec_g) = if rd > rec {
-        (w.table.lock(rd, S::Rd).expect("an RD"), rec_g)
-    } else {
-        match w.table.try_lock(rd, S::Rd).expect("an RD") {
-            Some(rd_g) => (rd_g, rec_g),
-            None => {
-                drop(rec_g);
-                w.table
-                    .lock_two((rd, S::Rd), (rec, S::Rec))
-                    .expect("RD and REC")
-            }
-        }
-    };
-    w.touch(&rd_g);
-    w.touch(&rec_g);
-}
-
-/// What REC_ENTER would do without its `try_lock`: the REC, then the RD waited for wherever it
-/// lies. Deadlocks against REC_DESTROY when the RD is below the REC.
-fn rec_enter_wrong_order(w: &World, rec: u64, rd: u64) {
-    let rec_g = w.table.lock(rec, S::Rec).expect("a REC");
-    let rd_g = w.table.lock(rd, S::Rd).expect("an RD");
-    w.touch(&rd_g);
-    w.touch(&rec_g);
-}
-
-/// REC_DESTROY: the REC alone (its owner read), released; RD and REC in address order; then its
-/// aux granules one by one while both are held.
-fn rec_destroy(w: &World, rec: u64, rd: u64, aux: &[u64]) {
-    {
-        let g = w.table.lock(rec, S::Rec).expect("a REC");
-        w.touch(&g);
-    }
-    let (rd_g, rec_g) = w
-        .table
-        .lock_two((rd, S::Rd), (rec, S::Rec))
-        .expect("RD and REC");
-    w.touch(&rd_g);
-    w.touch(&rec_g);
-    for &a in aux {
-        let g = w.table.lock(a, S::RecAux).expect("an aux granule");
-        w.touch(&g);
-    }
-}
-
-/// RTT_DESTROY / RTT_FOLD / DATA_DESTROY: the RD, then the child (state `child_state`) waited for
-/// wherever it lies.
-fn rd_then_child(w: &World, rd: u64, child: u64, child_state: S) {
-    let rd_g = w.table.lock(rd, S::Rd).expect("an RD");
-    w.touch(&rd_g);
-    let c = w.table.lock(child, child_state).expect("the child");
-    w.touch(&c);
-}
-
-/// RTT_CREATE, DATA_CREATE, RTT_SET_RIPAS, PSCI_COMPLETE: two granules with `lock_two`.
-fn two(w: &World, a: (u64, S), b: (u64, S)) {
-    let (ga, gb) = w.table.lock_two(a, b).expect("both");
-    w.touch(&ga);
-    w.touch(&gb);
-}
-
-/// REC_CREATE: every granule with `lock_many` (ascending order, returned in argument order); a
-/// granule in another state than the one asked for fails the command (released at once).
-fn many(w: &World, wanted: &[(u64, S)]) {
-    if let Ok(set) = w.table.lock_many(wanted) {
-        for g in &set {
-            w.touch(g);
-        }
-    }
-}
-
 /// Explores every interleaving of `threads` (each given the world), up to `preemptions`
 /// preemptions, then checks each granule saw `expected[i]` critical sections.
 fn check(
@@ -242,38 +162,6 @@ fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::J
         .spawn(f)
         .expect("a loom thread")
 }
-
-// Granule numbers of the layouts below.
-const RD_LOW: u64 = 1;
-const REC_A: u64 = 3;
-const REC_B: u64 = 5;
-const RD_HIGH: u64 = 6;
-const RTT_LOW: u64 = 0;
-const AUX_A: u64 = 2;
-const AUX_B: u64 = 4;
-const NEW: u64 = 7;
-
-/// A realm whose RD lies below its RECs, a table below the RD, aux granules between.
-const RD_BELOW: &[(u64, S)] = &[
-    (RD_LOW, S::Rd),
-    (REC_A, S::Rec),
-    (REC_B, S::Rec),
-    (RTT_LOW, S::Rtt),
-    (AUX_A, S::RecAux),
-    (AUX_B, S::RecAux),
-    (NEW, S::Delegated),
-];
-
-/// The same with the RD above the RECs.
-const RD_ABOVE: &[(u64, S)] = &[
-    (RD_HIGH, S::Rd),
-    (REC_A, S::Rec),
-    (REC_B, S::Rec),
-    (RTT_LOW, S::Rtt),
-    (AUX_A, S::RecAux),
-    (AUX_B, S::RecAux),
-    (NEW, S::Delegated),
-];
 
 #[test]
 fn rec_enter_and_rec_destroy_with_the_rd_below_the_rec() {

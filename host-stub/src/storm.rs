@@ -16,8 +16,8 @@
 //!   try-lock per slot, so the CPU knows the slot's state exactly): RTT_CREATE, DATA_CREATE_UNKNOWN,
 //!   DATA_DESTROY, RTT_DESTROY and RTT_FOLD, both the ones that must succeed (outputs checked:
 //!   the granule DATA_DESTROY, RTT_DESTROY and RTT_FOLD return is the one the slot holds) and the
-//!   ones that must fail with RMI_ERROR_RTT (a page another CPU already destroyed, a table that
-//!   does not exist or is still live, a table already there);
+//!   ones that must fail with RMI_ERROR_RTT at the level the spec names (a page another CPU
+//!   already destroyed, a table that does not exist or is still live, a table already there);
 //! - **an intrusion** on a REC another CPU may be running: once its heartbeat is odd (polled a
 //!   bounded number of times), REC_ENTER or
 //!   REC_DESTROY of it. If the heartbeat did not move across the call, the REC was running
@@ -108,28 +108,54 @@ pub const EXIT_NAMES: [&str; EXIT_REASONS] = [
     "other",
 ];
 
-/// A set of allowed statuses (bit `s` for RmiStatus `s`).
+/// A set of allowed statuses (bit `s` for RmiStatus `s`), and for RMI_ERROR_RTT the level the
+/// spec says it reports (the walk's level, or the command's), if one is required.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Allowed(u8);
+pub struct Allowed {
+    bits: u8,
+    rtt_level: Option<u8>,
+}
 
 impl Allowed {
     const fn of(s: RmiStatus) -> Self {
-        Self(1 << s as u8)
+        Self {
+            bits: 1 << s as u8,
+            rtt_level: None,
+        }
     }
     const fn or(self, s: RmiStatus) -> Self {
-        Self(self.0 | 1 << s as u8)
+        Self {
+            bits: self.bits | 1 << s as u8,
+            ..self
+        }
     }
+    /// RMI_ERROR_RTT at `level` only.
+    const fn rtt_at(level: u8) -> Self {
+        Self {
+            rtt_level: Some(level),
+            ..Self::of(RmiStatus::ErrorRtt)
+        }
+    }
+    const NOTHING: Self = Self {
+        bits: 0,
+        rtt_level: None,
+    };
     fn contains(self, r: RmiReturn) -> bool {
-        r.status().is_some_and(|s| self.0 & 1 << s as u8 != 0)
+        let level_ok = r.status() != Some(RmiStatus::ErrorRtt)
+            || self.rtt_level.is_none_or(|l| l == r.index());
+        r.status().is_some_and(|s| self.bits & 1 << s as u8 != 0) && level_ok
     }
-    /// The bits, for the log.
+    /// The status bits, for the log.
     pub const fn bits(self) -> u8 {
-        self.0
+        self.bits
     }
 }
 
 const SUCCESS: Allowed = Allowed::of(RmiStatus::Success);
-const RTT: Allowed = Allowed::of(RmiStatus::ErrorRtt);
+/// RMI_ERROR_RTT from a walk that stopped at level 2 (no level-3 table there).
+const RTT_NO_TABLE: Allowed = Allowed::rtt_at(2);
+/// RMI_ERROR_RTT at level 3 (the page's entry, or a live or mixed level-3 table).
+const RTT_AT_3: Allowed = Allowed::rtt_at(3);
 const REC: Allowed = Allowed::of(RmiStatus::ErrorRec);
 /// What a REC command of a CPU overtaken by an intrusion may get.
 const OVERTAKEN: Allowed = SUCCESS.or(RmiStatus::ErrorRec).or(RmiStatus::ErrorInput);
@@ -393,7 +419,7 @@ impl Cpu<'_, '_> {
     /// Checks an output the spec defines.
     fn output(&mut self, what: &'static str, cmd: C, got: u64, want: u64) {
         if got != want {
-            self.violation(what, cmd, RmiReturn::from_raw(got), Allowed(0));
+            self.violation(what, cmd, RmiReturn::from_raw(got), Allowed::NOTHING);
         }
     }
 
@@ -510,7 +536,7 @@ impl Cpu<'_, '_> {
                         "PSCI exit other than AFFINITY_INFO of REC 1",
                         C::REC_ENTER,
                         RmiReturn::from_raw(fid),
-                        Allowed(0),
+                        Allowed::NOTHING,
                     );
                     return;
                 }
@@ -526,7 +552,7 @@ impl Cpu<'_, '_> {
                 "an exit the payload never causes",
                 C::REC_ENTER,
                 RmiReturn::from_raw(reason),
-                Allowed(0),
+                Allowed::NOTHING,
             ),
         }
     }
@@ -617,7 +643,7 @@ impl Cpu<'_, '_> {
                         "DATA_DESTROY without a table",
                         C::DATA_DESTROY,
                         &[rd, pipa],
-                        RTT,
+                        RTT_NO_TABLE,
                     );
                 }
                 78..85 => {
@@ -626,11 +652,17 @@ impl Cpu<'_, '_> {
                         "RTT_DESTROY of no table",
                         C::RTT_DESTROY,
                         &[rd, ipa, 3],
-                        RTT,
+                        RTT_NO_TABLE,
                     );
                 }
                 85..92 => {
-                    self.call(h, "RTT_FOLD of no table", C::RTT_FOLD, &[rd, ipa, 3], RTT);
+                    self.call(
+                        h,
+                        "RTT_FOLD of no table",
+                        C::RTT_FOLD,
+                        &[rd, ipa, 3],
+                        RTT_NO_TABLE,
+                    );
                 }
                 _ => {
                     if let Some(g) = self.alloc() {
@@ -639,7 +671,7 @@ impl Cpu<'_, '_> {
                             "DATA_CREATE_UNKNOWN without a table",
                             C::DATA_CREATE_UNKNOWN,
                             &[rd, g, pipa],
-                            RTT,
+                            RTT_NO_TABLE,
                         );
                         self.give_back(g);
                     }
@@ -666,7 +698,7 @@ impl Cpu<'_, '_> {
                             "DATA_CREATE_UNKNOWN over a page",
                             C::DATA_CREATE_UNKNOWN,
                             &[rd, g, pipa],
-                            RTT,
+                            RTT_AT_3,
                         );
                         self.give_back(g);
                     }
@@ -686,7 +718,7 @@ impl Cpu<'_, '_> {
                         "DATA_DESTROY of a page already destroyed",
                         C::DATA_DESTROY,
                         &[rd, pipa],
-                        RTT,
+                        RTT_AT_3,
                     );
                 }
                 75..96 => {
@@ -696,8 +728,13 @@ impl Cpu<'_, '_> {
                     } else {
                         (C::RTT_DESTROY, "RTT_DESTROY", [rd, ipa, 3])
                     };
-                    let allowed = if live { RTT } else { SUCCESS };
+                    // A live table (RTT_DESTROY) or a mixed one (RTT_FOLD): the command's level.
+                    let allowed = if live { RTT_AT_3 } else { SUCCESS };
                     let (ret, out) = self.call(h, what, cmd, &args, allowed);
+                    if live && !fold && ret.status() == Some(RmiStatus::ErrorRtt) {
+                        // RTT_DESTROY's rtt_live failure reports top == ipa.
+                        self.output("RTT_DESTROY's top (live table)", cmd, out[1], ipa);
+                    }
                     if ret == OK && !live {
                         self.output(what, cmd, out[0], table);
                         self.give_back(out[0]);
@@ -711,7 +748,7 @@ impl Cpu<'_, '_> {
                             "RTT_CREATE over a table",
                             C::RTT_CREATE,
                             &[rd, g, ipa, 3],
-                            RTT,
+                            RTT_NO_TABLE,
                         );
                         self.give_back(g);
                     }
@@ -736,7 +773,7 @@ impl Cpu<'_, '_> {
                 "a granule returned that the pool did not lend",
                 C::DATA_DESTROY,
                 RmiReturn::from_raw(pa),
-                Allowed(0),
+                Allowed::NOTHING,
             );
         }
     }

@@ -1887,11 +1887,13 @@ mod image {
             };
             let c = &r.counts;
             defmt::info!(
-                "storm: cpu {} ran {=u64} rounds: {} RMI calls, {} REC entries, {} intrusions on running RECs, {} rounds found the token or slot taken, {} violations",
+                "storm: cpu {} ran {=u64} rounds: {} RMI calls, {} REC entries (realm A's REC {}, realm B's {}), {} intrusions on running RECs, {} rounds found the token or slot taken, {} violations",
                 cpu,
                 c.rounds,
                 c.total_calls(),
                 c.entries,
+                c.entries_by_realm[0],
+                c.entries_by_realm[1],
                 c.intrusions,
                 c.busy,
                 c.violations

@@ -285,6 +285,8 @@ pub struct Counts {
     pub calls: [[u32; STATUSES]; COMMANDS.len()],
     /// REC entries that ran the REC (REC_ENTER answered SUCCESS).
     pub entries: u32,
+    /// Of those, by realm (each realm's REC 0 runs on whichever CPU takes its token).
+    pub entries_by_realm: [u32; REALMS],
     /// Of those, entries made by an intrusion.
     pub intruder_entries: u32,
     /// REC exits by reason ([`EXIT_NAMES`]).
@@ -311,6 +313,13 @@ impl Counts {
             }
         }
         self.entries += o.entries;
+        for (x, y) in self
+            .entries_by_realm
+            .iter_mut()
+            .zip(o.entries_by_realm.iter())
+        {
+            *x += y;
+        }
         self.intruder_entries += o.intruder_entries;
         for (x, y) in self.exits.iter_mut().zip(o.exits.iter()) {
             *x += y;
@@ -478,6 +487,7 @@ impl Cpu<'_, '_> {
         self.count_and_check(ret, C::REC_ENTER, "REC_ENTER (token holder)", allowed);
         if ret == OK {
             self.report.counts.entries += 1;
+            self.report.counts.entries_by_realm[realm] += 1;
             self.service_exit(h, realm, seen);
         }
         r.token.store(false, Ordering::Release);
@@ -586,7 +596,9 @@ impl Cpu<'_, '_> {
         };
         let (ret, _) = h.cmd(cmd, &args[..if enter { 2 } else { 1 }]);
         let after = h.read_word(hb, pl::HEARTBEAT);
-        // Still the same burst: the REC was running from before the call until after it.
+        // Still the same burst: the REC was running from before the call until after it (a burst
+        // makes no exit before it ends: the storm enables no host interrupt, and its REC takes
+        // no fault on its own memory).
         let allowed = if after == before { REC } else { OVERTAKEN };
         let what = if enter {
             "REC_ENTER of a running REC"
@@ -597,6 +609,7 @@ impl Cpu<'_, '_> {
         if ret == OK {
             if enter {
                 self.report.counts.entries += 1;
+                self.report.counts.entries_by_realm[realm] += 1;
                 self.report.counts.intruder_entries += 1;
                 // Whoever else services this REC now is overtaken: a seen state that never
                 // matches.

@@ -178,10 +178,10 @@ fn calls(t: &Counts, cmd: C, status: RmiStatus) -> u32 {
 
 #[test]
 fn four_cpus_get_only_allowed_answers_and_every_granule_comes_back() {
-    let (sim, reports, census) = storm(4, 400, None);
+    let (sim, reports, census) = storm(4, 800, None);
     for (i, r) in reports.iter().enumerate() {
         assert_eq!(r.first, None, "cpu {i}: {:?}", r.counts);
-        assert_eq!(r.counts.rounds, 400, "cpu {i}");
+        assert_eq!(r.counts.rounds, 800, "cpu {i}");
     }
     let census = census.expect("a clean storm is torn down");
     assert_eq!(census.delegated, census.undelegated);
@@ -191,6 +191,7 @@ fn four_cpus_get_only_allowed_answers_and_every_granule_comes_back() {
         .step_by(G as usize)
         .all(|pa| !sim.el3.is_realm(pa)));
     let t = total(&reports);
+    assert!(t.entries_by_realm.iter().all(|&n| n > 0), "{t:?}");
     println!("{t:?}\n{census:?}");
     for (cmd, status) in [
         (C::REC_ENTER, RmiStatus::Success),

@@ -21,6 +21,7 @@ pub mod pl011;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;
+pub mod storm;
 #[cfg(test)]
 mod testing;
 pub mod vgic;

@@ -1221,7 +1221,9 @@ mod image {
         ok &= check_this_cpu(0);
         let isolation = isolation_requested();
         ISOLATION_MODE.store(isolation, Ordering::Release);
-        if !isolation {
+        let storm = storm_requested();
+        STORM_MODE.store(storm, Ordering::Release);
+        if !isolation && !storm {
             bench_rmi_version();
             ok &= realm_scenario();
             ok &= payload_scenario();
@@ -1275,6 +1277,8 @@ mod image {
         ok &= passed == slots;
         if isolation {
             ok &= isolation_scenario(slots);
+        } else if storm {
+            ok &= storm_scenario(slots);
         } else {
             ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
         }
@@ -1291,6 +1295,9 @@ mod image {
         check_this_cpu(slot as usize);
         if slot == RACE_REC_SLOT && ISOLATION_MODE.load(Ordering::Acquire) {
             serve_race_recs()
+        }
+        if STORM_MODE.load(Ordering::Acquire) {
+            storm_secondary(slot as usize)
         }
         if slot == SMP_VCPU_SLOT {
             serve_vcpu()
@@ -1755,6 +1762,227 @@ mod image {
             slots
         );
         passed == RACES.len()
+    }
+
+    // ---- The concurrency storm ------------------------------------------------------------
+
+    /// Set by the primary before it starts the other CPUs: the run is the storm (the runner left
+    /// a file called `storm` in the run directory) instead of the other scenarios.
+    static STORM_MODE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// Whether the runner asked for the storm.
+    fn storm_requested() -> bool {
+        let mut buf = [0u8; 16];
+        semihosting::read_file(c"storm", &mut buf).is_some()
+    }
+
+    /// Rounds each CPU runs.
+    const STORM_ROUNDS: u64 = 1000;
+    /// What the CPUs share.
+    static STORM: host_stub::storm::Shared = host_stub::storm::Shared::new();
+    /// Set by the primary once the realms are built: each CPU's RecRun page (0: not taking part).
+    static STORM_RUNS: [core::sync::atomic::AtomicU64; host_stub::storm::MAX_CPUS] =
+        [const { core::sync::atomic::AtomicU64::new(0) }; host_stub::storm::MAX_CPUS];
+    static STORM_GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    /// Each CPU's report, stored before it reports its round count.
+    static STORM_REPORTS: [spin::Mutex<Option<host_stub::storm::CpuReport>>;
+        host_stub::storm::MAX_CPUS] =
+        [const { spin::Mutex::new(None) }; host_stub::storm::MAX_CPUS];
+
+    /// NS granules of the storm: the realms, their heartbeat and RecRun pages, the pool.
+    const STORM_POOL_GRANULES: usize = 160;
+    #[repr(C, align(4096))]
+    struct StormPool([[u8; PAGE]; STORM_POOL_GRANULES]);
+    static mut STORM_POOL: StormPool = StormPool([[0; PAGE]; STORM_POOL_GRANULES]);
+
+    fn yield_cpu() {
+        // SAFETY: YIELD is a hint with no architectural effect; QEMU's round-robin TCG moves on
+        // to the next CPU there.
+        unsafe { asm!("yield", options(nomem, nostack)) };
+    }
+
+    /// Runs this CPU's rounds with its RecRun page; stores its report.
+    fn storm_cpu(slot: usize, run: u64) {
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let cfg = host_stub::storm::CpuConfig {
+            cpu: slot,
+            rounds: STORM_ROUNDS,
+            run,
+            seed: host_stub::storm::SEED,
+        };
+        let report = host_stub::storm::run_cpu(&mut h, &STORM, cfg, yield_cpu);
+        if let Some(r) = STORM_REPORTS.get(slot) {
+            *r.lock() = Some(report);
+        }
+    }
+
+    /// A secondary CPU's part: waits (bounded) for the primary's go, runs its rounds.
+    fn storm_secondary(slot: usize) -> ! {
+        for _ in 0..host_stub::storm::WAIT_LIMIT {
+            if STORM_GO.load(Ordering::Acquire) {
+                break;
+            }
+            yield_cpu();
+        }
+        let run = STORM_RUNS
+            .get(slot)
+            .map_or(0, |r| r.load(Ordering::Acquire));
+        if STORM_GO.load(Ordering::Acquire) && run != 0 {
+            storm_cpu(slot, run);
+        }
+        loop {
+            aarch64_cpu::asm::wfe();
+        }
+    }
+
+    /// The storm on the first [`host_stub::storm::MAX_CPUS`] CPUs: builds the realms, runs every
+    /// CPU's rounds, tears down, and logs the figures; true if every answer was allowed, every
+    /// CPU came back and the census matches.
+    fn storm_scenario(slots: usize) -> bool {
+        use host_stub::storm::{self, COMMANDS, EXIT_NAMES, STATUS_NAMES};
+        let cpus = slots.min(storm::MAX_CPUS);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut h = Host::new(&mut rmi, &mut mem);
+        let base = (&raw const STORM_POOL) as u64;
+        let mut pool = Pool::new(base, (STORM_POOL_GRANULES * PAGE) as u64);
+        let realms = match storm::setup(&mut h, &mut pool, &STORM, REALM_PAYLOAD, 40) {
+            Ok(r) => r,
+            Err(f) => {
+                defmt::error!(
+                    "storm: FAIL: setup: {=str}: got {=u64:#x}, expected {=u64:#x}",
+                    f.step,
+                    f.got.raw(),
+                    f.want.raw()
+                );
+                return false;
+            }
+        };
+        for (i, r) in STORM_RUNS.iter().enumerate().take(cpus) {
+            let Ok(run) = pool.take(1) else {
+                defmt::error!("storm: FAIL: no RecRun page for cpu {}", i);
+                return false;
+            };
+            h.write_page(run, &[0; PAGE]);
+            r.store(run, Ordering::Release);
+        }
+        defmt::info!(
+            "storm: seed {=u64:#x}, {} CPUs, {=u64} rounds each, 2 realms with REC 0 in the payload's storm mode, {} slots of {} pages per realm, a pool of {} granules",
+            storm::SEED,
+            cpus,
+            STORM_ROUNDS,
+            storm::SLOTS,
+            storm::SLOT_PAGES,
+            storm::GRANULES
+        );
+        STORM_GO.store(true, Ordering::Release);
+        aarch64_cpu::asm::sev();
+        storm_cpu(0, STORM_RUNS[0].load(Ordering::Acquire));
+        let all_back = storm::wait_for_cpus(&STORM, cpus, yield_cpu);
+        let mut ok = all_back;
+        let mut total = storm::Counts::default();
+        for (cpu, slot) in STORM_REPORTS.iter().enumerate().take(cpus) {
+            let report = slot.lock().take();
+            let Some(r) = report else {
+                defmt::error!(
+                    "storm: FAIL: cpu {} never came back (rounds: {})",
+                    cpu,
+                    STORM.rounds_of(cpu).unwrap_or(0)
+                );
+                ok = false;
+                continue;
+            };
+            let c = &r.counts;
+            defmt::info!(
+                "storm: cpu {} ran {=u64} rounds: {} RMI calls, {} REC entries (realm A's REC {}, realm B's {}), {} intrusions on running RECs, {} rounds found the token or slot taken, {} violations",
+                cpu,
+                c.rounds,
+                c.total_calls(),
+                c.entries,
+                c.entries_by_realm[0],
+                c.entries_by_realm[1],
+                c.intrusions,
+                c.busy,
+                c.violations
+            );
+            if let Some(v) = r.first {
+                defmt::error!(
+                    "storm: FAIL: cpu {} round {=u64}: {=str}: {=str} answered {=u64:#x} (allowed statuses {=u8:#07b})",
+                    cpu,
+                    v.round,
+                    v.what,
+                    v.cmd.name(),
+                    v.got.raw(),
+                    v.allowed
+                );
+                ok = false;
+            }
+            total.add(c);
+        }
+        if !all_back {
+            defmt::error!("storm: FAIL: not every CPU reported its rounds; no teardown");
+            return false;
+        }
+        defmt::info!(
+            "storm: {=u64} rounds, {} RMI calls, {} REC entries ({} by an intrusion), {} intrusions on running RECs",
+            total.rounds,
+            total.total_calls(),
+            total.entries,
+            total.intruder_entries,
+            total.intrusions
+        );
+        for (cmd, row) in COMMANDS.iter().zip(total.calls.iter()) {
+            defmt::info!(
+                "storm: {=str}: {=str} {}, {=str} {}, {=str} {}, {=str} {}, {=str} {}, {=str} {}",
+                cmd.name(),
+                STATUS_NAMES[0],
+                row[0],
+                STATUS_NAMES[1],
+                row[1],
+                STATUS_NAMES[2],
+                row[2],
+                STATUS_NAMES[3],
+                row[3],
+                STATUS_NAMES[4],
+                row[4],
+                STATUS_NAMES[5],
+                row[5]
+            );
+        }
+        for (name, n) in EXIT_NAMES.iter().zip(total.exits.iter()) {
+            if *n != 0 {
+                defmt::info!("storm: exits {=str}: {}", name, n);
+            }
+        }
+        if !ok {
+            return false;
+        }
+        match storm::teardown(&mut h, &STORM, &realms) {
+            Ok(c) => {
+                defmt::info!(
+                    "storm: census: {} granules delegated, {} undelegated (each GRANULE_UNDELEGATE SUCCESS); {=u64} bursts, {=u64} memory errors; {} RECs destroyed by an intrusion",
+                    c.delegated,
+                    c.undelegated,
+                    c.bursts,
+                    c.memory_errors,
+                    c.recs_destroyed
+                );
+                let pass = c.delegated == c.undelegated && c.memory_errors == 0;
+                defmt::info!("storm: {=str}", if pass { "PASS" } else { "FAIL" });
+                pass
+            }
+            Err(f) => {
+                defmt::error!(
+                    "storm: FAIL: teardown: {=str}: got {=u64:#x}, expected {=u64:#x}",
+                    f.step,
+                    f.got.raw(),
+                    f.want.raw()
+                );
+                false
+            }
+        }
     }
 
     #[panic_handler]

@@ -1,6 +1,6 @@
 //! One granule's tracking word: `lock:1 | state:3 | refcount:12`, in an atomic u16.
 
-use core::sync::atomic::{AtomicU16, Ordering};
+use super::atomic::{spin_loop, AtomicU16, Ordering};
 
 /// Granule states of RMM 1.0 (A2.2).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -63,7 +63,7 @@ impl Entry {
             {
                 return cur;
             }
-            core::hint::spin_loop();
+            spin_loop();
         }
     }
 

@@ -1,11 +1,10 @@
 //! The table: DRAM banks mapped onto one array of tracking words, and the lock guards.
 
-use core::sync::atomic::AtomicU16;
-
 use heapless::Vec;
 use hostcall_abi::el3::MemoryBank;
 use hostcall_abi::{GRANULE_SHIFT, GRANULE_SIZE};
 
+use super::atomic::AtomicU16;
 use super::entry::{refcount_of, state_of, word, Entry, MAX_REFCOUNT};
 use super::GranuleState;
 use crate::boot::MAX_DRAM_BANKS;

@@ -166,6 +166,68 @@ pub mod isolation {
     pub const SPIN_LIMIT: u64 = 1_000_000;
 }
 
+/// Mode: one REC of the concurrency storm (the QEMU storm test). x1 = the IPA of its heartbeat
+/// page (an unprotected IPA the host maps to one of its NS pages), x2 = a seed for its memory
+/// pattern. The REC runs bursts forever: each marks itself running in the heartbeat page, touches
+/// its scratch memory and checks it, marks the burst done, then makes one call that exits to the
+/// host ([`storm::exit_of`]): a host call, a RIPAS change request, or PSCI AFFINITY_INFO of the
+/// realm's REC 1 (which the host must answer with RMI_PSCI_COMPLETE).
+pub const MODE_STORM: u64 = 4;
+
+/// The heartbeat page of [`MODE_STORM`] and the exit each burst ends with.
+pub mod storm {
+    /// Doubleword: `2n + 1` while burst `n` runs (the REC is inside the realm, so the RMM has it
+    /// marked running), `2n + 2` once it is done.
+    pub const HEARTBEAT: usize = 0;
+    /// Doubleword: how many scratch words read back other than what the REC wrote.
+    pub const MEMORY_ERRORS: usize = 1;
+    /// Scratch doublewords each burst writes and reads back.
+    pub const BURST_WORDS: usize = 1024;
+    /// A burst hands the emulator to the other CPUs (a YIELD) every this many words it writes.
+    pub const YIELD_EVERY: usize = 128;
+    /// The RIPAS requests' IPAs: [`RIPAS_PAGES`] pages from here, in the level-3 RTT that maps
+    /// the payload's region (so the host's RTT_SET_RIPAS walk meets the tables other CPUs change
+    /// at level 2), never assigned.
+    pub const RIPAS_BASE: u64 = 0x10_0000;
+    /// Pages the RIPAS requests cycle over.
+    pub const RIPAS_PAGES: u64 = 8;
+    /// The MPIDR of the realm's REC 1 (index 1), the target of the AFFINITY_INFO requests.
+    pub const PSCI_TARGET_MPIDR: u64 = 1;
+
+    /// What ends a burst.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Exit {
+        /// RSI_HOST_CALL (x0 of the call: [`super::NOP`]).
+        HostCall,
+        /// RSI_IPA_STATE_SET over one page at `base`, to `ripas` (0 EMPTY, 1 RAM).
+        Ripas {
+            /// The page.
+            base: u64,
+            /// The RIPAS asked for.
+            ripas: u64,
+        },
+        /// PSCI AFFINITY_INFO of [`PSCI_TARGET_MPIDR`], level 0.
+        AffinityInfo,
+    }
+
+    /// The exit burst `n` ends with.
+    pub const fn exit_of(n: u64) -> Exit {
+        match n % 4 {
+            1 => Exit::Ripas {
+                base: RIPAS_BASE + (n / 4 % RIPAS_PAGES) * 0x1000,
+                ripas: (n / 4 / RIPAS_PAGES % 2) ^ 1,
+            },
+            3 => Exit::AffinityInfo,
+            _ => Exit::HostCall,
+        }
+    }
+
+    /// The value burst `n` writes to scratch word `i`.
+    pub const fn pattern(seed: u64, n: u64, i: usize) -> u64 {
+        (seed ^ n.rotate_left(17) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
+    }
+}
+
 /// Checks the payload reports (the value of x1 in [`REPORT`] when one fails).
 pub mod check {
     /// RSI_VERSION did not answer 1.0.

@@ -1076,8 +1076,72 @@ mod realm {
         power_off()
     }
 
+    /// The storm REC's scratch memory (in the region's DATA granules).
+    static mut SCRATCH: [u64; realm_payload::storm::BURST_WORDS] =
+        [0; realm_payload::storm::BURST_WORDS];
+
+    /// [`realm_payload::MODE_STORM`]: bursts forever, each marked in the heartbeat page at
+    /// `heartbeat`, touching and checking the scratch memory, and ending with the exit
+    /// [`realm_payload::storm::exit_of`] names.
+    fn storm(heartbeat: u64, seed: u64) -> ! {
+        use realm_payload::storm::{self as st, Exit};
+        let f = heartbeat as *mut u64;
+        // SAFETY: `f` is the heartbeat page the host mapped at an unprotected IPA for this mode;
+        // the indices are constants below 512.
+        let set = |i: usize, v: u64| unsafe { core::ptr::write_volatile(f.add(i), v) };
+        let scratch = &raw mut SCRATCH as *mut u64;
+        let mut errors = 0u64;
+        let mut n = 0u64;
+        loop {
+            set(st::HEARTBEAT, 2 * n + 1);
+            for i in 0..st::BURST_WORDS {
+                // SAFETY: `i` is within SCRATCH, which only this REC touches.
+                unsafe { core::ptr::write_volatile(scratch.add(i), st::pattern(seed, n, i)) };
+                if i % st::YIELD_EVERY == 0 {
+                    // Other CPUs run while this burst is half done: the host's intrusions meet
+                    // a running REC.
+                    pause();
+                }
+            }
+            for i in 0..st::BURST_WORDS {
+                // SAFETY: as above.
+                if unsafe { core::ptr::read_volatile(scratch.add(i)) } != st::pattern(seed, n, i) {
+                    errors += 1;
+                }
+            }
+            if errors != 0 {
+                set(st::MEMORY_ERRORS, errors);
+            }
+            set(st::HEARTBEAT, 2 * n + 2);
+            match st::exit_of(n) {
+                Exit::HostCall => {
+                    host_call(0, &[realm_payload::NOP; 31]);
+                }
+                Exit::Ripas { base, ripas } => {
+                    rsi(RsiCommand::IPA_STATE_SET, [base, base + 0x1000, ripas, 0]);
+                }
+                Exit::AffinityInfo => {
+                    smc([
+                        PsciFunction::AFFINITY_INFO.spec_fid() as u64,
+                        st::PSCI_TARGET_MPIDR,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                    ]);
+                }
+            }
+            n += 1;
+        }
+    }
+
     #[no_mangle]
     extern "C" fn realm_main(mode: u64, x1: u64, x2: u64) -> ! {
+        if mode == realm_payload::MODE_STORM {
+            storm(x1, x2);
+        }
         if mode == realm_payload::MODE_ISOLATION {
             isolation(x1, x2);
         }

@@ -48,8 +48,8 @@ pub fn rec_enter_wrong_order(w: &World, rec: u64, rd: u64) {
     w.touch(&rec_g);
 }
 
-/// REC_DESTROY: the REC alone (its owner read), released; RD and REC in address order; then its
-/// aux granules one by one while both are held.
+/// REC_DESTROY: the REC alone (its owner read), released; RD and REC in address order; then all
+/// its aux granules together (`lock_many`) while both are held (rmi/rec.rs `destroy`).
 pub fn rec_destroy(w: &World, rec: u64, rd: u64, aux: &[u64]) {
     {
         let g = w.table.lock(rec, S::Rec).expect("a REC");
@@ -61,9 +61,16 @@ pub fn rec_destroy(w: &World, rec: u64, rd: u64, aux: &[u64]) {
         .expect("RD and REC");
     w.touch(&rd_g);
     w.touch(&rec_g);
-    for &a in aux {
-        let g = w.table.lock(a, S::RecAux).expect("an aux granule");
-        w.touch(&g);
+    let mut wanted = [(0, S::RecAux); 16];
+    for (slot, &a) in wanted.iter_mut().zip(aux) {
+        *slot = (a, S::RecAux);
+    }
+    let set = w
+        .table
+        .lock_many(&wanted[..aux.len()])
+        .expect("the aux granules");
+    for g in set.iter() {
+        w.touch(g);
     }
 }
 

@@ -180,7 +180,7 @@ const _: () = assert!(core::mem::align_of::<Rec>() <= hostcall_abi::GRANULE_SIZE
 //   no CPU owns its registers. Every command but REC_ENTER's own exit handling goes this way.
 // - [`owned`]: the whole REC for the CPU running it, between two runs (the realm is not running
 //   and its `&mut RealmRegs` is dead), proved by the [`RunClaim`] it got from [`claim`].
-// - [`claimed_regs`]: a raw pointer to the registers for the run itself, from the claim.
+// - [`run_claimed`]: the run itself, on the registers in place, for the CPU with the claim.
 //
 // `running` is written only by [`claim`] and [`release`], under the lock, so whatever a
 // lock holder reads of it stays true until it unlocks.
@@ -277,14 +277,26 @@ pub fn owned<'g>(mem: &dyn GranuleMemory, g: &'g mut Locked<'_>, claim: &RunClai
     unsafe { &mut *rec_ptr(mem, g) }
 }
 
-/// The registers of the REC the claim is on, for the run: a raw pointer, derived without
-/// forming a reference to the REC. Dereference it only while no guard's reference to the REC
-/// is alive.
-pub fn claimed_regs(mem: &dyn GranuleMemory, claim: &RunClaim) -> *mut RealmRegs {
+/// Runs the REC the claim is on, on `cpu`, until it exits: the realm runs on its registers where
+/// they live, in the REC granule. The claim is borrowed mutably for the run, so this CPU can
+/// form no other reference to the REC meanwhile (`owned` needs the claim too).
+pub fn run_claimed(
+    cpu: &dyn crate::arch::RealmCpu,
+    mem: &dyn GranuleMemory,
+    claim: &mut RunClaim,
+    s2: &crate::arch::Stage2,
+    traps: crate::arch::EntryTraps,
+    vmpidr: u64,
+) -> crate::arch::RealmExit {
     let p = mem.ptr(claim.pa).cast::<Rec>();
-    // SAFETY: only the address is computed (no access, no reference): the claim's granule holds
-    // a `Rec`, so the field's address is in bounds.
-    unsafe { core::ptr::addr_of_mut!((*p).regs) }
+    // SAFETY: 1. The claim's granule holds a `Rec` and stays a REC while `running` is set
+    // (REC_DESTROY refuses a running REC), so the field's address is in bounds and valid.
+    // 2. With `running` set by this CPU's claim, no other CPU forms a reference to the REC's
+    // registers (they get its status only, or are refused it), and this CPU holds no guard's
+    // reference to the REC: `owned` needs the claim, borrowed here. This is the only reference
+    // to the registers until `run` returns.
+    let regs = unsafe { &mut *core::ptr::addr_of_mut!((*p).regs) };
+    cpu.run(regs, s2, traps, vmpidr)
 }
 
 impl Rec {

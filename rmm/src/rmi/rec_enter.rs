@@ -215,18 +215,12 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     // The realm runs on the registers where they live, in the REC granule: no lock is held
     // while it runs. From here until `release`, this CPU owns the REC's registers, and every
     // other command either reads only the REC's status or is refused it (`crate::rec`).
-    let claim = rec::claim(rec, rec_pa);
+    let mut claim = rec::claim(rec, rec_pa);
     drop((rd_g, rec_g));
 
     let mut reuse = false;
     loop {
-        let regs = rec::claimed_regs(ctx.mem, &claim);
-        // SAFETY: 1. `regs` points into the REC granule, which stays a REC while `running` is
-        // set (REC_DESTROY refuses a running REC). 2. With `running` set by this CPU's claim, no
-        // other CPU forms a reference to the REC's registers (`crate::rec`: they get its status
-        // only, or are refused it), and this CPU holds no guard's reference to the REC here: this
-        // is the only reference to the registers until `run` returns.
-        let realm_exit = ctx.cpu.run(unsafe { &mut *regs }, &s2, traps, vmpidr);
+        let realm_exit = rec::run_claimed(ctx.cpu, ctx.mem, &mut claim, &s2, traps, vmpidr);
         let (mut rd_g, mut rec_g) = ctx
             .granules
             .lock_two((owner, GranuleState::Rd), (rec_pa, GranuleState::Rec))

@@ -259,27 +259,25 @@ fn step(
 /// The ESR bits each kind of SYNC exit may carry (A4.3.4).
 fn sync_esr_allowed(esr: u64) -> Option<u64> {
     let ec = esr >> EC_SHIFT;
-    let ec_bits = 0x3F << EC_SHIFT;
-    Some(
-        ec_bits
-            | match ec {
-                EC_WFX => 0b11,
-                // SET, EA, IFSC.
-                EC_IABT => 0b11 << 11 | 1 << 9 | 0x3F,
-                // IL; ISV, SAS, SF, WnR (emulatable); SET, FnV, EA, DFSC.
-                EC_DABT => {
-                    IL | 1 << 24
-                        | 0b11 << 22
-                        | 1 << 15
-                        | 1 << 6
-                        | 0b11 << 11
-                        | 1 << 10
-                        | 1 << 9
-                        | 0x3F
-                }
-                _ => return None,
-            },
-    )
+    let isv = esr & 1 << 24 != 0;
+    let iss = match ec {
+        // TI.
+        EC_WFX => 0b11,
+        // SET, EA, IFSC.
+        EC_IABT => 0b11 << 11 | 1 << 9 | 0x3F,
+        // Emulatable: ISV, SAS, SF, WnR, SET, FnV, EA, DFSC.
+        EC_DABT if isv => {
+            1 << 24 | 0b11 << 22 | 1 << 15 | 1 << 6 | 0b11 << 11 | 1 << 10 | 1 << 9 | 0x3F
+        }
+        // Others: IL (at an Unprotected IPA), SET, FnV, EA, DFSC.
+        EC_DABT => IL | 0b11 << 11 | 1 << 10 | 1 << 9 | 0x3F,
+        // Not in A4.3.4 (which has the RMM emulate every trapped MSR/MRS): this RMM forwards
+        // the realm's GIC system register writes (SGI generation) to the host, with the
+        // syndrome and the value written in gprs[0].
+        EC_SYSREG => IL | 0x1FF_FFFF,
+        _ => return None,
+    };
+    Some(0x3F << EC_SHIFT | iss)
 }
 
 /// The checks on one exit record; `what` says what the realm did last.
@@ -323,7 +321,7 @@ fn check_exit(r: &RunningRealm, exit: &RmiRecExit, did: Did) {
             let isv = exit.esr & 1 << 24 != 0;
             let wnr = exit.esr & 1 << 6 != 0;
             match ec {
-                EC_WFX => assert_eq!((exit.far, exit.hpfar), (0, 0), "WFx: far/hpfar"),
+                EC_WFX | EC_SYSREG => assert_eq!((exit.far, exit.hpfar), (0, 0), "far/hpfar"),
                 EC_IABT => assert_eq!(exit.far, 0, "instruction abort: far"),
                 _ => assert!(
                     exit.far < GRANULE_SIZE as u64 && (isv || exit.far == 0),
@@ -334,6 +332,7 @@ fn check_exit(r: &RunningRealm, exit: &RmiRecExit, did: Did) {
             let gpr0_ok = match ec {
                 EC_WFX => exit.esr & 0b10 != 0,
                 EC_DABT => isv && wnr,
+                EC_SYSREG => true,
                 _ => false,
             };
             zero_gprs(if gpr0_ok { 1 } else { 0 });

@@ -734,7 +734,7 @@ impl Gen {
                 13 => p.rtt_level_start = self.rng.pick(&[3, 4, i64::MIN, i64::MAX]),
                 14 => p.rtt_num_start = num * 2,
                 15 => p.rtt_num_start = self.rng.pick(&[0, 3, 32, u32::MAX]),
-                16 => p.rtt_base += G,
+                16 => p.rtt_base = p.rtt_base.wrapping_add(G),
                 17 => p.stray = Some(self.rng.pick(&REALM_PARAMS_UNUSED)),
                 18 => p.rtt_level_start += 1,
                 _ => p.num_bps = f.num_bps as u8,
@@ -742,7 +742,7 @@ impl Gen {
         }
         let rd = if self.rng.chance(5) {
             // Inside the tables it names.
-            rtt_base + G * self.rng.below(u64::from(num))
+            rtt_base.wrapping_add(G * self.rng.below(u64::from(num)))
         } else {
             self.delegated_or_any(m, 80)
         };

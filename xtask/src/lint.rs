@@ -15,6 +15,9 @@ const TARGET: &str = "aarch64-unknown-none-softfloat";
 pub fn run() -> Result<(), String> {
     println!("xtask: lint: cargo fmt --check");
     cargo(&["fmt", "--all", "--", "--check"]).map_err(|e| format!("unformatted code: {e}"))?;
+    // The fuzz crate is a workspace of its own (`fuzz/`).
+    cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"])
+        .map_err(|e| format!("unformatted code in fuzz/: {e}"))?;
     println!("xtask: lint: clippy, build machine");
     cargo(&[
         "clippy",

@@ -51,7 +51,7 @@ fn put(buf: &mut [u8; BUF], off: u64, v: u64) {
 fn within(ptr: u64, pa: u64, count: u64, size: u64) -> Option<u64> {
     let off = ptr.checked_sub(pa)?;
     let end = off.checked_add(count.checked_mul(size)?)?;
-    (ptr % 8 == 0 && end <= BUF as u64).then_some(off)
+    (ptr.is_multiple_of(8) && end <= BUF as u64).then_some(off)
 }
 
 /// What the RMM must answer for this manifest: the banks and first console, or the status.
@@ -145,7 +145,7 @@ fn register_error(a: &ColdBootArgs) -> Option<BootStatus> {
         return Some(BootStatus::CpuIdOutOfRange);
     }
     let fits = a.shared_buf.checked_add(BUF as u64).is_some();
-    if a.shared_buf == 0 || a.shared_buf % GRANULE != 0 || !fits {
+    if a.shared_buf == 0 || !a.shared_buf.is_multiple_of(GRANULE) || !fits {
         return Some(BootStatus::InvalidSharedBuffer);
     }
     None

@@ -134,7 +134,7 @@ fn step(
         0..=3 => {
             let fnum = 0x190 + input.byte() as u64 % 0x20;
             gprs[0] = fnum
-                | if input.byte() % 8 == 0 {
+                | if input.byte().is_multiple_of(8) {
                     0x8400_0000
                 } else {
                     0xC400_0000
@@ -142,7 +142,7 @@ fn step(
             for r in &mut gprs[1..7] {
                 *r = input.value();
             }
-            if input.byte() % 2 == 0 {
+            if input.byte().is_multiple_of(2) {
                 gprs[1] = HC_IPA;
                 for i in 0..input.byte() as u64 % 6 {
                     writes.push((HC_IPA + 8 * i, input.value()));
@@ -235,7 +235,7 @@ fn step(
         _ => {
             for _ in 0..1 + input.byte() % 4 {
                 writes.push((
-                    input.ipa() | input.byte() as u64 * 8 % 0x1000,
+                    input.ipa() | (input.byte() as u64 * 8 % 0x1000),
                     input.value(),
                 ));
             }
@@ -429,6 +429,12 @@ fn ns_image(r: &RunningRealm) -> BTreeMap<u64, Vec<u8>> {
         .collect()
 }
 
+/// `REALM_SIDE_TRACE=1` prints every exit checked (to see what a corpus reaches).
+fn trace() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("REALM_SIDE_TRACE").is_some())
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let mut contents = [[0u8; GRANULE_SIZE]; 2];
@@ -499,7 +505,14 @@ fuzz_target!(|data: &[u8]| {
         );
         let last = ran.load(Ordering::Relaxed);
         let d = did.get(last).copied().unwrap_or_default();
-        check_exit(&r, &r.exit(), d);
+        let exit = r.exit();
+        if trace() {
+            eprintln!(
+                "exit reason {} esr {:#x} smc {:#x}",
+                exit.exit_reason, exit.esr, d.smc_fid
+            );
+        }
+        check_exit(&r, &exit, d);
         if r.sim.cpu.pending() == 0 {
             break;
         }

@@ -27,6 +27,19 @@ pub fn run() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    // The fuzz crate (its own workspace; builds libFuzzer, uninstrumented here).
+    println!("xtask: lint: clippy, fuzz targets");
+    cargo(&[
+        "clippy",
+        "--manifest-path",
+        "fuzz/Cargo.toml",
+        "--locked",
+        "--release",
+        "--bins",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     for image in ["rmm", "host-stub", "realm-payload"] {
         println!("xtask: lint: clippy, {image} image ({TARGET})");
         image_clippy(image)?;

@@ -10,8 +10,9 @@
 //! - `cargo xtask fuzz [--target NAME] [--time SECONDS]`: fuzzes each target (or one) for
 //!   SECONDS (default 600), growing the working corpus `fuzz/target/corpus/NAME` from the
 //!   committed seeds `fuzz/corpus/NAME`; a crash leaves its input in `fuzz/artifacts/NAME/`.
-//! - [`smoke`] (in `cargo xtask test`): each target from a fresh copy of its committed corpus,
-//!   with a fixed seed and a fixed number of runs, so the same tree gives the same verdict.
+//! - [`smoke`] (in `cargo xtask test`, or `cargo xtask fuzz --smoke`): each target from a fresh
+//!   copy of its committed corpus, with a fixed seed and a fixed number of runs: exits 0 when
+//!   nothing crashes, fails on any crash.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,9 +126,9 @@ pub fn run(target: Option<&str>, seconds: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// A short deterministic run of every target: a fixed seed, a fixed number of runs, from a fresh
-/// copy of nothing but the committed corpus (which holds the reproducers of past findings). Passes
-/// when no input crashes.
+/// A short run of every target: a fixed seed, a fixed number of runs, from a fresh copy of
+/// nothing but the committed corpus (which holds the reproducers of past findings). Passes when
+/// no input crashes. (Not bit-for-bit repeatable: libFuzzer's schedule weighs execution times.)
 pub fn smoke() -> Result<(), String> {
     let bin = build()?;
     for (name, runs) in TARGETS {

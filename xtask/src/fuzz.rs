@@ -70,14 +70,7 @@ pub fn build() -> Result<PathBuf, String> {
     println!("fuzz: building the targets in {} ({triple})", dir.display());
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     sh(Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--bins",
-            "--locked",
-            "--target",
-            &triple,
-        ])
+        .args(["build", "--release", "--bins", "--target", &triple])
         .env("RUSTFLAGS", SANCOV.join(" "))
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")

@@ -33,7 +33,6 @@ pub fn run() -> Result<(), String> {
         "clippy",
         "--manifest-path",
         "fuzz/Cargo.toml",
-        "--locked",
         "--release",
         "--bins",
         "--",

@@ -3,6 +3,7 @@
 //! it models the behaviour of TF-A's RMMD GTSI calls, not their implementation.
 
 mod mmu;
+pub mod realm;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
@@ -248,6 +249,20 @@ impl SimMemory {
         }
     }
 
+    /// The granules that hold contents (written or read at least once), in ascending order.
+    pub fn resident(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self
+            .inner
+            .pages
+            .lock()
+            .expect("memory lock")
+            .keys()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Reads a whole granule.
     pub fn read(&self, pa: u64) -> [u8; PAGE] {
         self.inner
@@ -294,7 +309,7 @@ unsafe impl GranuleMemory for SimMemory {
 pub struct Sim {
     /// Boot-time state.
     pub rmm: Rmm,
-    /// Granule tracking (storage leaked for the test's lifetime).
+    /// Granule tracking (storage leaked, reused by later simulations once this one is dropped).
     pub granules: GranuleTable<'static>,
     /// EL3 double.
     pub el3: SimEl3,
@@ -307,6 +322,39 @@ pub struct Sim {
     /// Attestation as set up from a default [`SimAttestEl3`] (shared by every simulation in the
     /// process: deriving the key is slow in debug builds); `None` models a failed setup.
     pub attest: Option<&'static Attestation>,
+    /// The tracking storage under `granules`, handed back to [`STORAGE_POOL`] on drop.
+    storage: &'static [AtomicU16],
+}
+
+/// Tracking storage of dropped simulations, for the next one of the same size: a process that
+/// makes millions of simulations (a fuzzer) must not leak a table each time.
+static STORAGE_POOL: Mutex<Vec<&'static [AtomicU16]>> = Mutex::new(Vec::new());
+
+/// Zeroed tracking storage for `words` granules: a dropped simulation's, or a new leaked one.
+fn storage_for(words: usize) -> &'static [AtomicU16] {
+    let reused = {
+        let mut pool = STORAGE_POOL.lock().expect("storage pool lock");
+        let at = pool.iter().position(|s| s.len() == words);
+        at.map(|i| pool.swap_remove(i))
+    };
+    match reused {
+        Some(s) => {
+            // SAFETY: `AtomicU16` is an `UnsafeCell<u16>`, so writing through a pointer from a
+            // shared reference is allowed; the storage came out of the pool, so no other thread
+            // uses it now, and all-zero bytes are a valid `AtomicU16`.
+            unsafe { core::ptr::write_bytes(s.as_ptr().cast_mut(), 0, s.len()) };
+            s
+        }
+        None => leak_storage(words),
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = STORAGE_POOL.lock() {
+            pool.push(self.storage);
+        }
+    }
 }
 
 /// The attestation state a default simulated EL3 yields, made once per process.
@@ -347,7 +395,8 @@ impl Sim {
     /// A monitor booted with these DRAM banks and RMM region.
     pub fn with_dram(banks: &[MemoryBank], rmm_region: (u64, u64)) -> Self {
         let words = GranuleTable::words_needed(banks).expect("table size");
-        let granules = GranuleTable::new(banks, leak_storage(words)).expect("storage fits");
+        let storage = storage_for(words);
+        let granules = GranuleTable::new(banks, storage).expect("storage fits");
         let mut dram = heapless::Vec::new();
         for b in banks {
             dram.push(*b).expect("bank count");
@@ -379,6 +428,7 @@ impl Sim {
             mem,
             vmids: VmidSet::new(),
             attest: Some(sample_attestation()),
+            storage,
         }
     }
 

@@ -82,7 +82,7 @@ mod rmi_model {
 use std::time::Instant;
 
 use rmi_model::abi::{Cmd, Ret};
-use rmi_model::harness::{served, Run, Stats};
+use rmi_model::harness::{served, Run, Stats, FUZZ_CHECK_EVERY, FUZZ_OPS};
 use rmi_model::model::{GState, Plant};
 use rmm::el3::El3;
 use rmm::granule::GranuleState;
@@ -283,4 +283,24 @@ fn state_changed_behind_the_handlers_back_is_caught() {
     run.sim.el3.gtsi_undelegate(pa).expect("EL3 undelegates");
     let report = run.checkpoint(false).expect_err("a changed GPT is noticed");
     assert!(report.contains(&format!("GPT of {pa:#x}")), "{report}");
+}
+
+/// The runs the fuzz target `rmi_sequence` makes (`fuzz/`, `cargo xtask fuzz`): every input of its
+/// committed corpus (seeds and reproducers of past findings) still matches the model.
+#[test]
+fn the_fuzz_corpus_matches_the_model() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/rmi_sequence");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no corpus in {}", dir.display());
+    for path in inputs {
+        let bytes = std::fs::read(&path).expect("readable");
+        let mut run = Run::from_bytes(&bytes, FUZZ_OPS);
+        if let Err(report) = run.drive(FUZZ_CHECK_EVERY) {
+            panic!("{}: {report}", path.display());
+        }
+    }
 }

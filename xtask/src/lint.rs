@@ -15,11 +15,26 @@ const TARGET: &str = "aarch64-unknown-none-softfloat";
 pub fn run() -> Result<(), String> {
     println!("xtask: lint: cargo fmt --check");
     cargo(&["fmt", "--all", "--", "--check"]).map_err(|e| format!("unformatted code: {e}"))?;
+    // The fuzz crate is a workspace of its own (`fuzz/`).
+    cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"])
+        .map_err(|e| format!("unformatted code in fuzz/: {e}"))?;
     println!("xtask: lint: clippy, build machine");
     cargo(&[
         "clippy",
         "--workspace",
         "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    // The fuzz crate (its own workspace; builds libFuzzer, uninstrumented here).
+    println!("xtask: lint: clippy, fuzz targets");
+    cargo(&[
+        "clippy",
+        "--manifest-path",
+        "fuzz/Cargo.toml",
+        "--release",
+        "--bins",
         "--",
         "-D",
         "warnings",

@@ -5,7 +5,8 @@
 //! - `build [--board qemu|fvp]`: builds the RMM and host-stub images and packs them with TF-A into
 //!   `target/images/` (`rmm.elf`, `rmm.bin`, `host-stub.elf`, `host-stub.bin`, `qemu_fw.bios`).
 //! - `run [--cpus N]`: setup + build, then boots the stack under QEMU and tells what happened.
-//! - `test`: setup + build, the lint gates (`lint`), then the host tests and the QEMU tests.
+//! - `test`: setup + build, the lint gates (`lint`), then the host tests, the fuzz smoke and the
+//!   QEMU tests.
 //! - `lint`: setup + build, then fmt, clippy (host and aarch64 images) and rustdoc, warnings as
 //!   errors.
 //! - `setup-guest [--refresh]`: fetches the Linux realm guest (Debian arm64 kernel, modules,
@@ -13,11 +14,14 @@
 //!   `setup`: the first run downloads about 100 MB.
 //! - `guest-vm [--cpus N] [--mem MiB] [--shell] [-- QEMU ARGS]`: boots that guest as a plain
 //!   (non-realm) VM under QEMU TCG and checks what `/init` reports.
+//! - `fuzz [--target NAME] [--time SECONDS] [--smoke]`: coverage-guided fuzzing of the RMM on the
+//!   simulated platform (libFuzzer, `fuzz/`); `test` runs a short smoke of each target.
 //!
 //! It owns the build and packaging steps; what is checked in QEMU belongs to `tests-qemu`.
 
 mod bench;
 mod cpio;
+mod fuzz;
 mod guest;
 mod guest_vm;
 mod images;
@@ -33,16 +37,20 @@ use tests_qemu::{Images, RunConfig};
 fn usage() -> ExitCode {
     eprintln!(
         "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | lint | bench\n\
-         \x20                   | setup-guest [--refresh] | guest-vm [--cpus N] [--mem MiB] [--shell]>\n\
+         \x20                   | setup-guest [--refresh] | guest-vm [--cpus N] [--mem MiB] [--shell]\n\
+         \x20                   | fuzz [--target NAME] [--time SECONDS] [--smoke]>\n\
          \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
          \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
          \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
-         \n  test    lint, host tests, then the QEMU tests\
+         \n  test    lint, host tests, fuzz smoke, then the QEMU tests\
          \n  lint    fmt --check, clippy -D warnings (host and aarch64 images), cargo doc -D warnings\
          \n  bench   measured figures (granule tracking cost)\
          \n  setup-guest  fetch the Linux realm guest (arm64 kernel, modules, busybox; ~100 MB once)\
          \n               into target/linux/<release>/ and build its initramfs\
-         \n  guest-vm     boot that guest as a plain (non-realm) VM under QEMU TCG and check /init"
+         \n  guest-vm     boot that guest as a plain (non-realm) VM under QEMU TCG and check /init\
+         \n  fuzz    libFuzzer on the simulated RMM: each target (rmi_sequence, realm_side,\
+         \n          boot_args) or --target NAME, for --time SECONDS each (default 600);\
+         \n          --smoke: the short run `test` makes"
     );
     ExitCode::FAILURE
 }
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
             )
         }),
         Some("guest-vm") => guest_vm::run(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => return usage(),
     };
     match result {
@@ -147,6 +156,19 @@ fn bench() -> Result<(), String> {
     bench::run()
 }
 
+fn fuzz(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--smoke") {
+        return fuzz::smoke();
+    }
+    let seconds = match flag_value(args, "--time")? {
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("--time {s:?} is not a number of seconds"))?,
+        None => 600,
+    };
+    fuzz::run(flag_value(args, "--target")?, seconds)
+}
+
 fn lint() -> Result<(), String> {
     setup::run()?;
     images::build_qemu()?;
@@ -159,6 +181,8 @@ fn test() -> Result<(), String> {
     lint::run()?;
     println!("xtask: host tests (cargo test --workspace)");
     setup::cargo(&["test", "--workspace", "--exclude", "tests-qemu"])?;
+    println!("xtask: fuzz smoke (each target from its committed corpus, fixed seed and runs)");
+    fuzz::smoke()?;
     println!("xtask: QEMU tests (cargo test -p tests-qemu)");
     setup::cargo(&["test", "-p", "tests-qemu", "--", "--test-threads=1"])
 }

@@ -70,6 +70,7 @@ pub fn qemu_is_10_or_later() -> bool {
         .is_some_and(|major| major >= 10)
 }
 
+/// True if `cmd` is on the PATH.
 pub fn have(cmd: &str) -> bool {
     output(Command::new("sh").args(["-c", &format!("command -v {cmd}")])).is_some()
 }

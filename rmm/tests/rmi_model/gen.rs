@@ -12,17 +12,54 @@ use super::abi::{
 use super::model::{align_down, GState, Model, Rtte, AUX_COUNT};
 use super::ops::Op;
 
-/// SplitMix64: small, fast, and the same sequence on every machine.
-pub struct Rng(u64);
+/// Where the generator's choices come from: SplitMix64 (small, fast, and the same sequence on
+/// every machine) for a seeded run, or the bytes of a fuzz input, read in order, for a run a
+/// coverage-guided fuzzer drives (`fuzz/`, target `rmi_sequence`). Past the end of the input
+/// every choice reads zero.
+pub struct Rng {
+    state: u64,
+    input: Option<(Vec<u8>, usize)>,
+}
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self {
+            state: seed,
+            input: None,
+        }
+    }
+
+    /// Choices read from `bytes`: each `below(n)` takes one byte for `n <= 256`, two for
+    /// `n <= 65536` and eight otherwise, so a fuzzer's mutations of one byte change one choice.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self {
+            state: 0,
+            input: Some((bytes.to_vec(), 0)),
+        }
+    }
+
+    /// True once a fuzz input is used up (never for a seeded generator).
+    pub fn exhausted(&self) -> bool {
+        self.input.as_ref().is_some_and(|(b, at)| *at >= b.len())
+    }
+
+    /// The next `n` input bytes as a little-endian number (zeros past the end).
+    fn take(&mut self, n: usize) -> Option<u64> {
+        let (bytes, at) = self.input.as_mut()?;
+        let mut v = [0u8; 8];
+        for (i, b) in v.iter_mut().take(n).enumerate() {
+            *b = bytes.get(*at + i).copied().unwrap_or(0);
+        }
+        *at += n;
+        Some(u64::from_le_bytes(v))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
+        if let Some(v) = self.take(8) {
+            return v;
+        }
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -30,6 +67,10 @@ impl Rng {
 
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
+        if self.input.is_some() && n <= 1 << 16 {
+            let width = if n <= 1 << 8 { 1 } else { 2 };
+            return self.take(width).unwrap_or(0) % n;
+        }
         self.next_u64() % n
     }
 
@@ -211,6 +252,34 @@ impl Gen {
             ns_fill_at,
             rec_flood_at,
             next_pattern: seed << 20,
+            next_macro_table: MACRO_TABLES,
+            universe: universe(),
+            served,
+            delegated_cache: None,
+        }
+    }
+
+    /// A generator whose every choice is read from a fuzz input (see [`Rng::from_bytes`]). The
+    /// first byte says which
+    /// of the long queued sequences (DATA block, NS block, REC flood: bits 0, 1, 2) the run
+    /// builds, each after a number of random commands the next bytes give.
+    pub fn from_bytes(bytes: &[u8], served: Vec<Cmd>) -> Self {
+        let mut rng = Rng::from_bytes(bytes);
+        let which = rng.below(256);
+        let mut at = |bit: u64| {
+            let n = rng.below(256) as usize;
+            (which & 1 << bit != 0).then_some(n)
+        };
+        let (data_fill_at, ns_fill_at, rec_flood_at) = (at(0), at(1), at(2));
+        Self {
+            rng,
+            queue: VecDeque::new(),
+            pre: Vec::new(),
+            random_ops: 0,
+            data_fill_at,
+            ns_fill_at,
+            rec_flood_at,
+            next_pattern: 0,
             next_macro_table: MACRO_TABLES,
             universe: universe(),
             served,
@@ -665,7 +734,7 @@ impl Gen {
                 13 => p.rtt_level_start = self.rng.pick(&[3, 4, i64::MIN, i64::MAX]),
                 14 => p.rtt_num_start = num * 2,
                 15 => p.rtt_num_start = self.rng.pick(&[0, 3, 32, u32::MAX]),
-                16 => p.rtt_base += G,
+                16 => p.rtt_base = p.rtt_base.wrapping_add(G),
                 17 => p.stray = Some(self.rng.pick(&REALM_PARAMS_UNUSED)),
                 18 => p.rtt_level_start += 1,
                 _ => p.num_bps = f.num_bps as u8,
@@ -673,7 +742,7 @@ impl Gen {
         }
         let rd = if self.rng.chance(5) {
             // Inside the tables it names.
-            rtt_base + G * self.rng.below(u64::from(num))
+            rtt_base.wrapping_add(G * self.rng.below(u64::from(num)))
         } else {
             self.delegated_or_any(m, 80)
         };

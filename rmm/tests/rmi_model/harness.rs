@@ -22,6 +22,12 @@ const RACING_CPU: usize = 1;
 /// Granules the final tear-down takes new RTTs from (to unfold blocks).
 const TEARDOWN_POOL: u64 = 0x9200_0000;
 
+/// Random commands one fuzz input makes at most (fuzz target `rmi_sequence` and the replay of
+/// its corpus in `rmi_model.rs`).
+pub const FUZZ_OPS: usize = 256;
+/// Commands between checkpoints in a fuzz run.
+pub const FUZZ_CHECK_EVERY: usize = 64;
+
 /// Counts of (command, result, the condition behind it).
 pub type Stats = BTreeMap<(Cmd, String, &'static str), u64>;
 
@@ -73,13 +79,23 @@ pub struct Run {
 
 impl Run {
     pub fn new(seed: u64, budget: usize) -> Self {
+        Self::with_gen(seed, budget, |served| Gen::new(seed, budget, served))
+    }
+
+    /// A run whose choices are read from a fuzz input ([`Gen::from_bytes`]): at most `budget`
+    /// random commands, fewer if the input runs out first.
+    pub fn from_bytes(bytes: &[u8], budget: usize) -> Self {
+        Self::with_gen(0, budget, |served| Gen::from_bytes(bytes, served))
+    }
+
+    fn with_gen(seed: u64, budget: usize, gen: impl FnOnce(Vec<Cmd>) -> Gen) -> Self {
         let sim = Sim::qemu();
         // Wipes a TLB can still reach are reported with the run's history, not as a panic.
         sim.mem.set_wipe_check(false);
         let f = sim.call(Cmd::Features.fid(), &[0]);
         assert_eq!(f[0], 0, "RMI_FEATURES(0)");
         Self {
-            gen: Gen::new(seed, budget, served(&sim)),
+            gen: gen(served(&sim)),
             sim,
             model: Model::new(Features::decode(f[1])),
             seed,
@@ -94,7 +110,7 @@ impl Run {
     /// Drives the whole run: the random commands (with the queued block-building sequences),
     /// a checkpoint every `check_every` commands and at the end, then the tear-down.
     pub fn drive(&mut self, check_every: usize) -> Result<(), String> {
-        while self.gen.random_ops < self.budget || self.gen.busy() {
+        while (self.gen.random_ops < self.budget && !self.gen.rng.exhausted()) || self.gen.busy() {
             let op = self.gen.next(&self.model);
             self.step(&op)?;
             if self.executed.is_multiple_of(check_every) {

@@ -936,8 +936,21 @@ impl Model {
                     Ret::REC,
                     AFTER,
                 );
+                // Gicv3ConfigIsValid (B3.18) is left to A6.1 and GICv3: only the HCR bits a
+                // host may set, no hardware interrupt, and no vINTID in two list registers that
+                // hold an interrupt (UNPREDICTABLE in GICv3). The generator makes no other
+                // invalid encoding.
+                let lrs = &enter.gicv3_lrs;
+                let holds = |lr: &u64| lr >> 62 != 0;
+                let duplicate = lrs.iter().enumerate().any(|(i, a)| {
+                    holds(a)
+                        && lrs[i + 1..]
+                            .iter()
+                            .any(|b| holds(b) && b & 0xFFFF_FFFF == a & 0xFFFF_FFFF)
+                });
                 let gic_ok = enter.gicv3_hcr & !HCR_ENTER_ALLOWED == 0
-                    && enter.gicv3_lrs.iter().all(|lr| lr & LR_HW == 0);
+                    && lrs.iter().all(|lr| lr & LR_HW == 0)
+                    && !duplicate;
                 cs.check(!gic_ok, "rec_gicv3", Ret::REC, AFTER);
             }
         }

@@ -191,22 +191,6 @@ fn rec_create_psci_complete_and_rec_enter() {
     );
 }
 
-/// Runs a model expected to fail; returns the checker's panic message.
-fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let r = std::panic::catch_unwind(f);
-    std::panic::set_hook(hook);
-    match r {
-        Ok(()) => String::new(),
-        Err(e) => e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".into()),
-    }
-}
-
 #[test]
 fn the_checker_catches_rec_then_rd_below_waited_for_among_three() {
     let msg = failure_of(|| {

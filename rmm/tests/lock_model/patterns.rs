@@ -131,3 +131,19 @@ pub const RD_ABOVE: &[(u64, S)] = &[
     (AUX_B, S::RecAux),
     (NEW, S::Delegated),
 ];
+
+/// Runs a model expected to fail; returns the checker's panic message (empty if it passed).
+pub fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(f);
+    std::panic::set_hook(hook);
+    match r {
+        Ok(()) => String::new(),
+        Err(e) => e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic".into()),
+    }
+}

@@ -15,6 +15,7 @@ pub mod isolation;
 pub mod kvm;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
+pub mod linux;
 pub mod measure;
 pub mod mmio;
 pub mod pl011;

@@ -1223,7 +1223,9 @@ mod image {
         ISOLATION_MODE.store(isolation, Ordering::Release);
         let storm = storm_requested();
         STORM_MODE.store(storm, Ordering::Release);
-        if !isolation && !storm {
+        let linux = linux_requested();
+        LINUX_MODE.store(linux, Ordering::Release);
+        if !isolation && !storm && !linux {
             bench_rmi_version();
             ok &= realm_scenario();
             ok &= payload_scenario();
@@ -1277,6 +1279,8 @@ mod image {
         ok &= passed == slots;
         if isolation {
             ok &= isolation_scenario(slots);
+        } else if linux {
+            ok &= linux_scenario(slots);
         } else if storm {
             ok &= storm_scenario(slots);
         } else {
@@ -1298,6 +1302,9 @@ mod image {
         }
         if STORM_MODE.load(Ordering::Acquire) {
             storm_secondary(slot as usize)
+        }
+        if LINUX_MODE.load(Ordering::Acquire) {
+            linux_secondary(slot as usize)
         }
         if slot == SMP_VCPU_SLOT {
             serve_vcpu()
@@ -1565,6 +1572,344 @@ mod image {
         }
         if !unloaded {
             defmt::error!("realm SMP: tearing the realm down failed");
+        }
+        ok
+    }
+
+    // ---- A Linux kernel as a realm guest ------------------------------------------------------
+
+    /// Set by the primary before it starts the other CPUs: the runner asked for a Linux guest
+    /// (it left a file called `linux` in the run directory, the guest's [`Request`]).
+    static LINUX_MODE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// The runner's request, as it wrote it.
+    static LINUX_REQUEST: spin::Mutex<([u8; 1024], usize)> = spin::Mutex::new(([0; 1024], 0));
+
+    /// Whether the runner asked for a Linux guest (reads the request).
+    fn linux_requested() -> bool {
+        let mut req = LINUX_REQUEST.lock();
+        match semihosting::read_file(c"linux", &mut req.0) {
+            Some(n) => {
+                req.1 = n;
+                true
+            }
+            None => false,
+        }
+    }
+
+    // SAFETY: 1. BOARD.ns_uart is the NS PL011, reachable with the MMU off. 2. TF-A programmed
+    // it; the host stub only sends and receives bytes through it.
+    static CONSOLE_UART: platform::pl011::Pl011 =
+        unsafe { platform::pl011::Pl011::new(BOARD.ns_uart) };
+
+    /// The guest's console output goes to the board's UART as it comes.
+    struct Console;
+
+    impl host_stub::pl011::ConsoleSink for Console {
+        fn put(&mut self, byte: u8) {
+            CONSOLE_UART.write_byte(byte);
+        }
+    }
+
+    use host_stub::linux::run::{Guest, Outcome};
+    use host_stub::linux::{self as linux_guest, Request};
+
+    /// The guest every vCPU thread shares (set once by the primary).
+    static LINUX_GUEST: spin::Once<Guest<Console>> = spin::Once::new();
+    /// vCPUs offered to the other CPUs: vCPU i to the CPU in slot i.
+    static LINUX_VCPUS: [spin::Mutex<Option<host_stub::kvm::vcpu::Vcpu>>; linux_guest::MAX_VCPUS] =
+        [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
+    /// How each vCPU ended and what it did, once it has.
+    static LINUX_RESULTS: [spin::Mutex<Option<(Outcome, host_stub::kvm::vcpu::VcpuStats)>>;
+        linux_guest::MAX_VCPUS] = [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
+    /// The guest's device tree, as the loader writes it.
+    static LINUX_DTB: spin::Mutex<[u8; linux_guest::DTB_CAPACITY]> =
+        spin::Mutex::new([0; linux_guest::DTB_CAPACITY]);
+    /// What the loader built (kept for the teardown).
+    static LINUX_BUILT: spin::Mutex<host_stub::linux::load::Built> =
+        spin::Mutex::new(host_stub::linux::load::Built::new());
+    /// Set when the vCPUs are offered.
+    static LINUX_GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// How long a vCPU runs before its host CPU looks at the guest again (the host's tick).
+    const LINUX_TICK_US: u64 = 1_000;
+    /// Entries one `KVM_RUN` may make (the tick ends runs sooner).
+    const LINUX_ENTRY_BUDGET: usize = 4096;
+
+    /// A vCPU thread's host side: the tick, and console input from the board's UART.
+    struct VcpuThread;
+
+    impl host_stub::linux::run::Host for VcpuThread {
+        fn before_run(&mut self) {
+            arm_host_timer_in(LINUX_TICK_US);
+        }
+        fn console_input(&mut self) -> Option<u8> {
+            CONSOLE_UART.read_byte()
+        }
+    }
+
+    /// Enables this CPU's side of the host tick (its redistributor's PPIs and CPU interface);
+    /// the primary has enabled the distributor.
+    fn host_tick_enable_this_cpu() -> bool {
+        // SAFETY: 1. BOARD.gicr is the GICv3 redistributor block, reachable with the MMU off.
+        // 2. Only this CPU configures its own PPIs.
+        let Some(rd) = (unsafe { platform::gicv3::Redistributor::find(BOARD.gicr, mpidr()) })
+        else {
+            return false;
+        };
+        rd.enable_ppi(HOST_TIMER_INTID, 0x80);
+        rd.enable_ppi(REALM_VTIMER_INTID, 0x80);
+        platform::gicv3::cpu_interface_enable();
+        true
+    }
+
+    /// Runs one vCPU of the guest on this CPU until the guest stops.
+    fn linux_run_vcpu(mut vcpu: host_stub::kvm::vcpu::Vcpu) {
+        let Some(guest) = LINUX_GUEST.get() else {
+            return;
+        };
+        vcpu.set_host_interrupts(Some(take_host_interrupt));
+        vcpu.set_preempt_on_host_interrupt(true);
+        // A vCPU has this CPU to itself: WFI waits in the realm for its next interrupt.
+        vcpu.set_trap_wfx(false, false);
+        vcpu.set_entry_budget(LINUX_ENTRY_BUDGET);
+        let mut rmi = RmiClient::new(Smc);
+        let mut mem = Phys;
+        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+        let outcome = host_stub::linux::run::run_vcpu(guest, &mut vcpu, &mut link, &mut VcpuThread);
+        stop_host_timer();
+        if let Some(r) = LINUX_RESULTS.get(vcpu.id()) {
+            *r.lock() = Some((outcome, *vcpu.stats()));
+        }
+    }
+
+    /// A CPU other than the primary: runs the vCPU the primary offers it, if any.
+    fn linux_secondary(slot: usize) -> ! {
+        while !LINUX_GO.load(Ordering::Acquire) {
+            aarch64_cpu::asm::wfe();
+        }
+        let vcpu = LINUX_VCPUS.get(slot).and_then(|v| v.lock().take());
+        if let Some(vcpu) = vcpu {
+            if host_tick_enable_this_cpu() {
+                linux_run_vcpu(vcpu);
+            } else {
+                defmt::error!("cpu {}: no host tick: its vCPU does not run", slot);
+            }
+        }
+        loop {
+            aarch64_cpu::asm::wfe();
+        }
+    }
+
+    fn outcome_name(o: &Outcome) -> &'static str {
+        match o {
+            Outcome::PoweredOff => "SYSTEM_OFF",
+            Outcome::Reset => "SYSTEM_RESET",
+            Outcome::Aborted => "stopped: another vCPU failed",
+            Outcome::Failed(_) => "failed: KVM_RUN returned an error",
+            Outcome::UnresolvedFault { .. } => "failed: a memory fault the VMM cannot resolve",
+        }
+    }
+
+    /// Boots the runner's Linux guest as a realm: one vCPU per host CPU (vCPU 0 here), until it
+    /// powers off; then takes the realm apart and checks every granule came back.
+    fn linux_scenario(slots: usize) -> bool {
+        let (text, len) = *LINUX_REQUEST.lock();
+        let request = match Request::parse(&text[..len.min(text.len())]) {
+            Ok(r) => r,
+            Err(_) => {
+                defmt::error!("linux: the runner's request does not parse");
+                return false;
+            }
+        };
+        let cfg = request.config;
+        let mut header = [0u8; 64];
+        Phys.read(cfg.image.pa, &mut header);
+        let layout = match linux_guest::layout(&cfg, &header) {
+            Ok(l) => l,
+            Err(_) => {
+                defmt::error!("linux: the guest cannot be placed (the runner checks this first)");
+                return false;
+            }
+        };
+        if layout.vcpus > slots {
+            defmt::error!(
+                "linux: {} vCPUs need as many host CPUs; this run has {}",
+                layout.vcpus,
+                slots
+            );
+            return false;
+        }
+        let mut rmi = RmiClient::new(Smc);
+        let (_, features) = rmi.features(0);
+        let nr_lrs = features.gicv3_num_lrs() as usize + 1;
+        let mut mem = Phys;
+        let mut pool = Pool::new(linux_guest::qemu::POOL, linux_guest::qemu::POOL_SIZE);
+        // The device tree, and zeros after each file up to its page's end (measured as such).
+        let mut dtb = LINUX_DTB.lock();
+        let Ok(dtb_len) = linux_guest::device_tree(&layout, cfg.bootargs, &mut dtb) else {
+            defmt::error!("linux: the device tree does not fit");
+            return false;
+        };
+        let Ok(dtb_pa) = pool.take(2) else {
+            return false;
+        };
+        mem.write(dtb_pa, &dtb[..]);
+        drop(dtb);
+        for blob in [Some(cfg.image), cfg.initrd].into_iter().flatten() {
+            let tail = blob.len % linux_guest::PAGE;
+            if tail != 0 {
+                let zeros = [0u8; linux_guest::PAGE as usize];
+                mem.write(
+                    blob.pa + blob.len,
+                    &zeros[..(linux_guest::PAGE - tail) as usize],
+                );
+            }
+        }
+        let sources = host_stub::linux::load::Sources {
+            image: cfg.image,
+            dtb: host_stub::linux::Blob {
+                pa: dtb_pa,
+                len: dtb_len as u64,
+            },
+            initrd: cfg.initrd,
+        };
+        let Ok(mut slot) = host_stub::kvm::memslot::Memslot::new(
+            linux_guest::RAM_BASE,
+            linux_guest::qemu::RAM_BACKING,
+            layout.ram_size,
+        ) else {
+            return false;
+        };
+        defmt::info!(
+            "linux: loading a {} MiB realm with {} vCPU(s): kernel {} bytes at IPA {=u64:#x}, initrd {} bytes, device tree {} bytes",
+            layout.ram_size >> 20,
+            layout.vcpus,
+            layout.image.file_size,
+            layout.place.kernel,
+            layout.initrd_len,
+            dtb_len
+        );
+        let t0 = CNTPCT_EL0.get();
+        let mut built = LINUX_BUILT.lock();
+        let result = {
+            let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+            host_stub::linux::load::build(
+                &mut link, &mut slot, &mut pool, &layout, &sources, &mut built,
+            )
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) => {
+                defmt::error!(
+                    "linux: building the realm failed at {=str} ({=u64:#x}): {=str}",
+                    e.step,
+                    e.at,
+                    e.ret.status_name()
+                );
+                return false;
+            }
+        };
+        let load_ticks = CNTPCT_EL0.get() - t0;
+        defmt::info!(
+            "linux: realm active: {} measured pages, {} level-3 RTTs, {} RMI commands, {} ms of model time",
+            built.measured_pages,
+            built.l3_tables,
+            built.commands,
+            load_ticks * 1000 / CNTFRQ_EL0.get()
+        );
+        let mut vm = host_stub::kvm::vm::Vm::new(built.rd, linux_guest::IPA_BITS);
+        let dev = linux_guest::devices(&layout);
+        let mut ok = vm.set_memslot(slot).is_ok()
+            && vm
+                .create_vgic(layout.vcpus, dev.gicd_base, dev.gicr_base, nr_lrs)
+                .is_ok();
+        for (i, (&rec, &run)) in built.recs.iter().zip(built.runs.iter()).enumerate() {
+            let Ok(mut v) = vm.create_vcpu(i) else {
+                ok = false;
+                break;
+            };
+            ok &= vm.finalize_vcpu(&mut v, rec, run, i == 0).is_ok();
+            *LINUX_VCPUS[i].lock() = Some(v);
+        }
+        if !ok {
+            defmt::error!("linux: the VM's vGIC, memslot or vCPUs could not be set up");
+            return false;
+        }
+        let guest = LINUX_GUEST.call_once(|| {
+            Guest::new(
+                vm,
+                host_stub::pl011::Pl011::new(Console),
+                dev.uart_base,
+                dev.uart_intid,
+            )
+        });
+        let mine = LINUX_VCPUS[0].lock().take();
+        if !host_timer_enable() {
+            return false;
+        }
+        defmt::info!("linux: entering the realm (its console follows on the UART)");
+        let t1 = CNTPCT_EL0.get();
+        LINUX_GO.store(true, Ordering::Release);
+        aarch64_cpu::asm::sev();
+        if let Some(v0) = mine {
+            linux_run_vcpu(v0);
+        }
+        // The other vCPUs see the end at their next tick.
+        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+        let all_done = || (0..layout.vcpus).all(|i| LINUX_RESULTS[i].lock().is_some());
+        while !all_done() && CNTPCT_EL0.get() < deadline {
+            core::hint::spin_loop();
+        }
+        let run_ticks = CNTPCT_EL0.get() - t1;
+        host_timer_disable();
+        let outcome = guest.outcome();
+        let vmm = guest.stats();
+        defmt::info!(
+            "linux: the guest ended: {=str} after {} ms of model time; VMM: {} runs, {} UART accesses, {} RIPAS changes, {} other MMIO",
+            outcome.as_ref().map_or("still running", outcome_name),
+            run_ticks * 1000 / CNTFRQ_EL0.get(),
+            vmm.runs,
+            vmm.uart_accesses,
+            vmm.ripas_changes,
+            vmm.unclaimed_mmio
+        );
+        for i in 0..layout.vcpus {
+            match *LINUX_RESULTS[i].lock() {
+                Some((o, s)) => defmt::info!(
+                    "linux: vCPU {}: {=str}; {} entries, exits: {} MMIO to the VMM, {} vGIC MMIO, {} IRQ, {} SGI writes ({} SGIs), {} PSCI, {} host calls, {} pages mapped on faults",
+                    i,
+                    outcome_name(&o),
+                    s.entries,
+                    s.mmio_exits,
+                    s.gic_mmio_exits,
+                    s.interrupt_exits,
+                    s.gic_register_exits,
+                    s.sgis_sent,
+                    s.psci_exits,
+                    s.handled_calls + s.denied_calls + s.forwarded_calls,
+                    s.pages_mapped
+                ),
+                None => defmt::error!("linux: vCPU {} did not stop", i),
+            }
+        }
+        let mut ok = outcome == Some(Outcome::PoweredOff);
+        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+        let mut vm = guest.vm.lock();
+        match host_stub::linux::load::teardown(&mut link, &mut vm, &built) {
+            Ok(n) => defmt::info!(
+                "linux: realm destroyed; {} granules undelegated (every one it used)",
+                n
+            ),
+            Err(e) => {
+                defmt::error!(
+                    "linux: tearing the realm down failed at {=str} ({=u64:#x}): {=str}",
+                    e.step,
+                    e.at,
+                    e.ret.status_name()
+                );
+                ok = false;
+            }
         }
         ok
     }

@@ -9,6 +9,8 @@ register_bitfields! [u32,
     FR [
         /// Transmit FIFO full.
         TXFF OFFSET(5) NUMBITS(1) [],
+        /// Receive FIFO empty.
+        RXFE OFFSET(4) NUMBITS(1) [],
         /// UART busy transmitting.
         BUSY OFFSET(3) NUMBITS(1) []
     ],
@@ -113,6 +115,15 @@ impl Pl011 {
             core::hint::spin_loop();
         }
         r.dr.set(b as u32);
+    }
+
+    /// Reads one received byte, if the receive FIFO holds one (never waits).
+    pub fn read_byte(&self) -> Option<u8> {
+        let r = self.regs();
+        if r.fr.is_set(FR::RXFE) {
+            return None;
+        }
+        Some(r.dr.get() as u8)
     }
 
     /// Writes text, turning `\n` into `\r\n`.

@@ -26,6 +26,7 @@ mod guest;
 mod guest_vm;
 mod images;
 mod lint;
+mod linux;
 mod setup;
 mod tfa;
 
@@ -106,6 +107,12 @@ fn build(args: &[String]) -> Result<(), String> {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("linux") {
+        setup::run()?;
+        images::build_qemu()?;
+        let images = Images::locate()?;
+        return linux::run(&args[1..], &images);
+    }
     let cpus: u32 = match flag_value(args, "--cpus")? {
         Some(n) => n
             .parse()

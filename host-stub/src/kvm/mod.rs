@@ -54,6 +54,7 @@
 
 pub mod filter;
 pub mod hypercalls;
+pub mod memslot;
 pub mod one_reg;
 pub mod run;
 pub mod vcpu;

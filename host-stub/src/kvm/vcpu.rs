@@ -36,7 +36,8 @@ use hostcall_abi::kvm::{
 use hostcall_abi::psci::{PsciFunction, PsciReturn};
 use hostcall_abi::rec_params::{RmiRecCreateFlags, RmiRecParams, REC_PARAMS_GPRS};
 use hostcall_abi::rec_run::{
-    RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecExitFields, RMI_REC_EXIT_OFFSET,
+    ich_hcr, RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecExitFields,
+    GICV3_MAX_LRS, RMI_REC_EXIT_OFFSET,
 };
 use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
 use hostcall_abi::rtt::{Ripas, RmiRttEntryState};
@@ -45,8 +46,9 @@ use hostcall_abi::smccc::canonical_fid;
 use super::hypercalls::{self, SMCCC_RET_NOT_SUPPORTED};
 use super::one_reg::RegCache;
 use super::run::{KvmExit, KvmRun};
-use super::vm::Vm;
+use super::vm::{GicFrame, Vm};
 use super::{Errno, RmmLink};
+use crate::mmio::{self, MmioError, MmioKind};
 use crate::{Conduit, HostMemory};
 
 /// Entries one `run` may make before it gives up with EINTR (see the module documentation).
@@ -146,6 +148,10 @@ pub struct VcpuStats {
     pub mmio_exits: u64,
     /// Stage-2 faults resolved in the kernel by mapping a backing page.
     pub pages_mapped: u64,
+    /// GIC distributor and redistributor accesses served by the in-kernel vGIC.
+    pub gic_mmio_exits: u64,
+    /// SGIs made pending at their targets by trapped ICC_SGI1R_EL1 writes (one per target).
+    pub sgis_sent: u64,
 }
 
 /// An RMI command the model issued that the RMM refused.
@@ -262,7 +268,18 @@ enum EntryGprs {
 struct Entry {
     flags: RmiRecEnterFlags,
     gprs: EntryGprs,
+    /// With an in-kernel vGIC: every list register and `gicv3_hcr`, from the vGIC.
+    gic: Option<([u64; GICV3_MAX_LRS], u64)>,
 }
+
+/// `ICC_SGI1R_EL1` as a trapped MSR's ISS shows it (EC 0x18): Op0 3 `[21:20]`, Op2 5 `[19:17]`,
+/// Op1 0 `[16:14]`, CRn 12 `[13:10]`, CRm 11 `[4:1]`; Rt `[9:5]` and Direction `[0]` aside.
+const ISS_ICC_SGI1R: u64 = (3 << 20) | (5 << 17) | (12 << 10) | (11 << 1);
+/// The ISS bits that name a system register (all but Rt and Direction).
+const ISS_SYSREG_MASK: u64 =
+    (0b11 << 20) | (0b111 << 17) | (0b111 << 14) | (0xF << 10) | (0xF << 1);
+/// The realm's EL1 physical timer's interrupt (PPI 30).
+const PHYSICAL_TIMER_INTID: u32 = 30;
 
 impl Vcpu {
     /// A vCPU without a REC yet (see [`Vm::create_vcpu`]).
@@ -297,6 +314,8 @@ impl Vcpu {
                 virqs_ended: 0,
                 mmio_exits: 0,
                 pages_mapped: 0,
+                gic_mmio_exits: 0,
+                sgis_sent: 0,
             },
             last_rmi_failure: None,
             last_imm: 0,
@@ -542,13 +561,14 @@ impl Vcpu {
     /// The entry information for the next REC_ENTER, completing what the last exit left open.
     fn prepare_entry<C: Conduit, M: HostMemory>(
         &mut self,
-        vm: &Vm,
+        vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
     ) -> Entry {
         let mut e = Entry {
             flags: RmiRecEnterFlags::EMPTY,
             gprs: EntryGprs::Untouched,
+            gic: None,
         };
         let mut flags = RmiRecEnterFlags::EMPTY;
         if self.trap_wfi {
@@ -574,6 +594,13 @@ impl Vcpu {
             }
         }
         e.flags = flags;
+        if let Some(g) = vm.vgic_mut() {
+            let mut lrs = [0u64; GICV3_MAX_LRS];
+            let fill = g.gic.fill_lrs(self.id, &mut lrs, g.nr_lrs);
+            // More waiting than fits: ask for an exit when the list registers run dry.
+            let hcr = if fill.overflow { ich_hcr::UIE } else { 0 };
+            e.gic = Some((lrs, hcr));
+        }
         e
     }
 
@@ -628,9 +655,13 @@ impl Vcpu {
             EntryGprs::Registers => mem.write_words(gprs, &self.regs.x),
             EntryGprs::MmioRead(value) => mem.write_words(gprs, &[value]),
         }
-        // The GIC fields: list register 0 when it changes (an injected interrupt, then zero once
-        // the realm has ended it); the others stay as the RecRun page was made (zero).
-        if self.lr0 != self.lr0_written {
+        // The GIC fields: with a vGIC, every list register and the HCR it asks for; without,
+        // list register 0 when it changes (an injected interrupt, then zero once the realm has
+        // ended it), the others staying as the RecRun page was made (zero).
+        if let Some((lrs, hcr)) = &enter.gic {
+            mem.write_words(run_pa + offset_of!(RmiRecEnter, gicv3_hcr) as u64, &[*hcr]);
+            mem.write_words(run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64, lrs);
+        } else if self.lr0 != self.lr0_written {
             mem.write_words(
                 run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,
                 &[self.lr0],
@@ -684,8 +715,16 @@ impl Vcpu {
         link: &mut RmmLink<'_, C, M>,
         rec: u64,
     ) -> Result<Next, Errno> {
-        // Every exit reports list register 0: an injected interrupt the realm has taken and
-        // ended comes back inactive.
+        // Every exit reports the list registers and the realm's timers: the vGIC takes back
+        // what the realm did with its interrupts and follows the timers' output lines.
+        if let Some(g) = vm.vgic_mut() {
+            g.gic.sync_lrs(self.id, &self.exit.gicv3_lrs);
+            let (virt, phys) = (self.exit.cntv_ctl, self.exit.cntp_ctl);
+            g.gic.line(VIRTUAL_TIMER_INTID, self.id, timer_fires(virt));
+            g.gic.line(PHYSICAL_TIMER_INTID, self.id, timer_fires(phys));
+        }
+        // Without a vGIC, list register 0: an injected interrupt the realm has taken and ended
+        // comes back inactive.
         if self.lr0 != 0 && self.exit.gicv3_lrs[0] & LR_STATE == 0 {
             self.lr0 = 0;
             self.stats.virqs_ended += 1;
@@ -705,7 +744,7 @@ impl Vcpu {
                 };
                 if changed(true, false) {
                     self.stats.realm_timer_fired += 1;
-                    if self.timers_fired[0] && !timers_were[0] {
+                    if self.timers_fired[0] && !timers_were[0] && vm.vgic().is_none() {
                         // An interrupt already pending in list register 0 keeps its place.
                         let _ = self.inject_virq(VIRTUAL_TIMER_INTID);
                     }
@@ -750,10 +789,20 @@ impl Vcpu {
                 Ok(Next::ReEnter)
             }
             esr::EC_SYS64 => {
-                // KVM's vGIC would make the SGI pending at its targets (rec_enter.gicv3_lrs on
-                // their next entries); the model does not and records the write.
+                // With a vGIC, an ICC_SGI1R_EL1 write makes the SGI pending at its targets
+                // (their list registers on their next entries: a target running elsewhere sees
+                // it after its CPU's next host interrupt, where KVM would kick it at once).
+                // Without one the model records the write.
                 self.stats.gic_register_exits += 1;
                 self.stats.last_gic_register_write = x0;
+                if syndrome & ISS_SYSREG_MASK == ISS_ICC_SGI1R {
+                    if let Some(g) = vm.vgic_mut() {
+                        self.stats.sgis_sent += u64::from(g.gic.sgi(self.id, x0).count_ones());
+                    }
+                }
+                Ok(Next::ReEnter)
+            }
+            esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) && self.gic_mmio(vm)? => {
                 Ok(Next::ReEnter)
             }
             esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {
@@ -786,6 +835,41 @@ impl Vcpu {
         }
     }
 
+    /// An access to the in-kernel vGIC's frames at the exit's unprotected IPA: served here and
+    /// completed on the next entry. `Ok(false)` if there is no vGIC or the IPA is not its;
+    /// ENOSYS for an access without a valid syndrome.
+    fn gic_mmio(&mut self, vm: &mut Vm) -> Result<bool, Errno> {
+        let ipa_bits = vm.ipa_bits();
+        let Some(g) = vm.vgic_mut() else {
+            return Ok(false);
+        };
+        let access = match mmio::decode_exit(&self.exit, ipa_bits) {
+            Ok(a) => a,
+            Err(MmioError::NoSyndrome) => return Err(Errno::ENOSYS),
+            Err(_) => return Ok(false),
+        };
+        let Some(frame) = g.frame(access.ipa) else {
+            return Ok(false);
+        };
+        let value = match (frame, access.kind) {
+            (GicFrame::Distributor(off), MmioKind::Read) => Some(g.gic.gicd_read(off, access.size)),
+            (GicFrame::Redistributors(off), MmioKind::Read) => {
+                Some(g.gic.gicr_read(off, access.size))
+            }
+            (GicFrame::Distributor(off), MmioKind::Write(v)) => {
+                g.gic.gicd_write(off, access.size, v);
+                None
+            }
+            (GicFrame::Redistributors(off), MmioKind::Write(v)) => {
+                g.gic.gicr_write(off, access.size, v);
+                None
+            }
+        };
+        self.pending = Pending::MmioDone { value };
+        self.stats.gic_mmio_exits += 1;
+        Ok(true)
+    }
+
     /// Demand paging, as the Arm CCA series does on a stage-2 fault at a private IPA: if the VM
     /// has a backing granule left and the RTT entry at `ipa` (level 3) is UNASSIGNED with RIPAS
     /// RAM, delegates the granule and maps it with RMI_DATA_CREATE_UNKNOWN. `Ok(false)`: not
@@ -798,7 +882,8 @@ impl Vcpu {
         link: &mut RmmLink<'_, C, M>,
         ipa: u64,
     ) -> Result<bool, Errno> {
-        if vm.free_pages().is_empty() {
+        let slot_page = vm.memslot().and_then(|m| m.backing(ipa));
+        if slot_page.is_none() && vm.free_pages().is_empty() {
             return Ok(false);
         }
         let (ret, out) = link.rmi.cmd(RmiCommand::RTT_READ_ENTRY, &[vm.rd(), ipa, 3]);
@@ -808,6 +893,27 @@ impl Vcpu {
             && out[3] == Ripas::Ram as u64;
         if !unassigned_ram {
             return Ok(false);
+        }
+        if let Some(pa) = slot_page {
+            // The memslot's own granule for this IPA: nothing else uses it while the entry is
+            // unassigned, and nothing is given back on failure.
+            let (ret, _) = link.rmi.cmd(RmiCommand::GRANULE_DELEGATE, &[pa]);
+            if ret != RmiReturn::SUCCESS {
+                return Err(self.rmi_failed(RmiCommand::GRANULE_DELEGATE, ret));
+            }
+            let (ret, _) = link
+                .rmi
+                .cmd(RmiCommand::DATA_CREATE_UNKNOWN, &[vm.rd(), pa, ipa]);
+            if ret != RmiReturn::SUCCESS {
+                let err = self.rmi_failed(RmiCommand::DATA_CREATE_UNKNOWN, ret);
+                let _ = link.rmi.cmd(RmiCommand::GRANULE_UNDELEGATE, &[pa]);
+                return Err(err);
+            }
+            if let Some(m) = vm.memslot_mut() {
+                m.record_mapped();
+            }
+            self.stats.pages_mapped += 1;
+            return Ok(true);
         }
         let Some(pa) = vm.take_page() else {
             return Ok(false);

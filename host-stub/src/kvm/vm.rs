@@ -22,8 +22,10 @@ use hostcall_abi::rec_params::{mpidr_el1_to_rec_index, rec_index_to_mpidr};
 use hostcall_abi::rmi::{RmiCommand, RmiReturn};
 
 use super::filter::SmcccFilter;
+use super::memslot::Memslot;
 use super::vcpu::Vcpu;
 use super::{Errno, RmmLink};
+use crate::vgic::{self, Vgic};
 use crate::{Conduit, HostMemory};
 
 /// The affinity fields of `MPIDR_EL1` (Aff3 `[39:32]`, Aff2..Aff0 `[23:0]`).
@@ -64,6 +66,43 @@ pub struct Vm {
     free_pages: Vec<u64, MAX_BACKING_PAGES>,
     /// Pages mapped on faults: (IPA, granule).
     mapped: Vec<(u64, u64), MAX_BACKING_PAGES>,
+    /// The realm's RAM, backed one to one and populated on faults ([`Vm::set_memslot`]).
+    memslot: Option<Memslot>,
+    /// The in-kernel GICv3 ([`Vm::create_vgic`]).
+    vgic: Option<InKernelGic>,
+}
+
+/// The in-kernel interrupt controller and where the realm sees it.
+#[derive(Clone, Debug)]
+pub struct InKernelGic {
+    /// The GIC's state.
+    pub gic: Vgic,
+    /// IPA of the distributor ([`vgic::GICD_SIZE`] bytes).
+    pub gicd: u64,
+    /// IPA of the redistributors ([`vgic::gicr_region_size`] bytes).
+    pub gicr: u64,
+    /// List registers a REC entry may fill (RMI_FEATURES' GICV3_NUM_LRS + 1).
+    pub nr_lrs: usize,
+}
+
+/// A GIC register access the in-kernel vGIC serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GicFrame {
+    /// The distributor, at this offset.
+    Distributor(u64),
+    /// The redistributor region, at this offset.
+    Redistributors(u64),
+}
+
+impl InKernelGic {
+    /// Which frame `ipa` (protected alias, shared bit stripped) falls in, if any.
+    pub(crate) fn frame(&self, ipa: u64) -> Option<GicFrame> {
+        let within = |base: u64, len: u64| ipa.checked_sub(base).filter(|&off| off < len);
+        if let Some(off) = within(self.gicd, vgic::GICD_SIZE) {
+            return Some(GicFrame::Distributor(off));
+        }
+        within(self.gicr, vgic::gicr_region_size(self.gic.nr_vcpus())).map(GicFrame::Redistributors)
+    }
 }
 
 impl Vm {
@@ -78,7 +117,74 @@ impl Vm {
             vcpus: Vec::new(),
             free_pages: Vec::new(),
             mapped: Vec::new(),
+            memslot: None,
+            vgic: None,
         }
+    }
+
+    /// Backs the realm's RAM with `slot` (`KVM_SET_USER_MEMORY_REGION2` of a private slot): a
+    /// stage-2 fault in it at an unassigned RIPAS RAM entry is mapped from the slot's granule.
+    /// EEXIST if the VM has one already (the model holds one).
+    pub fn set_memslot(&mut self, slot: Memslot) -> Result<(), Errno> {
+        if self.memslot.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.memslot = Some(slot);
+        Ok(())
+    }
+
+    /// The RAM memslot, if set.
+    pub const fn memslot(&self) -> Option<&Memslot> {
+        self.memslot.as_ref()
+    }
+
+    /// The RAM memslot, writable (a loader counts the pages it maps).
+    pub fn memslot_mut(&mut self) -> Option<&mut Memslot> {
+        self.memslot.as_mut()
+    }
+
+    /// `KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3)` with its distributor at `gicd` and
+    /// redistributors at `gicr` (`KVM_DEV_ARM_VGIC_GRP_ADDR`), for `nr_vcpus` vCPUs and `nr_lrs`
+    /// list registers per entry. From then on the vCPUs serve the GIC's MMIO, trapped SGI writes
+    /// and timer lines in the kernel and fill every list register from it. EEXIST if there is
+    /// one; EINVAL for a vCPU count or list-register count it cannot have, or overlapping frames.
+    pub fn create_vgic(
+        &mut self,
+        nr_vcpus: usize,
+        gicd: u64,
+        gicr: u64,
+        nr_lrs: usize,
+    ) -> Result<(), Errno> {
+        if self.vgic.is_some() {
+            return Err(Errno::EEXIST);
+        }
+        let gic = Vgic::new(nr_vcpus).ok_or(Errno::EINVAL)?;
+        let gicr_end = gicr.checked_add(vgic::gicr_region_size(nr_vcpus));
+        let gicd_end = gicd.checked_add(vgic::GICD_SIZE);
+        let (Some(gicr_end), Some(gicd_end)) = (gicr_end, gicd_end) else {
+            return Err(Errno::EINVAL);
+        };
+        let overlap = gicd < gicr_end && gicr < gicd_end;
+        if overlap || nr_lrs == 0 || nr_lrs > hostcall_abi::rec_run::GICV3_MAX_LRS {
+            return Err(Errno::EINVAL);
+        }
+        self.vgic = Some(InKernelGic {
+            gic,
+            gicd,
+            gicr,
+            nr_lrs,
+        });
+        Ok(())
+    }
+
+    /// The in-kernel GIC, if created.
+    pub const fn vgic(&self) -> Option<&InKernelGic> {
+        self.vgic.as_ref()
+    }
+
+    /// The in-kernel GIC, writable (`KVM_IRQ_LINE` drives its lines: [`Vgic::line`]).
+    pub fn vgic_mut(&mut self) -> Option<&mut InKernelGic> {
+        self.vgic.as_mut()
     }
 
     /// Hands NS granules to the VM to back realm RAM on stage-2 faults (the model's stand-in for

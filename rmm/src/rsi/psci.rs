@@ -18,7 +18,7 @@ use hostcall_abi::rec_params::mpidr_el1_to_rec_index;
 use hostcall_abi::rec_run::RmiExitReason;
 
 use hostcall_abi::rec_run::RmiRecExitFields;
-use hostcall_abi::smccc::is_smc64;
+use hostcall_abi::smccc::{is_smc64, SMCCC_VERSION};
 
 use super::{answer, Outcome};
 use crate::realm::{Rd, RealmState};
@@ -40,8 +40,14 @@ pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -
     match f {
         PsciFunction::VERSION => answer(rec, [PSCI_VERSION_1_1.raw(), 0, 0, 0]),
         PsciFunction::FEATURES => {
-            // Every function B6.3 lists is served, in each form `from_fid` recognises.
-            let r = if PsciFunction::from_fid(rec.regs.gprs[1]).is_some() {
+            // Every function B6.3 lists is served, in each form `from_fid` recognises; and
+            // SMCCC_VERSION, which the RMM answers: PSCI_FEATURES(SMCCC_VERSION) is how SMCCC
+            // says a caller finds out that it may ask (the first step of B1.1's discovery flow;
+            // Linux takes the SMCCC version as 1.0, and a realm for no realm, without it).
+            let queried = rec.regs.gprs[1];
+            let r = if PsciFunction::from_fid(queried).is_some()
+                || queried == u64::from(SMCCC_VERSION)
+            {
                 PsciReturn::Success.raw()
             } else {
                 not_supported

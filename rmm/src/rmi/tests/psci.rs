@@ -247,13 +247,22 @@ fn psci_features_reports_cpu_on_and_affinity_info() {
     ] {
         assert_eq!(c.answered(0, &[FEATURES, fid])[0], SUCCESS_PSCI, "{fid:#x}");
     }
-    for fid in [0x8400_0005u64, 0xC400_0002, 0x8400_000E] {
+    for fid in [0x8400_0005u64, 0xC400_0002, 0x8400_000E, 0x8000_0001] {
         assert_eq!(
             c.answered(0, &[FEATURES, fid])[0],
             NOT_SUPPORTED,
             "{fid:#x}"
         );
     }
+}
+
+/// SMCCC's discovery of SMCCC_VERSION (B1.1 step 1): PSCI_FEATURES of its FID succeeds, because
+/// the RMM answers SMCCC_VERSION itself (with 1.2 or later, as B1.1 requires).
+#[test]
+fn psci_features_reports_smccc_version() {
+    let c = Cpus::new();
+    assert_eq!(c.answered(0, &[FEATURES, 0x8000_0000])[0], SUCCESS_PSCI);
+    assert!(c.answered(0, &[0x8000_0000])[0] >= 0x1_0002);
 }
 
 // ---- The PSCI exits ----------------------------------------------------------------------------

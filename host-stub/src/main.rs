@@ -1646,6 +1646,12 @@ mod image {
         fn console_input(&mut self) -> Option<u8> {
             CONSOLE_UART.read_byte()
         }
+        fn idle(&mut self) {
+            // The tick armed before the run wakes this CPU (interrupts stay masked: WFI still
+            // ends on a pending one), and is taken here.
+            aarch64_cpu::asm::wfi();
+            let _ = take_host_interrupt();
+        }
     }
 
     /// Enables this CPU's side of the host tick (its redistributor's PPIs and CPU interface);

@@ -57,6 +57,9 @@ pub trait Host {
     /// Called when `KVM_RUN` returned EINTR (the host took an interrupt or the entry budget ran
     /// out): a byte of console input, if the host has one.
     fn console_input(&mut self) -> Option<u8>;
+    /// Called when the vCPU is off (not started yet, or after CPU_OFF): wait until something
+    /// may have changed (the host's next tick), instead of spinning on `KVM_RUN`.
+    fn idle(&mut self);
 }
 
 /// Counters of what the VMM side saw.
@@ -214,6 +217,9 @@ pub fn run_vcpu<C: Conduit, M: HostMemory, S: ConsoleSink>(
             Ok(_) => {}
             Err(Errno::EINTR) => {
                 guest.stats.lock().interrupted += 1;
+                if !guest.vm.lock().is_powered_on(vcpu.id()) {
+                    host.idle();
+                }
                 if let Some(byte) = host.console_input() {
                     guest.input(byte);
                 }

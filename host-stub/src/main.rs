@@ -1616,9 +1616,11 @@ mod image {
 
     /// The guest every vCPU thread shares (set once by the primary).
     static LINUX_GUEST: spin::Once<Guest<Console>> = spin::Once::new();
-    /// vCPUs offered to the other CPUs: vCPU i to the CPU in slot i.
-    static LINUX_VCPUS: [spin::Mutex<Option<host_stub::kvm::vcpu::Vcpu>>; linux_guest::MAX_VCPUS] =
-        [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
+    /// The vCPUs each host CPU runs: vCPU i on the CPU in slot i modulo the CPUs (time-sliced
+    /// where a CPU has several).
+    type VcpuQueue = heapless::Vec<host_stub::kvm::vcpu::Vcpu, { linux_guest::MAX_VCPUS }>;
+    static LINUX_QUEUES: [spin::Mutex<VcpuQueue>; MAX_CPUS] =
+        [const { spin::Mutex::new(heapless::Vec::new()) }; MAX_CPUS];
     /// How each vCPU ended and what it did, once it has.
     static LINUX_RESULTS: [spin::Mutex<Option<(Outcome, host_stub::kvm::vcpu::VcpuStats)>>;
         linux_guest::MAX_VCPUS] = [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
@@ -1669,37 +1671,46 @@ mod image {
         true
     }
 
-    /// Runs one vCPU of the guest on this CPU until the guest stops.
-    fn linux_run_vcpu(mut vcpu: host_stub::kvm::vcpu::Vcpu) {
+    /// Runs this CPU's vCPUs of the guest until the guest stops.
+    fn linux_run_vcpus(slot: usize) {
         let Some(guest) = LINUX_GUEST.get() else {
             return;
         };
-        vcpu.set_host_interrupts(Some(take_host_interrupt));
-        vcpu.set_preempt_on_host_interrupt(true);
-        // A vCPU has this CPU to itself: WFI waits in the realm for its next interrupt.
-        vcpu.set_trap_wfx(false, false);
-        vcpu.set_entry_budget(LINUX_ENTRY_BUDGET);
+        let mut vcpus = core::mem::take(&mut *LINUX_QUEUES[slot].lock());
+        if vcpus.is_empty() {
+            return;
+        }
+        for vcpu in vcpus.iter_mut() {
+            vcpu.set_host_interrupts(Some(take_host_interrupt));
+            vcpu.set_preempt_on_host_interrupt(true);
+            // WFI waits in the realm for the vCPU's next interrupt, or until the host's tick
+            // gives the CPU to another vCPU.
+            vcpu.set_trap_wfx(false, false);
+            vcpu.set_entry_budget(LINUX_ENTRY_BUDGET);
+        }
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let outcome = host_stub::linux::run::run_vcpu(guest, &mut vcpu, &mut link, &mut VcpuThread);
+        let outcome =
+            host_stub::linux::run::run_vcpus(guest, &mut vcpus, &mut link, &mut VcpuThread);
         stop_host_timer();
-        if let Some(r) = LINUX_RESULTS.get(vcpu.id()) {
-            *r.lock() = Some((outcome, *vcpu.stats()));
+        for vcpu in &vcpus {
+            if let Some(r) = LINUX_RESULTS.get(vcpu.id()) {
+                *r.lock() = Some((outcome, *vcpu.stats()));
+            }
         }
     }
 
-    /// A CPU other than the primary: runs the vCPU the primary offers it, if any.
+    /// A CPU other than the primary: runs the vCPUs the primary gives it, if any.
     fn linux_secondary(slot: usize) -> ! {
         while !LINUX_GO.load(Ordering::Acquire) {
             aarch64_cpu::asm::wfe();
         }
-        let vcpu = LINUX_VCPUS.get(slot).and_then(|v| v.lock().take());
-        if let Some(vcpu) = vcpu {
+        if !LINUX_QUEUES[slot].lock().is_empty() {
             if host_tick_enable_this_cpu() {
-                linux_run_vcpu(vcpu);
+                linux_run_vcpus(slot);
             } else {
-                defmt::error!("cpu {}: no host tick: its vCPU does not run", slot);
+                defmt::error!("cpu {}: no host tick: its vCPUs do not run", slot);
             }
         }
         loop {
@@ -1717,8 +1728,8 @@ mod image {
         }
     }
 
-    /// Boots the runner's Linux guest as a realm: one vCPU per host CPU (vCPU 0 here), until it
-    /// powers off; then takes the realm apart and checks every granule came back.
+    /// Boots the runner's Linux guest as a realm, vCPU i on host CPU i modulo the CPUs (vCPU 0
+    /// here), until it powers off; then takes the realm apart and checks every granule came back.
     fn linux_scenario(slots: usize) -> bool {
         let (text, len) = *LINUX_REQUEST.lock();
         let request = match Request::parse(&text[..len.min(text.len())]) {
@@ -1738,14 +1749,6 @@ mod image {
                 return false;
             }
         };
-        if layout.vcpus > slots {
-            defmt::error!(
-                "linux: {} vCPUs need as many host CPUs; this run has {}",
-                layout.vcpus,
-                slots
-            );
-            return false;
-        }
         let mut rmi = RmiClient::new(Smc);
         let (_, features) = rmi.features(0);
         let nr_lrs = features.gicv3_num_lrs() as usize + 1;
@@ -1836,7 +1839,7 @@ mod image {
                 break;
             };
             ok &= vm.finalize_vcpu(&mut v, rec, run, i == 0).is_ok();
-            *LINUX_VCPUS[i].lock() = Some(v);
+            ok &= LINUX_QUEUES[i % slots].lock().push(v).is_ok();
         }
         if !ok {
             defmt::error!("linux: the VM's vGIC, memslot or vCPUs could not be set up");
@@ -1850,7 +1853,6 @@ mod image {
                 dev.uart_intid,
             )
         });
-        let mine = LINUX_VCPUS[0].lock().take();
         if !host_timer_enable() {
             return false;
         }
@@ -1858,9 +1860,7 @@ mod image {
         let t1 = CNTPCT_EL0.get();
         LINUX_GO.store(true, Ordering::Release);
         aarch64_cpu::asm::sev();
-        if let Some(v0) = mine {
-            linux_run_vcpu(v0);
-        }
+        linux_run_vcpus(0);
         // The other vCPUs see the end at their next tick.
         let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
         let all_done = || (0..layout.vcpus).all(|i| LINUX_RESULTS[i].lock().is_some());

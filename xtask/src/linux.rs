@@ -93,11 +93,6 @@ pub fn options(args: &[String]) -> Result<Options, String> {
             linux::MAX_VCPUS
         ));
     }
-    if vcpus as u32 > cpus {
-        return Err(format!(
-            "--vcpus {vcpus} needs as many host CPUs: add --cpus {vcpus} (at most 4)"
-        ));
-    }
     Ok(Options {
         kernel,
         initrd,

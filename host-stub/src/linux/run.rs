@@ -11,7 +11,7 @@
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use hostcall_abi::kvm::KvmSystemEventType;
+use hostcall_abi::kvm::{KvmRunMemoryFault, KvmSystemEventType};
 
 use super::IPA_BITS;
 use crate::kvm::run::KvmExit;
@@ -185,18 +185,47 @@ impl<S: ConsoleSink> Guest<S> {
     }
 }
 
-/// Runs `vcpu` until the guest stops or this vCPU fails; returns how it ended.
-pub fn run_vcpu<C: Conduit, M: HostMemory, S: ConsoleSink>(
+/// Runs `vcpus` on this host CPU until the guest stops or one of them fails; returns how it
+/// ended. Several vCPUs share the CPU in turns: each runs until `KVM_RUN` returns EINTR (the
+/// host's tick, or its entry budget), then the next; when every one of them is off, the CPU
+/// idles until its next tick.
+pub fn run_vcpus<C: Conduit, M: HostMemory, S: ConsoleSink>(
+    guest: &Guest<S>,
+    vcpus: &mut [Vcpu],
+    link: &mut RmmLink<'_, C, M>,
+    host: &mut impl Host,
+) -> Outcome {
+    let mut last_faults = [None; super::MAX_VCPUS];
+    loop {
+        let mut any_on = false;
+        for (vcpu, last_fault) in vcpus.iter_mut().zip(last_faults.iter_mut()) {
+            if let Err(failed) = run_slice(guest, vcpu, link, host, last_fault) {
+                return failed;
+            }
+            if let Some(done) = guest.outcome() {
+                return done;
+            }
+            any_on |= guest.vm.lock().is_powered_on(vcpu.id());
+        }
+        if !any_on {
+            host.idle();
+        }
+    }
+}
+
+/// Runs `vcpu` until `KVM_RUN` returns EINTR or the guest stops. `Err` if this vCPU failed.
+fn run_slice<C: Conduit, M: HostMemory, S: ConsoleSink>(
     guest: &Guest<S>,
     vcpu: &mut Vcpu,
     link: &mut RmmLink<'_, C, M>,
     host: &mut impl Host,
-) -> Outcome {
-    let mut last_fault = None;
-    loop {
-        if let Some(done) = guest.outcome() {
-            return done;
-        }
+    last_fault: &mut Option<KvmRunMemoryFault>,
+) -> Result<(), Outcome> {
+    let fail = |o: Outcome| {
+        guest.stop(FAILED);
+        Err(o)
+    };
+    while guest.running() {
         host.before_run();
         guest.stats.lock().runs += 1;
         match vcpu.run_shared(&guest.vm, link) {
@@ -209,42 +238,32 @@ pub fn run_vcpu<C: Conduit, M: HostMemory, S: ConsoleSink>(
                 guest.stop(how);
             }
             Ok(KvmExit::Shutdown) => guest.stop(POWERED_OFF),
-            Ok(KvmExit::Hypercall(_)) => {
-                // No range of the SMCCC filter forwards to this VMM: cannot happen.
-                guest.stop(FAILED);
-                return Outcome::Failed(Errno::ENXIO);
-            }
+            // No range of the SMCCC filter forwards to this VMM: cannot happen.
+            Ok(KvmExit::Hypercall(_)) => return fail(Outcome::Failed(Errno::ENXIO)),
             Ok(_) => {}
             Err(Errno::EINTR) => {
                 guest.stats.lock().interrupted += 1;
-                if !guest.vm.lock().is_powered_on(vcpu.id()) {
-                    host.idle();
-                }
                 if let Some(byte) = host.console_input() {
                     guest.input(byte);
                 }
-                continue;
+                return Ok(());
             }
             Err(Errno::EFAULT) => {
                 let KvmExit::MemoryFault(f) = *vcpu.kvm_run().exit() else {
-                    guest.stop(FAILED);
-                    return Outcome::Failed(Errno::EFAULT);
+                    return fail(Outcome::Failed(Errno::EFAULT));
                 };
                 // A RIPAS change is accepted (committed on the next run); a fault that comes
                 // back unchanged was not a RIPAS change the kernel could commit.
-                if last_fault == Some(f) {
-                    guest.stop(FAILED);
-                    return Outcome::UnresolvedFault { gpa: f.gpa };
+                if *last_fault == Some(f) {
+                    return fail(Outcome::UnresolvedFault { gpa: f.gpa });
                 }
-                last_fault = Some(f);
+                *last_fault = Some(f);
                 guest.stats.lock().ripas_changes += 1;
                 continue;
             }
-            Err(e) => {
-                guest.stop(FAILED);
-                return Outcome::Failed(e);
-            }
+            Err(e) => return fail(Outcome::Failed(e)),
         }
-        last_fault = None;
+        *last_fault = None;
     }
+    Ok(())
 }

@@ -58,7 +58,7 @@ use std::path::{Path, PathBuf};
 pub use config::{RunConfig, DEFAULT_TIMEOUT};
 pub use decode::{decode_defmt_file, decode_stream, merge_lines, StreamLog};
 pub use outcome::{LogLine, RunOutcome, RunStatus, Source};
-pub use process::{find_qemu, qemu_args, run, DETERMINISTIC, QEMU_BINARY};
+pub use process::{find_qemu, qemu_args, run, run_interactive, DETERMINISTIC, QEMU_BINARY};
 
 /// Root of the cargo workspace (the parent of this crate's directory).
 pub fn workspace_root() -> PathBuf {

@@ -156,6 +156,36 @@ pub fn run(images: &Images, cfg: &RunConfig) -> RunOutcome {
     outcome
 }
 
+/// Boots `images` as [`run`] does but in the foreground, with the UART on this process's
+/// terminal (input too) instead of `uart.log`, for a user at a prompt; no timeout. Ends when
+/// QEMU does.
+pub fn run_interactive(images: &Images, cfg: &RunConfig) -> Result<(), String> {
+    let run_dir = runs_dir().join(&cfg.name);
+    let qemu = prepare(cfg, &run_dir)?;
+    let args: Vec<OsString> = qemu_args(images, cfg)
+        .into_iter()
+        .map(|a| {
+            if a == "file:uart.log" {
+                "stdio".into()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let mut command = Command::new(&qemu);
+    die_with_parent(&mut command);
+    let status = command
+        .args(&args)
+        .current_dir(&run_dir)
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", qemu.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("QEMU exited with {status}"))
+    }
+}
+
 /// Validates the config, recreates the run directory and finds QEMU.
 fn prepare(cfg: &RunConfig, run_dir: &Path) -> Result<PathBuf, String> {
     cfg.validate()?;

@@ -655,6 +655,14 @@ fn ensure_initramfs(l: &Layout) -> Result<bool, String> {
     Ok(true)
 }
 
+/// True if `path` is an initramfs `setup-guest` built (so `/init`'s checks and token apply).
+pub fn is_our_initramfs(path: &Path) -> bool {
+    let (Ok(p), Ok(root)) = (path.canonicalize(), target().join("linux").canonicalize()) else {
+        return false;
+    };
+    p.starts_with(root) && p.file_name().is_some_and(|n| n == "initramfs.cpio.gz")
+}
+
 /// The bytes of a `NAME-BEGIN` .. `NAME-END` hex block `/init` printed into `log` (a console log
 /// with any other lines around it), checked against the END line's byte and line counts.
 pub fn parse_blob(log: &str, name: &str) -> Result<Vec<u8>, String> {

@@ -59,6 +59,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let cpus = number("--cpus", 2)?;
     let mem_mib = number("--mem", 256)?;
     let shell = ours.iter().any(|a| a == "--shell");
+    boot(cpus, mem_mib, shell, true, qemu_extra).map(|_| ())
+}
+
+/// What a plain boot showed.
+pub struct PlainBoot {
+    /// The guest's uptime when `/init` started (model time under `-icount`), in seconds.
+    pub init_uptime: Option<f64>,
+}
+
+/// Boots the guest as a plain VM with `cpus` vCPUs and `mem_mib` of RAM; `echo` prints its
+/// console as it comes. Fails unless `/init` behaves as a non-realm `/init` must.
+pub fn boot(
+    cpus: u32,
+    mem_mib: u32,
+    shell: bool,
+    echo: bool,
+    qemu_extra: &[String],
+) -> Result<PlainBoot, String> {
     let g = guest::setup(false)?;
     if !qemu_is_10_or_later() {
         return Err("QEMU 10 is missing: run `cargo xtask setup`".into());
@@ -96,7 +114,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     if shell {
         crate::setup::sh(&mut cmd)?;
-        return Ok(());
+        return Ok(PlainBoot { init_uptime: None });
     }
     let mut child = cmd
         .stdin(Stdio::null())
@@ -107,7 +125,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut log = String::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading QEMU's console: {e}"))?;
-        println!("{line}");
+        if echo {
+            println!("{line}");
+        }
         log.push_str(&line);
         log.push('\n');
     }
@@ -126,15 +146,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !status.success() {
         problems.push(format!("QEMU exited with {status}"));
     }
-    // "rmm-guest: init started: <release> <uptime>s after boot"
-    let init_at = log
-        .lines()
-        .find_map(|l| l.split("rmm-guest: init started: ").nth(1))
-        .and_then(|rest| {
-            rest.split_whitespace()
-                .find_map(|w| w.strip_suffix('s')?.parse::<f64>().ok())
-        })
-        .map_or("?".to_string(), |s| format!("{s:.2} s"));
+    let init_uptime = crate::linux::init_uptime(&log);
+    let init_at = init_uptime.map_or("?".to_string(), |s| format!("{s:.2} s"));
     println!(
         "guest-vm: wall time {:.1} s (QEMU start to exit); /init started at {init_at} of guest \
          virtual time (-icount shift=0: a ns per instruction, plus idle periods skipped over)",
@@ -145,7 +158,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "guest-vm: as expected for a non-realm VM: /init ran, vCPU, memory and challenge \
              checks PASS, realm FAIL, attestation SKIP, powered off"
         );
-        Ok(())
+        Ok(PlainBoot { init_uptime })
     } else {
         Err(format!(
             "the plain VM did not behave as expected:\n  {}",

@@ -75,7 +75,7 @@ pub fn options(args: &[String]) -> Result<Options, String> {
     let shell = args.iter().any(|a| a == "--shell");
     let kernel = flag_value(args, "--kernel")?.map(PathBuf::from);
     let initrd = flag_value(args, "--initrd")?.map(PathBuf::from);
-    let ours = initrd.is_none();
+    let ours = initrd.as_deref().is_none_or(guest::is_our_initramfs);
     let (kernel, initrd) = match (kernel, initrd) {
         (Some(k), Some(i)) => (k, Some(i)),
         (k, i) => {
@@ -275,15 +275,48 @@ pub fn check_guest(outcome: &RunOutcome, p: &Prepared, challenge: &[u8; 64]) -> 
     problems
 }
 
-/// `cargo xtask run linux ...` (setup and images done by the caller).
-pub fn run(args: &[String], images: &Images) -> Result<(), String> {
-    let o = options(args)?;
+/// What one boot showed.
+pub struct Boot {
+    /// Problems found (none: it passed).
+    pub problems: Vec<String>,
+    /// The guest's uptime when `/init` started (its line), in seconds of model time.
+    pub init_uptime: Option<f64>,
+    /// The host stub's summary lines about the guest (exits by reason and so on).
+    pub host_lines: Vec<String>,
+    /// Wall time of the QEMU run.
+    pub wall: Duration,
+    /// The realm's console: the UART without the firmware's and the RMM's lines.
+    pub console: String,
+}
+
+/// The UART's lines that the realm wrote (TF-A and the RMM prefix theirs).
+fn realm_console(uart: &str) -> String {
+    const FIRMWARE: [&str; 5] = ["NOTICE:", "ERROR:", "WARNING:", "INFO:", "RMM:"];
+    uart.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !FIRMWARE.iter().any(|p| l.starts_with(p)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The uptime `/init` reports in its first line (`rmm-guest: init started: <release> <s>s ...`).
+pub fn init_uptime(log: &str) -> Option<f64> {
+    log.lines()
+        .find_map(|l| l.split("rmm-guest: init started: ").nth(1))
+        .and_then(|rest| {
+            rest.split_whitespace()
+                .find_map(|w| w.strip_suffix('s')?.parse::<f64>().ok())
+        })
+}
+
+/// Boots the guest `o` describes (setup and images done by the caller); `show` prints the
+/// console and logs as they were.
+pub fn boot(o: &Options, images: &Images, name: &str, show: bool) -> Result<Boot, String> {
     let challenge = cca_verifier::relying_party::fresh_challenge()
         .map_err(|e| format!("no random challenge: {e}"))?;
-    let p = prepare(&o, &challenge)?;
+    let p = prepare(o, &challenge)?;
     println!(
-        "xtask: Linux realm: {} ({} MiB) with {}, {} vCPU(s), {} MiB RAM, on {} host CPU(s); \
-         command line: {}",
+        "xtask: Linux realm: {} ({} MiB) with {}, {} vCPU(s), {} MiB RAM, on {} host CPU(s)",
         o.kernel.display(),
         p.kernel.len() >> 20,
         o.initrd
@@ -292,14 +325,16 @@ pub fn run(args: &[String], images: &Images) -> Result<(), String> {
         o.vcpus,
         o.mem_mib,
         o.cpus,
-        p.bootargs
     );
-    let cfg = p.run_config(&o, "linux");
+    println!("xtask: guest command line: {}", p.bootargs);
+    let cfg = p.run_config(o, name);
     let outcome = tests_qemu::run(images, &cfg);
-    println!("--- UART (TF-A, the RMM's banner, the realm's console) ---");
-    println!("{}", outcome.uart.trim_end());
-    println!("--- defmt logs, RMM and host stub merged by system-counter time ---");
-    outcome.print_story();
+    if show {
+        println!("--- UART (TF-A, the RMM's banner, the realm's console) ---");
+        println!("{}", outcome.uart.trim_end());
+        println!("--- defmt logs, RMM and host stub merged by system-counter time ---");
+        outcome.print_story();
+    }
     let mut problems = Vec::new();
     if !outcome.passed() {
         problems.push(format!(
@@ -310,19 +345,286 @@ pub fn run(args: &[String], images: &Images) -> Result<(), String> {
     if o.ours {
         problems.extend(check_guest(&outcome, &p, &challenge));
     }
+    Ok(Boot {
+        problems,
+        init_uptime: init_uptime(&outcome.uart),
+        host_lines: outcome
+            .lines
+            .iter()
+            .filter(|l| l.text.starts_with("linux:"))
+            .map(|l| l.text.clone())
+            .collect(),
+        wall: outcome.elapsed,
+        console: realm_console(&outcome.uart),
+    })
+}
+
+/// `cargo xtask run linux ...` (setup and images done by the caller).
+pub fn run(args: &[String], images: &Images) -> Result<(), String> {
+    let o = options(args)?;
+    if o.shell {
+        return shell(&o, images);
+    }
+    let b = boot(&o, images, "linux", true)?;
     println!(
         "xtask: wall time {:.1} s (QEMU start to exit)",
-        outcome.elapsed.as_secs_f64()
+        b.wall.as_secs_f64()
     );
-    if problems.is_empty() {
-        println!(
-            "xtask: the Linux realm booted, attested and powered off; every granule came back"
-        );
+    if b.problems.is_empty() {
+        println!("xtask: the Linux realm booted and powered off; every granule came back");
         Ok(())
     } else {
         Err(format!(
             "the Linux realm run did not pass:\n  {}",
-            problems.join("\n  ")
+            b.problems.join("\n  ")
         ))
+    }
+}
+
+/// `--shell`: QEMU in the foreground with the UART on this terminal (the realm's busybox
+/// prompt; `poweroff -f` ends it).
+fn shell(o: &Options, images: &Images) -> Result<(), String> {
+    let challenge = [0u8; 64];
+    let p = prepare(o, &challenge)?;
+    let cfg = p.run_config(o, "linux-shell");
+    tests_qemu::run_interactive(images, &cfg)
+}
+
+/// The command-line options for a boot of the cached guest.
+fn default_options(vcpus: usize, cpus: u32, explicit_files: bool) -> Result<Options, String> {
+    let mut args: Vec<String> = vec![
+        "--vcpus".into(),
+        vcpus.to_string(),
+        "--cpus".into(),
+        cpus.to_string(),
+    ];
+    if explicit_files {
+        let g = guest::setup(false)?;
+        args.extend([
+            "--kernel".into(),
+            g.image.display().to_string(),
+            "--initrd".into(),
+            g.initramfs.display().to_string(),
+        ]);
+    }
+    options(&args)
+}
+
+fn fail_if(b: &Boot, what: &str) -> Result<(), String> {
+    if b.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} did not pass:\n  {}",
+            b.problems.join("\n  ")
+        ))
+    }
+}
+
+/// The Linux realm tests `cargo xtask test` runs: 1 host CPU / 1 vCPU with the files named on
+/// the command line (as a user's own pair would be), and 4 host CPUs / 2 vCPUs with the defaults;
+/// each boots to `/init`, gets its token verified and undelegates every granule.
+pub fn qemu_tests(images: &Images) -> Result<(), String> {
+    for (vcpus, cpus, explicit, name) in [
+        (1, 1, true, "linux-1cpu-1vcpu"),
+        (2, 4, false, "linux-4cpu-2vcpu"),
+    ] {
+        let o = default_options(vcpus, cpus, explicit)?;
+        let b = boot(&o, images, name, false)?;
+        fail_if(&b, name)?;
+        println!(
+            "xtask: {name}: PASS (/init at {} of model time, wall {:.1} s)",
+            b.init_uptime.map_or("?".into(), |s| format!("{s:.2} s")),
+            b.wall.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// The demo's last act: the Linux realm on `cpus` host CPUs (2 vCPUs), its console, its exits
+/// and the attestation verdict.
+pub fn demo(images: &Images, cpus: u32) -> Result<(), String> {
+    println!("xtask: and now a Debian Linux kernel as a realm guest (cargo xtask run linux)");
+    let o = default_options(2, cpus, false)?;
+    let b = boot(&o, images, "demo-linux", false)?;
+    println!("--- the realm's console ---\n{}", b.console.trim_end());
+    println!("--- what the host saw ---");
+    for l in &b.host_lines {
+        println!("host: {l}");
+    }
+    println!("xtask: wall time {:.1} s", b.wall.as_secs_f64());
+    fail_if(&b, "the Linux realm")?;
+    println!("xtask: the Linux realm booted, attested (token verified) and powered off");
+    Ok(())
+}
+
+/// `cargo xtask bench`'s guest figures: the same kernel and initramfs to `/init` as a realm and
+/// as a plain VM, same vCPUs and RAM, both under `-icount shift=0`.
+pub fn bench(images: &Images) -> Result<(), String> {
+    let o = default_options(2, 4, false)?;
+    let b = boot(&o, images, "bench-linux", false)?;
+    fail_if(&b, "the Linux realm")?;
+    let plain = crate::guest_vm::boot(2, o.mem_mib as u32, false, false, &[])?;
+    let (Some(realm), Some(vm)) = (b.init_uptime, plain.init_uptime) else {
+        return Err("no /init uptime in one of the boots".into());
+    };
+    println!();
+    println!(
+        "Linux 7.3 to /init (2 vCPUs, {} MiB; the guest's uptime at /init: model time, one tick = one instruction under -icount)",
+        o.mem_mib
+    );
+    println!("| guest | to /init | ratio |");
+    println!("|---|---|---|");
+    println!(
+        "| plain VM (QEMU virt, no RME) | {:.0} M | 1.00 |",
+        vm * 1e3
+    );
+    println!(
+        "| realm on this RMM (4 host CPUs) | {:.0} M | {:.2} |",
+        realm * 1e3,
+        realm / vm
+    );
+    println!();
+    println!("the realm's boot, as the host stub saw it:");
+    for l in &b.host_lines {
+        println!("  {l}");
+    }
+    println!(
+        "wall time of the realm's run: {:.1} s",
+        b.wall.as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch directory of this test's own.
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("xtask-linux-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// An arm64 Image header (4 KiB pages, anywhere) of `image_size`, padded to `len` bytes.
+    fn image(image_size: u64, len: usize) -> Vec<u8> {
+        let mut h = vec![0u8; len.max(64)];
+        h[16..24].copy_from_slice(&image_size.to_le_bytes());
+        h[24..32].copy_from_slice(&0b1010u64.to_le_bytes());
+        h[56..60].copy_from_slice(b"ARM\x64");
+        h
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The error `options` + `prepare` give for these arguments (before any QEMU).
+    fn refusal(a: &[&str]) -> String {
+        match options(&args(a)).and_then(|o| prepare(&o, &[0; 64]).map(|_| ())) {
+            Ok(()) => panic!("accepted {a:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_good_pair_is_accepted_and_its_request_names_the_files() {
+        let d = scratch("good");
+        let (k, i) = (d.join("Image"), d.join("initrd"));
+        fs::write(&k, image(4 << 20, 3 << 20)).unwrap();
+        fs::write(&i, vec![7u8; 5000]).unwrap();
+        let o = options(&args(&[
+            "--kernel",
+            k.to_str().unwrap(),
+            "--initrd",
+            i.to_str().unwrap(),
+            "--vcpus",
+            "3",
+            "--mem",
+            "128",
+            "--append",
+            "foo=bar",
+        ]))
+        .unwrap();
+        assert!(!o.ours);
+        let p = prepare(&o, &[0; 64]).unwrap();
+        assert!(p.request.contains(&format!("image_len={}\n", 3 << 20)));
+        assert!(p.request.contains("initrd_len=5000\n"));
+        assert!(p.request.contains("vcpus=3\n") && p.request.contains("mem_mib=128\n"));
+        assert!(p.bootargs.ends_with(" foo=bar"));
+        // Not our initramfs: no rmm.* arguments for /init.
+        assert!(!p.bootargs.contains("rmm."));
+        assert!(p.expected_rim().is_some());
+    }
+
+    #[test]
+    fn a_missing_file_is_one_clear_line() {
+        let e = refusal(&[
+            "--kernel",
+            "/nonexistent/Image",
+            "--initrd",
+            "/nonexistent/i",
+        ]);
+        assert!(e.starts_with("kernel /nonexistent/Image:"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_arm64_image_is_refused() {
+        let d = scratch("notimage");
+        let (k, i) = (d.join("vmlinuz"), d.join("initrd"));
+        fs::write(
+            &k,
+            b"\x1f\x8b gzip, not an Image, and long enough to have a header ....................",
+        )
+        .unwrap();
+        fs::write(&i, b"x").unwrap();
+        let e = refusal(&[
+            "--kernel",
+            k.to_str().unwrap(),
+            "--initrd",
+            i.to_str().unwrap(),
+        ]);
+        assert!(e.contains("not a usable arm64 Image"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn an_initrd_that_does_not_fit_is_refused() {
+        let d = scratch("bigrd");
+        let (k, i) = (d.join("Image"), d.join("initrd"));
+        fs::write(&k, image(40 << 20, 4096)).unwrap();
+        fs::write(&i, vec![0u8; 30 << 20]).unwrap();
+        let e = refusal(&[
+            "--kernel",
+            k.to_str().unwrap(),
+            "--initrd",
+            i.to_str().unwrap(),
+            "--mem",
+            "64",
+        ]);
+        assert!(e.contains("does not fit"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn impossible_shapes_are_refused() {
+        let d = scratch("shapes");
+        let (k, i) = (d.join("Image"), d.join("initrd"));
+        fs::write(&k, image(4 << 20, 4096)).unwrap();
+        fs::write(&i, b"x").unwrap();
+        let (k, i) = (k.to_str().unwrap(), i.to_str().unwrap());
+        let e = refusal(&["--kernel", k, "--initrd", i, "--vcpus", "9"]);
+        assert!(e.contains("1 to 8 vCPUs"), "{e}");
+        let e = refusal(&["--kernel", k, "--initrd", i, "--vcpus", "0"]);
+        assert!(e.contains("1 to 8 vCPUs"), "{e}");
+        let e = refusal(&["--kernel", k, "--initrd", i, "--mem", "3"]);
+        assert!(e.contains("guest RAM must be"), "{e}");
+        let e = refusal(&["--kernel", k, "--initrd", i, "--cpus", "5"]);
+        assert!(e.contains("--cpus must be 1..=4"), "{e}");
+        let e = refusal(&["--kernel", k, "--initrd", i, "--frobnicate"]);
+        assert!(e.contains("unknown argument"), "{e}");
     }
 }

@@ -4,7 +4,10 @@
 //!   2.12.1 source and its BL1/BL2/BL31 build). Idempotent: each step checks first.
 //! - `build [--board qemu|fvp]`: builds the RMM and host-stub images and packs them with TF-A into
 //!   `target/images/` (`rmm.elf`, `rmm.bin`, `host-stub.elf`, `host-stub.bin`, `qemu_fw.bios`).
-//! - `run [--cpus N]`: setup + build, then boots the stack under QEMU and tells what happened.
+//! - `run [--cpus N]`: setup + build, then boots the stack under QEMU and tells what happened,
+//!   ending with a Linux realm guest.
+//! - `run linux [--kernel FILE] [--initrd FILE] [--append "..."] [--vcpus N] [--mem MIB]
+//!   [--cpus N] [--shell]`: a Linux kernel as a realm guest (`linux`).
 //! - `test`: setup + build, the lint gates (`lint`), then the host tests, the fuzz smoke and the
 //!   QEMU tests.
 //! - `lint`: setup + build, then fmt, clippy (host and aarch64 images) and rustdoc, warnings as
@@ -37,12 +40,17 @@ use tests_qemu::{Images, RunConfig};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | test | lint | bench\n\
+        "usage: cargo xtask <setup | build [--board qemu|fvp] | run [--cpus N] | run linux [...]\n\
+         \x20                   | test | lint | bench\n\
          \x20                   | setup-guest [--refresh] | guest-vm [--cpus N] [--mem MiB] [--shell]\n\
          \x20                   | fuzz [--target NAME] [--time SECONDS] [--smoke]>\n\
          \n  setup   install what is missing (rust targets, QEMU 10, cross gcc, TF-A 2.12.1)\
          \n  build   build the images into target/images/ (FVP images into target/images/fvp/)\
-         \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs)\
+         \n  run     boot TF-A -> RMM -> host stub under QEMU and show the story (default 4 CPUs),\
+         \n          then a Linux realm guest\
+         \n  run linux [--kernel FILE] [--initrd FILE] [--append \"...\"] [--vcpus N] [--mem MIB]\
+         \n          [--cpus N] [--shell]   boot a Linux kernel as a realm (defaults: the Debian\
+         \n          kernel and our initramfs from setup-guest, 2 vCPUs, 256 MiB, 4 host CPUs)\
          \n  test    lint, host tests, fuzz smoke, then the QEMU tests\
          \n  lint    fmt --check, clippy -D warnings (host and aarch64 images), cargo doc -D warnings\
          \n  bench   measured figures (granule tracking cost)\
@@ -149,18 +157,20 @@ fn run(args: &[String]) -> Result<(), String> {
         Ok(a) => println!("xtask: {}", a.summary()),
         Err(e) => println!("xtask: attestation: the realm's token was NOT accepted: {e}"),
     }
-    if outcome.passed() && attestation.is_ok() {
-        println!("xtask: demo finished: the host stub's verdict is PASS");
-        Ok(())
-    } else {
-        Err(format!("the demo did not pass:\n{}", outcome.report()))
+    if !(outcome.passed() && attestation.is_ok()) {
+        return Err(format!("the demo did not pass:\n{}", outcome.report()));
     }
+    println!("xtask: the host stub's verdict is PASS");
+    linux::demo(&images, cpus)?;
+    println!("xtask: demo finished");
+    Ok(())
 }
 
 fn bench() -> Result<(), String> {
     setup::run()?;
     images::build_qemu()?;
-    bench::run()
+    bench::run()?;
+    linux::bench(&Images::locate()?)
 }
 
 fn fuzz(args: &[String]) -> Result<(), String> {
@@ -191,5 +201,7 @@ fn test() -> Result<(), String> {
     println!("xtask: fuzz smoke (each target from its committed corpus, fixed seed and runs)");
     fuzz::smoke()?;
     println!("xtask: QEMU tests (cargo test -p tests-qemu)");
-    setup::cargo(&["test", "-p", "tests-qemu", "--", "--test-threads=1"])
+    setup::cargo(&["test", "-p", "tests-qemu", "--", "--test-threads=1"])?;
+    println!("xtask: Linux realm tests (the Debian kernel and our initramfs, setup-guest)");
+    linux::qemu_tests(&Images::locate()?)
 }

@@ -1602,12 +1602,34 @@ mod image {
     static CONSOLE_UART: platform::pl011::Pl011 =
         unsafe { platform::pl011::Pl011::new(BOARD.ns_uart) };
 
-    /// The guest's console output goes to the board's UART as it comes.
-    struct Console;
+    /// The guest's console output goes to the board's UART as it comes. It also notes when
+    /// the guest's `/init` says it started ([`INIT_MARKER`]), for the boot-time figure.
+    struct Console {
+        matched: usize,
+    }
+
+    /// The start of the first line our `/init` prints.
+    const INIT_MARKER: &[u8] = b"rmm-guest: init started";
+    /// CNTPCT when the console showed [`INIT_MARKER`] (0: not yet).
+    static INIT_SEEN_AT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
     impl host_stub::pl011::ConsoleSink for Console {
         fn put(&mut self, byte: u8) {
             CONSOLE_UART.write_byte(byte);
+            if INIT_MARKER.get(self.matched) == Some(&byte) {
+                self.matched += 1;
+                if self.matched == INIT_MARKER.len() {
+                    let _ = INIT_SEEN_AT.compare_exchange(
+                        0,
+                        CNTPCT_EL0.get(),
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    self.matched = 0;
+                }
+            } else {
+                self.matched = usize::from(INIT_MARKER.first() == Some(&byte));
+            }
         }
     }
 
@@ -1848,7 +1870,7 @@ mod image {
         let guest = LINUX_GUEST.call_once(|| {
             Guest::new(
                 vm,
-                host_stub::pl011::Pl011::new(Console),
+                host_stub::pl011::Pl011::new(Console { matched: 0 }),
                 dev.uart_base,
                 dev.uart_intid,
             )
@@ -1871,6 +1893,13 @@ mod image {
         host_timer_disable();
         let outcome = guest.outcome();
         let vmm = guest.stats();
+        match INIT_SEEN_AT.load(Ordering::Relaxed).checked_sub(t1) {
+            Some(ticks) if ticks < run_ticks => defmt::info!(
+                "linux: /init started {} M ticks after the first REC_ENTER (its first line on the console)",
+                ticks / 1_000_000
+            ),
+            _ => defmt::info!("linux: no line from /init on the console"),
+        }
         defmt::info!(
             "linux: the guest ended: {=str} after {} ms of model time; VMM: {} runs, {} UART accesses, {} RIPAS changes, {} other MMIO",
             outcome.as_ref().map_or("still running", outcome_name),

@@ -2027,3 +2027,168 @@ fn two_vcpus_share_a_vm_through_cpu_on_and_cpu_off() {
     );
     assert_eq!(v0.stats().psci_completions, 2);
 }
+
+// ---- The realm's RAM in a memslot, and the in-kernel vGIC ----------------------------------------
+
+#[test]
+fn a_memslot_backs_ipas_one_to_one_and_refuses_bad_ranges() {
+    use super::memslot::Memslot;
+    assert_eq!(Memslot::new(0x1001, 0x2000, 0x1000), Err(Errno::EINVAL));
+    assert_eq!(Memslot::new(0x1000, 0x2001, 0x1000), Err(Errno::EINVAL));
+    assert_eq!(Memslot::new(0x1000, 0x2000, 0), Err(Errno::EINVAL));
+    assert_eq!(
+        Memslot::new(u64::MAX & !0xFFF, 0x2000, 0x2000),
+        Err(Errno::EINVAL),
+        "wraps"
+    );
+    let m = Memslot::new(0x4000_0000, 0xA000_0000, 0x10_0000).expect("slot");
+    assert_eq!(m.backing(0x4000_0000), Some(0xA000_0000));
+    assert_eq!(m.backing(0x4000_5123), Some(0xA000_5000));
+    assert_eq!(m.backing(0x3FFF_F000), None);
+    assert_eq!(m.backing(0x4010_0000), None);
+    let mut vm = Vm::new(0xA000, 40);
+    vm.set_memslot(m).expect("first");
+    assert_eq!(vm.set_memslot(m), Err(Errno::EEXIST));
+}
+
+#[test]
+fn a_fault_in_the_memslot_maps_its_own_granule_and_release_takes_it_back() {
+    use super::memslot::Memslot;
+    use realm_payload::GROW_IPA;
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    let pa = 0x6480_3000;
+    vm.set_memslot(Memslot::new(GROW_IPA, pa, 0x1000).expect("slot"))
+        .expect("set");
+    fx.script(|r| set_ram(r, GROW_IPA));
+    fx.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    fx.script(|r| smc(r, &[HOST_CALL, GROW_IPA]));
+    fx.script(|r| {
+        assert_eq!(r.gprs[0], 0, "RSI_SUCCESS once the page is there");
+        smc(r, &[SYSTEM_OFF])
+    });
+    assert_eq!(
+        fx.run(&mut vm, &mut vcpu),
+        Err(Errno::EFAULT),
+        "RIPAS change"
+    );
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    assert_eq!(vcpu.stats().pages_mapped, 1);
+    assert!(fx.sim.el3.is_realm(pa), "the slot's granule for that IPA");
+    assert_eq!(vm.memslot().map(|m| m.mapped()), Some(1));
+    let rd = fx.l.realm.rd;
+    let released = fx.with_link(|link| vm.memslot_mut().expect("slot").release(rd, link));
+    assert_eq!(released, Ok(1));
+    assert!(!fx.sim.el3.is_realm(pa));
+    assert_eq!(vm.memslot().map(|m| m.mapped()), Some(0));
+}
+
+/// QEMU virt's GIC frames, as the Linux guest's device tree gives them.
+const GICD: u64 = 0x0800_0000;
+const GICR: u64 = 0x080A_0000;
+
+#[test]
+fn the_vgic_serves_its_registers_in_the_kernel() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    vm.create_vgic(1, GICD, GICR, 4).expect("vgic");
+    assert_eq!(vm.create_vgic(1, GICD, GICR, 4), Err(Errno::EEXIST));
+    // GICD_TYPER into w5, then GICR_TYPER's low word into w6.
+    fx.script(|_| dabt(dabt_esr(false, 2, 5), UNPROTECTED | (GICD + 4)));
+    fx.script(|r| {
+        assert_eq!(r.gprs[5], u64::from(crate::vgic::GICD_TYPER));
+        dabt(dabt_esr(false, 2, 6), UNPROTECTED | (GICR + 8))
+    });
+    fx.script(|r| {
+        // Last (bit 4) for the only redistributor.
+        assert_eq!(r.gprs[6] & (1 << 4), 1 << 4);
+        smc(r, &[SYSTEM_OFF])
+    });
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    assert_eq!(vcpu.stats().gic_mmio_exits, 2);
+    assert_eq!(vcpu.stats().mmio_exits, 0, "nothing went to userspace");
+}
+
+#[test]
+fn the_vgic_refuses_impossible_shapes() {
+    let mut vm = Vm::new(0xA000, 40);
+    assert_eq!(vm.create_vgic(0, GICD, GICR, 4), Err(Errno::EINVAL));
+    assert_eq!(vm.create_vgic(9, GICD, GICR, 4), Err(Errno::EINVAL));
+    assert_eq!(vm.create_vgic(1, GICD, GICR, 0), Err(Errno::EINVAL));
+    assert_eq!(vm.create_vgic(1, GICD, GICR, 17), Err(Errno::EINVAL));
+    assert_eq!(vm.create_vgic(1, GICD, GICD + 0x100, 4), Err(Errno::EINVAL));
+    assert_eq!(
+        vm.create_vgic(1, u64::MAX - 0x100, GICR, 4),
+        Err(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn the_virtual_timer_line_reaches_the_realm_through_a_list_register() {
+    let fx = Fixture::new();
+    let (mut vm, mut vcpu) = fx.vm();
+    vm.create_vgic(1, GICD, GICR, 4).expect("vgic");
+    // The realm enables Group 1 and PPI 27 (GICR_ISENABLER0 in the SGI frame).
+    fx.script(|r| {
+        r.gprs[1] = 0x2;
+        dabt(dabt_esr(true, 2, 1), UNPROTECTED | GICD)
+    });
+    fx.script(|r| {
+        r.gprs[1] = 1 << 27;
+        dabt(dabt_esr(true, 2, 1), UNPROTECTED | (GICR + 0x1_0100))
+    });
+    // Its timer fires: enabled, condition met, not masked.
+    fx.script(|r| {
+        r.el1.cntv_ctl = 0b101;
+        irq()
+    });
+    fx.script(|r| {
+        let lr = r.gic.lrs[0];
+        assert_eq!(lr & 0xFFFF_FFFF, 27, "vINTID");
+        assert_eq!(lr >> 62, 0b01, "pending");
+        assert_eq!(r.gic.lrs[1], 0);
+        // Taken and ended; the handler stops the timer.
+        r.gic.lrs[0] = 0;
+        r.el1.cntv_ctl = 0;
+        irq()
+    });
+    fx.script(|r| {
+        assert_eq!(r.gic.lrs[0], 0, "the line is low: nothing pending");
+        smc(r, &[SYSTEM_OFF])
+    });
+    assert!(matches!(
+        fx.run(&mut vm, &mut vcpu),
+        Ok(KvmExit::SystemEvent(_))
+    ));
+    assert_eq!(fx.sim.cpu.pending(), 0);
+}
+
+#[test]
+fn an_sgi_write_makes_the_sgi_pending_at_its_target_vcpu() {
+    let (mut vm, mut v0, _v1) = two_vcpus();
+    vm.create_vgic(2, GICD, GICR, 4).expect("vgic");
+    let fake = Fake::new();
+    // ICC_SGI1R_EL1 from x7: SGI 3 to Aff0 1 (vCPU 1).
+    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
+    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
+    sgi.gprs[0] = 3 << 24 | 0b10;
+    fake.exit(sgi);
+    // Another trapped register (ICC_SGI0R_EL1, Op2 7) is not an SGI1R write.
+    let mut other = sgi;
+    other.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 7 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
+    other.gprs[0] = 4 << 24 | 0b10;
+    fake.exit(other);
+    fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
+    assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
+    let gic = &vm.vgic().expect("vgic").gic;
+    assert!(gic.is_pending(1, 3));
+    assert!(!gic.is_pending(0, 3), "not the sender");
+    assert!(!gic.is_pending(1, 4));
+    assert_eq!(v0.stats().sgis_sent, 1);
+}

@@ -201,6 +201,9 @@ pub struct Vcpu {
     lr0: u64,
     /// List register 0 as rec_enter holds it now (written only when it changes).
     lr0_written: u64,
+    /// With an in-kernel vGIC: the list registers and `gicv3_hcr` of the next entry.
+    gic_lrs: [u64; GICV3_MAX_LRS],
+    gic_hcr: u64,
 }
 
 /// The virtual timer's interrupt as a guest sees it (PPI 27, KVM's default).
@@ -268,8 +271,9 @@ enum EntryGprs {
 struct Entry {
     flags: RmiRecEnterFlags,
     gprs: EntryGprs,
-    /// With an in-kernel vGIC: every list register and `gicv3_hcr`, from the vGIC.
-    gic: Option<([u64; GICV3_MAX_LRS], u64)>,
+    /// With an in-kernel vGIC: write every list register and `gicv3_hcr` from
+    /// [`Vcpu::gic_lrs`] and [`Vcpu::gic_hcr`].
+    gic: bool,
 }
 
 /// `ICC_SGI1R_EL1` as a trapped MSR's ISS shows it (EC 0x18): Op0 3 `[21:20]`, Op2 5 `[19:17]`,
@@ -328,6 +332,8 @@ impl Vcpu {
             timers_fired: [false; 2],
             lr0: 0,
             lr0_written: 0,
+            gic_lrs: [0; GICV3_MAX_LRS],
+            gic_hcr: 0,
         }
     }
 
@@ -568,7 +574,7 @@ impl Vcpu {
         let mut e = Entry {
             flags: RmiRecEnterFlags::EMPTY,
             gprs: EntryGprs::Untouched,
-            gic: None,
+            gic: false,
         };
         let mut flags = RmiRecEnterFlags::EMPTY;
         if self.trap_wfi {
@@ -595,11 +601,10 @@ impl Vcpu {
         }
         e.flags = flags;
         if let Some(g) = vm.vgic_mut() {
-            let mut lrs = [0u64; GICV3_MAX_LRS];
-            let fill = g.gic.fill_lrs(self.id, &mut lrs, g.nr_lrs);
+            let fill = g.gic.fill_lrs(self.id, &mut self.gic_lrs, g.nr_lrs);
             // More waiting than fits: ask for an exit when the list registers run dry.
-            let hcr = if fill.overflow { ich_hcr::UIE } else { 0 };
-            e.gic = Some((lrs, hcr));
+            self.gic_hcr = if fill.overflow { ich_hcr::UIE } else { 0 };
+            e.gic = true;
         }
         e
     }
@@ -658,9 +663,15 @@ impl Vcpu {
         // The GIC fields: with a vGIC, every list register and the HCR it asks for; without,
         // list register 0 when it changes (an injected interrupt, then zero once the realm has
         // ended it), the others staying as the RecRun page was made (zero).
-        if let Some((lrs, hcr)) = &enter.gic {
-            mem.write_words(run_pa + offset_of!(RmiRecEnter, gicv3_hcr) as u64, &[*hcr]);
-            mem.write_words(run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64, lrs);
+        if enter.gic {
+            mem.write_words(
+                run_pa + offset_of!(RmiRecEnter, gicv3_hcr) as u64,
+                &[self.gic_hcr],
+            );
+            mem.write_words(
+                run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,
+                &self.gic_lrs,
+            );
         } else if self.lr0 != self.lr0_written {
             mem.write_words(
                 run_pa + offset_of!(RmiRecEnter, gicv3_lrs) as u64,

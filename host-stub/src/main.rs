@@ -1909,8 +1909,8 @@ mod image {
             vmm.ripas_changes,
             vmm.unclaimed_mmio
         );
-        for i in 0..layout.vcpus {
-            match *LINUX_RESULTS[i].lock() {
+        for (i, result) in LINUX_RESULTS.iter().enumerate().take(layout.vcpus) {
+            match *result.lock() {
                 Some((o, s)) => defmt::info!(
                     "linux: vCPU {}: {=str}; {} entries, exits: {} MMIO to the VMM, {} vGIC MMIO, {} IRQ, {} SGI writes ({} SGIs), {} PSCI, {} host calls, {} pages mapped on faults",
                     i,

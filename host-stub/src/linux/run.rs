@@ -2,7 +2,7 @@
 //!
 //! One [`Guest`] is shared by every host CPU that runs a vCPU: the VM (locked only between REC
 //! entries, [`crate::kvm::vcpu::Vcpu::run_shared`]), the console UART and the guest's state
-//! (running, or how it stopped). Each host CPU calls [`run_vcpu`] for its vCPU; the loop serves
+//! (running, or how it stopped). Each host CPU calls [`run_vcpus`] for its vCPUs; the loop serves
 //! what KVM leaves to userspace: the PL011 at its MMIO window (its interrupt line driven into
 //! the vGIC after each access, as `KVM_IRQ_LINE` would), RIPAS changes (always accepted: the
 //! kernel commits them with RMI_RTT_SET_RIPAS on the next run), system events. Every other MMIO

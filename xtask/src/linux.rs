@@ -447,7 +447,23 @@ pub fn demo(images: &Images, cpus: u32) -> Result<(), String> {
     println!("xtask: and now a Debian Linux kernel as a realm guest (cargo xtask run linux)");
     let o = default_options(2, cpus, false)?;
     let b = boot(&o, images, "demo-linux", false)?;
-    println!("--- the realm's console ---\n{}", b.console.trim_end());
+    println!("--- the realm's console ---");
+    // Hex blocks (the challenge's echo and the token) in one line each.
+    let mut hex_lines = 0;
+    for line in b.console.lines() {
+        if line.contains("-BEGIN bytes=") {
+            hex_lines = 1;
+            println!("{line}");
+        } else if line.contains("-END bytes=") {
+            println!("  ({} lines of hex)", hex_lines - 1);
+            println!("{line}");
+            hex_lines = 0;
+        } else if hex_lines > 0 {
+            hex_lines += 1;
+        } else {
+            println!("{line}");
+        }
+    }
     println!("--- what the host saw ---");
     for l in &b.host_lines {
         println!("host: {l}");

@@ -5,6 +5,7 @@ use core::arch::{asm, global_asm};
 use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1};
 use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, SHARED_BUFFER_SIZE};
 
+use super::trap_policy::{self, CPTR_REALM_TRAPS, CPTR_TFP, CPTR_TZ};
 use crate::features::IdRegisters;
 use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
 
@@ -695,15 +696,6 @@ extern "C" {
 const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpsr) == 512);
 const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpcr) == 520);
 
-/// CPTR_EL2 (E2H = 0): TZ traps SVE and TSM traps SME at EL1/EL0 to EL2, so a realm cannot touch
-/// state the RMM does not switch (realms are not offered SVE or SME); TFP traps FP/SIMD until
-/// the realm's FP/SIMD registers are loaded (see [`Cpu`]).
-const CPTR_TFP: u64 = 1 << 10;
-const CPTR_TZ: u64 = 1 << 8;
-const CPTR_TSM: u64 = 1 << 12;
-/// CPTR_EL2.TTA: trace system register accesses trap to EL2 (where they read as zero).
-const CPTR_TTA: u64 = 1 << 20;
-
 /// Reads one system register by name.
 macro_rules! mrs {
     ($reg:literal) => {{
@@ -770,36 +762,6 @@ fn sve_max_vl() -> u64 {
     unsafe { asm!("isb", options(nostack)) };
     zcr
 }
-
-/// HCR_EL2 while a realm runs: stage 2 on (VM), set/way invalidation as clean (SWIO), physical
-/// FIQ/IRQ/SError to EL2 (FMO, IMO, AMO), broadcast TLB/barriers inner shareable (FB, BSU), ID
-/// register reads trapped (TID3, answered by `crate::id_regs`), ACTLR_EL1 (implementation
-/// defined, not switched) and the LORegion registers (not switched, hidden) trapped and so
-/// undefined for realms (TACR, TLOR), the RAS error records trapped and read as zero (TERR),
-/// SMC trapped (TSC),
-/// implementation-defined and set/way operations trapped (TIDCP, TSW; a set/way operation then
-/// completes with no effect, `crate::sysreg_trap`), EL1 is AArch64 (RW),
-/// pointer authentication not trapped (APK, API), stage 2 forced write-back (FWB).
-const HCR_REALM: u64 = 1 << 0
-    | 1 << 1
-    | 1 << 3
-    | 1 << 4
-    | 1 << 5
-    | 1 << 9
-    | 1 << 10
-    | 1 << 18
-    | 1 << 19
-    | 1 << 21
-    | 1 << 20
-    | 1 << 22
-    | 1 << 31
-    | 1 << 35
-    | 1 << 36
-    | 1 << 40
-    | 1 << 41
-    | 1 << 46;
-const HCR_TWI: u64 = 1 << 13;
-const HCR_TWE: u64 = 1 << 14;
 
 /// Writes `ICH_LR<n>_EL2`.
 fn write_lr(n: usize, v: u64) {
@@ -896,13 +858,6 @@ fn save_gic(g: &mut crate::arch::GicState) {
     msr!("S3_4_C12_C11_0", 0);
 }
 
-/// CNTHCTL_EL2 (E2H = 0) for realms: EL1 and EL0 may use the physical counter (EL1PCTEN) and
-/// the EL1 physical timer (EL1PCEN), as the architecture has it (A6.2); nothing else trapped.
-const CNTHCTL_REALM: u64 = 1 << 0 | 1 << 1;
-/// CNTHCTL_EL2.CNTVMASK and CNTPMASK (FEAT_RME): the EL1 virtual and physical timers' outputs
-/// masked at EL2.
-const CNTHCTL_CNTVMASK: u64 = 1 << 18;
-const CNTHCTL_CNTPMASK: u64 = 1 << 19;
 /// The PPIs of the EL1 virtual and physical timers (SBSA).
 const VIRTUAL_TIMER_PPI: u64 = 27;
 const PHYSICAL_TIMER_PPI: u64 = 30;
@@ -939,33 +894,21 @@ fn read_id_register(crm: u8, op2: u8) -> u64 {
     )
 }
 
-/// MDCR_EL2 bits the RMM sets for realms: PMU registers (TPM, TPMCR) and the Statistical
-/// Profiling Extension's (TPMS) trap to EL2, where they are undefined for the realm (realms are
-/// not offered these units and their ID fields read as absent, `crate::id_regs`); the debug
-/// registers (TDA, TDOSA, TDRA) trap too and read as zero for the realm, since the RMM does not
-/// switch them between the host and realms; so does the trace filter control (TTRF), undefined
-/// for realms.
-const MDCR_REALM_TRAPS: u64 = 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 14 | 1 << 19;
-
-/// HCRX_EL2.MSCEn: the memory copy and set instructions (FEAT_MOPS) are usable at EL1 and EL0
-/// (with it clear they are undefined there, though the ID registers offer them).
-const HCRX_MSCEN: u64 = 1 << 11;
-
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
 /// from the host's, and starts them zero): the MIDR_EL1 realms read (VPIDR_EL2, the CPU's own),
-/// [`HCRX_MSCEN`] on a CPU with HCRX_EL2, a zero virtual counter offset (A6.2),
-/// [`CNTHCTL_REALM`] and [`MDCR_REALM_TRAPS`]; and which pointer authentication keys the world
+/// `trap_policy`'s `HCRX_EL2` on a CPU that has it, a zero virtual counter offset (A6.2), its
+/// `CNTHCTL_EL2` and `MDCR_EL2` traps; and which pointer authentication keys the world
 /// switch must move. Every CPU, at cold and warm boot.
 pub fn init_realm_controls() {
     find_pauth_keys();
     msr!("vpidr_el2", mrs!("midr_el1"));
     // ID_AA64MMFR1_EL1.HCX [43:40]: HCRX_EL2 exists.
     if (mrs!("id_aa64mmfr1_el1") >> 40) & 0xF != 0 {
-        msr!("S3_4_C1_C2_2", HCRX_MSCEN); // HCRX_EL2
+        msr!("S3_4_C1_C2_2", trap_policy::HCRX_REALM); // HCRX_EL2
     }
     msr!("cntvoff_el2", 0);
-    msr!("cnthctl_el2", CNTHCTL_REALM);
-    msr!("mdcr_el2", mrs!("mdcr_el2") | MDCR_REALM_TRAPS);
+    msr!("cnthctl_el2", trap_policy::CNTHCTL_REALM);
+    msr!("mdcr_el2", mrs!("mdcr_el2") | trap_policy::MDCR_REALM_TRAPS);
     // SAFETY: an isb so the controls are in effect before any realm runs.
     unsafe { asm!("isb", options(nostack)) };
 }
@@ -975,14 +918,7 @@ pub fn init_realm_controls() {
 /// interrupt the host has already been told of. It enters anyway if one lingers: that costs an
 /// IRQ exit, not correctness.
 fn mask_asserted_timers(asserted: crate::timers::Asserted) {
-    let mut cnthctl = CNTHCTL_REALM;
-    if asserted.virt {
-        cnthctl |= CNTHCTL_CNTVMASK;
-    }
-    if asserted.phys {
-        cnthctl |= CNTHCTL_CNTPMASK;
-    }
-    msr!("cnthctl_el2", cnthctl);
+    msr!("cnthctl_el2", trap_policy::cnthctl(asserted));
     if !(asserted.virt || asserted.phys) {
         return;
     }
@@ -1052,10 +988,7 @@ impl HostFp {
             rmm_fp_save(saved.fp.as_mut_ptr());
             rmm_fp_load(fp);
         }
-        msr!(
-            "cptr_el2",
-            (host_cptr & !CPTR_TFP) | CPTR_TZ | CPTR_TSM | CPTR_TTA
-        );
+        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_REALM_TRAPS);
         host
     }
 
@@ -1153,22 +1086,13 @@ impl crate::arch::RealmCpu for Cpu {
         let host_el1 = save_el1();
         let host_hcr = mrs!("hcr_el2");
         let host_cptr = mrs!("cptr_el2");
-        msr!(
-            "cptr_el2",
-            host_cptr | CPTR_TFP | CPTR_TZ | CPTR_TSM | CPTR_TTA
-        );
+        msr!("cptr_el2", host_cptr | CPTR_TFP | CPTR_REALM_TRAPS);
         load_el1(&regs.el1);
         let pauth = pauth_keys_present();
         load_pauth(&regs.pauth, pauth);
         load_gic(&regs.gic);
         msr!("S3_4_C12_C1_1", regs.vdisr); // VDISR_EL2
-        let mut hcr = HCR_REALM;
-        if traps.wfi {
-            hcr |= HCR_TWI;
-        }
-        if traps.wfe {
-            hcr |= HCR_TWE;
-        }
+        let hcr = trap_policy::hcr(traps);
         // VTTBR_EL2.VMID and VMPIDR_EL2 still name the REC that last ran on this CPU (the TLB
         // maintenance of `arch::tlbi` puts VTTBR_EL2 back): see the flush below.
         let other_rec = (mrs!("vttbr_el2") ^ s2.vttbr) >> 48 != 0 || mrs!("vmpidr_el2") != vmpidr;

@@ -10,6 +10,7 @@
 pub mod aarch64;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod tlbi;
+pub mod trap_policy;
 
 /// A realm's EL1/EL0 system registers: what the RMM swaps with the host's on every entry and exit
 /// (EL3 does not switch EL1 state between worlds).

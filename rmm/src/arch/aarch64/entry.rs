@@ -1,0 +1,308 @@
+//! The RMM's assembly: the entry point for cold and warm boot, the exception vectors, the
+//! world switch's register save and restore (`rmm_run_realm`), the FP/SIMD and SVE register
+//! moves, and the fault-tolerant NS copy loop.
+
+use super::*;
+
+// One entry for cold and warm boot (EL3 enters every CPU here with the MMU off):
+// 1. x0 = CPU index. An index beyond our stacks is reported to EL3 at once, with no stack.
+// 2. SP = top of this CPU's stack, also kept in TPIDR_EL2 for the fatal-exception path.
+// 3. The first entry ever is the cold boot (EL3 boots the primary before any other CPU): it
+//    clears `.bss`; the `cold_pending` word lives in `.data` so the clear cannot touch it.
+// 4. rmm_main(x0..x3 as EL3 passed them, x4 = 1 on cold boot).
+global_asm!(
+    r#"
+    .section .data.rmm_cold_pending, "aw"
+    .balign 8
+rmm_cold_pending:
+    .quad 1
+
+    .section .text.entry, "ax"
+    .global rmm_entry
+rmm_entry:
+    cmp     x0, #{max_cpus}
+    b.hs    3f
+    adrp    x9, __stacks_start
+    add     x9, x9, :lo12:__stacks_start
+    add     x10, x0, #1
+    mov     x11, #{stack_size}
+    madd    x9, x10, x11, x9
+    mov     sp, x9
+    msr     tpidr_el2, x9           // the stack's top, for rmm_fatal
+    adrp    x9, vectors
+    add     x9, x9, :lo12:vectors
+    msr     vbar_el2, x9
+    isb
+    mov     x4, #0
+    adrp    x9, rmm_cold_pending
+    ldr     x10, [x9, :lo12:rmm_cold_pending]
+    cbz     x10, 2f
+    str     xzr, [x9, :lo12:rmm_cold_pending]
+    adrp    x9, __bss_start
+    add     x9, x9, :lo12:__bss_start
+    adrp    x10, __bss_end
+    add     x10, x10, :lo12:__bss_end
+1:  cmp     x9, x10
+    b.hs    4f
+    stp     xzr, xzr, [x9], #16
+    b       1b
+4:  mov     x4, #1
+2:  bl      rmm_main
+3:  mov     x0, #{boot_complete_lo}
+    movk    x0, #{boot_complete_hi}, lsl #16
+    mov     x1, #{cpu_id_out_of_range}
+    smc     #0
+5:  wfe
+    b       5b
+
+    .section .text.vectors, "ax"
+    .balign 2048
+vectors:
+    .rept 4                         // 0x000-0x180: current EL with SP_EL0 (never used)
+    .balign 128
+    b       rmm_fatal
+    .endr
+    .balign 128                     // 0x200: synchronous, current EL with SP_EL2
+    b       rmm_sync_spx
+    .rept 3                         // 0x280-0x380: IRQ/FIQ/SError at R-EL2 (masked)
+    .balign 128
+    b       rmm_fatal
+    .endr
+    .balign 128                     // 0x400: synchronous from the realm (AArch64)
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #0
+    b       rmm_realm_exit
+    .balign 128                     // 0x480: IRQ while the realm ran
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #1
+    b       rmm_realm_exit
+    .balign 128                     // 0x500: FIQ
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #2
+    b       rmm_realm_exit
+    .balign 128                     // 0x580: SError
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #3
+    b       rmm_realm_exit
+    .rept 4                         // 0x600-0x780: AArch32 lower EL (realms are AArch64)
+    .balign 128
+    b       rmm_fatal
+    .endr
+
+// rmm_run_realm(gprs = x0): saves the RMM's callee-saved registers and the gprs pointer on its
+// stack, loads the realm's x0..x30 and erets (ELR_EL2/SPSR_EL2 set by the caller). The realm's
+// next exception lands in one of the lower-EL vectors above, which push the realm's x0/x1 and
+// the exit class and come to rmm_realm_exit: it stores x0..x30 back through the saved pointer,
+// restores the RMM's registers and returns the class (0 sync, 1 IRQ, 2 FIQ, 3 SError).
+    .text
+    // rmm_fp_save(x0 = &mut FpRegs) / rmm_fp_load(x0 = &FpRegs): V0..V31, FPSR, FPCR.
+    .arch_extension fp
+    .arch_extension simd
+    .global rmm_fp_save
+rmm_fp_save:
+    stp     q0, q1, [x0, #0]
+    stp     q2, q3, [x0, #32]
+    stp     q4, q5, [x0, #64]
+    stp     q6, q7, [x0, #96]
+    stp     q8, q9, [x0, #128]
+    stp     q10, q11, [x0, #160]
+    stp     q12, q13, [x0, #192]
+    stp     q14, q15, [x0, #224]
+    stp     q16, q17, [x0, #256]
+    stp     q18, q19, [x0, #288]
+    stp     q20, q21, [x0, #320]
+    stp     q22, q23, [x0, #352]
+    stp     q24, q25, [x0, #384]
+    stp     q26, q27, [x0, #416]
+    stp     q28, q29, [x0, #448]
+    stp     q30, q31, [x0, #480]
+    mrs     x1, fpsr
+    mrs     x2, fpcr
+    add     x0, x0, #512
+    stp     x1, x2, [x0]
+    ret
+    .global rmm_fp_load
+rmm_fp_load:
+    ldp     q0, q1, [x0, #0]
+    ldp     q2, q3, [x0, #32]
+    ldp     q4, q5, [x0, #64]
+    ldp     q6, q7, [x0, #96]
+    ldp     q8, q9, [x0, #128]
+    ldp     q10, q11, [x0, #160]
+    ldp     q12, q13, [x0, #192]
+    ldp     q14, q15, [x0, #224]
+    ldp     q16, q17, [x0, #256]
+    ldp     q18, q19, [x0, #288]
+    ldp     q20, q21, [x0, #320]
+    ldp     q22, q23, [x0, #352]
+    ldp     q24, q25, [x0, #384]
+    ldp     q26, q27, [x0, #416]
+    ldp     q28, q29, [x0, #448]
+    ldp     q30, q31, [x0, #480]
+    add     x0, x0, #512
+    ldp     x1, x2, [x0]
+    msr     fpsr, x1
+    msr     fpcr, x2
+    ret
+
+    // rmm_sve_save(x0 = &mut SveRegs) / rmm_sve_load(x0 = &SveRegs): Z0..Z31, P0..P15 and FFR at
+    // the current vector length VL (CPTR_EL2.TZ clear): Z at 0, P from 32 * VL, FFR after P15.
+    // FFR goes through P0, so P0 is saved before it and loaded after it.
+    .arch_extension sve
+    .global rmm_sve_save
+rmm_sve_save:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    str     z\n, [x0, #\n, mul vl]
+    .endr
+    addvl   x0, x0, #16
+    addvl   x0, x0, #16
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    str     p\n, [x0, #\n, mul vl]
+    .endr
+    rdffr   p0.b
+    str     p0, [x0, #16, mul vl]
+    ret
+    .global rmm_sve_load
+rmm_sve_load:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ldr     z\n, [x0, #\n, mul vl]
+    .endr
+    addvl   x0, x0, #16
+    addvl   x0, x0, #16
+    ldr     p0, [x0, #16, mul vl]
+    wrffr   p0.b
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+    ldr     p\n, [x0, #\n, mul vl]
+    .endr
+    ret
+
+    .global rmm_run_realm
+rmm_run_realm:
+    stp     x29, x30, [sp, #-16]!
+    stp     x27, x28, [sp, #-16]!
+    stp     x25, x26, [sp, #-16]!
+    stp     x23, x24, [sp, #-16]!
+    stp     x21, x22, [sp, #-16]!
+    stp     x19, x20, [sp, #-16]!
+    stp     x0, xzr, [sp, #-16]!
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    ldp     x0, x1, [x0]
+    eret
+    dsb     nsh
+    isb
+
+rmm_realm_exit:
+    ldr     x0, [sp, #16]           // the gprs pointer, under the realm's x0/x1
+    stp     x2, x3, [x0, #16]
+    stp     x4, x5, [x0, #32]
+    stp     x6, x7, [x0, #48]
+    stp     x8, x9, [x0, #64]
+    stp     x10, x11, [x0, #80]
+    stp     x12, x13, [x0, #96]
+    stp     x14, x15, [x0, #112]
+    stp     x16, x17, [x0, #128]
+    stp     x18, x19, [x0, #144]
+    stp     x20, x21, [x0, #160]
+    stp     x22, x23, [x0, #176]
+    stp     x24, x25, [x0, #192]
+    stp     x26, x27, [x0, #208]
+    stp     x28, x29, [x0, #224]
+    str     x30, [x0, #240]
+    ldp     x2, x3, [sp], #16       // the realm's x0, x1
+    stp     x2, x3, [x0]
+    add     sp, sp, #16             // drop the gprs pointer
+    ldp     x19, x20, [sp], #16
+    ldp     x21, x22, [sp], #16
+    ldp     x23, x24, [sp], #16
+    ldp     x25, x26, [sp], #16
+    ldp     x27, x28, [sp], #16
+    ldp     x29, x30, [sp], #16
+    mov     x0, x1
+    ret
+
+    .section .text.vectors, "ax"
+// A data abort inside the NS copy loop (a granule protection fault because the host named a
+// Realm/Secure/Root granule, or any other abort on the NS view) resumes at the loop's fault
+// exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10, which
+// the copy routine does not use.
+rmm_sync_spx:
+    mrs     x9, esr_el2
+    lsr     x10, x9, #26
+    cmp     x10, #0x25              // EC: data abort without a change in exception level
+    b.ne    rmm_fatal
+    mrs     x9, elr_el2
+    adr     x10, rmm_ns_copy
+    cmp     x9, x10
+    b.lo    rmm_fatal
+    adr     x10, rmm_ns_copy_end
+    cmp     x9, x10
+    b.hs    rmm_fatal
+    adr     x9, rmm_ns_copy_fault
+    msr     elr_el2, x9
+    eret
+
+// Any other exception at R-EL2 is fatal: rmm_exception logs it and parks the CPU. It runs from
+// the top of this CPU's stack (TPIDR_EL2, set at entry), not where SP was: after a stack
+// overflow into the guard page, the faulting SP would only fault again.
+rmm_fatal:
+    mrs     x9, tpidr_el2
+    mov     sp, x9
+    b       rmm_exception
+
+// rmm_ns_copy(dst = x0, src = x1, len = x2): copies len bytes (a multiple of 8, both 8-aligned)
+// a doubleword at a time; returns 0, or 1 if an access faulted.
+    .text
+    .global rmm_ns_copy
+rmm_ns_copy:
+    // len is a multiple of 8: 64 bytes at a time, then 32, 16, and the odd doubleword.
+    subs    x2, x2, #64
+    b.lo    4f
+    ldp     x3, x4, [x1]
+    ldp     x5, x6, [x1, #16]
+    ldp     x7, x8, [x1, #32]
+    ldp     x11, x12, [x1, #48]
+    add     x1, x1, #64
+    stp     x3, x4, [x0]
+    stp     x5, x6, [x0, #16]
+    stp     x7, x8, [x0, #32]
+    stp     x11, x12, [x0, #48]
+    add     x0, x0, #64
+    b       rmm_ns_copy
+4:  tbz     x2, #5, 1f
+    ldp     x3, x4, [x1], #16
+    ldp     x5, x6, [x1], #16
+    stp     x3, x4, [x0], #16
+    stp     x5, x6, [x0], #16
+1:  tbz     x2, #4, 2f
+    ldp     x3, x4, [x1], #16
+    stp     x3, x4, [x0], #16
+2:  tbz     x2, #3, 3f
+    ldr     x3, [x1]
+    str     x3, [x0]
+3:  mov     x0, #0
+    ret
+rmm_ns_copy_end:
+rmm_ns_copy_fault:
+    mov     x0, #1
+    ret
+    "#,
+    max_cpus = const MAX_CPUS,
+    stack_size = const STACK_SIZE,
+    boot_complete_lo = const RMM_BOOT_COMPLETE & 0xFFFF,
+    boot_complete_hi = const RMM_BOOT_COMPLETE >> 16,
+    cpu_id_out_of_range = const BootStatus::CpuIdOutOfRange as i64,
+);

@@ -1,0 +1,171 @@
+//! The RMM's own stage-1 translation at R-EL2: the tables cold boot builds, turning the MMU on,
+//! physical memory through it (`PhysMemory`) and the NS view (`NsView`).
+
+use super::*;
+
+/// Delegated memory, reached through the identity map of DRAM in the Realm PAS.
+pub struct PhysMemory;
+
+// SAFETY: `build_tables` maps DRAM outside the RMM's region read-write at its own address (Realm
+// PAS, Normal memory) for the RMM's lifetime: a granule's PA is a granule-aligned pointer to it;
+// `wipe` writes only the granule at `pa`.
+unsafe impl crate::memory::GranuleMemory for PhysMemory {
+    fn ptr(&self, pa: u64) -> *mut u8 {
+        pa as *mut u8
+    }
+
+    fn wipe(&self, pa: u64) {
+        let p = pa as *mut u64;
+        for i in 0..hostcall_abi::GRANULE_SIZE / 8 {
+            // SAFETY: 1. The caller holds the lock of a DELEGATED granule at `pa` (granule
+            // aligned, in DRAM, Realm PAS), which nothing else may access meanwhile. 2. DRAM is
+            // identity-mapped in the Realm PAS, so the PA is the address.
+            unsafe { core::ptr::write_volatile(p.add(i), 0) };
+        }
+    }
+}
+
+extern "C" {
+    pub(super) static __stacks_start: u8;
+    pub(super) static __stacks_end: u8;
+    pub(super) static __text_start: u8;
+    pub(super) static __text_end: u8;
+    pub(super) static __rodata_end: u8;
+    pub(super) fn rmm_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+}
+
+/// Stage-1 tables for R-EL2, built by cold boot.
+pub(super) const TABLES: usize = 64;
+
+#[repr(C, align(4096))]
+pub(super) struct TablePool([crate::mmu::Table; TABLES]);
+pub(super) static mut TABLE_POOL: TablePool = TablePool([[0; crate::mmu::ENTRIES]; TABLES]);
+pub(super) static ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Builds the RMM's stage-1 tables: DRAM identity in the Realm PAS (its own image with section
+/// permissions), DRAM again as the NS view, and the console. Called once, by cold boot.
+pub fn build_tables(
+    dram: &[hostcall_abi::el3::MemoryBank],
+    console: Option<(u64, u64)>,
+) -> Result<usize, crate::mmu::MapError> {
+    use crate::mmu::{Attrs, Tables, NS_VIEW_BASE};
+    let text = (&raw const __text_start as u64, &raw const __text_end as u64);
+    let rodata_end = &raw const __rodata_end as u64;
+    let region_end = &raw const __rmm_free_end as u64;
+    let pool_ptr = &raw mut TABLE_POOL;
+    // SAFETY: cold boot runs once, on one CPU, before the MMU is on anywhere: nothing else
+    // reads or writes the pool meanwhile.
+    let pool = unsafe { &mut (*pool_ptr).0 };
+    let pool_pa = pool.as_ptr() as u64;
+    let mut t = Tables::new(pool, pool_pa).ok_or(crate::mmu::MapError::OutOfTables)?;
+    for b in dram {
+        let end = b.base + b.size;
+        // The part of the bank outside the RMM's own region: plain Realm data.
+        let (lo, hi) = (text.0.clamp(b.base, end), region_end.clamp(b.base, end));
+        if lo > b.base {
+            t.map(b.base, b.base, lo - b.base, Attrs::REALM_RW)?;
+        }
+        if end > hi {
+            t.map(hi, hi, end - hi, Attrs::REALM_RW)?;
+        }
+        t.map(NS_VIEW_BASE + b.base, b.base, b.size, Attrs::NS_RW)?;
+    }
+    t.map(text.0, text.0, text.1 - text.0, Attrs::REALM_RX)?;
+    t.map(text.1, text.1, rodata_end - text.1, Attrs::REALM_RO)?;
+    // Data and bss, then each CPU's stack above its unmapped guard page (an overflow faults
+    // instead of corrupting what lies below), then the free region.
+    let (stacks, stacks_end) = (
+        &raw const __stacks_start as u64,
+        &raw const __stacks_end as u64,
+    );
+    t.map(rodata_end, rodata_end, stacks - rodata_end, Attrs::REALM_RW)?;
+    for cpu in 0..MAX_CPUS as u64 {
+        let usable = stacks + cpu * STACK_SIZE as u64 + STACK_GUARD as u64;
+        t.map(
+            usable,
+            usable,
+            (STACK_SIZE - STACK_GUARD) as u64,
+            Attrs::REALM_RW,
+        )?;
+    }
+    t.map(
+        stacks_end,
+        stacks_end,
+        region_end - stacks_end,
+        Attrs::REALM_RW,
+    )?;
+    if let Some((base, pages)) = console {
+        t.map(base, base, pages * 4096, Attrs::NS_DEVICE)?;
+    }
+    // EL3's shared buffer, for the attestation calls, unless the RMM's region or a DRAM bank
+    // (both mapped Realm RW above) already covers it.
+    let covered = |pa: u64| {
+        (text.0..region_end).contains(&pa)
+            || dram.iter().any(|b| pa >= b.base && pa - b.base < b.size)
+    };
+    if let Some(shared) = shared_buffer().filter(|&pa| !covered(pa)) {
+        t.map(shared, shared, 4096, Attrs::REALM_RW)?;
+    }
+    ROOT.store(t.root_pa(), core::sync::atomic::Ordering::Release);
+    Ok(t.used())
+}
+
+/// Turns the MMU and caches on for this CPU with the tables cold boot built.
+pub fn enable_mmu() -> bool {
+    let root = ROOT.load(core::sync::atomic::Ordering::Acquire);
+    if root == 0 {
+        return false;
+    }
+    // SAFETY: 1. The tables map this code, the stacks and all RMM data at their current
+    // addresses (identity), so execution continues seamlessly once M is set. 2. TLBs are
+    // invalidated before use. 3. Only EL2 translation state is changed.
+    unsafe {
+        asm!(
+            "msr mair_el2, {mair}",
+            "msr tcr_el2, {tcr}",
+            "msr ttbr0_el2, {root}",
+            "isb",
+            "tlbi alle2",
+            "dsb ish",
+            "isb",
+            "mrs {tmp}, sctlr_el2",
+            "orr {tmp}, {tmp}, {bits}",
+            "msr sctlr_el2, {tmp}",
+            "isb",
+            mair = in(reg) crate::mmu::MAIR,
+            tcr = in(reg) crate::mmu::TCR,
+            root = in(reg) root,
+            bits = in(reg) (1u64 << 0) | (1 << 2) | (1 << 12), // M, C, I
+            tmp = out(reg) _,
+            options(nostack),
+        );
+    }
+    true
+}
+
+/// NS memory through the NS view, with faults caught by the vector (see `rmm_sync_spx`).
+pub struct NsView;
+
+impl NsView {
+    fn copy(dst: *mut u8, src: *const u8, len: usize) -> bool {
+        if !len.is_multiple_of(8) || !(dst as usize | src as usize).is_multiple_of(8) {
+            return false;
+        }
+        // SAFETY: 1. The RMM-side buffer is a live Rust buffer of `len` bytes. 2. The NS side is
+        // in the NS view, where any fault (GPF, translation) lands in `rmm_sync_spx`, which
+        // resumes at the routine's fault exit: no exception escapes and nothing else is touched.
+        unsafe { rmm_ns_copy(dst, src, len) == 0 }
+    }
+}
+
+impl crate::ns::NsMemory for NsView {
+    fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool {
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        Self::copy(dst.as_mut_ptr(), va as *const u8, dst.len())
+    }
+
+    fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        Self::copy(va as *mut u8, src.as_ptr(), src.len())
+    }
+}

@@ -1,0 +1,58 @@
+//! The aarch64 seam of the RMM at Realm EL2, one file per concept: [`entry`] (assembly: boot
+//! entry, vectors, the world switch's register moves, the NS copy), [`el3`] (the SMC conduit,
+//! the shared buffer, fatal exceptions), [`id_regs`], [`mmu`] (the RMM's stage-1 tables, physical
+//! memory and the NS view), [`el1`] (a realm's EL1 registers), [`fp`] (the lazy FP/SIMD and SVE
+//! switch), [`gic`] (the virtual CPU interface), [`timers`], [`pauth`], and [`world_switch`]
+//! (`Cpu`, running a realm, and the Realm world's EL2 controls). What is trapped, and why, is
+//! not decided here: `super::trap_policy` holds it, portably.
+
+use core::arch::{asm, global_asm};
+
+use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1};
+use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, SHARED_BUFFER_SIZE};
+
+use super::trap_policy::{self, CPTR_REALM_TRAPS, CPTR_TFP, CPTR_TZ};
+use crate::features::IdRegisters;
+use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
+
+/// Reads one system register by name.
+macro_rules! mrs {
+    ($reg:literal) => {{
+        let v: u64;
+        // SAFETY: reading an EL1/EL0 or EL2 system register at EL2 has no side effects.
+        unsafe { asm!(concat!("mrs {}, ", $reg), out(reg) v, options(nomem, nostack)) };
+        v
+    }};
+}
+
+/// Writes one system register by name.
+macro_rules! msr {
+    ($reg:literal, $v:expr) => {{
+        let v: u64 = $v;
+        // SAFETY: the registers written here are EL1/EL0 context (swapped between the host's and
+        // a realm's values) or the EL2 controls of realm execution; the RMM itself runs at EL2
+        // and does not depend on any of them.
+        unsafe { asm!(concat!("msr ", $reg, ", {}"), in(reg) v, options(nomem, nostack)) };
+    }};
+}
+
+pub mod el1;
+pub mod el3;
+pub mod entry;
+pub mod fp;
+pub mod gic;
+pub mod id_regs;
+pub mod mmu;
+pub mod pauth;
+pub mod timers;
+pub mod world_switch;
+
+use el1::*;
+pub use el3::*;
+use fp::*;
+use gic::*;
+pub use id_regs::*;
+pub use mmu::*;
+use pauth::*;
+use timers::*;
+pub use world_switch::*;

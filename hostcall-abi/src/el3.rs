@@ -145,6 +145,11 @@ pub struct MemoryBank {
     /// Size in bytes.
     pub size: u64,
 }
+
+/// The most DRAM banks a manifest can describe: as many as fit in the shared buffer after the
+/// manifest header.
+pub const MAX_DRAM_BANKS: usize = (SHARED_BUFFER_SIZE - core::mem::size_of::<BootManifest>())
+    / core::mem::size_of::<MemoryBank>();
 assert_layout!(MemoryBank, size = 16, base = 0, size = 8);
 
 /// The list of consoles.

@@ -6,8 +6,8 @@
 
 use heapless::Vec;
 use hostcall_abi::el3::{
-    checksum_ok, BootManifest, BootStatus, ConsoleInfo, MemoryBank, BOOT_MANIFEST_VERSION,
-    RMM_EL3_IFC_VERSION, SHARED_BUFFER_SIZE,
+    checksum_ok, BootStatus, ConsoleInfo, MemoryBank, BOOT_MANIFEST_VERSION, RMM_EL3_IFC_VERSION,
+    SHARED_BUFFER_SIZE,
 };
 use hostcall_abi::rmi::RmiFeatureRegister0;
 use hostcall_abi::{AbiVersion, GRANULE_SIZE};
@@ -15,10 +15,7 @@ use hostcall_abi::{AbiVersion, GRANULE_SIZE};
 use crate::features::{rmi_features, IdRegisters};
 use crate::limits::MAX_CPUS;
 
-/// The most DRAM banks a manifest can describe: as many as fit in the shared buffer after the
-/// manifest header.
-pub const MAX_DRAM_BANKS: usize = (SHARED_BUFFER_SIZE - core::mem::size_of::<BootManifest>())
-    / core::mem::size_of::<MemoryBank>();
+pub use hostcall_abi::el3::MAX_DRAM_BANKS;
 
 /// Registers EL3 passes on cold boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
 
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
+use crate::context::RmiContext;
 use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::{AbortSyndrome, Rec};
-use crate::rmi::RmiContext;
 use crate::rsi::{self, Outcome};
 use crate::s2tt::walk;
 use crate::sysreg_trap::{self, Trapped};

@@ -11,11 +11,15 @@
 //! [`arch`]) and hands this library plain values.
 #![cfg_attr(not(any(test, feature = "sim")), no_std)]
 
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub mod aarch64;
 pub mod arch;
 pub mod attestation;
 pub mod boot;
 pub mod cbor;
+pub mod context;
 pub mod el3;
+pub mod error;
 pub mod exit;
 pub mod features;
 pub mod granule;

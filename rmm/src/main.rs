@@ -8,7 +8,7 @@ mod image {
     use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, RMM_RMI_REQ_COMPLETE};
     use hostcall_abi::rmi::RmiCommand;
     use platform::pl011::Pl011;
-    use rmm::arch::aarch64 as arch;
+    use rmm::aarch64 as arch;
     use rmm::attestation::Attestation;
     use rmm::boot::{self, ColdBootArgs, Rmm};
     use rmm::granule::{GranuleTable, TRACKING_BYTES_PER_GRANULE};

@@ -8,12 +8,11 @@
 //! Objects the RMM keeps inside granules (the realm descriptor, RECs, RTTs) are reached through
 //! [`init`] and [`get`], which tie the reference to the granule's lock guard: the borrow checker
 //! then guarantees nobody unlocks the granule while a reference to its contents lives. A REC's
-//! auxiliary granules are reached through the REC ([`rec_aux`]).
+//! auxiliary granules are reached through the REC ([`crate::rec::aux_granule`]).
 
 use hostcall_abi::GRANULE_SIZE;
 
 use crate::granule::{GranuleState, Locked};
-use crate::rec::Rec;
 
 /// The least alignment [`GranuleMemory::ptr`] gives: that of every object the RMM keeps in a
 /// granule (the REC's FP/SIMD registers need 16) and of every access it makes there. The image
@@ -95,28 +94,6 @@ pub fn fill(mem: &dyn GranuleMemory, g: &mut Locked<'_>, src: &[u8; GRANULE_SIZE
     // addresses the whole granule (the trait's contract), so the `GRANULE_SIZE` bytes stay in it;
     // `src` is a separate local buffer, so the ranges do not overlap.
     unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), mem.ptr(g.pa()), GRANULE_SIZE) }
-}
-
-/// The contents of auxiliary granule `index` of `rec` (the first holds its realm attestation
-/// token while it is delivered); `None` if the REC has no such granule.
-///
-/// `&mut Rec` is the proof of ownership: a REC's aux granules are only ever reached through the
-/// REC (REC_CREATE records them, REC_DESTROY wipes them with the REC locked), and whoever holds
-/// the REC exclusively (its lock, or REC_ENTER running it on this CPU) holds them too, for as
-/// long as the borrow of `rec` lasts.
-pub fn rec_aux<'r>(
-    mem: &dyn GranuleMemory,
-    rec: &'r mut Rec,
-    index: usize,
-) -> Option<&'r mut [u8; GRANULE_SIZE]> {
-    let pa = *rec
-        .aux
-        .get(index)
-        .filter(|_| (index as u64) < rec.num_aux)?;
-    // SAFETY: 1. `pa` is a REC_AUX granule of `rec` (the first `num_aux` entries), owned by this
-    // CPU for `'r` through `&'r mut Rec`. 2. `ptr` addresses all of it (the trait's contract), and
-    // a byte array needs no alignment.
-    Some(unsafe { &mut *(mem.ptr(pa) as *mut [u8; GRANULE_SIZE]) })
 }
 
 /// The RTTs of one realm, read and written through [`GranuleMemory`].

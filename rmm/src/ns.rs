@@ -9,8 +9,8 @@ use hostcall_abi::rmi::RmiStatus;
 use hostcall_abi::wire::Wire;
 use hostcall_abi::GRANULE_SIZE;
 
+use crate::error::RmiError;
 use crate::granule::{GranuleState, GranuleTable};
-use crate::rmi::RmiError;
 
 /// Fault-tolerant copies to and from NS physical memory.
 ///

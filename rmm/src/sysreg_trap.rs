@@ -20,9 +20,9 @@
 //!
 //! Owns the decoding and the decision; the exit handler builds the exit.
 
+use crate::context::RmiContext;
 use crate::id_regs::{self, IdRegister};
 use crate::rec::Rec;
-use crate::rmi::RmiContext;
 
 /// What became of a trapped access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

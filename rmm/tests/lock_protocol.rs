@@ -61,11 +61,6 @@ mod entry;
 #[path = "../src/granule/table.rs"]
 mod table;
 
-/// What `table.rs` takes from the rest of the RMM.
-mod boot {
-    pub use rmm::boot::MAX_DRAM_BANKS;
-}
-
 use entry::GranuleState;
 use entry::GranuleState as S;
 use hostcall_abi::el3::MemoryBank;

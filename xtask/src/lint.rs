@@ -4,6 +4,7 @@
 //! **and** on the aarch64 image targets (the RMM image with its `arch/` code, the host stub
 //! image, the realm payload: code no host build compiles), and the documentation with every
 //! rustdoc warning an error. Lints come from the workspace's one `[workspace.lints]` table.
+//! Last, no import cycle among the `rmm` crate's top-level modules (`modgraph`).
 
 use std::process::Command;
 
@@ -43,6 +44,8 @@ pub fn run() -> Result<(), String> {
         println!("xtask: lint: clippy, {image} image ({TARGET})");
         image_clippy(image)?;
     }
+    println!("xtask: lint: no import cycle among rmm's modules");
+    crate::modgraph::check(&tests_qemu::workspace_root().join("rmm/src"))?;
     println!("xtask: lint: cargo doc");
     let cargo_bin = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     sh(Command::new(cargo_bin)

@@ -30,6 +30,7 @@ mod guest_vm;
 mod images;
 mod lint;
 mod linux;
+mod modgraph;
 mod setup;
 mod tfa;
 

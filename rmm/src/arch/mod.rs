@@ -1,15 +1,10 @@
-//! The aarch64 seam: entry, exception vectors, SMC conduit, system registers and the world
-//! switch into realms.
-//!
-//! Only the image links `aarch64`; the library above it takes plain values (ID registers, the
+//! What the RMM needs of the CPU, as types and traits: a realm's registers, its stage 2, how a
+//! run ends, and the [`RealmCpu`] that runs it; plus the trap policy ([`trap_policy`]). The
+//! aarch64 implementation is `crate::aarch64`, which only the image links; the library above it takes plain values (ID registers, the
 //! copied shared buffer, call registers) and runs realms through the [`RealmCpu`] trait, which
 //! host tests implement with a scripted double, so `cargo test` runs all of the logic on the build
 //! machine.
 
-#[cfg(all(target_arch = "aarch64", target_os = "none"))]
-pub mod aarch64;
-#[cfg(all(target_arch = "aarch64", target_os = "none"))]
-mod tlbi;
 pub mod trap_policy;
 
 /// A realm's EL1/EL0 system registers: what the RMM swaps with the host's on every entry and exit

@@ -3,7 +3,7 @@
 //! built from the registers' named fields with the reason it is set.
 //!
 //! This file owns the policy and nothing else: it is portable (host tests check it field by
-//! field, `tests` below) and never touches a register; the world switch (`arch::aarch64`)
+//! field, `tests` below) and never touches a register; the world switch (`crate::aarch64`)
 //! writes these values. Fields `aarch64-cpu` does not name (FEAT_HCX's `HCRX_EL2`, FEAT_RME's
 //! timer masks, the nVHE layout of `CPTR_EL2`) get typed definitions here.
 //!
@@ -118,12 +118,12 @@ pub const CNTHCTL_REALM: u64 = CNTHCTL_EL2::EL1PCTEN::SET.value | CNTHCTL_EL2::E
 
 /// `CNTHCTL_EL2` for one run: [`CNTHCTL_REALM`] with the outputs of the timers that asserted at
 /// the last exit masked (A6.2: the host has been told and drives the virtual interrupt).
-pub const fn cnthctl(asserted: crate::timers::Asserted) -> u64 {
+pub const fn cnthctl(virt_asserted: bool, phys_asserted: bool) -> u64 {
     let mut v = CNTHCTL_REALM;
-    if asserted.virt {
+    if virt_asserted {
         v |= CNTHCTL_EL2_RME::CNTVMASK::SET.value;
     }
-    if asserted.phys {
+    if phys_asserted {
         v |= CNTHCTL_EL2_RME::CNTPMASK::SET.value;
     }
     v

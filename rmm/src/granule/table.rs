@@ -7,7 +7,7 @@ use hostcall_abi::{GRANULE_SHIFT, GRANULE_SIZE};
 use super::atomic::AtomicU16;
 use super::entry::{refcount_of, state_of, word, Entry, MAX_REFCOUNT};
 use super::GranuleState;
-use crate::boot::MAX_DRAM_BANKS;
+use hostcall_abi::el3::MAX_DRAM_BANKS;
 
 /// Why a granule could not be locked.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -62,7 +62,7 @@ use hostcall_abi::rtt::{
 };
 use hostcall_abi::GRANULE_SIZE;
 
-use crate::rmi::RmiError;
+use crate::error::RmiError;
 
 /// Granule size as a 64-bit address quantity.
 const GRANULE: u64 = GRANULE_SIZE as u64;

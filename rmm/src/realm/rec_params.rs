@@ -43,7 +43,7 @@ use hostcall_abi::rec_params::{
 use hostcall_abi::rmi::RmiStatus;
 use hostcall_abi::GRANULE_SIZE;
 
-use crate::rmi::RmiError;
+use crate::error::RmiError;
 
 /// Which check rejected a REC's parameters. Every fault is `RMI_ERROR_INPUT` with index 0;
 /// [`Self::condition`] gives the B4.3.12 failure condition it belongs to.

@@ -5,6 +5,8 @@ use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 use crate::arch::{El1Regs, FpRegs, GicState, PauthKeys, RealmRegs, PSTATE_EL1H_MASKED};
 use crate::attestation::{Signing, UnsignedToken};
 use crate::granule::{GranuleState, Locked};
+use hostcall_abi::GRANULE_SIZE;
+
 use crate::memory::GranuleMemory;
 
 /// Auxiliary granules every REC needs (RMI_REC_AUX_COUNT). The first holds the REC's signed
@@ -331,6 +333,28 @@ impl Rec {
             },
         }
     }
+}
+
+/// The contents of auxiliary granule `index` of `rec` (the first holds its realm attestation
+/// token while it is delivered); `None` if the REC has no such granule.
+///
+/// `&mut Rec` is the proof of ownership: a REC's aux granules are only ever reached through the
+/// REC (REC_CREATE records them, REC_DESTROY wipes them with the REC locked), and whoever holds
+/// the REC exclusively (its lock, or REC_ENTER running it on this CPU) holds them too, for as
+/// long as the borrow of `rec` lasts.
+pub fn aux_granule<'r>(
+    mem: &dyn GranuleMemory,
+    rec: &'r mut Rec,
+    index: usize,
+) -> Option<&'r mut [u8; GRANULE_SIZE]> {
+    let pa = *rec
+        .aux
+        .get(index)
+        .filter(|_| (index as u64) < rec.num_aux)?;
+    // SAFETY: 1. `pa` is a REC_AUX granule of `rec` (the first `num_aux` entries), owned by this
+    // CPU for `'r` through `&'r mut Rec`. 2. `ptr` addresses all of it (the trait's contract), and
+    // a byte array needs no alignment.
+    Some(unsafe { &mut *(mem.ptr(pa) as *mut [u8; GRANULE_SIZE]) })
 }
 
 #[cfg(test)]

@@ -11,74 +11,16 @@ mod rec_enter;
 mod rtt;
 mod version;
 
-use hostcall_abi::rmi::{RmiCommand, RmiReturn, RmiStatus};
+use hostcall_abi::rmi::{RmiCommand, RmiReturn};
 use hostcall_abi::smccc::SMC_UNKNOWN;
 
-use crate::arch::RealmCpu;
-use crate::boot::Rmm;
-use crate::el3::El3;
-use crate::granule::GranuleTable;
-use crate::memory::GranuleMemory;
-use crate::ns::NsMemory;
-use crate::vmid::VmidSet;
-
-/// What a handler works with: the monitor's boot-time state, the granule table, EL3, the
-/// contents of delegated memory and the door to NS memory.
-pub struct RmiContext<'a> {
-    /// Boot-time state (features, platform).
-    pub rmm: &'a Rmm,
-    /// Granule tracking.
-    pub granules: &'a GranuleTable<'a>,
-    /// EL3 services.
-    pub el3: &'a dyn El3,
-    /// Delegated memory.
-    pub mem: &'a dyn GranuleMemory,
-    /// NS memory (copies only).
-    pub ns: &'a dyn NsMemory,
-    /// VMIDs in use.
-    pub vmids: &'a VmidSet,
-    /// Runs RECs on this CPU.
-    pub cpu: &'a dyn RealmCpu,
-    /// The attestation key and platform token; `None` if EL3 could not provide them at boot.
-    pub attest: Option<&'a crate::attestation::Attestation>,
-}
+pub use crate::context::RmiContext;
+pub use crate::error::{Outputs, RmiError, RmiResult, NO_OUTPUTS};
 
 /// Registers of an RMI call as EL3 delivers it: x0 = FID, x1.. = arguments.
 pub type CallRegs = [u64; 8];
 /// Result registers x0..x4 (TF-A forwards five).
 pub type ResultRegs = [u64; 5];
-
-/// A handler's outputs x1..x4.
-pub type Outputs = [u64; 4];
-
-/// Outputs of a command that has none.
-pub const NO_OUTPUTS: Outputs = [0; 4];
-
-/// A failed command: status, index, and the outputs the command defines even on failure
-/// (e.g. RMI_VERSION's revisions); all other outputs read as zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RmiError {
-    /// Status code.
-    pub status: RmiStatus,
-    /// Index (RTT level for ERROR_RTT, per-command for ERROR_REALM, else 0).
-    pub index: u8,
-    /// Outputs defined on failure.
-    pub outputs: Outputs,
-}
-
-impl RmiError {
-    /// A failure with index 0 and no outputs.
-    pub const fn new(status: RmiStatus) -> Self {
-        Self {
-            status,
-            index: 0,
-            outputs: [0; 4],
-        }
-    }
-}
-
-/// What a handler returns.
-pub type RmiResult = Result<Outputs, RmiError>;
 
 /// A handler: the context and the arguments x1..x7.
 pub type HandlerFn = fn(&RmiContext, &[u64; 7]) -> RmiResult;

@@ -24,11 +24,10 @@ use zeroize::Zeroize;
 use super::host_call::emulated_abort;
 use super::{answer, Outcome};
 use crate::attestation::{prepare_realm_token, Attestation, Collection, RealmClaims, Signing};
-use crate::memory;
+use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{Lookup, RealmPage};
 use crate::rec::{AttestProgress, Rec};
-use crate::rmi::RmiContext;
 
 /// RSI_ATTESTATION_TOKEN_INIT(x1..x8 = challenge) -> x0 SUCCESS, x1 upper bound of the token
 /// size. It has no failure conditions.
@@ -154,7 +153,7 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
             rim: &rd.rim,
             rems: &rd.rems,
         };
-        let prepared = memory::rec_aux(ctx.mem, rec, TOKEN_STORE)
+        let prepared = crate::rec::aux_granule(ctx.mem, rec, TOKEN_STORE)
             .map(|store| prepare_realm_token(attest.key(), &claims, store));
         let Some(Ok(unsigned)) = prepared else {
             return Signed::Failed;
@@ -181,7 +180,7 @@ fn sign(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, attest: &Attestation) -> Signe
     // The nonce goes with the signer, whatever the outcome: wiped, not just let go.
     signer.zeroize();
     rec.attest.signing = None;
-    let store = memory::rec_aux(ctx.mem, rec, TOKEN_STORE);
+    let store = crate::rec::aux_granule(ctx.mem, rec, TOKEN_STORE);
     let signed = signature
         .zip(store)
         .and_then(|(sig, store)| unsigned.sign(store, &sig).ok());
@@ -215,7 +214,7 @@ fn deliver(
     let from = rec.attest.delivered as usize;
     let mut chunk = [0u8; GRANULE_SIZE];
     let out = chunk.get_mut(..size)?;
-    let store = memory::rec_aux(ctx.mem, rec, TOKEN_STORE)?;
+    let store = crate::rec::aux_granule(ctx.mem, rec, TOKEN_STORE)?;
     let len = collection.copy(from, out, platform, store.get(..realm_len)?);
     page.write_bytes(at, out.get(..len)?)?;
     rec.attest.delivered += len as u32;

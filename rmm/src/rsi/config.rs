@@ -17,10 +17,10 @@ use hostcall_abi::GRANULE_SIZE;
 
 use super::host_call::emulated_abort;
 use super::{answer, Outcome};
+use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{Lookup, RealmPage};
 use crate::rec::Rec;
-use crate::rmi::RmiContext;
 
 /// The configuration the realm `rd` is told about.
 fn config_of(rd: &Rd) -> RsiRealmConfig {

@@ -13,10 +13,10 @@ use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 use hostcall_abi::rsi::RsiStatus;
 
 use super::{answer, Outcome};
+use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{rtt_writes, Lookup, RealmPage};
 use crate::rec::{PendingHostCall, Rec};
-use crate::rmi::RmiContext;
 
 /// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
 /// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA\[47:12\].

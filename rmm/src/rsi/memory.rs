@@ -18,10 +18,10 @@ use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
 
 use super::{answer, Outcome};
+use crate::context::RmiContext;
 use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::{Rec, RipasRequest};
-use crate::rmi::RmiContext;
 use crate::s2tt::{align_down, block_size, range_is_protected, walk, RttMemory, S2tte};
 use hostcall_abi::rec_run::RmiRecExitFields;
 

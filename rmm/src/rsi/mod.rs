@@ -19,9 +19,9 @@ use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::RsiCommand;
 use hostcall_abi::smccc::{canonical_fid, SMCCC_VERSION, SMCCC_VERSION_1_2, SMC_UNKNOWN};
 
+use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::rec::Rec;
-use crate::rmi::RmiContext;
 
 /// What the REC_ENTER loop does after a realm exit has been handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

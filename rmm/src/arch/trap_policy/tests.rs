@@ -2,7 +2,6 @@
 //! the reason (DEN0137 or the RMM's design) it is set or left clear.
 
 use super::*;
-use crate::timers::Asserted;
 
 fn set(v: u64, bit: u32) -> bool {
     v & (1 << bit) != 0
@@ -146,21 +145,9 @@ fn cptr_traps_sve_sme_and_trace_and_fp_until_loaded() {
 fn the_timers_are_the_realms_own_unless_asserted_at_the_last_exit() {
     // A6.2: the realm may use the physical counter and the EL1 physical timer.
     assert_eq!(CNTHCTL_REALM, 0b11, "EL1PCTEN and EL1PCEN, nothing else");
-    let none = Asserted {
-        virt: false,
-        phys: false,
-    };
-    assert_eq!(cnthctl(none), CNTHCTL_REALM);
-    let virt = Asserted {
-        virt: true,
-        phys: false,
-    };
-    assert_eq!(cnthctl(virt), CNTHCTL_REALM | 1 << 18, "CNTVMASK");
-    let phys = Asserted {
-        virt: false,
-        phys: true,
-    };
-    assert_eq!(cnthctl(phys), CNTHCTL_REALM | 1 << 19, "CNTPMASK");
+    assert_eq!(cnthctl(false, false), CNTHCTL_REALM);
+    assert_eq!(cnthctl(true, false), CNTHCTL_REALM | 1 << 18, "CNTVMASK");
+    assert_eq!(cnthctl(false, true), CNTHCTL_REALM | 1 << 19, "CNTPMASK");
 }
 
 #[test]

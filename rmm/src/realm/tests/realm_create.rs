@@ -3,11 +3,11 @@
 use hostcall_abi::realm_params::{RmiRealmFlags, RmiRealmParams, RPV_SIZE};
 use hostcall_abi::rmi::{RmiFeatureRegister0, RmiHashAlgorithm, RmiStatus};
 
+use crate::error::RmiError;
 use crate::realm::params::{
     check_realm_params, validate_realm_params, vmid_is_valid, RealmConfig, RealmParamsFault as F,
     MIN_IPA_WIDTH,
 };
-use crate::rmi::RmiError;
 
 const RD: u64 = 0x8000_0000;
 const RTT_BASE: u64 = 0x8800_0000;

@@ -33,7 +33,7 @@ fn with_vmid(vmid: u16, f: impl FnOnce()) {
     unsafe { asm!("isb", options(nostack, preserves_flags)) };
 }
 
-impl crate::tlb::Stage2Tlb for super::aarch64::Cpu {
+impl crate::tlb::Stage2Tlb for super::Cpu {
     fn invalidate_ipas(&self, vmid: u16, first: u64, stride: u64, count: u64) {
         with_vmid(vmid, || {
             let mut ipa = first;

@@ -15,7 +15,10 @@ pub(super) const TIMER_RETIRE_READS: usize = 64;
 /// interrupt the host has already been told of. It enters anyway if one lingers: that costs an
 /// IRQ exit, not correctness.
 pub(super) fn mask_asserted_timers(asserted: crate::timers::Asserted) {
-    msr!("cnthctl_el2", trap_policy::cnthctl(asserted));
+    msr!(
+        "cnthctl_el2",
+        trap_policy::cnthctl(asserted.virt, asserted.phys)
+    );
     if !(asserted.virt || asserted.phys) {
         return;
     }

@@ -4,14 +4,16 @@
 //! memory and the NS view), [`el1`] (a realm's EL1 registers), [`fp`] (the lazy FP/SIMD and SVE
 //! switch), [`gic`] (the virtual CPU interface), [`timers`], [`pauth`], and [`world_switch`]
 //! (`Cpu`, running a realm, and the Realm world's EL2 controls). What is trapped, and why, is
-//! not decided here: `super::trap_policy` holds it, portably.
+//! not decided here: `crate::arch::trap_policy` holds it, portably. The types and traits the
+//! rest of the RMM sees (`RealmCpu`, `RealmRegs`, ...) are in `crate::arch`; this module
+//! implements them, and nothing in the library depends on it (only the image, `main.rs`).
 
 use core::arch::{asm, global_asm};
 
 use aarch64_cpu::registers::{Readable, ID_AA64DFR0_EL1, ID_AA64MMFR0_EL1, ID_AA64MMFR1_EL1};
 use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, SHARED_BUFFER_SIZE};
 
-use super::trap_policy::{self, CPTR_REALM_TRAPS, CPTR_TFP, CPTR_TZ};
+use crate::arch::trap_policy::{self, CPTR_REALM_TRAPS, CPTR_TFP, CPTR_TZ};
 use crate::features::IdRegisters;
 use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
 
@@ -45,6 +47,7 @@ pub mod id_regs;
 pub mod mmu;
 pub mod pauth;
 pub mod timers;
+mod tlbi;
 pub mod world_switch;
 
 use el1::*;

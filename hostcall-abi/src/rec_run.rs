@@ -163,12 +163,127 @@ pub mod exit_esr {
     pub const SF: u64 = 1 << 15;
     /// WnR, bit 6: a write.
     pub const WNR: u64 = 1 << 6;
-    /// DFSC, bits `[5:0]`.
+    /// DFSC, bits `[5:0]` (IFSC for an instruction abort, the same bits).
     pub const DFSC_MASK: u64 = 0x3F;
+    /// Abort: SET, bits `[12:11]` (synchronous error type).
+    pub const SET_MASK: u64 = 0b11 << 11;
+    /// Abort: FnV, bit 10 (FAR not valid).
+    pub const FNV: u64 = 1 << 10;
+    /// Abort or SError: EA, bit 9 (external abort type).
+    pub const EA: u64 = 1 << 9;
+    /// SError: IDS, bit 24 (implementation-defined syndrome).
+    pub const IDS: u64 = 1 << 24;
+    /// SError: AET, bits `[12:10]` (asynchronous error type).
+    pub const AET_MASK: u64 = 0b111 << 10;
+    /// WFx: TI, bits `[1:0]` (WFI, WFE, WFIT, WFET).
+    pub const TI_MASK: u64 = 0b11;
 
     /// The EC of `esr`.
     pub const fn ec(esr: u64) -> u64 {
-        (esr & EC_MASK) >> EC_SHIFT
+        Esr(esr).ec()
+    }
+
+    /// An `ESR_EL2` value, decoded by name: the one decoder of syndromes (the RMM's exit
+    /// handling, trapped system registers and MMIO completion, and the host's exit handling).
+    /// Field positions from the Arm ARM (ESR_EL2; ISS encodings for data aborts and for
+    /// exceptions from MSR, MRS or system instructions).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Esr(pub u64);
+
+    /// A trapped MSR or MRS, as its ISS (EC 0x18) names it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct SysregAccess {
+        /// Op0, `[21:20]`.
+        pub op0: u8,
+        /// Op1, `[16:14]`.
+        pub op1: u8,
+        /// CRn, `[13:10]`.
+        pub crn: u8,
+        /// CRm, `[4:1]`.
+        pub crm: u8,
+        /// Op2, `[19:17]`.
+        pub op2: u8,
+        /// Rt, `[9:5]` (31: XZR).
+        pub rt: usize,
+        /// Direction, `[0]`: MRS (a read).
+        pub read: bool,
+    }
+
+    impl SysregAccess {
+        /// The ISS bits that name the register (all but Rt and Direction).
+        pub const NAME_MASK: u64 =
+            (0b11 << 20) | (0b111 << 17) | (0b111 << 14) | (0xF << 10) | (0xF << 1);
+
+        /// The ISS bits naming register `op0, op1, CRn, CRm, op2` (compare with
+        /// `esr.iss() & NAME_MASK`).
+        pub const fn name_bits(op0: u8, op1: u8, crn: u8, crm: u8, op2: u8) -> u64 {
+            (op0 as u64) << 20
+                | (op2 as u64) << 17
+                | (op1 as u64) << 14
+                | (crn as u64) << 10
+                | (crm as u64) << 1
+        }
+    }
+
+    impl Esr {
+        /// EC, `[31:26]`: the exception class.
+        pub const fn ec(self) -> u64 {
+            (self.0 & EC_MASK) >> EC_SHIFT
+        }
+
+        /// IL, `[25]`: a 32-bit instruction.
+        pub const fn il(self) -> bool {
+            self.0 & IL != 0
+        }
+
+        /// ISS, `[24:0]`.
+        pub const fn iss(self) -> u64 {
+            self.0 & 0x1FF_FFFF
+        }
+
+        /// Data abort: ISV, `[24]`: SAS, SSE, SRT, SF and WnR are valid.
+        pub const fn isv(self) -> bool {
+            self.0 & ISV != 0
+        }
+
+        /// Data abort: the access size in bytes (SAS, `[23:22]`).
+        pub const fn access_bytes(self) -> usize {
+            1 << ((self.0 & SAS_MASK) >> SAS_SHIFT)
+        }
+
+        /// Data abort: SSE, `[21]`: a load is sign-extended.
+        pub const fn sign_extend(self) -> bool {
+            self.0 & SSE != 0
+        }
+
+        /// Data abort: SRT, `[20:16]`: the register transferred (31: XZR).
+        pub const fn srt(self) -> usize {
+            ((self.0 & SRT_MASK) >> SRT_SHIFT) as usize
+        }
+
+        /// Data abort: SF, `[15]`: the register is 64 bits wide.
+        pub const fn sixty_four(self) -> bool {
+            self.0 & SF != 0
+        }
+
+        /// Data abort: WnR, `[6]`: a write.
+        pub const fn write(self) -> bool {
+            self.0 & WNR != 0
+        }
+
+        /// A trapped MSR/MRS (EC 0x18): the register and transfer its ISS names.
+        pub const fn sysreg(self) -> SysregAccess {
+            let e = self.0;
+            SysregAccess {
+                op0: ((e >> 20) & 0b11) as u8,
+                op2: ((e >> 17) & 0b111) as u8,
+                op1: ((e >> 14) & 0b111) as u8,
+                crn: ((e >> 10) & 0xF) as u8,
+                rt: ((e >> 5) & 0x1F) as usize,
+                crm: ((e >> 1) & 0xF) as u8,
+                read: e & 1 != 0,
+            }
+        }
     }
 }
 
@@ -920,5 +1035,37 @@ mod tests {
             RmiPmuOverflowStatus::from_u8(0),
             Some(RmiPmuOverflowStatus::NotActive)
         );
+    }
+}
+
+#[cfg(test)]
+mod esr_tests {
+    use super::exit_esr::{Esr, SysregAccess};
+
+    #[test]
+    fn a_data_abort_syndrome_decodes_by_name() {
+        // EC 0x24, IL, ISV, SAS 2 (4 bytes), SSE, SRT 7, SF clear, WnR clear, DFSC 0x07.
+        let e = Esr(0x24 << 26 | 1 << 25 | 1 << 24 | 2 << 22 | 1 << 21 | 7 << 16 | 0x07);
+        assert_eq!(e.ec(), 0x24);
+        assert!(e.il() && e.isv() && e.sign_extend());
+        assert_eq!((e.access_bytes(), e.srt()), (4, 7));
+        assert!(!e.sixty_four() && !e.write());
+        let w = Esr(0x24 << 26 | 1 << 24 | 3 << 22 | 1 << 15 | 1 << 6);
+        assert_eq!(w.access_bytes(), 8);
+        assert!(w.sixty_four() && w.write() && !w.il());
+    }
+
+    #[test]
+    fn a_trapped_msr_decodes_to_its_register() {
+        // MSR ICC_SGI1R_EL1, x7: op0 3, op1 0, CRn 12, CRm 11, op2 5, Rt 7, write.
+        let e = Esr(0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1);
+        let a = e.sysreg();
+        assert_eq!((a.op0, a.op1, a.crn, a.crm, a.op2), (3, 0, 12, 11, 5));
+        assert_eq!((a.rt, a.read), (7, false));
+        assert_eq!(
+            e.iss() & SysregAccess::NAME_MASK,
+            SysregAccess::name_bits(3, 0, 12, 11, 5)
+        );
+        assert!(Esr(e.0 | 1).sysreg().read);
     }
 }

@@ -1,6 +1,7 @@
 //! A realm exception, turned into what happens next: handled inside the RMM (resume the realm),
 //! or an exit to the host with only the fields the spec names for that exit reason.
 
+use hostcall_abi::rec_run::exit_esr::Esr;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
@@ -29,25 +30,15 @@ mod ec {
     pub const DABT_CURRENT: u64 = 0x25;
 }
 
-const ESR_EC_SHIFT: u64 = 26;
-const ESR_EC: u64 = 0x3F << ESR_EC_SHIFT;
-const ESR_IL: u64 = 1 << 25;
-/// Abort ISS fields (data and instruction aborts share SET, FnV, EA and the fault status code).
+use hostcall_abi::rec_run::exit_esr::{self as esr, EC_MASK as ESR_EC, IL as ESR_IL};
+
+/// The ISS fields of a syndrome this module reports or builds (one definition, shared with the
+/// host: `hostcall_abi::rec_run::exit_esr`).
 mod iss {
-    pub const ISV: u64 = 1 << 24;
-    pub const SAS: u64 = 0b11 << 22;
-    pub const SF: u64 = 1 << 15;
-    pub const SET: u64 = 0b11 << 11;
-    pub const FNV: u64 = 1 << 10;
-    pub const EA: u64 = 1 << 9;
-    pub const WNR: u64 = 1 << 6;
-    /// DFSC / IFSC.
-    pub const FSC: u64 = 0x3F;
-    /// SError: IDS and AET.
-    pub const IDS: u64 = 1 << 24;
-    pub const AET: u64 = 0b111 << 10;
-    /// WFx: TI (WFI, WFE, WFIT, WFET).
-    pub const TI: u64 = 0b11;
+    pub use hostcall_abi::rec_run::exit_esr::{
+        AET_MASK as AET, DFSC_MASK as FSC, EA, FNV, IDS, ISV, SAS_MASK as SAS, SET_MASK as SET, SF,
+        TI_MASK as TI, WNR,
+    };
 }
 /// Fault status: synchronous external abort, not on a translation table walk.
 const FSC_SEA: u64 = 0x10;
@@ -98,7 +89,7 @@ const SCTLR_DSSBS: u64 = 1 << 44;
 /// Makes the realm take an Undefined Instruction exception at EL1 (what a realm HVC or an
 /// unhandled trapped instruction gets), as the architecture would have.
 pub fn inject_undef(rec: &mut Rec) {
-    take_sync_exception(&mut rec.regs, ec::UNKNOWN << ESR_EC_SHIFT | ESR_IL);
+    take_sync_exception(&mut rec.regs, ec::UNKNOWN << esr::EC_SHIFT | ESR_IL);
 }
 
 /// Makes the realm take a synchronous external abort for the data abort `abort` (its ESR_EL2
@@ -122,8 +113,8 @@ pub fn inject_instruction_sea(rec: &mut Rec, abort: AbortSyndrome) {
 const SEA_KEPT: u64 = ESR_IL
     | iss::ISV
     | iss::SAS
-    | 1 << 21 // SSE
-    | 0x1F << 16 // SRT
+    | esr::SSE
+    | esr::SRT_MASK
     | iss::SF
     | 1 << 14 // AR
     | iss::SET
@@ -135,7 +126,7 @@ fn inject_abort(r: &mut RealmRegs, (lower, current): (u64, u64), abort: AbortSyn
     let ec = if from_el0(r.pstate) { lower } else { current };
     take_sync_exception(
         r,
-        ec << ESR_EC_SHIFT | (abort.esr & SEA_KEPT) | iss::EA | FSC_SEA,
+        ec << esr::EC_SHIFT | (abort.esr & SEA_KEPT) | iss::EA | FSC_SEA,
     );
     r.el1.far = abort.far;
 }
@@ -228,7 +219,7 @@ fn sync(
     exit: RealmExit,
     e: &mut RmiRecExitFields,
 ) -> Outcome {
-    let class = (exit.esr & ESR_EC) >> ESR_EC_SHIFT;
+    let class = Esr(exit.esr).ec();
     if matches!(class, ec::SMC64 | ec::SMC32) {
         return rsi::handle_smc(ctx, rd, rec, e);
     }
@@ -257,16 +248,17 @@ fn sync(
                     return Outcome::Resume;
                 }
                 e.esr = exit.esr & DABT_REPORTED;
-            } else if exit.esr & iss::ISV != 0 {
+            } else if Esr(exit.esr).isv() {
                 e.esr = exit.esr & DABT_EMULATABLE_REPORTED;
                 e.far = exit.far & 0xFFF;
                 // The full syndrome stays with the REC: completing a read needs SRT and SSE.
                 rec.emulatable_abort = Some(exit.esr);
                 rec.unprotected_abort = Some(abort);
                 // A store: the host needs the value written (A4.3.4.3), and only that register.
-                let rt = ((exit.esr >> 16) & 0x1F) as usize;
-                if exit.esr & iss::WNR != 0 {
-                    e.gprs[0] = rec.regs.gprs.get(rt).copied().unwrap_or(0); // Rt = 31: XZR
+                let syndrome = Esr(exit.esr);
+                if syndrome.write() {
+                    // Rt = 31: XZR.
+                    e.gprs[0] = rec.regs.gprs.get(syndrome.srt()).copied().unwrap_or(0);
                 }
             } else {
                 e.esr = exit.esr & DABT_REPORTED;

@@ -20,6 +20,8 @@
 //!
 //! Owns the decoding and the decision; the exit handler builds the exit.
 
+use hostcall_abi::rec_run::exit_esr::Esr;
+
 use crate::context::RmiContext;
 use crate::id_regs::{self, IdRegister};
 use crate::rec::Rec;
@@ -39,7 +41,7 @@ pub enum Trapped {
     Undefined,
 }
 
-/// The fields of a trapped MRS/MSR's ISS.
+/// A trapped MRS/MSR, as [`Esr::sysreg`] decodes its ISS.
 struct Access {
     op0: u64,
     op1: u64,
@@ -51,17 +53,16 @@ struct Access {
 }
 
 impl Access {
-    /// ISS: op0 \[21:20\], op2 \[19:17\], op1 \[16:14\], CRn \[13:10\], Rt \[9:5\], CRm \[4:1\], direction
-    /// \[0\] (1: read).
     const fn decode(esr: u64) -> Self {
+        let a = Esr(esr).sysreg();
         Self {
-            op0: (esr >> 20) & 0b11,
-            op2: (esr >> 17) & 0b111,
-            op1: (esr >> 14) & 0b111,
-            crn: (esr >> 10) & 0xF,
-            rt: ((esr >> 5) & 0x1F) as usize,
-            crm: (esr >> 1) & 0xF,
-            read: esr & 1 != 0,
+            op0: a.op0 as u64,
+            op2: a.op2 as u64,
+            op1: a.op1 as u64,
+            crn: a.crn as u64,
+            rt: a.rt,
+            crm: a.crm as u64,
+            read: a.read,
         }
     }
 

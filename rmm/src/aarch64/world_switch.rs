@@ -92,7 +92,7 @@ impl crate::arch::RealmCpu for Cpu {
             // takes an exception at EL2.
             let class = unsafe { rmm_run_realm(regs.gprs.as_mut_ptr()) };
             // At most one retry: once loaded, FP/SIMD is no longer trapped.
-            let ec = (mrs!("esr_el2") >> 26) & 0x3F;
+            let ec = hostcall_abi::rec_run::exit_esr::Esr(mrs!("esr_el2")).ec();
             if class == 0 && host_fp.is_none() && ec == EC_FP_TRAPPED {
                 host_fp = Some(HostFp::swap_in(host_cptr, &regs.fp, &mut saved));
                 continue;

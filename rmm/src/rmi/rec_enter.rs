@@ -11,6 +11,7 @@
 
 use core::mem::{offset_of, size_of};
 use hostcall_abi::rec_params::rec_index_to_mpidr_el1;
+use hostcall_abi::rec_run::exit_esr::Esr;
 use hostcall_abi::rec_run::{
     ich_hcr, RmiRecEnter, RmiRecEnterFlags, GICV3_MAX_LRS, ICH_LR_HW, REC_RUN_GPRS,
 };
@@ -105,20 +106,20 @@ fn gicv3_valid(enter: &EnterRecord, ich_vtr: u64) -> bool {
 /// and sign-extended as the syndrome says, goes to the target register; the realm moves past the
 /// access. (For a write there is nothing to deliver.)
 fn complete_mmio(rec: &mut Rec, esr: u64, value: u64) {
-    let write = esr & (1 << 6) != 0;
-    let rt = ((esr >> 16) & 0x1F) as usize;
-    if !write && rt != 31 {
-        let bits = 8u32 << ((esr >> 22) & 0b11);
+    let esr = Esr(esr);
+    let rt = esr.srt();
+    if !esr.write() && rt != 31 {
+        let bits = 8 * esr.access_bytes() as u32;
         let mut v = if bits == 64 {
             value
         } else {
             value & ((1u64 << bits) - 1)
         };
-        if esr & (1 << 21) != 0 && bits < 64 && v & (1u64 << (bits - 1)) != 0 {
-            v |= !((1u64 << bits) - 1); // SSE: sign-extend
+        if esr.sign_extend() && bits < 64 && v & (1u64 << (bits - 1)) != 0 {
+            v |= !((1u64 << bits) - 1);
         }
-        if esr & (1 << 15) == 0 {
-            v &= 0xFFFF_FFFF; // SF clear: a W register
+        if !esr.sixty_four() {
+            v &= 0xFFFF_FFFF; // a W register
         }
         rec.regs.gprs[rt] = v;
     }

@@ -6,6 +6,7 @@ use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
 
+use crate::arch::Completion;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
 use crate::context::RmiContext;
 use crate::memory::RttView;
@@ -231,7 +232,7 @@ fn sync(
         }
         ec::WFX => {
             // Only trapped when the host asked; the realm continues after the instruction.
-            rec.regs.pc = rec.regs.pc.wrapping_add(4);
+            rec.regs.complete(Completion::Done);
             e.esr = exit.esr & WFX_REPORTED;
             Outcome::Exit
         }

@@ -22,6 +22,7 @@
 
 use hostcall_abi::rec_run::exit_esr::Esr;
 
+use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::id_regs::{self, IdRegister};
 use crate::rec::Rec;
@@ -109,11 +110,11 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
     if a.is_gic_write() {
         // Rt = 31 is XZR.
         let value = regs.gprs.get(a.rt).copied().unwrap_or(0);
-        regs.pc = regs.pc.wrapping_add(4);
+        regs.complete(Completion::Done);
         return Trapped::ForHost { value };
     }
     if a.is_set_way() {
-        regs.pc = regs.pc.wrapping_add(4);
+        regs.complete(Completion::Done);
         return Trapped::Answered;
     }
     let value = match a.id_register() {
@@ -127,7 +128,7 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
             *r = value;
         }
     }
-    regs.pc = regs.pc.wrapping_add(4);
+    regs.complete(Completion::Done);
     Trapped::Answered
 }
 

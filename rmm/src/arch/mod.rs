@@ -202,6 +202,30 @@ pub struct RealmRegs {
     pub fp: FpRegs,
 }
 
+/// What becomes of the instruction that trapped once the RMM (or the host, through it) has
+/// done its work: the argument of [`RealmRegs::complete`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// The call returns these in x0..x3 (an RSI, PSCI or SMCCC call).
+    Results([u64; 4]),
+    /// The instruction has done what it does (any register it writes is written); or it is
+    /// done now and the rest is the host's to tell (an exit that completes it later leaves
+    /// the registers to that completion).
+    Done,
+}
+
+impl RealmRegs {
+    /// The one place a realm's PC moves past a trapped instruction (an A64 instruction: 4
+    /// bytes; realms run AArch64 only), after applying `c`. Injected exceptions move the PC
+    /// to a vector instead (`crate::exit`); an instruction that must run again leaves it.
+    pub fn complete(&mut self, c: Completion) {
+        if let Completion::Results(x) = c {
+            self.gprs[..4].copy_from_slice(&x);
+        }
+        self.pc = self.pc.wrapping_add(4);
+    }
+}
+
 /// Stage-2 translation for the realm being entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stage2 {

@@ -19,6 +19,7 @@ use hostcall_abi::rec_run::{
 use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
+use crate::arch::Completion;
 use crate::arch::{EntryTraps, RealmRegs};
 use crate::granule::{GranuleState, Locked};
 use crate::memory;
@@ -123,7 +124,7 @@ fn complete_mmio(rec: &mut Rec, esr: u64, value: u64) {
         }
         rec.regs.gprs[rt] = v;
     }
-    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    rec.regs.complete(Completion::Done);
 }
 
 /// Locks the REC at `rec_pa` and its realm's RD (ERROR_INPUT if `rec_pa` is not a REC). The

@@ -13,6 +13,7 @@ use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 use hostcall_abi::rsi::RsiStatus;
 
 use super::{answer, Outcome};
+use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{rtt_writes, Lookup, RealmPage};
@@ -62,7 +63,7 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
                 pa: page.granule_pa() + at as u64,
                 rtt_writes: rtt_writes(),
             });
-            rec.regs.pc = rec.regs.pc.wrapping_add(4);
+            rec.regs.complete(Completion::Done);
             Outcome::Exit
         }
         Lookup::Empty => answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),

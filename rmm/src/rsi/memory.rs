@@ -18,6 +18,7 @@ use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
 
 use super::{answer, Outcome};
+use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::memory::RttView;
 use crate::realm::Rd;
@@ -105,7 +106,7 @@ pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     exit.ripas_base = base;
     exit.ripas_top = top;
     exit.ripas_value = ripas as u8;
-    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    rec.regs.complete(Completion::Done);
     Outcome::Exit
 }
 

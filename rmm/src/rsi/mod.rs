@@ -19,6 +19,7 @@ use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::RsiCommand;
 use hostcall_abi::smccc::{canonical_fid, SMCCC_VERSION, SMCCC_VERSION_1_2, SMC_UNKNOWN};
 
+use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::rec::Rec;
@@ -35,8 +36,7 @@ pub enum Outcome {
 
 /// Sets the realm's x0..x3 and advances past the SMC: the answer to a call that completed.
 pub fn answer(rec: &mut Rec, x: [u64; 4]) -> Outcome {
-    rec.regs.gprs[..4].copy_from_slice(&x);
-    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    rec.regs.complete(Completion::Results(x));
     Outcome::Resume
 }
 

@@ -21,6 +21,7 @@ use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::smccc::{is_smc64, SMCCC_VERSION};
 
 use super::{answer, Outcome};
+use crate::arch::Completion;
 use crate::realm::{Rd, RealmState};
 use crate::rec::{PsciRequest, Rec};
 
@@ -100,7 +101,7 @@ fn ask_host(
     exit: &mut RmiRecExitFields,
 ) -> Outcome {
     rec.psci = Some(request);
-    rec.regs.pc = rec.regs.pc.wrapping_add(4);
+    rec.regs.complete(Completion::Done);
     exit.exit_reason = RmiExitReason::Psci as u8;
     exit.gprs[0] = fid as u64;
     exit.gprs[1..4].copy_from_slice(&shown);

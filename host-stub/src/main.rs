@@ -317,7 +317,7 @@ mod image {
             rmi.version(hostcall_abi::rmi::RMI_VERSION_1_0);
             *s = CNTPCT_EL0.get().wrapping_sub(t0);
         }
-        let (median, min, max) = realm_payload::summarize(&mut samples);
+        let (median, min, max) = hostcall_abi::payload::summarize(&mut samples);
         defmt::info!(
             "bench: RMI_VERSION: median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
             median,
@@ -566,47 +566,47 @@ mod image {
     /// What the VMM does with a forwarded host call, for the log: name, then its ONE_REG traffic.
     fn hypercall_story(nr: u64) -> (&'static str, &'static str) {
         match nr {
-            realm_payload::ECHO => (
+            hostcall_abi::payload::ECHO => (
                 "ECHO",
                 "x1..x30 read with KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG (x0 = 0, x1..x30 complemented)",
             ),
-            realm_payload::REPORT => (
+            hostcall_abi::payload::REPORT => (
                 "REPORT",
                 "the verdict in x1 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::BENCH => (
+            hostcall_abi::payload::BENCH => (
                 "BENCH",
                 "nothing read, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::BENCH_RESULT => (
+            hostcall_abi::payload::BENCH_RESULT => (
                 "BENCH_RESULT",
                 "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::BENCH_FP_RESULT => (
+            hostcall_abi::payload::BENCH_FP_RESULT => (
                 "BENCH_FP_RESULT",
                 "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::INJECT_VIRQ => (
+            hostcall_abi::payload::INJECT_VIRQ => (
                 "INJECT_VIRQ",
                 "the INTID in x1 read with KVM_GET_ONE_REG, injected as with KVM_IRQ_LINE, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::MEASUREMENTS => (
+            hostcall_abi::payload::MEASUREMENTS => (
                 "MEASUREMENTS",
                 "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::ADD => (
+            hostcall_abi::payload::ADD => (
                 "ADD",
                 "x1 and x2 read with KVM_GET_ONE_REG, their sum in x1 and x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::MUL => (
+            hostcall_abi::payload::MUL => (
                 "MUL",
                 "x1 and x2 read with KVM_GET_ONE_REG, their product in x1 and x0 = 0 set with KVM_SET_ONE_REG",
             ),
-            realm_payload::ATTEST_CHALLENGE => (
+            hostcall_abi::payload::ATTEST_CHALLENGE => (
                 "ATTEST_CHALLENGE",
                 "the runner's challenge set in x1..x8 and x0 = 0 with KVM_SET_ONE_REG",
             ),
-            realm_payload::ATTEST_TOKEN => (
+            hostcall_abi::payload::ATTEST_TOKEN => (
                 "ATTEST_TOKEN",
                 "offset, length, last flag and up to 216 token bytes in x1..x30 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
             ),
@@ -627,7 +627,7 @@ mod image {
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
         let start = vmm::PayloadStart {
-            mode: realm_payload::MODE_PSCI,
+            mode: hostcall_abi::payload::MODE_PSCI,
             ..vmm::PayloadStart::FULL
         };
         match vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 3, 64, start) {
@@ -691,21 +691,25 @@ mod image {
                 false
             }
         };
-        let index = realm_payload::REM_EXTEND_INDEX;
+        let index = hostcall_abi::payload::REM_EXTEND_INDEX;
         let got = p
             .measurements
             .get(index as usize)
             .copied()
             .flatten()
             .map(|w| Measurement::from_words(&w));
-        let want = rem_extend(algo, &Measurement::ZERO, &realm_payload::REM_EXTEND_VALUE);
+        let want = rem_extend(
+            algo,
+            &Measurement::ZERO,
+            &hostcall_abi::payload::REM_EXTEND_VALUE,
+        );
         let rem_ok = match (got, want) {
             (Some(got), Some(want)) if got == want => {
                 defmt::info!(
                     "measurement: REM[{=u64}] after RSI_MEASUREMENT_EXTEND matches the host's computation ({=u64:016x}, {} bytes extended into a zero REM)",
                     index,
                     got.prefix(),
-                    realm_payload::REM_EXTEND_VALUE.len()
+                    hostcall_abi::payload::REM_EXTEND_VALUE.len()
                 );
                 true
             }
@@ -783,7 +787,7 @@ mod image {
         let rem = rem_extend(
             run.loaded.rim.algo(),
             &Measurement::ZERO,
-            &realm_payload::REM_EXTEND_VALUE,
+            &hostcall_abi::payload::REM_EXTEND_VALUE,
         )
         .unwrap_or(Measurement::ZERO);
         let written = write_host_file(c"realm-token.cbor", &[&t.token])
@@ -795,7 +799,7 @@ mod image {
             t.token.len(),
             u64::from_be_bytes(prefix),
             if chosen_by_runner { "the runner's challenge.bin" } else { "the counter" },
-            t.token.len().div_ceil(realm_payload::TOKEN_PIECE),
+            t.token.len().div_ceil(hostcall_abi::payload::TOKEN_PIECE),
             written
         );
         let st = &run.stats;
@@ -805,7 +809,7 @@ mod image {
                 st.last_host_intid.unwrap_or(0),
                 t.interrupted,
                 t.requests,
-                realm_payload::TOKEN_ATTEMPTS
+                hostcall_abi::payload::TOKEN_ATTEMPTS
             );
             defmt::info!(
                 "bench: host timer interrupt while the RMM makes a realm token, deadline to the host taking it: {=u64} ticks",
@@ -831,8 +835,8 @@ mod image {
         let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
-        set_d0(realm_payload::HOST_FP_PATTERN);
-        let sve_vl = set_sve(realm_payload::HOST_FP_PATTERN);
+        set_d0(hostcall_abi::payload::HOST_FP_PATTERN);
+        let sve_vl = set_sve(hostcall_abi::payload::HOST_FP_PATTERN);
         let (challenge, chosen_by_runner) = attestation_challenge();
         let host_timer = host_timer_enable();
         let start = vmm::PayloadStart {
@@ -882,7 +886,7 @@ mod image {
             l.realm.recs[0],
             vmm::PAYLOAD_BACKING_PAGES
         );
-        let fp_ok = d0 == realm_payload::HOST_FP_PATTERN;
+        let fp_ok = d0 == hostcall_abi::payload::HOST_FP_PATTERN;
         if fp_ok {
             defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
         } else {
@@ -891,7 +895,7 @@ mod image {
                 d0
             );
         }
-        let sve_ok = sve_unchanged(sve, realm_payload::HOST_FP_PATTERN);
+        let sve_ok = sve_unchanged(sve, hostcall_abi::payload::HOST_FP_PATTERN);
         let log = run.vmm.log();
         // Forwarded host calls, once per function ID with how many there were.
         let mut seen = [0u64; 16];
@@ -1018,7 +1022,7 @@ mod image {
             }
         }
         let p = run.vmm.payload();
-        let echo_ok = p.echo_seen_intact && p.echo_imm == Some(realm_payload::ECHO_IMM);
+        let echo_ok = p.echo_seen_intact && p.echo_imm == Some(hostcall_abi::payload::ECHO_IMM);
         defmt::info!(
             "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool} (arguments through KVM_GET_ONE_REG, imm through the model's accessor: KVM drops it)",
             st.entries,
@@ -1043,7 +1047,7 @@ mod image {
                 median,
                 min,
                 max,
-                realm_payload::BENCH_ITERATIONS
+                hostcall_abi::payload::BENCH_ITERATIONS
             );
         }
         if let Some((median, min, max)) = p.bench_fp {
@@ -1052,7 +1056,7 @@ mod image {
                 median,
                 min,
                 max,
-                realm_payload::BENCH_ITERATIONS
+                hostcall_abi::payload::BENCH_ITERATIONS
             );
         }
         if let Some((median, min, max, n)) = run.wfi_enter_exit {
@@ -1483,7 +1487,7 @@ mod image {
         let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
         let mut rmi = RmiClient::new(Smc);
         let mut mem = Phys;
-        let mode = realm_payload::MODE_SMP;
+        let mode = hostcall_abi::payload::MODE_SMP;
         let l = match load_with_recs(
             &mut Host::new(&mut rmi, &mut mem),
             &mut pool,
@@ -1541,7 +1545,7 @@ mod image {
                 );
                 ok &= r.host_mpidr != mpidr()
                     && r.stop == Ok(Stop::CpuOff)
-                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
+                    && r.hello == Some((1 << 31 | 1, hostcall_abi::payload::SMP_CONTEXT));
             }
             Some(r) => {
                 defmt::info!(
@@ -1554,7 +1558,7 @@ mod image {
                     r.stop
                 );
                 ok &= r.stop == Ok(Stop::CpuOff)
-                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
+                    && r.hello == Some((1 << 31 | 1, hostcall_abi::payload::SMP_CONTEXT));
             }
             None => {
                 defmt::error!("realm SMP: the second CPU never reported");
@@ -2081,7 +2085,7 @@ mod image {
                     RACE_REC_SLOT,
                     race.story(),
                     target,
-                    o.flags[realm_payload::isolation::SEA_ESR],
+                    o.flags[hostcall_abi::payload::isolation::SEA_ESR],
                     o.cleaned_up
                 ),
                 End::SameData if o.passed() => defmt::info!(
@@ -2112,7 +2116,7 @@ mod image {
                     isolation::OTHER_REALM_MARKER,
                     isolation::HOST_MARKER,
                     isolation::TARGET_INITIAL,
-                    o.flags[realm_payload::isolation::OWN_READ]
+                    o.flags[hostcall_abi::payload::isolation::OWN_READ]
                 ),
             }
             if race == isolation::Race::DataDestroy && o.end == End::ReachedReused {
@@ -2122,7 +2126,7 @@ mod image {
                     race.name(),
                     forged,
                     isolation::REUSED_RTT_IPA
-                        + realm_payload::isolation::FORGE_WORD as u64 * PAGE as u64,
+                        + hostcall_abi::payload::isolation::FORGE_WORD as u64 * PAGE as u64,
                     if forged == isolation::OTHER_REALM_MARKER {
                         ": realm B's DATA granule"
                     } else {

@@ -918,7 +918,7 @@ fn immediate_exit_returns_before_entering() {
 
 #[test]
 fn vmm_serves_the_realm_until_it_powers_off() {
-    use realm_payload::{echo_arg, ECHO, REPORT};
+    use hostcall_abi::payload::{echo_arg, ECHO, REPORT};
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1014,7 +1014,7 @@ fn vmm_merges_repeated_calls_and_reports_runaway_realms() {
     vmm.install_filters(&mut vm).expect("filters");
     // Each call has its own structure: the answer overwrites x0 of the last one.
     for slot in 0..3 {
-        fx.write_call(slot, call_regs(realm_payload::BENCH, 0));
+        fx.write_call(slot, call_regs(hostcall_abi::payload::BENCH, 0));
         fx.host_call(slot);
     }
     vcpu.set_entry_budget(2);
@@ -1024,7 +1024,7 @@ fn vmm_merges_repeated_calls_and_reports_runaway_realms() {
     assert_eq!(
         vmm.log(),
         &[Event::Hypercall {
-            nr: realm_payload::BENCH,
+            nr: hostcall_abi::payload::BENCH,
             count: 3
         }]
     );
@@ -1482,7 +1482,7 @@ fn set_ram(r: &mut RealmRegs, base: u64) -> RealmExit {
 
 #[test]
 fn demand_paging_maps_a_ram_page_in_the_kernel_and_the_realm_retries() {
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let backing = [0x6480_0000, 0x6480_1000];
@@ -1541,7 +1541,7 @@ fn demand_paging_maps_a_ram_page_in_the_kernel_and_the_realm_retries() {
 
 #[test]
 fn a_ram_fault_without_backing_is_a_memory_fault() {
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     fx.script(|r| set_ram(r, GROW_IPA));
@@ -1567,7 +1567,7 @@ fn a_ram_fault_without_backing_is_a_memory_fault() {
 /// image relies on, through `run_payload`.
 #[test]
 fn run_payload_serves_the_payload_protocol_and_unloads() {
-    use realm_payload::{
+    use hostcall_abi::payload::{
         echo_arg, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, REFUSED_IPA, REPORT,
     };
     let sim = Sim::qemu();
@@ -1728,7 +1728,7 @@ fn measurement_result(r: &RealmRegs) -> (u64, crate::measure::Measurement) {
 #[test]
 fn the_realm_reads_the_rim_and_rem_the_host_computed_on_its_own() {
     use crate::measure::{rem_extend, Measurement};
-    use realm_payload::{REM_EXTEND_INDEX, REM_EXTEND_VALUE};
+    use hostcall_abi::payload::{REM_EXTEND_INDEX, REM_EXTEND_VALUE};
     use std::sync::{Arc, Mutex};
 
     let fx = Fixture::new();
@@ -1774,7 +1774,7 @@ fn the_realm_reads_the_rim_and_rem_the_host_computed_on_its_own() {
 
 #[test]
 fn vmm_records_the_measurements_the_realm_reports() {
-    use realm_payload::MEASUREMENTS;
+    use hostcall_abi::payload::MEASUREMENTS;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1816,7 +1816,7 @@ fn vmm_records_the_measurements_the_realm_reports() {
 /// An ATTEST_TOKEN call: `len` bytes of a pattern starting at `offset`, with `flags` in x3.
 fn token_piece(offset: u64, len: u64, flags: u64) -> [u64; 31] {
     let mut g = [0u64; 31];
-    g[..4].copy_from_slice(&[realm_payload::ATTEST_TOKEN, offset, len, flags]);
+    g[..4].copy_from_slice(&[hostcall_abi::payload::ATTEST_TOKEN, offset, len, flags]);
     for (i, w) in g[4..].iter_mut().enumerate() {
         let b: [u8; 8] = core::array::from_fn(|j| (offset as usize + 8 * i + j) as u8);
         *w = u64::from_le_bytes(b);
@@ -1826,7 +1826,9 @@ fn token_piece(offset: u64, len: u64, flags: u64) -> [u64; 31] {
 
 #[test]
 fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
-    use realm_payload::{ATTEST_CHALLENGE, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE};
+    use hostcall_abi::payload::{
+        ATTEST_CHALLENGE, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE,
+    };
     fn count_challenges() {
         CHALLENGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -1877,7 +1879,7 @@ fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
 
 #[test]
 fn a_new_challenge_starts_the_token_over() {
-    use realm_payload::{ATTEST_CHALLENGE, TOKEN_LAST};
+    use hostcall_abi::payload::{ATTEST_CHALLENGE, TOKEN_LAST};
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1939,7 +1941,7 @@ fn vmm_without_a_challenge_refuses_attest_challenge() {
     let mut vmm = Vmm::new(40);
     vmm.install_filters(&mut vm).expect("filters");
     let mut g = [0u64; 31];
-    g[0] = realm_payload::ATTEST_CHALLENGE;
+    g[0] = hostcall_abi::payload::ATTEST_CHALLENGE;
     g[1] = 0x1234;
     fx.write_call(0, g);
     fx.host_call(0);
@@ -2054,7 +2056,7 @@ fn a_memslot_backs_ipas_one_to_one_and_refuses_bad_ranges() {
 #[test]
 fn a_fault_in_the_memslot_maps_its_own_granule_and_release_takes_it_back() {
     use super::memslot::Memslot;
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let pa = 0x6480_3000;

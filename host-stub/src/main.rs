@@ -1479,6 +1479,7 @@ mod image {
     /// (REC 1, started by the realm's PSCI CPU_ON) on the CPU in [`SMP_VCPU_SLOT`] when
     /// `other_cpu`, else time-sliced with vCPU 0 on this CPU.
     fn smp_scenario(other_cpu: bool) -> bool {
+        use host_stub::kvm::vcpu::Vcpu;
         use host_stub::kvm::vm::Vm;
         use host_stub::kvm::vmm::{Stop, Vmm};
         use host_stub::realm_run::{load_with_recs, unload};
@@ -1505,10 +1506,10 @@ mod image {
         let bits = host_stub::realm_build::realm_params(0, 0).s2sz as u32;
         let mut vm = Vm::new(l.realm.rd, bits);
         let vmm0 = Vmm::new(bits);
-        let vcpus = vm.create_vcpu(0).and_then(|mut v0| {
-            vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)?;
-            let mut v1 = vm.create_vcpu(1)?;
-            vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)?;
+        let vcpus = Vcpu::create(&mut vm, 0).and_then(|mut v0| {
+            v0.finalize(&mut vm, l.realm.recs[0], l.run, true)?;
+            let mut v1 = Vcpu::create(&mut vm, 1)?;
+            v1.finalize(&mut vm, l.realm.recs[1], l.secondary_runs[0], false)?;
             vmm0.install_filters(&mut vm)?;
             Ok((v0, v1))
         });
@@ -1860,11 +1861,11 @@ mod image {
                 .create_vgic(layout.vcpus, dev.gicd_base, dev.gicr_base, nr_lrs)
                 .is_ok();
         for (i, (&rec, &run)) in built.recs.iter().zip(built.runs.iter()).enumerate() {
-            let Ok(mut v) = vm.create_vcpu(i) else {
+            let Ok(mut v) = host_stub::kvm::Vcpu::create(&mut vm, i) else {
                 ok = false;
                 break;
             };
-            ok &= vm.finalize_vcpu(&mut v, rec, run, i == 0).is_ok();
+            ok &= v.finalize(&mut vm, rec, run, i == 0).is_ok();
             ok &= LINUX_QUEUES[i % slots].lock().push(v).is_ok();
         }
         if !ok {

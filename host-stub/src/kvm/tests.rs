@@ -346,7 +346,7 @@ fn filter_is_busy_once_a_vcpu_has_run() {
     );
     assert_eq!(vm.filter().ranges().len(), 1);
     // Nor can vCPUs be added.
-    assert_eq!(vm.create_vcpu(1).err(), Some(Errno::EBUSY));
+    assert_eq!(Vcpu::create(&mut vm, 1).err(), Some(Errno::EBUSY));
 }
 
 // ---- vCPUs and ONE_REG ----
@@ -354,28 +354,38 @@ fn filter_is_busy_once_a_vcpu_has_run() {
 #[test]
 fn vcpu_ids_and_finalize() {
     let mut vm = Vm::new(0x1000, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    assert_eq!(vm.create_vcpu(0).err(), Some(Errno::EEXIST));
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    assert_eq!(Vcpu::create(&mut vm, 0).err(), Some(Errno::EEXIST));
     assert_eq!(
-        vm.create_vcpu(super::vm::MAX_VCPUS).err(),
+        Vcpu::create(&mut vm, super::vm::MAX_VCPUS).err(),
         Some(Errno::EINVAL)
     );
-    let v7 = vm.create_vcpu(7).expect("vcpu 7");
+    let v7 = Vcpu::create(&mut vm, 7).expect("vcpu 7");
     assert_eq!(v7.mpidr(), 7);
-    assert_eq!(vm.finalize_vcpu(&mut v0, 0x5000, 0x6000, true), Ok(()));
+    assert_eq!(v0.finalize(&mut vm, 0x5000, 0x6000, true), Ok(()));
     assert_eq!(
-        vm.finalize_vcpu(&mut v0, 0x5000, 0x6000, true),
+        v0.finalize(&mut vm, 0x5000, 0x6000, true),
         Err(Errno::EINVAL)
     );
     assert!(vm.is_powered_on(0));
     assert!(!vm.is_powered_on(7));
     assert_eq!(v0.rec(), Some((0x5000, 0x6000)));
+    // A vCPU is finalized only against the VM that created it: another VM has no slot for it,
+    // and neither VM's table changes.
+    let mut other = Vm::new(0x2000, 40);
+    let mut v7 = v7;
+    assert_eq!(
+        v7.finalize(&mut other, 0x7000, 0x8000, true),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(v7.rec(), None);
+    assert!(other.slot(7).is_none() && vm.slot(7).is_some_and(|s| s.rec.is_none()));
 }
 
 #[test]
 fn one_reg_before_the_rec_exists() {
     let mut vm = Vm::new(0, 40);
-    let mut v = vm.create_vcpu(1).expect("vcpu");
+    let mut v = Vcpu::create(&mut vm, 1).expect("vcpu");
     for n in 0..31 {
         v.set_one_reg(xid(n), 100 + n as u64).expect("x<n>");
     }
@@ -410,10 +420,9 @@ fn one_reg_before_the_rec_exists() {
 #[test]
 fn one_reg_after_the_rec_exists_is_x0_to_x30() {
     let mut vm = Vm::new(0, 40);
-    let mut v = vm.create_vcpu(0).expect("vcpu");
+    let mut v = Vcpu::create(&mut vm, 0).expect("vcpu");
     v.set_one_reg(KvmRegId::PC, 0x8000).expect("PC");
-    vm.finalize_vcpu(&mut v, 0x5000, 0x6000, true)
-        .expect("finalize");
+    v.finalize(&mut vm, 0x5000, 0x6000, true).expect("finalize");
     v.set_one_reg(xid(0), 7).expect("x0");
     v.set_one_reg(xid(30), 9).expect("x30");
     assert_eq!(v.get_one_reg(xid(0)), Ok(7));
@@ -1045,11 +1054,11 @@ fn vmm_filters_are_refused_once_the_vm_ran() {
 /// A VM with vCPU 0 (REC 0x10_0000, powered on) and vCPU 1 (REC 0x20_0000, off).
 fn two_vcpus() -> (Vm, Vcpu, Vcpu) {
     let mut vm = Vm::new(0xA000, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v0, 0x10_0000, 0x30_0000, true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v0.finalize(&mut vm, 0x10_0000, 0x30_0000, true)
         .expect("finalize 0");
-    vm.finalize_vcpu(&mut v1, 0x20_0000, 0x40_0000, false)
+    v1.finalize(&mut vm, 0x20_0000, 0x40_0000, false)
         .expect("finalize 1");
     (vm, v0, v1)
 }
@@ -1415,11 +1424,11 @@ fn psci_cpu_on_and_affinity_info_against_the_rmm() {
         (realm, runs)
     };
     let mut vm = Vm::new(realm.rd, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v0, realm.recs[0], runs[0], true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v0.finalize(&mut vm, realm.recs[0], runs[0], true)
         .expect("finalize 0");
-    vm.finalize_vcpu(&mut v1, realm.recs[1], runs[1], true)
+    v1.finalize(&mut vm, realm.recs[1], runs[1], true)
         .expect("finalize 1");
     let target = rec_index_to_mpidr_el1(1).expect("mpidr");
     // vCPU 1 turns itself off.
@@ -1972,11 +1981,11 @@ fn two_vcpus_share_a_vm_through_cpu_on_and_cpu_off() {
         load_with_recs(&mut h, &mut pool, &[0xAA; 100], 9, 0, 2).expect("load")
     };
     let mut vm = Vm::new(l.realm.rd, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    v0.finalize(&mut vm, l.realm.recs[0], l.run, true)
         .expect("finalize 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v1.finalize(&mut vm, l.realm.recs[1], l.secondary_runs[0], false)
         .expect("finalize 1");
     let vm = spin::Mutex::new(vm);
     let link = |f: &mut dyn FnMut(&mut RmmLink<'_, SimHost<'_>, SimHost<'_>>)| {

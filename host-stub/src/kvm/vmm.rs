@@ -249,8 +249,8 @@ fn realm_ipa_bits() -> u32 {
 /// powered on, the RD and IPA width of the realm builder's parameters.
 pub fn vm_for_loaded(l: &Loaded) -> Result<(Vm, Vcpu), Errno> {
     let mut vm = Vm::new(l.realm.rd, realm_ipa_bits());
-    let mut vcpu = vm.create_vcpu(0)?;
-    vm.finalize_vcpu(&mut vcpu, l.realm.recs[0], l.run, true)?;
+    let mut vcpu = Vcpu::create(&mut vm, 0)?;
+    vcpu.finalize(&mut vm, l.realm.recs[0], l.run, true)?;
     Ok((vm, vcpu))
 }
 

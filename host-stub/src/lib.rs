@@ -16,12 +16,14 @@ pub mod kvm;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod linux;
+mod log;
 pub mod measure;
 pub mod mmio;
 pub mod pl011;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;
+pub mod scenario;
 pub mod storm;
 #[cfg(test)]
 mod testing;

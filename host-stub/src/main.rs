@@ -779,7 +779,10 @@ mod image {
             };
             ok &= scenario::isolation::run(&mut RmiClient::new(Smc), &mut Phys, &mut RaceCpu, &w);
         } else if linux {
-            ok &= linux_scenario(slots);
+            let (text, len) = *LINUX_REQUEST.lock();
+            let request = &text[..len.min(text.len())];
+            let mut rmi = RmiClient::new(Smc);
+            ok &= scenario::linux::run(&mut rmi, &mut Phys, &LINUX, request, slots, &mut LinuxHw);
         } else if storm {
             let base = (&raw const STORM_POOL) as u64;
             let mut pool = Pool::new(base, (STORM_POOL_GRANULES * PAGE) as u64);
@@ -958,39 +961,15 @@ mod image {
         }
     }
 
-    use host_stub::linux::run::{Guest, Outcome};
-    use host_stub::linux::{self as linux_guest, Request};
-
-    /// The guest every vCPU thread shares (set once by the primary).
-    static LINUX_GUEST: spin::Once<Guest<Console>> = spin::Once::new();
-    /// The vCPUs each host CPU runs: vCPU i on the CPU in slot i modulo the CPUs (time-sliced
-    /// where a CPU has several).
-    type VcpuQueue = heapless::Vec<host_stub::kvm::vcpu::Vcpu, { linux_guest::MAX_VCPUS }>;
-    static LINUX_QUEUES: [spin::Mutex<VcpuQueue>; MAX_CPUS] =
-        [const { spin::Mutex::new(heapless::Vec::new()) }; MAX_CPUS];
-    /// How each vCPU ended and what it did, once it has.
-    static LINUX_RESULTS: [spin::Mutex<Option<(Outcome, host_stub::kvm::vcpu::VcpuStats)>>;
-        linux_guest::MAX_VCPUS] = [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
-    /// The guest's device tree, as the loader writes it.
-    static LINUX_DTB: spin::Mutex<[u8; linux_guest::DTB_CAPACITY]> =
-        spin::Mutex::new([0; linux_guest::DTB_CAPACITY]);
-    /// What the loader built (kept for the teardown).
-    static LINUX_BUILT: spin::Mutex<host_stub::linux::load::Built> =
-        spin::Mutex::new(host_stub::linux::load::Built::new());
-    /// Set when the vCPUs are offered.
-    static LINUX_GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-
-    /// How long a vCPU runs before its host CPU looks at the guest again (the host's tick).
-    const LINUX_TICK_US: u64 = 1_000;
-    /// Entries one `KVM_RUN` may make (the tick ends runs sooner).
-    const LINUX_ENTRY_BUDGET: usize = 4096;
+    /// What the CPUs share for the guest.
+    static LINUX: scenario::linux::Stage<Console> = scenario::linux::Stage::new();
 
     /// A vCPU thread's host side: the tick, and console input from the board's UART.
     struct VcpuThread;
 
     impl host_stub::linux::run::Host for VcpuThread {
         fn before_run(&mut self) {
-            arm_host_timer_in(LINUX_TICK_US);
+            arm_host_timer_in(scenario::linux::TICK_US);
         }
         fn console_input(&mut self) -> Option<u8> {
             CONSOLE_UART.read_byte()
@@ -1000,6 +979,47 @@ mod image {
             // ends on a pending one), and is taken here.
             aarch64_cpu::asm::wfi();
             let _ = take_host_interrupt();
+        }
+    }
+
+    impl scenario::linux::Thread for VcpuThread {
+        fn take_interrupt(&self) -> fn() -> Option<u32> {
+            take_host_interrupt
+        }
+        fn stop_tick(&mut self) {
+            stop_host_timer()
+        }
+    }
+
+    /// The primary's hardware for the guest.
+    struct LinuxHw;
+
+    impl scenario::linux::Hardware for LinuxHw {
+        type Console = Console;
+        type Thread = VcpuThread;
+        fn clock(&self) -> u64 {
+            CNTPCT_EL0.get()
+        }
+        fn frequency(&self) -> u64 {
+            CNTFRQ_EL0.get()
+        }
+        fn console(&mut self) -> Console {
+            Console { matched: 0 }
+        }
+        fn timer_enable(&mut self) -> bool {
+            host_timer_enable()
+        }
+        fn timer_disable(&mut self) {
+            host_timer_disable()
+        }
+        fn wake_others(&mut self) {
+            aarch64_cpu::asm::sev()
+        }
+        fn thread(&mut self) -> VcpuThread {
+            VcpuThread
+        }
+        fn init_seen_at(&self) -> u64 {
+            INIT_SEEN_AT.load(Ordering::Relaxed)
         }
     }
 
@@ -1018,44 +1038,15 @@ mod image {
         true
     }
 
-    /// Runs this CPU's vCPUs of the guest until the guest stops.
-    fn linux_run_vcpus(slot: usize) {
-        let Some(guest) = LINUX_GUEST.get() else {
-            return;
-        };
-        let mut vcpus = core::mem::take(&mut *LINUX_QUEUES[slot].lock());
-        if vcpus.is_empty() {
-            return;
-        }
-        for vcpu in vcpus.iter_mut() {
-            vcpu.set_host_interrupts(Some(take_host_interrupt));
-            vcpu.set_preempt_on_host_interrupt(true);
-            // WFI waits in the realm for the vCPU's next interrupt, or until the host's tick
-            // gives the CPU to another vCPU.
-            vcpu.set_trap_wfx(false, false);
-            vcpu.set_entry_budget(LINUX_ENTRY_BUDGET);
-        }
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let outcome =
-            host_stub::linux::run::run_vcpus(guest, &mut vcpus, &mut link, &mut VcpuThread);
-        stop_host_timer();
-        for vcpu in &vcpus {
-            if let Some(r) = LINUX_RESULTS.get(vcpu.id()) {
-                *r.lock() = Some((outcome, *vcpu.stats()));
-            }
-        }
-    }
-
     /// A CPU other than the primary: runs the vCPUs the primary gives it, if any.
     fn linux_secondary(slot: usize) -> ! {
-        while !LINUX_GO.load(Ordering::Acquire) {
+        while !LINUX.started() {
             aarch64_cpu::asm::wfe();
         }
-        if !LINUX_QUEUES[slot].lock().is_empty() {
+        if LINUX.has_vcpus(slot) {
             if host_tick_enable_this_cpu() {
-                linux_run_vcpus(slot);
+                let mut rmi = RmiClient::new(Smc);
+                scenario::linux::run_vcpus(&mut rmi, &mut Phys, &LINUX, slot, &mut VcpuThread);
             } else {
                 defmt::error!("cpu {}: no host tick: its vCPUs do not run", slot);
             }
@@ -1063,215 +1054,6 @@ mod image {
         loop {
             aarch64_cpu::asm::wfe();
         }
-    }
-
-    fn outcome_name(o: &Outcome) -> &'static str {
-        match o {
-            Outcome::PoweredOff => "SYSTEM_OFF",
-            Outcome::Reset => "SYSTEM_RESET",
-            Outcome::Aborted => "stopped: another vCPU failed",
-            Outcome::Failed(_) => "failed: KVM_RUN returned an error",
-            Outcome::UnresolvedFault { .. } => "failed: a memory fault the VMM cannot resolve",
-        }
-    }
-
-    /// Boots the runner's Linux guest as a realm, vCPU i on host CPU i modulo the CPUs (vCPU 0
-    /// here), until it powers off; then takes the realm apart and checks every granule came back.
-    fn linux_scenario(slots: usize) -> bool {
-        let (text, len) = *LINUX_REQUEST.lock();
-        let request = match Request::parse(&text[..len.min(text.len())]) {
-            Ok(r) => r,
-            Err(_) => {
-                defmt::error!("linux: the runner's request does not parse");
-                return false;
-            }
-        };
-        let cfg = request.config;
-        let mut header = [0u8; 64];
-        Phys.read(cfg.image.pa, &mut header);
-        let layout = match linux_guest::layout(&cfg, &header) {
-            Ok(l) => l,
-            Err(_) => {
-                defmt::error!("linux: the guest cannot be placed (the runner checks this first)");
-                return false;
-            }
-        };
-        let mut rmi = RmiClient::new(Smc);
-        let (_, features) = rmi.features(0);
-        let nr_lrs = features.gicv3_num_lrs() as usize + 1;
-        let mut mem = Phys;
-        let mut pool = Pool::new(linux_guest::qemu::POOL, linux_guest::qemu::POOL_SIZE);
-        // The device tree, and zeros after each file up to its page's end (measured as such).
-        let mut dtb = LINUX_DTB.lock();
-        let Ok(dtb_len) = linux_guest::device_tree(&layout, cfg.bootargs, &mut dtb) else {
-            defmt::error!("linux: the device tree does not fit");
-            return false;
-        };
-        let Ok(dtb_pa) = pool.take(2) else {
-            return false;
-        };
-        mem.write(dtb_pa, &dtb[..]);
-        drop(dtb);
-        for blob in [Some(cfg.image), cfg.initrd].into_iter().flatten() {
-            let tail = blob.len % linux_guest::PAGE;
-            if tail != 0 {
-                let zeros = [0u8; linux_guest::PAGE as usize];
-                mem.write(
-                    blob.pa + blob.len,
-                    &zeros[..(linux_guest::PAGE - tail) as usize],
-                );
-            }
-        }
-        let sources = host_stub::linux::load::Sources {
-            image: cfg.image,
-            dtb: host_stub::linux::Blob {
-                pa: dtb_pa,
-                len: dtb_len as u64,
-            },
-            initrd: cfg.initrd,
-        };
-        let Ok(mut slot) = host_stub::kvm::memslot::Memslot::new(
-            linux_guest::RAM_BASE,
-            linux_guest::qemu::RAM_BACKING,
-            layout.ram_size,
-        ) else {
-            return false;
-        };
-        defmt::info!(
-            "linux: loading a {} MiB realm with {} vCPU(s): kernel {} bytes at IPA {=u64:#x}, initrd {} bytes, device tree {} bytes",
-            layout.ram_size >> 20,
-            layout.vcpus,
-            layout.image.file_size,
-            layout.place.kernel,
-            layout.initrd_len,
-            dtb_len
-        );
-        let t0 = CNTPCT_EL0.get();
-        let mut built = LINUX_BUILT.lock();
-        let result = {
-            let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-            host_stub::linux::load::build(
-                &mut link, &mut slot, &mut pool, &layout, &sources, &mut built,
-            )
-        };
-        match result {
-            Ok(()) => {}
-            Err(e) => {
-                defmt::error!(
-                    "linux: building the realm failed at {=str} ({=u64:#x}): {=str}",
-                    e.step,
-                    e.at,
-                    e.ret.status_name()
-                );
-                return false;
-            }
-        };
-        let load_ticks = CNTPCT_EL0.get() - t0;
-        defmt::info!(
-            "linux: realm active: {} measured pages, {} level-3 RTTs, {} RMI commands, {} ms of model time",
-            built.measured_pages,
-            built.l3_tables,
-            built.commands,
-            load_ticks * 1000 / CNTFRQ_EL0.get()
-        );
-        let mut vm = host_stub::kvm::vm::Vm::new(built.rd, linux_guest::IPA_BITS);
-        let dev = linux_guest::devices(&layout);
-        let mut ok = vm.set_memslot(slot).is_ok()
-            && vm
-                .create_vgic(layout.vcpus, dev.gicd_base, dev.gicr_base, nr_lrs)
-                .is_ok();
-        for (i, (&rec, &run)) in built.recs.iter().zip(built.runs.iter()).enumerate() {
-            let Ok(mut v) = host_stub::kvm::Vcpu::create(&mut vm, i) else {
-                ok = false;
-                break;
-            };
-            ok &= v.finalize(&mut vm, rec, run, i == 0).is_ok();
-            ok &= LINUX_QUEUES[i % slots].lock().push(v).is_ok();
-        }
-        if !ok {
-            defmt::error!("linux: the VM's vGIC, memslot or vCPUs could not be set up");
-            return false;
-        }
-        let guest = LINUX_GUEST.call_once(|| {
-            Guest::new(
-                vm,
-                host_stub::pl011::Pl011::new(Console { matched: 0 }),
-                dev.uart_base,
-                dev.uart_intid,
-            )
-        });
-        if !host_timer_enable() {
-            return false;
-        }
-        defmt::info!("linux: entering the realm (its console follows on the UART)");
-        let t1 = CNTPCT_EL0.get();
-        LINUX_GO.store(true, Ordering::Release);
-        aarch64_cpu::asm::sev();
-        linux_run_vcpus(0);
-        // The other vCPUs see the end at their next tick.
-        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
-        let all_done = || (0..layout.vcpus).all(|i| LINUX_RESULTS[i].lock().is_some());
-        while !all_done() && CNTPCT_EL0.get() < deadline {
-            core::hint::spin_loop();
-        }
-        let run_ticks = CNTPCT_EL0.get() - t1;
-        host_timer_disable();
-        let outcome = guest.outcome();
-        let vmm = guest.stats();
-        match INIT_SEEN_AT.load(Ordering::Relaxed).checked_sub(t1) {
-            Some(ticks) if ticks < run_ticks => defmt::info!(
-                "linux: /init started {} M ticks after the first REC_ENTER (its first line on the console)",
-                ticks / 1_000_000
-            ),
-            _ => defmt::info!("linux: no line from /init on the console"),
-        }
-        defmt::info!(
-            "linux: the guest ended: {=str} after {} ms of model time; VMM: {} runs, {} UART accesses, {} RIPAS changes, {} other MMIO",
-            outcome.as_ref().map_or("still running", outcome_name),
-            run_ticks * 1000 / CNTFRQ_EL0.get(),
-            vmm.runs,
-            vmm.uart_accesses,
-            vmm.ripas_changes,
-            vmm.unclaimed_mmio
-        );
-        for (i, result) in LINUX_RESULTS.iter().enumerate().take(layout.vcpus) {
-            match *result.lock() {
-                Some((o, s)) => defmt::info!(
-                    "linux: vCPU {}: {=str}; {} entries, exits: {} MMIO to the VMM, {} vGIC MMIO, {} IRQ, {} SGI writes ({} SGIs), {} PSCI, {} host calls, {} pages mapped on faults",
-                    i,
-                    outcome_name(&o),
-                    s.entries,
-                    s.mmio_exits,
-                    s.gic_mmio_exits,
-                    s.interrupt_exits,
-                    s.gic_register_exits,
-                    s.sgis_sent,
-                    s.psci_exits,
-                    s.handled_calls + s.denied_calls + s.forwarded_calls,
-                    s.pages_mapped
-                ),
-                None => defmt::error!("linux: vCPU {} did not stop", i),
-            }
-        }
-        let mut ok = outcome == Some(Outcome::PoweredOff);
-        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let mut vm = guest.vm.lock();
-        match host_stub::linux::load::teardown(&mut link, &mut vm, &built) {
-            Ok(n) => defmt::info!(
-                "linux: realm destroyed; {} granules undelegated (every one it used)",
-                n
-            ),
-            Err(e) => {
-                defmt::error!(
-                    "linux: tearing the realm down failed at {=str} ({=u64:#x}): {=str}",
-                    e.step,
-                    e.at,
-                    e.ret.status_name()
-                );
-                ok = false;
-            }
-        }
-        ok
     }
 
     // ---- Races over stage-2 mappings (the isolation tests) -----------------------------------

@@ -15,6 +15,7 @@
 
 pub mod hostile;
 pub mod isolation;
+pub mod linux;
 pub mod payload;
 pub mod psci;
 pub mod smp;

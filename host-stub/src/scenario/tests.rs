@@ -22,6 +22,7 @@ use crate::kvm::vmm::{self, PayloadReport, Vmm};
 use crate::measure::{rem_extend, Measurement};
 use crate::realm_build::Pool;
 use crate::testing::SimHost;
+use crate::HostMemory;
 
 const POOL: u64 = 0x6400_0000;
 const POOL_SIZE: u64 = 0x10_0000;
@@ -454,4 +455,131 @@ fn storm_secondary_without_the_go_does_nothing() {
     let mut mem = SimHost(&sim);
     storm::secondary(&mut rmi, &mut mem, &STAGE, 1);
     assert!(STAGE.reports[1].lock().is_none());
+}
+
+/// The guest console's sink in the tests: what the guest printed.
+struct Printed(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl crate::pl011::ConsoleSink for Printed {
+    fn put(&mut self, byte: u8) {
+        self.0.lock().expect("lock").push(byte);
+    }
+}
+
+/// A vCPU thread with no tick.
+struct NoTick;
+
+impl crate::linux::run::Host for NoTick {
+    fn before_run(&mut self) {}
+    fn console_input(&mut self) -> Option<u8> {
+        None
+    }
+    fn idle(&mut self) {}
+}
+
+impl linux::Thread for NoTick {
+    fn take_interrupt(&self) -> fn() -> Option<u32> {
+        || None
+    }
+    fn stop_tick(&mut self) {}
+}
+
+/// The Linux scenario's primary with a counter of 10 ticks per read.
+struct LinuxHost(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl linux::Hardware for LinuxHost {
+    type Console = Printed;
+    type Thread = NoTick;
+    fn clock(&self) -> u64 {
+        tick()
+    }
+    fn frequency(&self) -> u64 {
+        1000
+    }
+    fn console(&mut self) -> Printed {
+        Printed(self.0.clone())
+    }
+    fn timer_enable(&mut self) -> bool {
+        true
+    }
+    fn timer_disable(&mut self) {}
+    fn wake_others(&mut self) {}
+    fn thread(&mut self) -> NoTick {
+        NoTick
+    }
+    fn init_seen_at(&self) -> u64 {
+        0
+    }
+}
+
+/// An arm64 Image header: text_offset 0, `image_size` bytes, 4 KiB pages, LE, anywhere.
+fn kernel_header(image_size: u64) -> [u8; 64] {
+    let mut h = [0u8; 64];
+    h[0..4].copy_from_slice(b"MZ@\xFA");
+    h[16..24].copy_from_slice(&image_size.to_le_bytes());
+    h[24..32].copy_from_slice(&0b1010u64.to_le_bytes());
+    h[56..60].copy_from_slice(b"ARM\x64");
+    h[60..64].copy_from_slice(&0x40u32.to_le_bytes());
+    h
+}
+
+#[test]
+fn linux_scenario_builds_runs_and_takes_the_guest_apart() {
+    static STAGE: linux::Stage<Printed> = linux::Stage::new();
+    let sim = Sim::qemu();
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
+    // An 8 KiB "kernel" where the runner leaves it; it powers off at once.
+    let image = crate::linux::qemu::IMAGE;
+    mem.write(image, &kernel_header(0x1_0000));
+    sim.cpu.script(|r| {
+        assert_eq!(r.pc, crate::linux::RAM_BASE, "the kernel's entry");
+        smc(r, &[fid(PsciFunction::SYSTEM_OFF)])
+    });
+    let request =
+        format!("image={image:#x}\nimage_len=8192\nvcpus=1\nmem_mib=64\nbootargs=quiet\n");
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut hw = LinuxHost(printed.clone());
+    assert!(linux::run(
+        &mut rmi,
+        &mut mem,
+        &STAGE,
+        request.as_bytes(),
+        1,
+        &mut hw
+    ));
+    assert_eq!(sim.cpu.pending(), 0);
+    assert!(STAGE.started() && !STAGE.has_vcpus(0));
+    assert_eq!(
+        STAGE.guest.get().and_then(|g| g.outcome()),
+        Some(crate::linux::run::Outcome::PoweredOff)
+    );
+}
+
+#[test]
+fn linux_scenario_refuses_a_bad_request() {
+    static STAGE: linux::Stage<Printed> = linux::Stage::new();
+    let sim = Sim::qemu();
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
+    let mut hw = LinuxHost(Default::default());
+    assert!(!linux::run(
+        &mut rmi,
+        &mut mem,
+        &STAGE,
+        b"colour=blue\n",
+        1,
+        &mut hw
+    ));
+    // A kernel without an Image header cannot be placed.
+    let request = b"image=0x80000000\nimage_len=8192\nvcpus=1\nmem_mib=64\nbootargs=\n";
+    assert!(!linux::run(&mut rmi, &mut mem, &STAGE, request, 1, &mut hw));
+    assert!(!STAGE.started());
+}
+
+#[test]
+fn outcomes_have_names() {
+    use crate::linux::run::Outcome;
+    assert_eq!(linux::outcome_name(&Outcome::PoweredOff), "SYSTEM_OFF");
+    assert_eq!(linux::outcome_name(&Outcome::Reset), "SYSTEM_RESET");
 }

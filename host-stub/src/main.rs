@@ -1,5 +1,10 @@
-//! The host stub image (BL33, NS-EL2): brings up every CPU through PSCI and has each one talk to
-//! the RMM, then reports the verdict through semihosting.
+//! The host stub image (BL33, NS-EL2): brings up every CPU through PSCI, runs the library's
+//! scenarios (`host_stub::scenario`) on them, and reports the verdict through semihosting.
+//!
+//! Bring-up and wiring only: the entry and the stacks, the SMC conduit, NS memory by physical
+//! address, the GIC, the timers and the FP/SIMD registers, semihosting, the statics the CPUs
+//! share, and the traits through which the scenarios reach all of those. Logic belongs in the
+//! library, where host tests and host clippy see it.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -8,7 +13,6 @@ mod image {
     use core::sync::atomic::{AtomicU8, Ordering};
 
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
-    use host_stub::bringup::{self, CpuReport};
     use host_stub::delegation;
     use platform::Board;
 
@@ -486,16 +490,10 @@ mod image {
         if semihosting::read_file(c"challenge.bin", &mut c) == Some(64) {
             return (c, true);
         }
-        let mut x = CNTPCT_EL0.get();
-        for chunk in c.chunks_exact_mut(8) {
-            // splitmix64
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-        }
-        (c, false)
+        (
+            scenario::payload::challenge_from_seed(CNTPCT_EL0.get()),
+            false,
+        )
     }
 
     /// Writes `data` to the host file `path` (semihosting); false if that failed.
@@ -555,101 +553,10 @@ mod image {
         MPIDR_EL1.get() & 0xFF_00FF_FFFF
     }
 
-    fn log_report(slot: usize, r: &CpuReport) {
-        let v = &r.version;
-        defmt::info!(
-            "cpu {}: RMI_VERSION(1.0) -> {=str}, lower {}.{}, higher {}.{}",
-            slot,
-            v.ret.status_name(),
-            v.lower.major(),
-            v.lower.minor(),
-            v.higher.major(),
-            v.higher.minor()
-        );
-        let v = &r.refused;
-        defmt::info!(
-            "cpu {}: RMI_VERSION(2.0) -> {=str}, lower {}.{}, higher {}.{}",
-            slot,
-            v.ret.status_name(),
-            v.lower.major(),
-            v.lower.minor(),
-            v.higher.major(),
-            v.higher.minor()
-        );
-        let (ret, f) = r.features;
-        defmt::info!(
-            "cpu {}: RMI_FEATURES(0) -> {=str}, {=u64:#x}: S2SZ {=u64}, LPA2 {=u64}, SVE {=u64} (VL {=u64}), BPs {=u64}, WPs {=u64}, PMU {=u64} ({=u64} counters), SHA-256 {=u64}, SHA-512 {=u64}, GICv3 LRs {=u64}, MAX_RECS_ORDER {=u64}",
-            slot,
-            ret.status_name(),
-            f.0,
-            f.s2sz(),
-            f.lpa2(),
-            f.sve_en(),
-            f.sve_vl(),
-            f.num_bps(),
-            f.num_wps(),
-            f.pmu_en(),
-            f.pmu_num_ctrs(),
-            f.hash_sha_256(),
-            f.hash_sha_512(),
-            f.gicv3_num_lrs(),
-            f.max_recs_order()
-        );
-        let unknown_ok = r
-            .unknown
-            .iter()
-            .all(|&x| x == hostcall_abi::smccc::SMC_UNKNOWN);
-        defmt::info!(
-            "cpu {}: {} unused RMI FIDs -> {=str}; RMI_VERSION after them -> {=str}",
-            slot,
-            r.unknown.len(),
-            if unknown_ok {
-                "SMC_UNKNOWN"
-            } else {
-                "UNEXPECTED"
-            },
-            r.version_after.ret.status_name()
-        );
-    }
-
-    /// Runs the bring-up checks on this CPU and records the result.
+    /// Runs the per-CPU checks on this CPU ([`scenario::cpu`]) and records the result.
     fn check_this_cpu(slot: usize) -> bool {
         let mut rmi = RmiClient::new(Smc);
-        let report = bringup::run(&mut rmi);
-        log_report(slot, &report);
-        let delegation = delegation::run(&mut rmi, &mut Phys, &pages_of(slot), NOT_DELEGABLE);
-        let delegation_ok = match delegation {
-            Ok(s) => {
-                defmt::info!(
-                    "cpu {}: GRANULE_DELEGATE/UNDELEGATE of {} granules, contents wiped; {} refusals as expected",
-                    slot,
-                    s.round_trips,
-                    s.refusals
-                );
-                true
-            }
-            Err(f) => {
-                let (pa, what) = f.describe();
-                defmt::error!(
-                    "cpu {}: delegation check failed at {=u64:#x}: {=str}",
-                    slot,
-                    pa,
-                    what
-                );
-                false
-            }
-        };
-        let ok = delegation_ok
-            && match report.verdict() {
-                Ok(()) => {
-                    defmt::info!("cpu {}: RMI checks passed", slot);
-                    true
-                }
-                Err(f) => {
-                    defmt::error!("cpu {}: RMI check failed: {=str}", slot, f.describe());
-                    false
-                }
-            };
+        let ok = scenario::cpu::run(&mut rmi, &mut Phys, slot, &pages_of(slot), NOT_DELEGABLE);
         RESULTS[slot].store(if ok { PASSED } else { FAILED }, Ordering::Release);
         ok
     }

@@ -13,6 +13,7 @@
 //! [`Conduit`]: crate::Conduit
 //! [`HostMemory`]: crate::HostMemory
 
+pub mod cpu;
 pub mod hostile;
 pub mod isolation;
 pub mod linux;

@@ -71,6 +71,21 @@ pub trait Hardware {
     fn write_file(&mut self, path: &CStr, data: &[&[u8]]) -> bool;
 }
 
+/// 64 challenge bytes mixed from `seed` (splitmix64): the host's challenge when the runner
+/// left none, fresh per run (seeded from the counter) but not chosen by a verifier.
+pub fn challenge_from_seed(seed: u64) -> [u8; 64] {
+    let mut c = [0u8; 64];
+    let mut x = seed;
+    for chunk in c.chunks_exact_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    c
+}
+
 /// What the VMM does with a forwarded host call, for the log: name, then its ONE_REG traffic.
 pub fn hypercall_story(nr: u64) -> (&'static str, &'static str) {
     match nr {

@@ -583,3 +583,24 @@ fn outcomes_have_names() {
     assert_eq!(linux::outcome_name(&Outcome::PoweredOff), "SYSTEM_OFF");
     assert_eq!(linux::outcome_name(&Outcome::Reset), "SYSTEM_RESET");
 }
+
+#[test]
+fn per_cpu_checks_pass_against_the_rmm_and_fail_on_a_delegable_address() {
+    use crate::delegation::QEMU_NOT_DELEGABLE;
+    let pages = [0x6100_0000, 0x6100_1000];
+    let sim = Sim::qemu();
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    let mut mem = SimHost(&sim);
+    assert!(cpu::run(&mut rmi, &mut mem, 0, &pages, &QEMU_NOT_DELEGABLE));
+    // An address the RMM delegates when the host claims it must not.
+    assert!(!cpu::run(&mut rmi, &mut mem, 1, &pages, &[0x6200_0000]));
+}
+
+#[test]
+fn a_challenge_from_the_counter_is_splitmix64() {
+    let c = payload::challenge_from_seed(0);
+    // splitmix64's first output for seed 0.
+    assert_eq!(c[..8], 0xE220_A839_7B1D_CDAFu64.to_le_bytes());
+    assert_ne!(c, payload::challenge_from_seed(1));
+    assert_ne!(c[..32], c[32..]);
+}

@@ -380,13 +380,6 @@ mod image {
     /// then stops the realm (an IRQ exit). By the time the host looks, the RMM has put the host's
     /// own timer registers back and the line is quiet: the host learns of it from rec_exit.
     const REALM_VTIMER_INTID: u32 = 27;
-    /// How long after the VMM hands out the attestation challenge the host's timer fires, for
-    /// the first token request: after the realm has made its first
-    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: about 0.5 ms) and before the RMM
-    /// has signed the token (about 4.6 ms of P-384 arithmetic, in steps, under `-icount`), so
-    /// the interrupt arrives mid-token. Without `-icount` timing varies, so a request the tick
-    /// missed makes the next one fire at 2/5 of the time the missed request took.
-    const HOST_TIMER_DELAY_US: u64 = 2_000;
     /// When the timer was last armed for a token request (counter ticks; 0: never).
     static LAST_TOKEN_ARMING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     /// Counter ticks from the host timer's deadline to the host taking its interrupt, for the
@@ -425,17 +418,13 @@ mod image {
     }
 
     /// Arms the host's "tick" for a token request, the EL2 physical timer, which preempts a
-    /// running realm (the RMM guarantees EL2 timers assert, A6.2): [`HOST_TIMER_DELAY_US`] from
-    /// now, or for a repeated request 2/5 of the time the last one took.
+    /// running realm (the RMM guarantees EL2 timers assert, A6.2), as
+    /// [`scenario::payload::token_timer_delay_us`] says.
     fn arm_host_timer() {
         let now = CNTPCT_EL0.get();
         let last = LAST_TOKEN_ARMING.swap(now, Ordering::Relaxed);
         let per_us = CNTFRQ_EL0.get() / 1_000_000;
-        let us = match now.checked_sub(last) {
-            Some(took) if last != 0 && per_us != 0 => took / per_us * 2 / 5,
-            _ => HOST_TIMER_DELAY_US,
-        };
-        arm_host_timer_in(us);
+        arm_host_timer_in(scenario::payload::token_timer_delay_us(now, last, per_us));
     }
 
     /// Arms the EL2 physical timer to fire `us` microseconds from now.
@@ -838,32 +827,25 @@ mod image {
         unsafe { platform::pl011::Pl011::new(BOARD.ns_uart) };
 
     /// The guest's console output goes to the board's UART as it comes. It also notes when
-    /// the guest's `/init` says it started ([`INIT_MARKER`]), for the boot-time figure.
+    /// the guest's `/init` says it started ([`scenario::linux::InitWatch`]), for the boot-time
+    /// figure.
     struct Console {
-        matched: usize,
+        init: scenario::linux::InitWatch,
     }
 
-    /// The start of the first line our `/init` prints.
-    const INIT_MARKER: &[u8] = b"rmm-guest: init started";
-    /// CNTPCT when the console showed [`INIT_MARKER`] (0: not yet).
+    /// CNTPCT when the console showed `/init` starting (0: not yet).
     static INIT_SEEN_AT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
     impl host_stub::pl011::ConsoleSink for Console {
         fn put(&mut self, byte: u8) {
             CONSOLE_UART.write_byte(byte);
-            if INIT_MARKER.get(self.matched) == Some(&byte) {
-                self.matched += 1;
-                if self.matched == INIT_MARKER.len() {
-                    let _ = INIT_SEEN_AT.compare_exchange(
-                        0,
-                        CNTPCT_EL0.get(),
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                    self.matched = 0;
-                }
-            } else {
-                self.matched = usize::from(INIT_MARKER.first() == Some(&byte));
+            if self.init.feed(byte) {
+                let _ = INIT_SEEN_AT.compare_exchange(
+                    0,
+                    CNTPCT_EL0.get(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
             }
         }
     }
@@ -911,7 +893,9 @@ mod image {
             CNTFRQ_EL0.get()
         }
         fn console(&mut self) -> Console {
-            Console { matched: 0 }
+            Console {
+                init: scenario::linux::InitWatch::new(),
+            }
         }
         fn timer_enable(&mut self) -> bool {
             host_timer_enable()

@@ -28,6 +28,36 @@ pub const TICK_US: u64 = 1_000;
 /// Entries one `KVM_RUN` may make (the tick ends runs sooner).
 pub const ENTRY_BUDGET: usize = 4096;
 
+/// The start of the first line the guest's `/init` prints.
+pub const INIT_MARKER: &[u8] = b"rmm-guest: init started";
+
+/// Watches the guest's console output for [`INIT_MARKER`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InitWatch {
+    matched: usize,
+}
+
+impl InitWatch {
+    /// Nothing seen yet.
+    pub const fn new() -> Self {
+        Self { matched: 0 }
+    }
+
+    /// Takes the next byte of output; true when it completes [`INIT_MARKER`].
+    pub fn feed(&mut self, byte: u8) -> bool {
+        if INIT_MARKER.get(self.matched) == Some(&byte) {
+            self.matched += 1;
+            if self.matched == INIT_MARKER.len() {
+                self.matched = 0;
+                return true;
+            }
+        } else {
+            self.matched = usize::from(INIT_MARKER.first() == Some(&byte));
+        }
+        false
+    }
+}
+
 /// The vCPUs one host CPU runs.
 type VcpuQueue = heapless::Vec<Vcpu, { linux_guest::MAX_VCPUS }>;
 

@@ -604,3 +604,32 @@ fn a_challenge_from_the_counter_is_splitmix64() {
     assert_ne!(c, payload::challenge_from_seed(1));
     assert_ne!(c[..32], c[32..]);
 }
+
+#[test]
+fn the_token_timer_fires_at_2ms_then_at_two_fifths_of_a_missed_request() {
+    use payload::{token_timer_delay_us, TOKEN_TIMER_DELAY_US};
+    assert_eq!(token_timer_delay_us(5_000, 0, 62), TOKEN_TIMER_DELAY_US);
+    assert_eq!(token_timer_delay_us(62_000 + 62_000, 62_000, 62), 400);
+    assert_eq!(
+        token_timer_delay_us(1, 2, 62),
+        TOKEN_TIMER_DELAY_US,
+        "a counter going back"
+    );
+    assert_eq!(
+        token_timer_delay_us(10, 5, 0),
+        TOKEN_TIMER_DELAY_US,
+        "no frequency"
+    );
+}
+
+#[test]
+fn init_is_seen_once_per_marker_in_the_console_output() {
+    let mut w = linux::InitWatch::new();
+    let seen = |w: &mut linux::InitWatch, s: &[u8]| s.iter().filter(|&&b| w.feed(b)).count();
+    assert_eq!(seen(&mut w, b"[ 1.0] booting\nrmm-guest: init start"), 0);
+    assert_eq!(seen(&mut w, b"ed: 7.3.4 1.08s after boot\n"), 1);
+    assert_eq!(
+        seen(&mut w, b"rrmm-guest: init started rmm-guest: init started"),
+        2
+    );
+}

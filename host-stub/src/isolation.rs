@@ -29,9 +29,9 @@
 //! TLBI RPALOS (TF-A's GPT update) flushes every CPU's TLB there; the fold race does it anyway.
 
 use heapless::Vec;
+use hostcall_abi::payload::isolation as iso;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit, RMI_REC_EXIT_OFFSET};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn};
-use realm_payload::isolation as iso;
 
 use crate::measure::DATA_MEASURE_CONTENT;
 use crate::realm_build::{realm_params, Failure, Host, Pool, NS_ATTRS, UNPROTECTED};
@@ -455,7 +455,7 @@ fn racer_recs(race: Race) -> &'static [RecStart] {
     const fn start(role: u64) -> RecStart {
         RecStart {
             runnable: true,
-            args: [realm_payload::MODE_ISOLATION, FLAGS_IPA, role],
+            args: [hostcall_abi::payload::MODE_ISOLATION, FLAGS_IPA, role],
         }
     }
     const ONE: [RecStart; 1] = [start(iso::ROLE_RACER)];

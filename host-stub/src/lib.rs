@@ -1,10 +1,15 @@
 //! The host stub: the normal-world side that drives the RMM the way Linux KVM would.
 //!
-//! This library owns the host's logic: the RMI client, and the checks each CPU runs on the
-//! RMM's answers. It talks to EL3 only through a [`Conduit`], so `cargo test` runs the same code
-//! against the RMM's real dispatcher behind an EL3 double. It must not touch realm memory or
-//! assume anything the RMI does not promise. The BL33 image (`src/main.rs`) adds the NS-EL2 entry,
-//! PSCI CPU bring-up, logging and the verdict.
+//! This library owns the host's logic: the RMI client, the checks each CPU runs on the RMM's
+//! answers, the realm builder, the model of KVM and its VMM ([`kvm`]), the Linux guest's loader
+//! and VMM loop ([`linux`]), and every scenario the image runs, with its log lines and verdict
+//! ([`scenario`]). It talks to EL3 only through a [`Conduit`] and to the host's hardware only
+//! through the small traits the scenarios take, so `cargo test` runs the same code against the
+//! RMM's real dispatcher behind an EL3 double. It must not touch realm memory or assume anything
+//! the RMI does not promise. The BL33 image (`src/main.rs`) adds only bring-up and wiring: the
+//! NS-EL2 entry and stacks, PSCI CPU_ON, the SMC conduit and physical memory accessor, GIC,
+//! timer and FP/SIMD register access, semihosting, the statics the CPUs share, and which
+//! scenarios run.
 #![cfg_attr(not(test), no_std)]
 
 pub mod bringup;
@@ -16,12 +21,14 @@ pub mod kvm;
 /// Capacities of the image (shared with the build script).
 pub mod limits;
 pub mod linux;
+mod log;
 pub mod measure;
 pub mod mmio;
 pub mod pl011;
 pub mod realm_build;
 pub mod realm_run;
 pub mod rmi;
+pub mod scenario;
 pub mod storm;
 #[cfg(test)]
 mod testing;

@@ -1,5 +1,10 @@
-//! The host stub image (BL33, NS-EL2): brings up every CPU through PSCI and has each one talk to
-//! the RMM, then reports the verdict through semihosting.
+//! The host stub image (BL33, NS-EL2): brings up every CPU through PSCI, runs the library's
+//! scenarios (`host_stub::scenario`) on them, and reports the verdict through semihosting.
+//!
+//! Bring-up and wiring only: the entry and the stacks, the SMC conduit, NS memory by physical
+//! address, the GIC, the timers and the FP/SIMD registers, semihosting, the statics the CPUs
+//! share, and the traits through which the scenarios reach all of those. Logic belongs in the
+//! library, where host tests and host clippy see it.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -8,7 +13,6 @@ mod image {
     use core::sync::atomic::{AtomicU8, Ordering};
 
     use aarch64_cpu::registers::{Readable, CNTFRQ_EL0, CNTPCT_EL0, MPIDR_EL1};
-    use host_stub::bringup::{self, CpuReport};
     use host_stub::delegation;
     use platform::Board;
 
@@ -38,7 +42,8 @@ mod image {
         BOARD.ns_image_base + 0x0100_0001,
     ];
     use host_stub::limits::{MAX_CPUS, STACK_SIZE};
-    use host_stub::realm_build::{self, Host, Pool};
+    use host_stub::realm_build::Pool;
+    use host_stub::scenario::{self, payload::HostSve, smp::SecondReport};
 
     /// The realm payload's flat binary (empty if the build had none: the scenario then fails).
     static REALM_PAYLOAD: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/realm-payload.bin"));
@@ -272,59 +277,10 @@ mod image {
     struct ScenarioPool([[u8; PAGE]; POOL_GRANULES]);
     static mut SCENARIO_POOL: ScenarioPool = ScenarioPool([[0; PAGE]; POOL_GRANULES]);
 
-    /// Builds a realm, attacks the RMM while it exists, tears it down.
-    fn realm_scenario() -> bool {
+    /// A fresh pool over [`SCENARIO_POOL`] (each scenario's realms are gone before the next).
+    fn scenario_pool() -> Pool {
         let base = (&raw const SCENARIO_POOL) as u64;
-        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut h = Host::new(&mut rmi, &mut mem);
-        let secure = SECURE_MEMORY;
-        let result = realm_build::build(&mut h, &mut pool, 1).and_then(|realm| {
-            defmt::info!(
-                "realm: created RD {=u64:#x} with 2 starting RTTs at {=u64:#x}, {} RECs with aux granules, RTTs at levels 2 and 3 (protected and unprotected), 2 DATA from NS + 1 unknown, 1 unprotected NS mapping; read back entry by entry, activated",
-                realm.rd,
-                realm.rtt_base,
-                realm_build::RECS
-            );
-            realm_build::adversarial(&mut h, &mut pool, &realm, BOARD.rmm.base, secure)?;
-            defmt::info!("realm: {} hostile calls refused, the realm intact", h.report.refusals);
-            realm_build::teardown(&mut h, &realm)?;
-            defmt::info!("realm: destroyed, {} granules undelegated", realm.num_delegated);
-            Ok(())
-        });
-        match result {
-            Ok(()) => true,
-            Err(f) => {
-                defmt::error!(
-                    "realm scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
-                    f.step,
-                    f.got.raw(),
-                    f.want.raw()
-                );
-                false
-            }
-        }
-    }
-
-    /// Times RMI_VERSION calls from this CPU (host SMC to host resume, through EL3 and the RMM).
-    fn bench_rmi_version() {
-        const N: usize = 128;
-        let mut samples = [0u64; N];
-        let mut rmi = RmiClient::new(Smc);
-        for s in samples.iter_mut() {
-            let t0 = CNTPCT_EL0.get();
-            rmi.version(hostcall_abi::rmi::RMI_VERSION_1_0);
-            *s = CNTPCT_EL0.get().wrapping_sub(t0);
-        }
-        let (median, min, max) = realm_payload::summarize(&mut samples);
-        defmt::info!(
-            "bench: RMI_VERSION: median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
-            median,
-            min,
-            max,
-            N
-        );
+        Pool::new(base, (POOL_GRANULES * PAGE) as u64)
     }
 
     /// Puts `v` in D0 (the host's FP/SIMD state the RMM must preserve across realm runs).
@@ -357,17 +313,6 @@ mod image {
         };
         v
     }
-
-    /// Z31 and P15 as the host read them back: `vl` bytes of Z31 and `vl / 8` of P15 are live
-    /// (the arrays hold the largest vector length, 2048 bits).
-    struct HostSve {
-        vl: usize,
-        z31: [u64; 32],
-        p15: [u8; 32],
-    }
-
-    /// Every byte of P15 after `ptrue p15.h`: one predicate bit per halfword.
-    const P15_HALFWORDS: u8 = 0x55;
 
     /// Fills Z31 with copies of `v` and P15 with `ptrue p15.h` at the maximum vector length (the
     /// host's SVE state the RMM must preserve across realm runs). The vector length in bytes, or
@@ -429,45 +374,12 @@ mod image {
         s
     }
 
-    /// Logs whether Z31 (above 128 bits too) and P15 hold what `set_sve(v)` put there; true if
-    /// so, or if the CPU has no SVE.
-    fn sve_unchanged(sve: Option<HostSve>, v: u64) -> bool {
-        let Some(s) = sve else {
-            defmt::info!("realm payload: no SVE on this CPU, the host's SVE registers not checked");
-            return true;
-        };
-        let z31 = &s.z31[..s.vl / 8];
-        let p15 = &s.p15[..s.vl / 8];
-        let ok = z31.iter().all(|&w| w == v) && p15.iter().all(|&b| b == P15_HALFWORDS);
-        if ok {
-            defmt::info!(
-                "realm payload: the host's SVE registers (Z31 above 128 bits, P15) came back unchanged, VL {} bits",
-                s.vl * 8
-            );
-        } else {
-            defmt::error!(
-                "realm payload: the host's SVE registers changed while the realm ran (VL {} bits): Z31 {:#x}, P15 {:#x}",
-                s.vl * 8,
-                z31,
-                p15
-            );
-        }
-        ok
-    }
-
     /// INTID of the EL2 physical timer (CNTHP): PPI 10.
     const HOST_TIMER_INTID: u32 = 26;
     /// The EL1 virtual timer's PPI, enabled as KVM enables it: a realm's virtual timer that fires
     /// then stops the realm (an IRQ exit). By the time the host looks, the RMM has put the host's
     /// own timer registers back and the line is quiet: the host learns of it from rec_exit.
     const REALM_VTIMER_INTID: u32 = 27;
-    /// How long after the VMM hands out the attestation challenge the host's timer fires, for
-    /// the first token request: after the realm has made its first
-    /// RSI_ATTESTATION_TOKEN_CONTINUE (a few world switches: about 0.5 ms) and before the RMM
-    /// has signed the token (about 4.6 ms of P-384 arithmetic, in steps, under `-icount`), so
-    /// the interrupt arrives mid-token. Without `-icount` timing varies, so a request the tick
-    /// missed makes the next one fire at 2/5 of the time the missed request took.
-    const HOST_TIMER_DELAY_US: u64 = 2_000;
     /// When the timer was last armed for a token request (counter ticks; 0: never).
     static LAST_TOKEN_ARMING: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
     /// Counter ticks from the host timer's deadline to the host taking its interrupt, for the
@@ -506,17 +418,13 @@ mod image {
     }
 
     /// Arms the host's "tick" for a token request, the EL2 physical timer, which preempts a
-    /// running realm (the RMM guarantees EL2 timers assert, A6.2): [`HOST_TIMER_DELAY_US`] from
-    /// now, or for a repeated request 2/5 of the time the last one took.
+    /// running realm (the RMM guarantees EL2 timers assert, A6.2), as
+    /// [`scenario::payload::token_timer_delay_us`] says.
     fn arm_host_timer() {
         let now = CNTPCT_EL0.get();
         let last = LAST_TOKEN_ARMING.swap(now, Ordering::Relaxed);
         let per_us = CNTFRQ_EL0.get() / 1_000_000;
-        let us = match now.checked_sub(last) {
-            Some(took) if last != 0 && per_us != 0 => took / per_us * 2 / 5,
-            _ => HOST_TIMER_DELAY_US,
-        };
-        arm_host_timer_in(us);
+        arm_host_timer_in(scenario::payload::token_timer_delay_us(now, last, per_us));
     }
 
     /// Arms the EL2 physical timer to fire `us` microseconds from now.
@@ -563,173 +471,6 @@ mod image {
         CNTPCT_EL0.get()
     }
 
-    /// What the VMM does with a forwarded host call, for the log: name, then its ONE_REG traffic.
-    fn hypercall_story(nr: u64) -> (&'static str, &'static str) {
-        match nr {
-            realm_payload::ECHO => (
-                "ECHO",
-                "x1..x30 read with KVM_GET_ONE_REG, answered with KVM_SET_ONE_REG (x0 = 0, x1..x30 complemented)",
-            ),
-            realm_payload::REPORT => (
-                "REPORT",
-                "the verdict in x1 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::BENCH => (
-                "BENCH",
-                "nothing read, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::BENCH_RESULT => (
-                "BENCH_RESULT",
-                "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::BENCH_FP_RESULT => (
-                "BENCH_FP_RESULT",
-                "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::INJECT_VIRQ => (
-                "INJECT_VIRQ",
-                "the INTID in x1 read with KVM_GET_ONE_REG, injected as with KVM_IRQ_LINE, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::MEASUREMENTS => (
-                "MEASUREMENTS",
-                "the measurement in x1..x8 and its index in x9 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::ADD => (
-                "ADD",
-                "x1 and x2 read with KVM_GET_ONE_REG, their sum in x1 and x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::MUL => (
-                "MUL",
-                "x1 and x2 read with KVM_GET_ONE_REG, their product in x1 and x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            realm_payload::ATTEST_CHALLENGE => (
-                "ATTEST_CHALLENGE",
-                "the runner's challenge set in x1..x8 and x0 = 0 with KVM_SET_ONE_REG",
-            ),
-            realm_payload::ATTEST_TOKEN => (
-                "ATTEST_TOKEN",
-                "offset, length, last flag and up to 216 token bytes in x1..x30 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
-            ),
-            _ => (
-                "unknown",
-                "x0 = NOT_SUPPORTED set with KVM_SET_ONE_REG",
-            ),
-        }
-    }
-
-    /// Runs the payload in its PSCI mode: one REC makes every PSCI call a single vCPU can
-    /// (answered by the RMM; CPU_SUSPEND notified to the host) and resets the realm.
-    fn psci_scenario() -> bool {
-        use host_stub::kvm::vmm::{self, Stop};
-
-        let base = (&raw const SCENARIO_POOL) as u64;
-        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let start = vmm::PayloadStart {
-            mode: realm_payload::MODE_PSCI,
-            ..vmm::PayloadStart::FULL
-        };
-        match vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 3, 64, start) {
-            Ok(run) => {
-                let verdict = run.vmm.payload().verdict;
-                let reset = run.stop == Stop::Reset;
-                match verdict {
-                    Some(0) => defmt::info!(
-                        "realm PSCI: VERSION 1.1, FEATURES, MIGRATE not supported, CPU_ON with a bad entry / unknown MPIDR / itself, AFFINITY_INFO of itself and at level 1, CPU_SUSPEND: all answered by the RMM as the spec says"
-                    ),
-                    Some(v) => defmt::error!("realm PSCI: the realm reports failed check {=u64}", v),
-                    None => defmt::error!("realm PSCI: no verdict from the realm"),
-                }
-                if reset {
-                    defmt::info!("realm PSCI: SYSTEM_RESET reached the VMM as KVM_EXIT_SYSTEM_EVENT reset; realm destroyed");
-                } else {
-                    defmt::error!("realm PSCI: the realm did not end with SYSTEM_RESET");
-                }
-                verdict == Some(0) && reset
-            }
-            Err(_) => {
-                defmt::error!("realm PSCI: the scenario failed to run");
-                false
-            }
-        }
-    }
-
-    /// Compares the measurements the realm read (RSI_MEASUREMENT_READ, handed over in
-    /// MEASUREMENTS host calls) with the host's own: the RIM it followed while loading the
-    /// realm, and the REM the payload extends, recomputed from the value it extends it with.
-    fn measurement_checks(
-        expected: &host_stub::measure::RimBuilder,
-        p: &host_stub::kvm::vmm::PayloadReport,
-    ) -> bool {
-        use host_stub::measure::{rem_extend, Measurement};
-
-        let algo = expected.algo();
-        let want_rim = expected.value();
-        let rim_ok = match p.measurements[0].map(|w| Measurement::from_words(&w)) {
-            Some(got) if got == want_rim => {
-                defmt::info!(
-                    "measurement: the realm's RIM {=u64:016x} matches the host's own computation ({=str}, {} descriptors)",
-                    got.prefix(),
-                    algo.name(),
-                    expected.descriptors()
-                );
-                true
-            }
-            Some(got) => {
-                defmt::error!(
-                    "measurement: the realm's RIM {=u64:016x} differs from the host's own computation {=u64:016x} ({=str}, {} descriptors)",
-                    got.prefix(),
-                    want_rim.prefix(),
-                    algo.name(),
-                    expected.descriptors()
-                );
-                false
-            }
-            None => {
-                defmt::error!("measurement: the realm did not report its RIM");
-                false
-            }
-        };
-        let index = realm_payload::REM_EXTEND_INDEX;
-        let got = p
-            .measurements
-            .get(index as usize)
-            .copied()
-            .flatten()
-            .map(|w| Measurement::from_words(&w));
-        let want = rem_extend(algo, &Measurement::ZERO, &realm_payload::REM_EXTEND_VALUE);
-        let rem_ok = match (got, want) {
-            (Some(got), Some(want)) if got == want => {
-                defmt::info!(
-                    "measurement: REM[{=u64}] after RSI_MEASUREMENT_EXTEND matches the host's computation ({=u64:016x}, {} bytes extended into a zero REM)",
-                    index,
-                    got.prefix(),
-                    realm_payload::REM_EXTEND_VALUE.len()
-                );
-                true
-            }
-            (Some(got), Some(want)) => {
-                defmt::error!(
-                    "measurement: REM[{=u64}] after RSI_MEASUREMENT_EXTEND is {=u64:016x}, the host computes {=u64:016x}",
-                    index,
-                    got.prefix(),
-                    want.prefix()
-                );
-                false
-            }
-            (None, _) => {
-                defmt::error!("measurement: the realm did not report REM[{=u64}]", index);
-                false
-            }
-            (_, None) => {
-                defmt::error!("measurement: the extension value is longer than a measurement");
-                false
-            }
-        };
-        rim_ok && rem_ok
-    }
-
     /// The attestation challenge for the realm: what the relying party (the test or demo runner)
     /// left in `challenge.bin` in the run directory, or, without one, 64 bytes mixed from the
     /// counter (fresh per run, but not chosen by a verifier).
@@ -738,16 +479,10 @@ mod image {
         if semihosting::read_file(c"challenge.bin", &mut c) == Some(64) {
             return (c, true);
         }
-        let mut x = CNTPCT_EL0.get();
-        for chunk in c.chunks_exact_mut(8) {
-            // splitmix64
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-        }
-        (c, false)
+        (
+            scenario::payload::challenge_from_seed(CNTPCT_EL0.get()),
+            false,
+        )
     }
 
     /// Writes `data` to the host file `path` (semihosting); false if that failed.
@@ -760,418 +495,57 @@ mod image {
         ok
     }
 
-    /// Hands the realm's attestation token to the verifier outside the model: the token in
-    /// `realm-token.cbor`, and the host's own RIM and expected REM\[1\] in `host-measurements.bin`
-    /// (64 bytes each), next to the challenge it chose. The host stub does not verify the token
-    /// itself (it has no P-384 code); the runner does, with an independent verifier.
-    fn attestation_handover(
-        run: &host_stub::kvm::vmm::PayloadRun,
-        challenge: &[u8; 64],
-        chosen_by_runner: bool,
-    ) -> bool {
-        use host_stub::measure::{rem_extend, Measurement};
+    /// The payload scenario's hardware: FP/SIMD and SVE registers, the host timer, the runner's
+    /// files.
+    struct PayloadHw;
 
-        let t = run.vmm.attestation();
-        if !t.complete {
-            defmt::error!(
-                "attestation: the realm handed over {} bytes but no complete token",
-                t.token.len()
-            );
-            return false;
+    impl scenario::payload::Hardware for PayloadHw {
+        fn set_fp(&mut self, v: u64) {
+            set_d0(v)
         }
-        let rim = run.loaded.rim.value();
-        let rem = rem_extend(
-            run.loaded.rim.algo(),
-            &Measurement::ZERO,
-            &realm_payload::REM_EXTEND_VALUE,
-        )
-        .unwrap_or(Measurement::ZERO);
-        let written = write_host_file(c"realm-token.cbor", &[&t.token])
-            && write_host_file(c"host-measurements.bin", &[&rim.0, &rem.0]);
-        let mut prefix = [0u8; 8];
-        prefix.copy_from_slice(&challenge[..8]);
-        defmt::info!(
-            "attestation: the realm's token ({} bytes, challenge {=u64:016x}.. from {=str}) came through {} ATTEST_TOKEN host calls; written to realm-token.cbor with the host's RIM and REM[1]: {=bool}",
-            t.token.len(),
-            u64::from_be_bytes(prefix),
-            if chosen_by_runner { "the runner's challenge.bin" } else { "the counter" },
-            t.token.len().div_ceil(realm_payload::TOKEN_PIECE),
-            written
-        );
-        let st = &run.stats;
-        if t.interrupted > 0 {
-            defmt::info!(
-                "attestation: the host's timer (INTID {=u32}) fired while the RMM was making the token: {} IRQ exit(s) mid-token, the realm's CONTINUE answered RSI_INCOMPLETE with nothing written and repeated; token request {} of at most {}",
-                st.last_host_intid.unwrap_or(0),
-                t.interrupted,
-                t.requests,
-                realm_payload::TOKEN_ATTEMPTS
-            );
-            defmt::info!(
-                "bench: host timer interrupt while the RMM makes a realm token, deadline to the host taking it: {=u64} ticks",
-                HOST_TIMER_LATENCY.load(Ordering::Relaxed)
-            );
-        } else {
-            defmt::error!(
-                "attestation: no IRQ exit mid-token in {} token request(s) ({} host interrupt(s) taken)",
-                t.requests,
-                st.host_interrupts
-            );
+        fn fp(&mut self) -> u64 {
+            get_d0()
         }
-        written && t.interrupted > 0
-    }
-
-    /// Loads the realm payload into a new realm and runs it under the KVM model and its VMM
-    /// (KVM_RUN over RMI_REC_ENTER, host calls as KVM_EXIT_HYPERCALL served through ONE_REG,
-    /// RIPAS changes as KVM_EXIT_MEMORY_FAULT, demand paging in the kernel), then tears it down.
-    fn payload_scenario() -> bool {
-        use host_stub::kvm::vmm::{self, Event, PayloadError, Stop, DENIED, FORWARDED};
-
-        let base = (&raw const SCENARIO_POOL) as u64;
-        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        set_d0(realm_payload::HOST_FP_PATTERN);
-        let sve_vl = set_sve(realm_payload::HOST_FP_PATTERN);
-        let (challenge, chosen_by_runner) = attestation_challenge();
-        let host_timer = host_timer_enable();
-        let start = vmm::PayloadStart {
-            challenge: Some(challenge),
-            clock: Some(ticks),
-            host_interrupts: host_timer.then_some(take_host_interrupt as fn() -> Option<u32>),
-            on_challenge: host_timer.then_some(arm_host_timer as fn()),
-            ..vmm::PayloadStart::FULL
-        };
-        let result = vmm::run_payload(&mut rmi, &mut mem, &mut pool, REALM_PAYLOAD, 2, 1024, start);
-        host_timer_disable();
-        let d0 = get_d0();
-        let sve = sve_vl.map(get_sve);
-        let run = match result {
-            Ok(run) => run,
-            Err(e) => {
-                match e {
-                    PayloadError::Realm(f) => defmt::error!(
-                        "payload scenario failed at {=str}: got {=u64:#x}, expected {=u64:#x}",
-                        f.step,
-                        f.got.raw(),
-                        f.want.raw()
-                    ),
-                    PayloadError::Kvm(errno) => {
-                        defmt::error!("payload scenario: KVM setup failed: {=str}", errno.name())
-                    }
-                    PayloadError::Vmm(v) => {
-                        defmt::error!("payload scenario: the VMM failed: {}", v)
-                    }
-                }
-                return false;
-            }
-        };
-        let l = &run.loaded;
-        defmt::info!(
-            "realm payload: {} image page(s) (contents measured) and {} of unknown content at IPA 0, one REC at IPA 0, activated",
-            l.image_pages,
-            l.data.len() - l.image_pages
-        );
-        defmt::info!(
-            "kvm: VM for RD {=u64:#x}; SMCCC filter by KVM_SET_DEVICE_ATTR: {=u32:#x}..+{=u32:#x} FWD_TO_USER, {=u32:#x}..+{=u32:#x} DENY; vCPU 0 finalized on REC {=u64:#x}; {} granule(s) to back RAM on faults",
-            l.realm.rd,
-            FORWARDED.base,
-            FORWARDED.nr_functions,
-            DENIED.base,
-            DENIED.nr_functions,
-            l.realm.recs[0],
-            vmm::PAYLOAD_BACKING_PAGES
-        );
-        let fp_ok = d0 == realm_payload::HOST_FP_PATTERN;
-        if fp_ok {
-            defmt::info!("realm payload: the host's FP/SIMD registers came back unchanged");
-        } else {
-            defmt::error!(
-                "realm payload: host D0 changed to {=u64:#x} while the realm ran",
-                d0
-            );
+        fn set_sve(&mut self, v: u64) -> Option<usize> {
+            set_sve(v)
         }
-        let sve_ok = sve_unchanged(sve, realm_payload::HOST_FP_PATTERN);
-        let log = run.vmm.log();
-        // Forwarded host calls, once per function ID with how many there were.
-        let mut seen = [0u64; 16];
-        let mut kinds = 0;
-        let mut ripas_changes = 0;
-        for e in log {
-            match *e {
-                Event::Hypercall { nr, .. } => {
-                    if seen[..kinds].contains(&nr) || kinds == seen.len() {
-                        continue;
-                    }
-                    seen[kinds] = nr;
-                    kinds += 1;
-                    let count: u32 = log
-                        .iter()
-                        .map(|x| match *x {
-                            Event::Hypercall { nr: n, count } if n == nr => count,
-                            _ => 0,
-                        })
-                        .sum();
-                    let (name, how) = hypercall_story(nr);
-                    defmt::info!(
-                        "kvm: KVM_EXIT_HYPERCALL nr {=u64:#x} ({=str}), {=u32} time(s): {=str}",
-                        nr,
-                        name,
-                        count,
-                        how
-                    );
-                }
-                Event::MemoryFault {
-                    gpa,
-                    size,
-                    private,
-                    refused,
-                } => {
-                    ripas_changes += 1;
-                    defmt::info!(
-                        "kvm: KVM_EXIT_MEMORY_FAULT gpa {=u64:#x} size {=u64:#x} to {=str}: {=str}",
-                        gpa,
-                        size,
-                        if private { "private" } else { "shared" },
-                        if refused {
-                            "the VMM refuses, the realm gets RIPAS_RESPONSE = REJECT"
-                        } else {
-                            "the VMM accepts, committed with RMI_RTT_SET_RIPAS on the next KVM_RUN"
-                        }
-                    );
-                }
-                Event::Mmio {
-                    addr,
-                    len,
-                    write,
-                    value,
-                } => defmt::info!(
-                    "kvm: KVM_EXIT_MMIO {=str} of {=u32} byte(s) at {=u64:#x}: {=u64:#x}",
-                    if write { "write" } else { "read" },
-                    len,
-                    addr,
-                    value
-                ),
-                Event::SystemEvent { kind } => defmt::info!(
-                    "kvm: KVM_EXIT_SYSTEM_EVENT {=str} (PSCI {=str})",
-                    if kind == 2 { "reset" } else { "shutdown" },
-                    if kind == 2 {
-                        "SYSTEM_RESET"
-                    } else {
-                        "SYSTEM_OFF"
-                    }
-                ),
-                Event::Shutdown => defmt::info!("kvm: KVM_EXIT_SHUTDOWN"),
-            }
+        fn sve(&mut self, vl: usize) -> HostSve {
+            get_sve(vl)
         }
-        if run.vmm.dropped_events() > 0 {
-            defmt::warn!(
-                "kvm: {} event(s) did not fit in the VMM's log",
-                run.vmm.dropped_events()
-            );
+        fn attestation_challenge(&mut self) -> ([u8; 64], bool) {
+            attestation_challenge()
         }
-        for &(ipa, pa) in &run.pages_mapped {
-            defmt::info!(
-                "kvm: stage-2 fault at IPA {=u64:#x} (RIPAS RAM, unassigned) resolved in the kernel: granule {=u64:#x} delegated, RMI_DATA_CREATE_UNKNOWN, re-entered without an exit; RMI_DATA_DESTROY and undelegated before unload",
-                ipa,
-                pa
-            );
+        fn timer_enable(&mut self) -> bool {
+            host_timer_enable()
         }
-        let st = &run.stats;
-        let (runs, eintr) = run.vmm.runs();
-        defmt::info!(
-            "kvm: {} KVM_RUN(s) ({} ended EINTR: the entry budget), {} REC_ENTER(s); host calls: {} forwarded, {} answered in the kernel (x0 = 0: NOT_SUPPORTED, RSI status SUCCESS), {} denied; {} trapped WFI(s) re-entered",
-            runs,
-            eintr,
-            st.entries,
-            st.forwarded_calls,
-            st.handled_calls,
-            st.denied_calls,
-            st.wfx_exits
-        );
-        defmt::info!(
-            "kvm: {} IRQ/FIQ exit(s), after which the host took {} interrupt(s) of its own at the GIC (last INTID {=u32}) and re-entered",
-            st.interrupt_exits,
-            st.host_interrupts,
-            st.last_host_intid.unwrap_or(1023)
-        );
-        defmt::info!(
-            "kvm: {} exit(s) for a GIC register write the host emulates (an SGI the realm sent with ICC_SGI1R_EL1), the last writing {=u64:#x}",
-            st.gic_register_exits,
-            st.last_gic_register_write
-        );
-        defmt::info!(
-            "kvm: {} virtual interrupt(s) injected through rec_enter.gicv3_lrs[0], {} taken and ended by the realm (the list register came back inactive in rec_exit)",
-            st.virqs_injected,
-            st.virqs_ended
-        );
-        defmt::info!(
-            "kvm: IRQ exits for the realm's own timer: {} with rec_exit.cntv_ctl showing it fire (the RMM then masked it on the next entries and the realm ran on), {} showing it stopped",
-            st.realm_timer_fired,
-            st.realm_timer_stopped
-        );
-        let uart = run.vmm.uart_output();
-        if !uart.is_empty() {
-            match core::str::from_utf8(uart) {
-                Ok(text) => defmt::info!("kvm: the realm's UART (KVM_EXIT_MMIO): {=str}", text),
-                Err(_) => defmt::info!("kvm: the realm's UART (KVM_EXIT_MMIO): {=[u8]}", uart),
-            }
+        fn timer_disable(&mut self) {
+            host_timer_disable()
         }
-        let p = run.vmm.payload();
-        let echo_ok = p.echo_seen_intact && p.echo_imm == Some(realm_payload::ECHO_IMM);
-        defmt::info!(
-            "realm payload: {} REC_ENTER(s), {} host call(s); ECHO arguments and imm intact at the VMM: {=bool} (arguments through KVM_GET_ONE_REG, imm through the model's accessor: KVM drops it)",
-            st.entries,
-            st.forwarded_calls + st.handled_calls + st.denied_calls,
-            echo_ok
-        );
-        defmt::info!(
-            "realm payload: {} RIPAS change(s) applied or refused by the VMM, {} page(s) mapped on the realm's faults",
-            ripas_changes,
-            run.pages_mapped.len()
-        );
-        match p.verdict {
-            Some(0) => defmt::info!("realm payload: the realm's own checks passed (RSI_VERSION, host-call results, a denied, two in-kernel and two VMM-computed host calls, FP/SIMD, host-call address checks, REALM_CONFIG, IPA_STATE_GET/SET accepted and rejected, host-call retry, MEASUREMENT_READ/EXTEND, attestation token in TOKEN_PIECE chunks within INIT's bound)"),
-            Some(v) => defmt::error!("realm payload: the realm reports failed check {=u64}", v),
-            None => defmt::error!("realm payload: no verdict from the realm"),
+        fn clock(&self) -> fn() -> u64 {
+            ticks
         }
-        let measured_ok = measurement_checks(&l.rim, p);
-        let attested = attestation_handover(&run, &challenge, chosen_by_runner);
-        if let Some((median, min, max)) = p.bench {
-            defmt::info!(
-                "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
-                median,
-                min,
-                max,
-                realm_payload::BENCH_ITERATIONS
-            );
+        fn take_interrupt(&self) -> fn() -> Option<u32> {
+            take_host_interrupt
         }
-        if let Some((median, min, max)) = p.bench_fp {
-            defmt::info!(
-                "bench: host-call round trip, the realm using FP/SIMD around each call: median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
-                median,
-                min,
-                max,
-                realm_payload::BENCH_ITERATIONS
-            );
+        fn arm_for_token(&self) -> fn() {
+            arm_host_timer
         }
-        if let Some((median, min, max, n)) = run.wfi_enter_exit {
-            defmt::info!(
-                "bench: empty REC_ENTER/exit (trapped WFI): median {=u64} ticks (min {=u64}, max {=u64}) over {} entries",
-                median,
-                min,
-                max,
-                n
-            );
+        fn timer_latency(&self) -> u64 {
+            HOST_TIMER_LATENCY.load(Ordering::Relaxed)
         }
-        let off = run.stop == Stop::PowerOff;
-        if off {
-            defmt::info!("realm payload: SYSTEM_OFF, realm destroyed, every granule undelegated");
-        } else {
-            defmt::error!("realm payload: the realm stopped with {}", run.stop);
+        fn write_file(&mut self, path: &core::ffi::CStr, data: &[&[u8]]) -> bool {
+            write_host_file(path, data)
         }
-        fp_ok && sve_ok && p.verdict == Some(0) && echo_ok && measured_ok && attested && off
     }
 
     fn mpidr() -> u64 {
         MPIDR_EL1.get() & 0xFF_00FF_FFFF
     }
 
-    fn log_report(slot: usize, r: &CpuReport) {
-        let v = &r.version;
-        defmt::info!(
-            "cpu {}: RMI_VERSION(1.0) -> {=str}, lower {}.{}, higher {}.{}",
-            slot,
-            v.ret.status_name(),
-            v.lower.major(),
-            v.lower.minor(),
-            v.higher.major(),
-            v.higher.minor()
-        );
-        let v = &r.refused;
-        defmt::info!(
-            "cpu {}: RMI_VERSION(2.0) -> {=str}, lower {}.{}, higher {}.{}",
-            slot,
-            v.ret.status_name(),
-            v.lower.major(),
-            v.lower.minor(),
-            v.higher.major(),
-            v.higher.minor()
-        );
-        let (ret, f) = r.features;
-        defmt::info!(
-            "cpu {}: RMI_FEATURES(0) -> {=str}, {=u64:#x}: S2SZ {=u64}, LPA2 {=u64}, SVE {=u64} (VL {=u64}), BPs {=u64}, WPs {=u64}, PMU {=u64} ({=u64} counters), SHA-256 {=u64}, SHA-512 {=u64}, GICv3 LRs {=u64}, MAX_RECS_ORDER {=u64}",
-            slot,
-            ret.status_name(),
-            f.0,
-            f.s2sz(),
-            f.lpa2(),
-            f.sve_en(),
-            f.sve_vl(),
-            f.num_bps(),
-            f.num_wps(),
-            f.pmu_en(),
-            f.pmu_num_ctrs(),
-            f.hash_sha_256(),
-            f.hash_sha_512(),
-            f.gicv3_num_lrs(),
-            f.max_recs_order()
-        );
-        let unknown_ok = r
-            .unknown
-            .iter()
-            .all(|&x| x == hostcall_abi::smccc::SMC_UNKNOWN);
-        defmt::info!(
-            "cpu {}: {} unused RMI FIDs -> {=str}; RMI_VERSION after them -> {=str}",
-            slot,
-            r.unknown.len(),
-            if unknown_ok {
-                "SMC_UNKNOWN"
-            } else {
-                "UNEXPECTED"
-            },
-            r.version_after.ret.status_name()
-        );
-    }
-
-    /// Runs the bring-up checks on this CPU and records the result.
+    /// Runs the per-CPU checks on this CPU ([`scenario::cpu`]) and records the result.
     fn check_this_cpu(slot: usize) -> bool {
         let mut rmi = RmiClient::new(Smc);
-        let report = bringup::run(&mut rmi);
-        log_report(slot, &report);
-        let delegation = delegation::run(&mut rmi, &mut Phys, &pages_of(slot), NOT_DELEGABLE);
-        let delegation_ok = match delegation {
-            Ok(s) => {
-                defmt::info!(
-                    "cpu {}: GRANULE_DELEGATE/UNDELEGATE of {} granules, contents wiped; {} refusals as expected",
-                    slot,
-                    s.round_trips,
-                    s.refusals
-                );
-                true
-            }
-            Err(f) => {
-                let (pa, what) = f.describe();
-                defmt::error!(
-                    "cpu {}: delegation check failed at {=u64:#x}: {=str}",
-                    slot,
-                    pa,
-                    what
-                );
-                false
-            }
-        };
-        let ok = delegation_ok
-            && match report.verdict() {
-                Ok(()) => {
-                    defmt::info!("cpu {}: RMI checks passed", slot);
-                    true
-                }
-                Err(f) => {
-                    defmt::error!("cpu {}: RMI check failed: {=str}", slot, f.describe());
-                    false
-                }
-            };
+        let ok = scenario::cpu::run(&mut rmi, &mut Phys, slot, &pages_of(slot), NOT_DELEGABLE);
         RESULTS[slot].store(if ok { PASSED } else { FAILED }, Ordering::Release);
         ok
     }
@@ -1226,10 +600,23 @@ mod image {
         let linux = linux_requested();
         LINUX_MODE.store(linux, Ordering::Release);
         if !isolation && !storm && !linux {
-            bench_rmi_version();
-            ok &= realm_scenario();
-            ok &= payload_scenario();
-            ok &= psci_scenario();
+            scenario::bench_rmi_version(&mut RmiClient::new(Smc), ticks);
+            let mut rmi = RmiClient::new(Smc);
+            ok &= scenario::hostile::run(
+                &mut rmi,
+                &mut Phys,
+                &mut scenario_pool(),
+                BOARD.rmm.base,
+                SECURE_MEMORY,
+            );
+            ok &= scenario::payload::run(
+                &mut rmi,
+                &mut Phys,
+                &mut scenario_pool(),
+                REALM_PAYLOAD,
+                &mut PayloadHw,
+            );
+            ok &= scenario::psci::run(&mut rmi, &mut Phys, &mut scenario_pool(), REALM_PAYLOAD);
         }
 
         let mut cpus = [0u64; MAX_CPUS];
@@ -1278,13 +665,37 @@ mod image {
         );
         ok &= passed == slots;
         if isolation {
-            ok &= isolation_scenario(slots);
+            let w = scenario::isolation::Wiring {
+                image: REALM_PAYLOAD,
+                slots,
+                race_slot: RACE_REC_SLOT,
+                pools: (&raw const RACE_POOLS) as u64,
+                pool_size: (RACE_POOL_GRANULES * PAGE) as u64,
+                ns_block: (&raw const NS_BLOCK) as u64,
+            };
+            ok &= scenario::isolation::run(&mut RmiClient::new(Smc), &mut Phys, &mut RaceCpu, &w);
         } else if linux {
-            ok &= linux_scenario(slots);
+            let (text, len) = *LINUX_REQUEST.lock();
+            let request = &text[..len.min(text.len())];
+            let mut rmi = RmiClient::new(Smc);
+            ok &= scenario::linux::run(&mut rmi, &mut Phys, &LINUX, request, slots, &mut LinuxHw);
         } else if storm {
-            ok &= storm_scenario(slots);
+            let base = (&raw const STORM_POOL) as u64;
+            let mut pool = Pool::new(base, (STORM_POOL_GRANULES * PAGE) as u64);
+            let mut rmi = RmiClient::new(Smc);
+            ok &=
+                scenario::storm::run(&mut rmi, &mut Phys, &mut pool, REALM_PAYLOAD, &STORM, slots);
         } else {
-            ok &= smp_scenario(slots as u64 > SMP_VCPU_SLOT);
+            let mut rmi = RmiClient::new(Smc);
+            ok &= scenario::smp::run(
+                &mut rmi,
+                &mut Phys,
+                &mut scenario_pool(),
+                REALM_PAYLOAD,
+                &SMP_VM,
+                slots as u64 > SMP_VCPU_SLOT,
+                &mut SmpHw,
+            );
         }
         ok &= stacks_within_bounds(slots);
         defmt::info!("verdict: {=str}", if ok { "PASS" } else { "FAIL" });
@@ -1301,7 +712,10 @@ mod image {
             serve_race_recs()
         }
         if STORM_MODE.load(Ordering::Acquire) {
-            storm_secondary(slot as usize)
+            scenario::storm::secondary(&mut RmiClient::new(Smc), &mut Phys, &STORM, slot as usize);
+            loop {
+                aarch64_cpu::asm::wfe();
+            }
         }
         if LINUX_MODE.load(Ordering::Acquire) {
             linux_secondary(slot as usize)
@@ -1323,257 +737,67 @@ mod image {
         spin::Mutex::new(host_stub::kvm::vm::Vm::new(0, 0));
     /// The vCPU the primary hands to [`SMP_VCPU_SLOT`].
     static SMP_VCPU: spin::Mutex<Option<host_stub::kvm::vcpu::Vcpu>> = spin::Mutex::new(None);
-    /// What the second CPU saw: its MPIDR, how its vCPU stopped, the SMP_HELLO it served and its
-    /// REC_ENTER count.
-    static SMP_RESULT: spin::Mutex<Option<SmpResult>> = spin::Mutex::new(None);
+    /// What the second CPU saw (its report, once it has run its vCPU).
+    static SMP_RESULT: spin::Mutex<Option<SecondReport>> = spin::Mutex::new(None);
     /// Handshake: the primary offers the vCPU, the second CPU reports it done.
     static SMP_STATE: AtomicU8 = AtomicU8::new(SMP_IDLE);
     const SMP_IDLE: u8 = 0;
     const SMP_OFFERED: u8 = 1;
     const SMP_DONE: u8 = 2;
 
-    #[derive(Clone, Copy)]
-    struct SmpResult {
-        host_mpidr: u64,
-        stop: Result<host_stub::kvm::vmm::Stop, host_stub::kvm::vmm::VmmError>,
-        hello: Option<(u64, u64)>,
-        entries: u64,
-    }
-
-    /// Waits (WFE) for the primary to offer a vCPU, waits for the realm to power it on, runs it
-    /// until it powers off, and reports.
+    /// Waits (WFE) for the primary to offer a vCPU, runs it ([`scenario::smp::serve_vcpu`]) and
+    /// reports.
     fn serve_vcpu() -> ! {
-        use host_stub::kvm::vmm::{Stop, Vmm};
         while SMP_STATE.load(Ordering::Acquire) != SMP_OFFERED {
             aarch64_cpu::asm::wfe();
         }
-        let Some(mut vcpu) = SMP_VCPU.lock().take() else {
-            SMP_STATE.store(SMP_DONE, Ordering::Release);
-            loop {
-                aarch64_cpu::asm::wfe();
-            }
-        };
-        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
-        while !SMP_VM.lock().is_powered_on(vcpu.id()) && CNTPCT_EL0.get() < deadline {
-            for _ in 0..1000 {
-                core::hint::spin_loop();
-            }
+        if let Some(vcpu) = SMP_VCPU.lock().take() {
+            let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+            let mut rmi = RmiClient::new(Smc);
+            let mut mem = Phys;
+            let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
+            let report = scenario::smp::serve_vcpu(&SMP_VM, vcpu, &mut link, mpidr(), || {
+                CNTPCT_EL0.get() >= deadline
+            });
+            *SMP_RESULT.lock() = Some(report);
         }
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let mut vmm = Vmm::new(SMP_VM.lock().ipa_bits());
-        let stop = if SMP_VM.lock().is_powered_on(vcpu.id()) {
-            vmm.run_vcpu_shared(&SMP_VM, &mut vcpu, &mut link, 64)
-        } else {
-            Ok(Stop::CpuOff)
-        };
-        *SMP_RESULT.lock() = Some(SmpResult {
-            host_mpidr: mpidr(),
-            stop,
-            hello: vmm.payload().smp_hello,
-            entries: vcpu.stats().entries,
-        });
         SMP_STATE.store(SMP_DONE, Ordering::Release);
         loop {
             aarch64_cpu::asm::wfe();
         }
     }
 
-    /// What running the SMP realm's two vCPUs gave: how vCPU 0 stopped, the realm's verdict,
-    /// vCPU 0's counters, and the report about vCPU 1.
-    type SmpRun = (
-        Result<host_stub::kvm::vmm::Stop, host_stub::kvm::vmm::VmmError>,
-        Option<u64>,
-        host_stub::kvm::vcpu::VcpuStats,
-        Option<SmpResult>,
-        usize,
-    );
+    /// The SMP scenario's hardware: the CPU in [`SMP_VCPU_SLOT`], the host timer.
+    struct SmpHw;
 
-    /// vCPU 0 here, vCPU 1 handed to the CPU in [`SMP_VCPU_SLOT`] ([`serve_vcpu`]).
-    fn run_on_two_cpus(
-        mut vmm: host_stub::kvm::vmm::Vmm,
-        mut v0: host_stub::kvm::vcpu::Vcpu,
-        v1: host_stub::kvm::vcpu::Vcpu,
-        link: &mut host_stub::kvm::RmmLink<'_, Smc, Phys>,
-    ) -> SmpRun {
-        *SMP_VCPU.lock() = Some(v1);
-        SMP_STATE.store(SMP_OFFERED, Ordering::Release);
-        aarch64_cpu::asm::sev();
-        let stop = vmm.run_vcpu_shared(&SMP_VM, &mut v0, link, 256);
-        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
-        while SMP_STATE.load(Ordering::Acquire) != SMP_DONE && CNTPCT_EL0.get() < deadline {
-            core::hint::spin_loop();
+    impl scenario::smp::Hardware for SmpHw {
+        fn mpidr(&self) -> u64 {
+            mpidr()
         }
-        (
-            stop,
-            vmm.payload().verdict,
-            *v0.stats(),
-            *SMP_RESULT.lock(),
-            0,
-        )
-    }
-
-    /// Length of a time slice when one CPU runs both vCPUs.
-    const SMP_SLICE_US: u64 = 1_000;
-    /// Most time slices the SMP realm gets on one CPU.
-    const SMP_MAX_SLICES: usize = 10_000;
-
-    /// Both vCPUs on this one CPU, as a host with one CPU runs two vCPU threads: each runs until
-    /// the host's timer ends its slice (an IRQ exit; `KVM_RUN` returns EINTR) or it stops.
-    fn run_time_sliced(
-        mut vmm0: host_stub::kvm::vmm::Vmm,
-        mut v0: host_stub::kvm::vcpu::Vcpu,
-        mut v1: host_stub::kvm::vcpu::Vcpu,
-        link: &mut host_stub::kvm::RmmLink<'_, Smc, Phys>,
-    ) -> SmpRun {
-        use host_stub::kvm::vmm::{Vmm, VmmError};
-        let timer = host_timer_enable();
-        let mut vmm1 = Vmm::new(SMP_VM.lock().ipa_bits());
-        for v in [&mut v0, &mut v1] {
-            v.set_host_interrupts(Some(take_host_interrupt));
-            v.set_preempt_on_host_interrupt(true);
+        fn offer_vcpu(&mut self, vcpu: host_stub::kvm::Vcpu) {
+            *SMP_VCPU.lock() = Some(vcpu);
+            SMP_STATE.store(SMP_OFFERED, Ordering::Release);
+            aarch64_cpu::asm::sev();
         }
-        let (mut stop0, mut stop1) = (None, None);
-        let mut slices = 0;
-        while stop0.is_none() && slices < SMP_MAX_SLICES && timer {
-            slices += 1;
-            arm_host_timer_in(SMP_SLICE_US);
-            match vmm0.run_slice(&SMP_VM, &mut v0, link, 64) {
-                Ok(None) => {}
-                Ok(Some(s)) => stop0 = Some(Ok(s)),
-                Err(e) => stop0 = Some(Err(e)),
+        fn wait_for_other(&mut self) -> Option<SecondReport> {
+            let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
+            while SMP_STATE.load(Ordering::Acquire) != SMP_DONE && CNTPCT_EL0.get() < deadline {
+                core::hint::spin_loop();
             }
-            if stop1.is_none() && SMP_VM.lock().is_powered_on(v1.id()) {
-                slices += 1;
-                arm_host_timer_in(SMP_SLICE_US);
-                match vmm1.run_slice(&SMP_VM, &mut v1, link, 64) {
-                    Ok(None) => {}
-                    Ok(Some(s)) => stop1 = Some(Ok(s)),
-                    Err(e) => stop1 = Some(Err(e)),
-                }
-            }
+            *SMP_RESULT.lock()
         }
-        host_timer_disable();
-        let second = SmpResult {
-            host_mpidr: mpidr(),
-            stop: stop1.unwrap_or(Err(VmmError::TooManyRuns)),
-            hello: vmm1.payload().smp_hello,
-            entries: v1.stats().entries,
-        };
-        let stop = stop0.unwrap_or(Err(VmmError::TooManyRuns));
-        (
-            stop,
-            vmm0.payload().verdict,
-            *v0.stats(),
-            Some(second),
-            slices,
-        )
-    }
-
-    /// The payload in its SMP mode: a realm with two RECs; vCPU 0 (REC 0) runs here, vCPU 1
-    /// (REC 1, started by the realm's PSCI CPU_ON) on the CPU in [`SMP_VCPU_SLOT`] when
-    /// `other_cpu`, else time-sliced with vCPU 0 on this CPU.
-    fn smp_scenario(other_cpu: bool) -> bool {
-        use host_stub::kvm::vm::Vm;
-        use host_stub::kvm::vmm::{Stop, Vmm};
-        use host_stub::realm_run::{load_with_recs, unload};
-
-        let base = (&raw const SCENARIO_POOL) as u64;
-        let mut pool = Pool::new(base, (POOL_GRANULES * PAGE) as u64);
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mode = realm_payload::MODE_SMP;
-        let l = match load_with_recs(
-            &mut Host::new(&mut rmi, &mut mem),
-            &mut pool,
-            REALM_PAYLOAD,
-            4,
-            mode,
-            2,
-        ) {
-            Ok(l) => l,
-            Err(f) => {
-                defmt::error!("realm SMP: loading failed at {=str}", f.step);
-                return false;
-            }
-        };
-        let bits = host_stub::realm_build::realm_params(0, 0).s2sz as u32;
-        let mut vm = Vm::new(l.realm.rd, bits);
-        let vmm0 = Vmm::new(bits);
-        let vcpus = vm.create_vcpu(0).and_then(|mut v0| {
-            vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)?;
-            let mut v1 = vm.create_vcpu(1)?;
-            vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)?;
-            vmm0.install_filters(&mut vm)?;
-            Ok((v0, v1))
-        });
-        let ran = match vcpus {
-            Ok((v0, v1)) => {
-                *SMP_VM.lock() = vm;
-                let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-                Some(if other_cpu {
-                    run_on_two_cpus(vmm0, v0, v1, &mut link)
-                } else {
-                    run_time_sliced(vmm0, v0, v1, &mut link)
-                })
-            }
-            Err(e) => {
-                defmt::error!("realm SMP: KVM setup failed: {=str}", e.name());
-                None
-            }
-        };
-        let unloaded = unload(&mut Host::new(&mut rmi, &mut mem), &l).is_ok();
-        let Some((stop, verdict, st0, second, slices)) = ran else {
-            return false;
-        };
-        let mut ok = unloaded && stop == Ok(Stop::PowerOff) && verdict == Some(0);
-        match second {
-            Some(r) if other_cpu => {
-                defmt::info!(
-                    "realm SMP: vCPU 1 (REC 1) ran on physical CPU MPIDR {=u64:#x} while vCPU 0 (REC 0) ran on {=u64:#x}: {} REC_ENTER(s) there; its SMP_HELLO reported MPIDR {=u64:#x} and the CPU_ON context {=u64:#x}; it stopped with {}",
-                    r.host_mpidr,
-                    mpidr(),
-                    r.entries,
-                    r.hello.map_or(0, |h| h.0),
-                    r.hello.map_or(0, |h| h.1),
-                    r.stop
-                );
-                ok &= r.host_mpidr != mpidr()
-                    && r.stop == Ok(Stop::CpuOff)
-                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
-            }
-            Some(r) => {
-                defmt::info!(
-                    "realm SMP: vCPU 1 (REC 1) shared this one CPU with vCPU 0 (REC 0), {} time slices of {=u64} us ended by the host's timer (IRQ exits, KVM_RUN EINTR): {} REC_ENTER(s) for vCPU 1; its SMP_HELLO reported MPIDR {=u64:#x} and the CPU_ON context {=u64:#x}; it stopped with {}",
-                    slices,
-                    SMP_SLICE_US,
-                    r.entries,
-                    r.hello.map_or(0, |h| h.0),
-                    r.hello.map_or(0, |h| h.1),
-                    r.stop
-                );
-                ok &= r.stop == Ok(Stop::CpuOff)
-                    && r.hello == Some((1 << 31 | 1, realm_payload::SMP_CONTEXT));
-            }
-            None => {
-                defmt::error!("realm SMP: the second CPU never reported");
-                ok = false;
-            }
+        fn timer_enable(&mut self) -> bool {
+            host_timer_enable()
         }
-        match verdict {
-            Some(0) => defmt::info!(
-                "realm SMP: PSCI CPU_ON of REC 1 serviced with a single RMI_PSCI_COMPLETE ({} in all, the others answering AFFINITY_INFO), AFFINITY_INFO ON, REC 1's report through shared realm memory, its CPU_OFF, AFFINITY_INFO OFF: the realm's checks passed; SYSTEM_OFF after {} REC_ENTER(s) here",
-                st0.psci_completions,
-                st0.entries
-            ),
-            Some(v) => defmt::error!("realm SMP: the realm reports failed check {=u64}", v),
-            None => defmt::error!("realm SMP: no verdict from the realm"),
+        fn arm_timer_in(&mut self, us: u64) {
+            arm_host_timer_in(us)
         }
-        if !unloaded {
-            defmt::error!("realm SMP: tearing the realm down failed");
+        fn timer_disable(&mut self) {
+            host_timer_disable()
         }
-        ok
+        fn take_interrupt(&self) -> fn() -> Option<u32> {
+            take_host_interrupt
+        }
     }
 
     // ---- A Linux kernel as a realm guest ------------------------------------------------------
@@ -1603,69 +827,38 @@ mod image {
         unsafe { platform::pl011::Pl011::new(BOARD.ns_uart) };
 
     /// The guest's console output goes to the board's UART as it comes. It also notes when
-    /// the guest's `/init` says it started ([`INIT_MARKER`]), for the boot-time figure.
+    /// the guest's `/init` says it started ([`scenario::linux::InitWatch`]), for the boot-time
+    /// figure.
     struct Console {
-        matched: usize,
+        init: scenario::linux::InitWatch,
     }
 
-    /// The start of the first line our `/init` prints.
-    const INIT_MARKER: &[u8] = b"rmm-guest: init started";
-    /// CNTPCT when the console showed [`INIT_MARKER`] (0: not yet).
+    /// CNTPCT when the console showed `/init` starting (0: not yet).
     static INIT_SEEN_AT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
     impl host_stub::pl011::ConsoleSink for Console {
         fn put(&mut self, byte: u8) {
             CONSOLE_UART.write_byte(byte);
-            if INIT_MARKER.get(self.matched) == Some(&byte) {
-                self.matched += 1;
-                if self.matched == INIT_MARKER.len() {
-                    let _ = INIT_SEEN_AT.compare_exchange(
-                        0,
-                        CNTPCT_EL0.get(),
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                    self.matched = 0;
-                }
-            } else {
-                self.matched = usize::from(INIT_MARKER.first() == Some(&byte));
+            if self.init.feed(byte) {
+                let _ = INIT_SEEN_AT.compare_exchange(
+                    0,
+                    CNTPCT_EL0.get(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
             }
         }
     }
 
-    use host_stub::linux::run::{Guest, Outcome};
-    use host_stub::linux::{self as linux_guest, Request};
-
-    /// The guest every vCPU thread shares (set once by the primary).
-    static LINUX_GUEST: spin::Once<Guest<Console>> = spin::Once::new();
-    /// The vCPUs each host CPU runs: vCPU i on the CPU in slot i modulo the CPUs (time-sliced
-    /// where a CPU has several).
-    type VcpuQueue = heapless::Vec<host_stub::kvm::vcpu::Vcpu, { linux_guest::MAX_VCPUS }>;
-    static LINUX_QUEUES: [spin::Mutex<VcpuQueue>; MAX_CPUS] =
-        [const { spin::Mutex::new(heapless::Vec::new()) }; MAX_CPUS];
-    /// How each vCPU ended and what it did, once it has.
-    static LINUX_RESULTS: [spin::Mutex<Option<(Outcome, host_stub::kvm::vcpu::VcpuStats)>>;
-        linux_guest::MAX_VCPUS] = [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS];
-    /// The guest's device tree, as the loader writes it.
-    static LINUX_DTB: spin::Mutex<[u8; linux_guest::DTB_CAPACITY]> =
-        spin::Mutex::new([0; linux_guest::DTB_CAPACITY]);
-    /// What the loader built (kept for the teardown).
-    static LINUX_BUILT: spin::Mutex<host_stub::linux::load::Built> =
-        spin::Mutex::new(host_stub::linux::load::Built::new());
-    /// Set when the vCPUs are offered.
-    static LINUX_GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-
-    /// How long a vCPU runs before its host CPU looks at the guest again (the host's tick).
-    const LINUX_TICK_US: u64 = 1_000;
-    /// Entries one `KVM_RUN` may make (the tick ends runs sooner).
-    const LINUX_ENTRY_BUDGET: usize = 4096;
+    /// What the CPUs share for the guest.
+    static LINUX: scenario::linux::Stage<Console> = scenario::linux::Stage::new();
 
     /// A vCPU thread's host side: the tick, and console input from the board's UART.
     struct VcpuThread;
 
     impl host_stub::linux::run::Host for VcpuThread {
         fn before_run(&mut self) {
-            arm_host_timer_in(LINUX_TICK_US);
+            arm_host_timer_in(scenario::linux::TICK_US);
         }
         fn console_input(&mut self) -> Option<u8> {
             CONSOLE_UART.read_byte()
@@ -1675,6 +868,49 @@ mod image {
             // ends on a pending one), and is taken here.
             aarch64_cpu::asm::wfi();
             let _ = take_host_interrupt();
+        }
+    }
+
+    impl scenario::linux::Thread for VcpuThread {
+        fn take_interrupt(&self) -> fn() -> Option<u32> {
+            take_host_interrupt
+        }
+        fn stop_tick(&mut self) {
+            stop_host_timer()
+        }
+    }
+
+    /// The primary's hardware for the guest.
+    struct LinuxHw;
+
+    impl scenario::linux::Hardware for LinuxHw {
+        type Console = Console;
+        type Thread = VcpuThread;
+        fn clock(&self) -> u64 {
+            CNTPCT_EL0.get()
+        }
+        fn frequency(&self) -> u64 {
+            CNTFRQ_EL0.get()
+        }
+        fn console(&mut self) -> Console {
+            Console {
+                init: scenario::linux::InitWatch::new(),
+            }
+        }
+        fn timer_enable(&mut self) -> bool {
+            host_timer_enable()
+        }
+        fn timer_disable(&mut self) {
+            host_timer_disable()
+        }
+        fn wake_others(&mut self) {
+            aarch64_cpu::asm::sev()
+        }
+        fn thread(&mut self) -> VcpuThread {
+            VcpuThread
+        }
+        fn init_seen_at(&self) -> u64 {
+            INIT_SEEN_AT.load(Ordering::Relaxed)
         }
     }
 
@@ -1693,44 +929,15 @@ mod image {
         true
     }
 
-    /// Runs this CPU's vCPUs of the guest until the guest stops.
-    fn linux_run_vcpus(slot: usize) {
-        let Some(guest) = LINUX_GUEST.get() else {
-            return;
-        };
-        let mut vcpus = core::mem::take(&mut *LINUX_QUEUES[slot].lock());
-        if vcpus.is_empty() {
-            return;
-        }
-        for vcpu in vcpus.iter_mut() {
-            vcpu.set_host_interrupts(Some(take_host_interrupt));
-            vcpu.set_preempt_on_host_interrupt(true);
-            // WFI waits in the realm for the vCPU's next interrupt, or until the host's tick
-            // gives the CPU to another vCPU.
-            vcpu.set_trap_wfx(false, false);
-            vcpu.set_entry_budget(LINUX_ENTRY_BUDGET);
-        }
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let outcome =
-            host_stub::linux::run::run_vcpus(guest, &mut vcpus, &mut link, &mut VcpuThread);
-        stop_host_timer();
-        for vcpu in &vcpus {
-            if let Some(r) = LINUX_RESULTS.get(vcpu.id()) {
-                *r.lock() = Some((outcome, *vcpu.stats()));
-            }
-        }
-    }
-
     /// A CPU other than the primary: runs the vCPUs the primary gives it, if any.
     fn linux_secondary(slot: usize) -> ! {
-        while !LINUX_GO.load(Ordering::Acquire) {
+        while !LINUX.started() {
             aarch64_cpu::asm::wfe();
         }
-        if !LINUX_QUEUES[slot].lock().is_empty() {
+        if LINUX.has_vcpus(slot) {
             if host_tick_enable_this_cpu() {
-                linux_run_vcpus(slot);
+                let mut rmi = RmiClient::new(Smc);
+                scenario::linux::run_vcpus(&mut rmi, &mut Phys, &LINUX, slot, &mut VcpuThread);
             } else {
                 defmt::error!("cpu {}: no host tick: its vCPUs do not run", slot);
             }
@@ -1738,215 +945,6 @@ mod image {
         loop {
             aarch64_cpu::asm::wfe();
         }
-    }
-
-    fn outcome_name(o: &Outcome) -> &'static str {
-        match o {
-            Outcome::PoweredOff => "SYSTEM_OFF",
-            Outcome::Reset => "SYSTEM_RESET",
-            Outcome::Aborted => "stopped: another vCPU failed",
-            Outcome::Failed(_) => "failed: KVM_RUN returned an error",
-            Outcome::UnresolvedFault { .. } => "failed: a memory fault the VMM cannot resolve",
-        }
-    }
-
-    /// Boots the runner's Linux guest as a realm, vCPU i on host CPU i modulo the CPUs (vCPU 0
-    /// here), until it powers off; then takes the realm apart and checks every granule came back.
-    fn linux_scenario(slots: usize) -> bool {
-        let (text, len) = *LINUX_REQUEST.lock();
-        let request = match Request::parse(&text[..len.min(text.len())]) {
-            Ok(r) => r,
-            Err(_) => {
-                defmt::error!("linux: the runner's request does not parse");
-                return false;
-            }
-        };
-        let cfg = request.config;
-        let mut header = [0u8; 64];
-        Phys.read(cfg.image.pa, &mut header);
-        let layout = match linux_guest::layout(&cfg, &header) {
-            Ok(l) => l,
-            Err(_) => {
-                defmt::error!("linux: the guest cannot be placed (the runner checks this first)");
-                return false;
-            }
-        };
-        let mut rmi = RmiClient::new(Smc);
-        let (_, features) = rmi.features(0);
-        let nr_lrs = features.gicv3_num_lrs() as usize + 1;
-        let mut mem = Phys;
-        let mut pool = Pool::new(linux_guest::qemu::POOL, linux_guest::qemu::POOL_SIZE);
-        // The device tree, and zeros after each file up to its page's end (measured as such).
-        let mut dtb = LINUX_DTB.lock();
-        let Ok(dtb_len) = linux_guest::device_tree(&layout, cfg.bootargs, &mut dtb) else {
-            defmt::error!("linux: the device tree does not fit");
-            return false;
-        };
-        let Ok(dtb_pa) = pool.take(2) else {
-            return false;
-        };
-        mem.write(dtb_pa, &dtb[..]);
-        drop(dtb);
-        for blob in [Some(cfg.image), cfg.initrd].into_iter().flatten() {
-            let tail = blob.len % linux_guest::PAGE;
-            if tail != 0 {
-                let zeros = [0u8; linux_guest::PAGE as usize];
-                mem.write(
-                    blob.pa + blob.len,
-                    &zeros[..(linux_guest::PAGE - tail) as usize],
-                );
-            }
-        }
-        let sources = host_stub::linux::load::Sources {
-            image: cfg.image,
-            dtb: host_stub::linux::Blob {
-                pa: dtb_pa,
-                len: dtb_len as u64,
-            },
-            initrd: cfg.initrd,
-        };
-        let Ok(mut slot) = host_stub::kvm::memslot::Memslot::new(
-            linux_guest::RAM_BASE,
-            linux_guest::qemu::RAM_BACKING,
-            layout.ram_size,
-        ) else {
-            return false;
-        };
-        defmt::info!(
-            "linux: loading a {} MiB realm with {} vCPU(s): kernel {} bytes at IPA {=u64:#x}, initrd {} bytes, device tree {} bytes",
-            layout.ram_size >> 20,
-            layout.vcpus,
-            layout.image.file_size,
-            layout.place.kernel,
-            layout.initrd_len,
-            dtb_len
-        );
-        let t0 = CNTPCT_EL0.get();
-        let mut built = LINUX_BUILT.lock();
-        let result = {
-            let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-            host_stub::linux::load::build(
-                &mut link, &mut slot, &mut pool, &layout, &sources, &mut built,
-            )
-        };
-        match result {
-            Ok(()) => {}
-            Err(e) => {
-                defmt::error!(
-                    "linux: building the realm failed at {=str} ({=u64:#x}): {=str}",
-                    e.step,
-                    e.at,
-                    e.ret.status_name()
-                );
-                return false;
-            }
-        };
-        let load_ticks = CNTPCT_EL0.get() - t0;
-        defmt::info!(
-            "linux: realm active: {} measured pages, {} level-3 RTTs, {} RMI commands, {} ms of model time",
-            built.measured_pages,
-            built.l3_tables,
-            built.commands,
-            load_ticks * 1000 / CNTFRQ_EL0.get()
-        );
-        let mut vm = host_stub::kvm::vm::Vm::new(built.rd, linux_guest::IPA_BITS);
-        let dev = linux_guest::devices(&layout);
-        let mut ok = vm.set_memslot(slot).is_ok()
-            && vm
-                .create_vgic(layout.vcpus, dev.gicd_base, dev.gicr_base, nr_lrs)
-                .is_ok();
-        for (i, (&rec, &run)) in built.recs.iter().zip(built.runs.iter()).enumerate() {
-            let Ok(mut v) = vm.create_vcpu(i) else {
-                ok = false;
-                break;
-            };
-            ok &= vm.finalize_vcpu(&mut v, rec, run, i == 0).is_ok();
-            ok &= LINUX_QUEUES[i % slots].lock().push(v).is_ok();
-        }
-        if !ok {
-            defmt::error!("linux: the VM's vGIC, memslot or vCPUs could not be set up");
-            return false;
-        }
-        let guest = LINUX_GUEST.call_once(|| {
-            Guest::new(
-                vm,
-                host_stub::pl011::Pl011::new(Console { matched: 0 }),
-                dev.uart_base,
-                dev.uart_intid,
-            )
-        });
-        if !host_timer_enable() {
-            return false;
-        }
-        defmt::info!("linux: entering the realm (its console follows on the UART)");
-        let t1 = CNTPCT_EL0.get();
-        LINUX_GO.store(true, Ordering::Release);
-        aarch64_cpu::asm::sev();
-        linux_run_vcpus(0);
-        // The other vCPUs see the end at their next tick.
-        let deadline = CNTPCT_EL0.get() + 10 * CNTFRQ_EL0.get();
-        let all_done = || (0..layout.vcpus).all(|i| LINUX_RESULTS[i].lock().is_some());
-        while !all_done() && CNTPCT_EL0.get() < deadline {
-            core::hint::spin_loop();
-        }
-        let run_ticks = CNTPCT_EL0.get() - t1;
-        host_timer_disable();
-        let outcome = guest.outcome();
-        let vmm = guest.stats();
-        match INIT_SEEN_AT.load(Ordering::Relaxed).checked_sub(t1) {
-            Some(ticks) if ticks < run_ticks => defmt::info!(
-                "linux: /init started {} M ticks after the first REC_ENTER (its first line on the console)",
-                ticks / 1_000_000
-            ),
-            _ => defmt::info!("linux: no line from /init on the console"),
-        }
-        defmt::info!(
-            "linux: the guest ended: {=str} after {} ms of model time; VMM: {} runs, {} UART accesses, {} RIPAS changes, {} other MMIO",
-            outcome.as_ref().map_or("still running", outcome_name),
-            run_ticks * 1000 / CNTFRQ_EL0.get(),
-            vmm.runs,
-            vmm.uart_accesses,
-            vmm.ripas_changes,
-            vmm.unclaimed_mmio
-        );
-        for (i, result) in LINUX_RESULTS.iter().enumerate().take(layout.vcpus) {
-            match *result.lock() {
-                Some((o, s)) => defmt::info!(
-                    "linux: vCPU {}: {=str}; {} entries, exits: {} MMIO to the VMM, {} vGIC MMIO, {} IRQ, {} SGI writes ({} SGIs), {} PSCI, {} host calls, {} pages mapped on faults",
-                    i,
-                    outcome_name(&o),
-                    s.entries,
-                    s.mmio_exits,
-                    s.gic_mmio_exits,
-                    s.interrupt_exits,
-                    s.gic_register_exits,
-                    s.sgis_sent,
-                    s.psci_exits,
-                    s.handled_calls + s.denied_calls + s.forwarded_calls,
-                    s.pages_mapped
-                ),
-                None => defmt::error!("linux: vCPU {} did not stop", i),
-            }
-        }
-        let mut ok = outcome == Some(Outcome::PoweredOff);
-        let mut link = host_stub::kvm::RmmLink::new(&mut rmi, &mut mem);
-        let mut vm = guest.vm.lock();
-        match host_stub::linux::load::teardown(&mut link, &mut vm, &built) {
-            Ok(n) => defmt::info!(
-                "linux: realm destroyed; {} granules undelegated (every one it used)",
-                n
-            ),
-            Err(e) => {
-                defmt::error!(
-                    "linux: tearing the realm down failed at {=str} ({=u64:#x}): {=str}",
-                    e.step,
-                    e.at,
-                    e.ret.status_name()
-                );
-                ok = false;
-            }
-        }
-        ok
     }
 
     // ---- Races over stage-2 mappings (the isolation tests) -----------------------------------
@@ -2030,120 +1028,6 @@ mod image {
     struct NsBlock([u8; host_stub::isolation::NS_BLOCK_SIZE as usize]);
     static mut NS_BLOCK: NsBlock = NsBlock([0; host_stub::isolation::NS_BLOCK_SIZE as usize]);
 
-    /// Runs every race of `host_stub::isolation` with the racing REC on the CPU in
-    /// [`RACE_REC_SLOT`]; true if in each the realm no longer reached the granule.
-    fn isolation_scenario(slots: usize) -> bool {
-        use host_stub::isolation::{self, End, Setup, RACES};
-
-        if slots as u64 <= RACE_REC_SLOT {
-            defmt::error!("isolation: the races need a second CPU");
-            return false;
-        }
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut h = Host::new(&mut rmi, &mut mem);
-        let mut passed = 0;
-        for (i, race) in RACES.into_iter().enumerate() {
-            let base = (&raw const RACE_POOLS) as u64 + (i * RACE_POOL_GRANULES * PAGE) as u64;
-            let mut pool = Pool::new(base, (RACE_POOL_GRANULES * PAGE) as u64);
-            let setup = Setup {
-                image: REALM_PAYLOAD,
-                vmid: 20 + 2 * i as u16,
-                ns_block: (&raw const NS_BLOCK) as u64,
-            };
-            let o = match isolation::run_race(&mut h, &mut pool, &mut RaceCpu, race, &setup) {
-                Ok(o) => o,
-                Err(f) => {
-                    defmt::error!(
-                        "isolation race {=str}: FAIL: {=str}: got {=u64:#x}, expected {=u64:#x}",
-                        race.name(),
-                        f.step,
-                        f.got.raw(),
-                        f.want.raw()
-                    );
-                    continue;
-                }
-            };
-            let target = race.target();
-            match o.end {
-                End::Faulted if o.passed() => defmt::info!(
-                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that faulted there (REC exit: data abort, ESR {=u64:#x}); realms destroyed, granules undelegated: {=bool}",
-                    race.name(),
-                    RACE_REC_SLOT,
-                    race.story(),
-                    target,
-                    o.esr,
-                    o.cleaned_up
-                ),
-                End::SeaInjected if o.passed() => defmt::info!(
-                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that took a synchronous external abort at its own vector (ESR_EL1 {=u64:#x}, no REC exit: RIPAS EMPTY); realms destroyed, granules undelegated: {=bool}",
-                    race.name(),
-                    RACE_REC_SLOT,
-                    race.story(),
-                    target,
-                    o.flags[realm_payload::isolation::SEA_ESR],
-                    o.cleaned_up
-                ),
-                End::SameData if o.passed() => defmt::info!(
-                    "isolation race {=str}: PASS: while the REC ran on CPU {=u64} the host did {=str}; the realm's access to IPA {=u64:#x} after that reached its own data again ({=u64:#x}, and its own write intact); realms destroyed, granules undelegated: {=bool}",
-                    race.name(),
-                    RACE_REC_SLOT,
-                    race.story(),
-                    target,
-                    o.second_read(),
-                    o.cleaned_up
-                ),
-                End::Unexpected(why) => defmt::error!(
-                    "isolation race {=str}: FAIL: {=str} (REC_ENTER {=u64:#x}, exit reason {=u64}, ESR {=u64:#x}, fault IPA {=u64:#x}, flags {:#x})",
-                    race.name(),
-                    why,
-                    o.enter_status,
-                    o.exit_reason,
-                    o.esr,
-                    o.fault_ipa,
-                    o.flags
-                ),
-                _ => defmt::error!(
-                    "isolation race {=str}: FAIL: while the REC ran the host did {=str}; the realm's access to IPA {=u64:#x} after that did not fault but REACHED THE GRANULE after the change: read {=u64:#x} (realm B's marker {=u64:#x}, the host's {=u64:#x}, the page held {=u64:#x}), its own word {=u64:#x}",
-                    race.name(),
-                    race.story(),
-                    target,
-                    o.second_read(),
-                    isolation::OTHER_REALM_MARKER,
-                    isolation::HOST_MARKER,
-                    isolation::TARGET_INITIAL,
-                    o.flags[realm_payload::isolation::OWN_READ]
-                ),
-            }
-            if race == isolation::Race::DataDestroy && o.end == End::ReachedReused {
-                let forged = o.forged_read();
-                defmt::error!(
-                    "isolation race {=str}: through the stale translation the realm wrote a page descriptor into the granule, now its own level-3 RTT, and read {=u64:#x} through it at IPA {=u64:#x}{=str}",
-                    race.name(),
-                    forged,
-                    isolation::REUSED_RTT_IPA
-                        + realm_payload::isolation::FORGE_WORD as u64 * PAGE as u64,
-                    if forged == isolation::OTHER_REALM_MARKER {
-                        ": realm B's DATA granule"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            if o.passed() && o.cleaned_up {
-                passed += 1;
-            }
-        }
-        defmt::info!(
-            "isolation: {} of {} race(s) passed, the racing RECs on CPU {=u64} of {}",
-            passed,
-            RACES.len(),
-            RACE_REC_SLOT,
-            slots
-        );
-        passed == RACES.len()
-    }
-
     // ---- The concurrency storm ------------------------------------------------------------
 
     /// Set by the primary before it starts the other CPUs: the run is the storm (the runner left
@@ -2156,18 +1040,9 @@ mod image {
         semihosting::read_file(c"storm", &mut buf).is_some()
     }
 
-    /// Rounds each CPU runs.
-    const STORM_ROUNDS: u64 = 1000;
-    /// What the CPUs share.
-    static STORM: host_stub::storm::Shared = host_stub::storm::Shared::new();
-    /// Set by the primary once the realms are built: each CPU's RecRun page (0: not taking part).
-    static STORM_RUNS: [core::sync::atomic::AtomicU64; host_stub::storm::MAX_CPUS] =
-        [const { core::sync::atomic::AtomicU64::new(0) }; host_stub::storm::MAX_CPUS];
-    static STORM_GO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-    /// Each CPU's report, stored before it reports its round count.
-    static STORM_REPORTS: [spin::Mutex<Option<host_stub::storm::CpuReport>>;
-        host_stub::storm::MAX_CPUS] =
-        [const { spin::Mutex::new(None) }; host_stub::storm::MAX_CPUS];
+    /// What the CPUs share in the storm.
+    static STORM: scenario::storm::Stage =
+        scenario::storm::Stage::new(aarch64_cpu::asm::sev, yield_cpu);
 
     /// NS granules of the storm: the realms, their heartbeat and RecRun pages, the pool.
     const STORM_POOL_GRANULES: usize = 160;
@@ -2179,190 +1054,6 @@ mod image {
         // SAFETY: YIELD is a hint with no architectural effect; QEMU's round-robin TCG moves on
         // to the next CPU there.
         unsafe { asm!("yield", options(nomem, nostack)) };
-    }
-
-    /// Runs this CPU's rounds with its RecRun page; stores its report.
-    fn storm_cpu(slot: usize, run: u64) {
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut h = Host::new(&mut rmi, &mut mem);
-        let cfg = host_stub::storm::CpuConfig {
-            cpu: slot,
-            rounds: STORM_ROUNDS,
-            run,
-            seed: host_stub::storm::SEED,
-        };
-        let report = host_stub::storm::run_cpu(&mut h, &STORM, cfg, yield_cpu);
-        if let Some(r) = STORM_REPORTS.get(slot) {
-            *r.lock() = Some(report);
-        }
-    }
-
-    /// A secondary CPU's part: waits (bounded) for the primary's go, runs its rounds.
-    fn storm_secondary(slot: usize) -> ! {
-        for _ in 0..host_stub::storm::WAIT_LIMIT {
-            if STORM_GO.load(Ordering::Acquire) {
-                break;
-            }
-            yield_cpu();
-        }
-        let run = STORM_RUNS
-            .get(slot)
-            .map_or(0, |r| r.load(Ordering::Acquire));
-        if STORM_GO.load(Ordering::Acquire) && run != 0 {
-            storm_cpu(slot, run);
-        }
-        loop {
-            aarch64_cpu::asm::wfe();
-        }
-    }
-
-    /// The storm on the first [`host_stub::storm::MAX_CPUS`] CPUs: builds the realms, runs every
-    /// CPU's rounds, tears down, and logs the figures; true if every answer was allowed, every
-    /// CPU came back and the census matches.
-    fn storm_scenario(slots: usize) -> bool {
-        use host_stub::storm::{self, COMMANDS, EXIT_NAMES, STATUS_NAMES};
-        let cpus = slots.min(storm::MAX_CPUS);
-        let mut rmi = RmiClient::new(Smc);
-        let mut mem = Phys;
-        let mut h = Host::new(&mut rmi, &mut mem);
-        let base = (&raw const STORM_POOL) as u64;
-        let mut pool = Pool::new(base, (STORM_POOL_GRANULES * PAGE) as u64);
-        let realms = match storm::setup(&mut h, &mut pool, &STORM, REALM_PAYLOAD, 40) {
-            Ok(r) => r,
-            Err(f) => {
-                defmt::error!(
-                    "storm: FAIL: setup: {=str}: got {=u64:#x}, expected {=u64:#x}",
-                    f.step,
-                    f.got.raw(),
-                    f.want.raw()
-                );
-                return false;
-            }
-        };
-        for (i, r) in STORM_RUNS.iter().enumerate().take(cpus) {
-            let Ok(run) = pool.take(1) else {
-                defmt::error!("storm: FAIL: no RecRun page for cpu {}", i);
-                return false;
-            };
-            h.write_page(run, &[0; PAGE]);
-            r.store(run, Ordering::Release);
-        }
-        defmt::info!(
-            "storm: seed {=u64:#x}, {} CPUs, {=u64} rounds each, 2 realms with REC 0 in the payload's storm mode, {} slots of {} pages per realm, a pool of {} granules",
-            storm::SEED,
-            cpus,
-            STORM_ROUNDS,
-            storm::SLOTS,
-            storm::SLOT_PAGES,
-            storm::GRANULES
-        );
-        STORM_GO.store(true, Ordering::Release);
-        aarch64_cpu::asm::sev();
-        storm_cpu(0, STORM_RUNS[0].load(Ordering::Acquire));
-        let all_back = storm::wait_for_cpus(&STORM, cpus, yield_cpu);
-        let mut ok = all_back;
-        let mut total = storm::Counts::default();
-        for (cpu, slot) in STORM_REPORTS.iter().enumerate().take(cpus) {
-            let report = slot.lock().take();
-            let Some(r) = report else {
-                defmt::error!(
-                    "storm: FAIL: cpu {} never came back (rounds: {})",
-                    cpu,
-                    STORM.rounds_of(cpu).unwrap_or(0)
-                );
-                ok = false;
-                continue;
-            };
-            let c = &r.counts;
-            defmt::info!(
-                "storm: cpu {} ran {=u64} rounds: {} RMI calls, {} REC entries (realm A's REC {}, realm B's {}), {} intrusions on running RECs, {} rounds found the token or slot taken, {} violations",
-                cpu,
-                c.rounds,
-                c.total_calls(),
-                c.entries,
-                c.entries_by_realm[0],
-                c.entries_by_realm[1],
-                c.intrusions,
-                c.busy,
-                c.violations
-            );
-            if let Some(v) = r.first {
-                defmt::error!(
-                    "storm: FAIL: cpu {} round {=u64}: {=str}: {=str} answered {=u64:#x} (allowed statuses {=u8:#07b})",
-                    cpu,
-                    v.round,
-                    v.what,
-                    v.cmd.name(),
-                    v.got.raw(),
-                    v.allowed
-                );
-                ok = false;
-            }
-            total.add(c);
-        }
-        if !all_back {
-            defmt::error!("storm: FAIL: not every CPU reported its rounds; no teardown");
-            return false;
-        }
-        defmt::info!(
-            "storm: {=u64} rounds, {} RMI calls, {} REC entries ({} by an intrusion), {} intrusions on running RECs",
-            total.rounds,
-            total.total_calls(),
-            total.entries,
-            total.intruder_entries,
-            total.intrusions
-        );
-        for (cmd, row) in COMMANDS.iter().zip(total.calls.iter()) {
-            defmt::info!(
-                "storm: {=str}: {=str} {}, {=str} {}, {=str} {}, {=str} {}, {=str} {}, {=str} {}",
-                cmd.name(),
-                STATUS_NAMES[0],
-                row[0],
-                STATUS_NAMES[1],
-                row[1],
-                STATUS_NAMES[2],
-                row[2],
-                STATUS_NAMES[3],
-                row[3],
-                STATUS_NAMES[4],
-                row[4],
-                STATUS_NAMES[5],
-                row[5]
-            );
-        }
-        for (name, n) in EXIT_NAMES.iter().zip(total.exits.iter()) {
-            if *n != 0 {
-                defmt::info!("storm: exits {=str}: {}", name, n);
-            }
-        }
-        if !ok {
-            return false;
-        }
-        match storm::teardown(&mut h, &STORM, &realms) {
-            Ok(c) => {
-                defmt::info!(
-                    "storm: census: {} granules delegated, {} undelegated (each GRANULE_UNDELEGATE SUCCESS); {=u64} bursts, {=u64} memory errors; {} RECs destroyed by an intrusion",
-                    c.delegated,
-                    c.undelegated,
-                    c.bursts,
-                    c.memory_errors,
-                    c.recs_destroyed
-                );
-                let pass = c.delegated == c.undelegated && c.memory_errors == 0;
-                defmt::info!("storm: {=str}", if pass { "PASS" } else { "FAIL" });
-                pass
-            }
-            Err(f) => {
-                defmt::error!(
-                    "storm: FAIL: teardown: {=str}: got {=u64:#x}, expected {=u64:#x}",
-                    f.step,
-                    f.got.raw(),
-                    f.want.raw()
-                );
-                false
-            }
-        }
     }
 
     #[panic_handler]

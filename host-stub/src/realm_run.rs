@@ -4,9 +4,9 @@
 //! the RIM the realm should read. Running it is the KVM model's (`kvm::vmm::run_payload`);
 //! pages mapped on the realm's faults belong to the VM and are released before [`unload`].
 
+use hostcall_abi::payload::REGION_SIZE;
 use hostcall_abi::rec_params::{rec_index_to_mpidr, RmiRecCreateFlags, RmiRecParams};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn};
-use realm_payload::REGION_SIZE;
 
 use crate::measure::{RimBuilder, DATA_MEASURE_CONTENT};
 use crate::realm_build::{realm_params, Failure, Host, Pool, Realm};

@@ -5,7 +5,7 @@
 //! Each realm runs the realm payload in its storm mode on REC 0 (REC 1, never runnable, is the
 //! target of the payload's PSCI AFFINITY_INFO requests). A REC's bursts mark themselves in a
 //! heartbeat page (odd while the REC runs), touch and check the realm's memory, and end with a
-//! host call, a RIPAS change request or AFFINITY_INFO ([`realm_payload::storm`]).
+//! host call, a RIPAS change request or AFFINITY_INFO ([`hostcall_abi::payload::storm`]).
 //!
 //! Every CPU runs [`run_cpu`]: each round it picks, with its own PRNG (seeded from [`SEED`] and
 //! its number), one of
@@ -36,10 +36,10 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use hostcall_abi::payload::storm as pl;
 use hostcall_abi::psci::PsciFunction;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExit, RMI_REC_EXIT_OFFSET};
 use hostcall_abi::rmi::{RmiCommand as C, RmiReturn, RmiStatus};
-use realm_payload::storm as pl;
 
 use crate::realm_build::{Failure, Host, Pool, NS_ATTRS, UNPROTECTED};
 use crate::realm_run::{self, Loaded, RecStart};
@@ -864,7 +864,11 @@ pub fn setup<Cd: Conduit, M: HostMemory>(
         let starts = [
             RecStart {
                 runnable: true,
-                args: [realm_payload::MODE_STORM, HEARTBEAT_IPA, SEED ^ i as u64],
+                args: [
+                    hostcall_abi::payload::MODE_STORM,
+                    HEARTBEAT_IPA,
+                    SEED ^ i as u64,
+                ],
             },
             RecStart::OFF,
         ];

@@ -28,16 +28,30 @@ impl HostMemory for SimHost<'_> {
         self.0.mem.read(pa).iter().all(|&b| b == byte)
     }
 
+    /// Across granules too (the image's accessor is not limited to one either).
     fn read(&self, pa: u64, buf: &mut [u8]) {
-        let page = self.0.mem.read(pa & !0xFFF);
-        let off = (pa & 0xFFF) as usize;
-        buf.copy_from_slice(&page[off..off + buf.len()]);
+        let mut done = 0;
+        while done < buf.len() {
+            let at = pa + done as u64;
+            let page = self.0.mem.read(at & !0xFFF);
+            let off = (at & 0xFFF) as usize;
+            let n = (4096 - off).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&page[off..off + n]);
+            done += n;
+        }
     }
 
+    /// Across granules too.
     fn write(&mut self, pa: u64, data: &[u8]) {
-        let mut page = self.0.mem.read(pa & !0xFFF);
-        let off = (pa & 0xFFF) as usize;
-        page[off..off + data.len()].copy_from_slice(data);
-        self.0.mem.write(pa & !0xFFF, &page);
+        let mut done = 0;
+        while done < data.len() {
+            let at = pa + done as u64;
+            let mut page = self.0.mem.read(at & !0xFFF);
+            let off = (at & 0xFFF) as usize;
+            let n = (4096 - off).min(data.len() - done);
+            page[off..off + n].copy_from_slice(&data[done..done + n]);
+            self.0.mem.write(at & !0xFFF, &page);
+            done += n;
+        }
     }
 }

@@ -32,6 +32,7 @@ pub mod el3;
 pub mod fieldset;
 pub mod host_call;
 pub mod kvm;
+pub mod payload;
 pub mod psci;
 pub mod realm_config;
 pub mod realm_params;

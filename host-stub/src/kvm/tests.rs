@@ -346,7 +346,7 @@ fn filter_is_busy_once_a_vcpu_has_run() {
     );
     assert_eq!(vm.filter().ranges().len(), 1);
     // Nor can vCPUs be added.
-    assert_eq!(vm.create_vcpu(1).err(), Some(Errno::EBUSY));
+    assert_eq!(Vcpu::create(&mut vm, 1).err(), Some(Errno::EBUSY));
 }
 
 // ---- vCPUs and ONE_REG ----
@@ -354,28 +354,38 @@ fn filter_is_busy_once_a_vcpu_has_run() {
 #[test]
 fn vcpu_ids_and_finalize() {
     let mut vm = Vm::new(0x1000, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    assert_eq!(vm.create_vcpu(0).err(), Some(Errno::EEXIST));
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    assert_eq!(Vcpu::create(&mut vm, 0).err(), Some(Errno::EEXIST));
     assert_eq!(
-        vm.create_vcpu(super::vm::MAX_VCPUS).err(),
+        Vcpu::create(&mut vm, super::vm::MAX_VCPUS).err(),
         Some(Errno::EINVAL)
     );
-    let v7 = vm.create_vcpu(7).expect("vcpu 7");
+    let v7 = Vcpu::create(&mut vm, 7).expect("vcpu 7");
     assert_eq!(v7.mpidr(), 7);
-    assert_eq!(vm.finalize_vcpu(&mut v0, 0x5000, 0x6000, true), Ok(()));
+    assert_eq!(v0.finalize(&mut vm, 0x5000, 0x6000, true), Ok(()));
     assert_eq!(
-        vm.finalize_vcpu(&mut v0, 0x5000, 0x6000, true),
+        v0.finalize(&mut vm, 0x5000, 0x6000, true),
         Err(Errno::EINVAL)
     );
     assert!(vm.is_powered_on(0));
     assert!(!vm.is_powered_on(7));
     assert_eq!(v0.rec(), Some((0x5000, 0x6000)));
+    // A vCPU is finalized only against the VM that created it: another VM has no slot for it,
+    // and neither VM's table changes.
+    let mut other = Vm::new(0x2000, 40);
+    let mut v7 = v7;
+    assert_eq!(
+        v7.finalize(&mut other, 0x7000, 0x8000, true),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(v7.rec(), None);
+    assert!(other.slot(7).is_none() && vm.slot(7).is_some_and(|s| s.rec.is_none()));
 }
 
 #[test]
 fn one_reg_before_the_rec_exists() {
     let mut vm = Vm::new(0, 40);
-    let mut v = vm.create_vcpu(1).expect("vcpu");
+    let mut v = Vcpu::create(&mut vm, 1).expect("vcpu");
     for n in 0..31 {
         v.set_one_reg(xid(n), 100 + n as u64).expect("x<n>");
     }
@@ -410,10 +420,9 @@ fn one_reg_before_the_rec_exists() {
 #[test]
 fn one_reg_after_the_rec_exists_is_x0_to_x30() {
     let mut vm = Vm::new(0, 40);
-    let mut v = vm.create_vcpu(0).expect("vcpu");
+    let mut v = Vcpu::create(&mut vm, 0).expect("vcpu");
     v.set_one_reg(KvmRegId::PC, 0x8000).expect("PC");
-    vm.finalize_vcpu(&mut v, 0x5000, 0x6000, true)
-        .expect("finalize");
+    v.finalize(&mut vm, 0x5000, 0x6000, true).expect("finalize");
     v.set_one_reg(xid(0), 7).expect("x0");
     v.set_one_reg(xid(30), 9).expect("x30");
     assert_eq!(v.get_one_reg(xid(0)), Ok(7));
@@ -918,7 +927,7 @@ fn immediate_exit_returns_before_entering() {
 
 #[test]
 fn vmm_serves_the_realm_until_it_powers_off() {
-    use realm_payload::{echo_arg, ECHO, REPORT};
+    use hostcall_abi::payload::{echo_arg, ECHO, REPORT};
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1014,7 +1023,7 @@ fn vmm_merges_repeated_calls_and_reports_runaway_realms() {
     vmm.install_filters(&mut vm).expect("filters");
     // Each call has its own structure: the answer overwrites x0 of the last one.
     for slot in 0..3 {
-        fx.write_call(slot, call_regs(realm_payload::BENCH, 0));
+        fx.write_call(slot, call_regs(hostcall_abi::payload::BENCH, 0));
         fx.host_call(slot);
     }
     vcpu.set_entry_budget(2);
@@ -1024,7 +1033,7 @@ fn vmm_merges_repeated_calls_and_reports_runaway_realms() {
     assert_eq!(
         vmm.log(),
         &[Event::Hypercall {
-            nr: realm_payload::BENCH,
+            nr: hostcall_abi::payload::BENCH,
             count: 3
         }]
     );
@@ -1045,11 +1054,11 @@ fn vmm_filters_are_refused_once_the_vm_ran() {
 /// A VM with vCPU 0 (REC 0x10_0000, powered on) and vCPU 1 (REC 0x20_0000, off).
 fn two_vcpus() -> (Vm, Vcpu, Vcpu) {
     let mut vm = Vm::new(0xA000, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v0, 0x10_0000, 0x30_0000, true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v0.finalize(&mut vm, 0x10_0000, 0x30_0000, true)
         .expect("finalize 0");
-    vm.finalize_vcpu(&mut v1, 0x20_0000, 0x40_0000, false)
+    v1.finalize(&mut vm, 0x20_0000, 0x40_0000, false)
         .expect("finalize 1");
     (vm, v0, v1)
 }
@@ -1415,11 +1424,11 @@ fn psci_cpu_on_and_affinity_info_against_the_rmm() {
         (realm, runs)
     };
     let mut vm = Vm::new(realm.rd, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v0, realm.recs[0], runs[0], true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v0.finalize(&mut vm, realm.recs[0], runs[0], true)
         .expect("finalize 0");
-    vm.finalize_vcpu(&mut v1, realm.recs[1], runs[1], true)
+    v1.finalize(&mut vm, realm.recs[1], runs[1], true)
         .expect("finalize 1");
     let target = rec_index_to_mpidr_el1(1).expect("mpidr");
     // vCPU 1 turns itself off.
@@ -1482,7 +1491,7 @@ fn set_ram(r: &mut RealmRegs, base: u64) -> RealmExit {
 
 #[test]
 fn demand_paging_maps_a_ram_page_in_the_kernel_and_the_realm_retries() {
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let backing = [0x6480_0000, 0x6480_1000];
@@ -1541,7 +1550,7 @@ fn demand_paging_maps_a_ram_page_in_the_kernel_and_the_realm_retries() {
 
 #[test]
 fn a_ram_fault_without_backing_is_a_memory_fault() {
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     fx.script(|r| set_ram(r, GROW_IPA));
@@ -1567,7 +1576,7 @@ fn a_ram_fault_without_backing_is_a_memory_fault() {
 /// image relies on, through `run_payload`.
 #[test]
 fn run_payload_serves_the_payload_protocol_and_unloads() {
-    use realm_payload::{
+    use hostcall_abi::payload::{
         echo_arg, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, REFUSED_IPA, REPORT,
     };
     let sim = Sim::qemu();
@@ -1728,7 +1737,7 @@ fn measurement_result(r: &RealmRegs) -> (u64, crate::measure::Measurement) {
 #[test]
 fn the_realm_reads_the_rim_and_rem_the_host_computed_on_its_own() {
     use crate::measure::{rem_extend, Measurement};
-    use realm_payload::{REM_EXTEND_INDEX, REM_EXTEND_VALUE};
+    use hostcall_abi::payload::{REM_EXTEND_INDEX, REM_EXTEND_VALUE};
     use std::sync::{Arc, Mutex};
 
     let fx = Fixture::new();
@@ -1774,7 +1783,7 @@ fn the_realm_reads_the_rim_and_rem_the_host_computed_on_its_own() {
 
 #[test]
 fn vmm_records_the_measurements_the_realm_reports() {
-    use realm_payload::MEASUREMENTS;
+    use hostcall_abi::payload::MEASUREMENTS;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1816,7 +1825,7 @@ fn vmm_records_the_measurements_the_realm_reports() {
 /// An ATTEST_TOKEN call: `len` bytes of a pattern starting at `offset`, with `flags` in x3.
 fn token_piece(offset: u64, len: u64, flags: u64) -> [u64; 31] {
     let mut g = [0u64; 31];
-    g[..4].copy_from_slice(&[realm_payload::ATTEST_TOKEN, offset, len, flags]);
+    g[..4].copy_from_slice(&[hostcall_abi::payload::ATTEST_TOKEN, offset, len, flags]);
     for (i, w) in g[4..].iter_mut().enumerate() {
         let b: [u8; 8] = core::array::from_fn(|j| (offset as usize + 8 * i + j) as u8);
         *w = u64::from_le_bytes(b);
@@ -1826,7 +1835,9 @@ fn token_piece(offset: u64, len: u64, flags: u64) -> [u64; 31] {
 
 #[test]
 fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
-    use realm_payload::{ATTEST_CHALLENGE, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE};
+    use hostcall_abi::payload::{
+        ATTEST_CHALLENGE, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE,
+    };
     fn count_challenges() {
         CHALLENGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -1877,7 +1888,7 @@ fn vmm_hands_out_the_challenge_and_takes_the_token_only_in_order() {
 
 #[test]
 fn a_new_challenge_starts_the_token_over() {
-    use realm_payload::{ATTEST_CHALLENGE, TOKEN_LAST};
+    use hostcall_abi::payload::{ATTEST_CHALLENGE, TOKEN_LAST};
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let mut vmm = Vmm::new(40);
@@ -1939,7 +1950,7 @@ fn vmm_without_a_challenge_refuses_attest_challenge() {
     let mut vmm = Vmm::new(40);
     vmm.install_filters(&mut vm).expect("filters");
     let mut g = [0u64; 31];
-    g[0] = realm_payload::ATTEST_CHALLENGE;
+    g[0] = hostcall_abi::payload::ATTEST_CHALLENGE;
     g[1] = 0x1234;
     fx.write_call(0, g);
     fx.host_call(0);
@@ -1970,11 +1981,11 @@ fn two_vcpus_share_a_vm_through_cpu_on_and_cpu_off() {
         load_with_recs(&mut h, &mut pool, &[0xAA; 100], 9, 0, 2).expect("load")
     };
     let mut vm = Vm::new(l.realm.rd, 40);
-    let mut v0 = vm.create_vcpu(0).expect("vcpu 0");
-    vm.finalize_vcpu(&mut v0, l.realm.recs[0], l.run, true)
+    let mut v0 = Vcpu::create(&mut vm, 0).expect("vcpu 0");
+    v0.finalize(&mut vm, l.realm.recs[0], l.run, true)
         .expect("finalize 0");
-    let mut v1 = vm.create_vcpu(1).expect("vcpu 1");
-    vm.finalize_vcpu(&mut v1, l.realm.recs[1], l.secondary_runs[0], false)
+    let mut v1 = Vcpu::create(&mut vm, 1).expect("vcpu 1");
+    v1.finalize(&mut vm, l.realm.recs[1], l.secondary_runs[0], false)
         .expect("finalize 1");
     let vm = spin::Mutex::new(vm);
     let link = |f: &mut dyn FnMut(&mut RmmLink<'_, SimHost<'_>, SimHost<'_>>)| {
@@ -2054,7 +2065,7 @@ fn a_memslot_backs_ipas_one_to_one_and_refuses_bad_ranges() {
 #[test]
 fn a_fault_in_the_memslot_maps_its_own_granule_and_release_takes_it_back() {
     use super::memslot::Memslot;
-    use realm_payload::GROW_IPA;
+    use hostcall_abi::payload::GROW_IPA;
     let fx = Fixture::new();
     let (mut vm, mut vcpu) = fx.vm();
     let pa = 0x6480_3000;

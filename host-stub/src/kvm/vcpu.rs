@@ -286,8 +286,31 @@ const ISS_SYSREG_MASK: u64 =
 const PHYSICAL_TIMER_INTID: u32 = 30;
 
 impl Vcpu {
-    /// A vCPU without a REC yet (see [`Vm::create_vcpu`]).
-    pub(crate) const fn new(id: usize, mpidr: u64) -> Self {
+    /// `KVM_CREATE_VCPU(id)` on `vm`: a vCPU without a REC yet, its slot in the VM's table
+    /// created. EEXIST for an id in use, EINVAL for one the VM cannot hold, EBUSY once a vCPU of
+    /// the VM has run (the realm's REC set is fixed at activation).
+    pub fn create(vm: &mut Vm, id: usize) -> Result<Self, Errno> {
+        let mpidr = vm.create_slot(id)?;
+        Ok(Self::new(id, mpidr))
+    }
+
+    /// `KVM_ARM_VCPU_FINALIZE`: binds this vCPU of `vm` to its REC at `rec` and the RecRun
+    /// page at `run` (NS). `runnable` is the REC's RUNNABLE flag: whether the vCPU starts
+    /// powered on. After this only x0..x30 can be read or written. EINVAL if the vCPU is not
+    /// `vm`'s or already has a REC.
+    pub fn finalize(
+        &mut self,
+        vm: &mut Vm,
+        rec: u64,
+        run: u64,
+        runnable: bool,
+    ) -> Result<(), Errno> {
+        vm.bind_slot(self.id, self.mpidr, rec, runnable)?;
+        self.attach(rec, run)
+    }
+
+    /// A vCPU without a REC yet (see [`Vcpu::create`]).
+    const fn new(id: usize, mpidr: u64) -> Self {
         Self {
             id,
             mpidr,
@@ -337,8 +360,8 @@ impl Vcpu {
         }
     }
 
-    /// Binds the REC and RecRun page (see [`Vm::finalize_vcpu`]).
-    pub(crate) fn attach(&mut self, rec: u64, run: u64) -> Result<(), Errno> {
+    /// Binds the REC and RecRun page (see [`Vcpu::finalize`]).
+    fn attach(&mut self, rec: u64, run: u64) -> Result<(), Errno> {
         if self.rec.is_some() {
             return Err(Errno::EINVAL);
         }

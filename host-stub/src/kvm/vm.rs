@@ -2,15 +2,17 @@
 //! the SMCCC filter (`KVM_{SET,HAS}_DEVICE_ATTR`), whether any vCPU has run yet, and the table of
 //! vCPUs that PSCI needs (MPIDR -> REC, and whether each vCPU is powered on).
 //!
-//! vCPUs are created here ([`Vm::create_vcpu`], like `KVM_CREATE_VCPU`: the MPIDR follows from
-//! the vCPU id exactly as KVM derives it, which is also how RMI numbers RECs) and bound to their
-//! REC with [`Vm::finalize_vcpu`] (the Arm CCA series creates the REC at
-//! `KVM_ARM_VCPU_FINALIZE`). The [`Vcpu`] itself is a separate value, as a vCPU fd is.
+//! The VM keeps one slot per vCPU: the vCPU side creates a slot when it is created
+//! (`Vcpu::create`, like `KVM_CREATE_VCPU`: the MPIDR follows from the vCPU id exactly as KVM
+//! derives it, which is also how RMI numbers RECs) and binds it to its REC when it is finalized
+//! (`Vcpu::finalize`; the Arm CCA series creates the REC at `KVM_ARM_VCPU_FINALIZE`). The vCPU
+//! itself is a separate value, as a vCPU fd is, and the dependency runs one way: the vCPU module
+//! uses the VM, never the other way round.
 //!
 //! The VM also owns the memory KVM populates realm RAM from on a stage-2 fault (in Linux, the
 //! guest_memfd behind a private memslot): a fixed set of NS granules handed over with
 //! [`Vm::add_backing`]. A fault at a protected IPA whose RIPAS is RAM with nothing assigned takes
-//! one ([`super::vcpu`]: GRANULE_DELEGATE, DATA_CREATE_UNKNOWN); [`Vm::release_pages`] gives
+//! one (the vCPU's fault handling: GRANULE_DELEGATE, DATA_CREATE_UNKNOWN); [`Vm::release_pages`] gives
 //! them back (DATA_DESTROY, GRANULE_UNDELEGATE) before the realm's tables are torn down.
 
 use heapless::Vec;
@@ -23,7 +25,6 @@ use hostcall_abi::rmi::{RmiCommand, RmiReturn};
 
 use super::filter::SmcccFilter;
 use super::memslot::Memslot;
-use super::vcpu::Vcpu;
 use super::{Errno, RmmLink};
 use crate::vgic::{self, Vgic};
 use crate::{Conduit, HostMemory};
@@ -329,9 +330,10 @@ impl Vm {
         self.ran_once = true;
     }
 
-    /// `KVM_CREATE_VCPU(id)`: EEXIST for an id in use, EINVAL for one this VM cannot hold,
-    /// EBUSY once a vCPU has run (the realm's REC set is fixed at activation).
-    pub fn create_vcpu(&mut self, id: usize) -> Result<Vcpu, Errno> {
+    /// The VM's half of `KVM_CREATE_VCPU(id)`: a slot for vCPU `id`, whose MPIDR it returns.
+    /// EEXIST for an id in use, EINVAL for one this VM cannot hold, EBUSY once a vCPU has run
+    /// (the realm's REC set is fixed at activation).
+    pub(crate) fn create_slot(&mut self, id: usize) -> Result<u64, Errno> {
         if self.ran_once {
             return Err(Errno::EBUSY);
         }
@@ -351,26 +353,26 @@ impl Vm {
                 allow_cpu_on: true,
             })
             .map_err(|_| Errno::EINVAL)?;
-        Ok(Vcpu::new(id, mpidr))
+        Ok(mpidr)
     }
 
-    /// Binds `vcpu` to its REC at `rec` and the RecRun page at `run` (NS). `runnable` is the
-    /// REC's RUNNABLE flag: whether the vCPU starts powered on. After this only x0..x30 can be
-    /// read or written. EINVAL if the vCPU is not this VM's or already has a REC.
-    pub fn finalize_vcpu(
+    /// The VM's half of finalizing vCPU `id` (with MPIDR `mpidr`): binds its slot to the REC at
+    /// `rec`; `runnable` is whether it starts powered on. EINVAL if the slot is not this VM's
+    /// (no such id, another MPIDR) or already has a REC.
+    pub(crate) fn bind_slot(
         &mut self,
-        vcpu: &mut Vcpu,
+        id: usize,
+        mpidr: u64,
         rec: u64,
-        run: u64,
         runnable: bool,
     ) -> Result<(), Errno> {
-        let slot = self.slot_mut(vcpu.id()).ok_or(Errno::EINVAL)?;
-        if slot.rec.is_some() || slot.mpidr != vcpu.mpidr() {
+        let slot = self.slot_mut(id).ok_or(Errno::EINVAL)?;
+        if slot.rec.is_some() || slot.mpidr != mpidr {
             return Err(Errno::EINVAL);
         }
         slot.rec = Some(rec);
         slot.powered_on = runnable;
-        vcpu.attach(rec, run)
+        Ok(())
     }
 
     /// The VM's view of vCPU `id`.

@@ -5,7 +5,7 @@
 //!   256 function IDs of the vendor-specific hypervisor service ([`FORWARDED`]) come to it, the
 //!   next 256 ([`DENIED`]) are refused without leaving the kernel;
 //! - serves the forwarded calls, reading arguments with `KVM_GET_ONE_REG` and writing results
-//!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`realm_payload`: ECHO, REPORT, BENCH,
+//!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`hostcall_abi::payload`: ECHO, REPORT, BENCH,
 //!   BENCH_RESULT, BENCH_FP_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN, SMP_HELLO) and
 //!   a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM -> realm; any other
 //!   forwarded ID gets NOT_SUPPORTED;
@@ -31,7 +31,7 @@ use hostcall_abi::kvm::{
     KvmSystemEventType, KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER,
     KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
-use realm_payload::{
+use hostcall_abi::payload::{
     echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT, BENCH_RESULT,
     ECHO, MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
 };
@@ -54,7 +54,7 @@ pub const FORWARDED: KvmSmcccFilter =
 pub const DENIED: KvmSmcccFilter =
     KvmSmcccFilter::new(0xC600_0100, 0x100, KvmSmcccFilterAction::Deny);
 /// The math service the VMM computes (the payload's protocol).
-pub use realm_payload::{ADD, MUL};
+pub use hostcall_abi::payload::{ADD, MUL};
 
 /// Where the UART sits in the unprotected half of the IPA space (QEMU virt's PL011 address).
 pub const UART_OFFSET: u64 = 0x0900_0000;
@@ -249,8 +249,8 @@ fn realm_ipa_bits() -> u32 {
 /// powered on, the RD and IPA width of the realm builder's parameters.
 pub fn vm_for_loaded(l: &Loaded) -> Result<(Vm, Vcpu), Errno> {
     let mut vm = Vm::new(l.realm.rd, realm_ipa_bits());
-    let mut vcpu = vm.create_vcpu(0)?;
-    vm.finalize_vcpu(&mut vcpu, l.realm.recs[0], l.run, true)?;
+    let mut vcpu = Vcpu::create(&mut vm, 0)?;
+    vcpu.finalize(&mut vm, l.realm.recs[0], l.run, true)?;
     Ok((vm, vcpu))
 }
 
@@ -405,9 +405,10 @@ impl Vmm {
             ATTEST_TOKEN => {
                 let (offset, len, flags) = (get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?);
 
-                let last = flags & realm_payload::TOKEN_LAST != 0;
+                let last = flags & hostcall_abi::payload::TOKEN_LAST != 0;
                 if last {
-                    self.attest.interrupted = flags >> realm_payload::TOKEN_INTERRUPTED_SHIFT;
+                    self.attest.interrupted =
+                        flags >> hostcall_abi::payload::TOKEN_INTERRUPTED_SHIFT;
                 }
                 let mut piece = [0u8; TOKEN_PIECE];
                 for (n, chunk) in (4u32..).zip(piece.chunks_exact_mut(8)) {
@@ -419,10 +420,10 @@ impl Vmm {
                     .is_some_and(|bytes| self.attest.take(offset, bytes, last));
                 set(vcpu, 0, if taken { 0 } else { SMCCC_RET_NOT_SUPPORTED })
             }
-            realm_payload::SMP_HELLO => {
+            hostcall_abi::payload::SMP_HELLO => {
                 let (mpidr, context) = (get(vcpu, 1)?, get(vcpu, 2)?);
                 self.payload.smp_hello = Some((mpidr, context));
-                set(vcpu, 1, realm_payload::smp_answer(mpidr, context))?;
+                set(vcpu, 1, hostcall_abi::payload::smp_answer(mpidr, context))?;
                 set(vcpu, 0, 0)
             }
             BENCH => set(vcpu, 0, 0),
@@ -435,7 +436,7 @@ impl Vmm {
                 }
                 set(vcpu, 0, 0)
             }
-            realm_payload::INJECT_VIRQ => {
+            hostcall_abi::payload::INJECT_VIRQ => {
                 let intid = u32::try_from(get(vcpu, 1)?).unwrap_or(u32::MAX);
                 let ok = vcpu.inject_virq(intid).is_ok();
                 set(vcpu, 0, if ok { 0 } else { SMCCC_RET_NOT_SUPPORTED })
@@ -671,7 +672,7 @@ pub struct PayloadRun {
 /// How the payload starts, and what of the host the model may use while it runs.
 #[derive(Clone, Copy, Debug)]
 pub struct PayloadStart {
-    /// X0 at entry (`realm_payload::MODE_*`).
+    /// X0 at entry (`hostcall_abi::payload::MODE_*`).
     pub mode: u64,
     /// Answer to ATTEST_CHALLENGE (`None`: refused).
     pub challenge: Option<[u8; 64]>,
@@ -686,7 +687,7 @@ pub struct PayloadStart {
 impl PayloadStart {
     /// The full payload (`MODE_FULL`), nothing of the host's.
     pub const FULL: Self = Self {
-        mode: realm_payload::MODE_FULL,
+        mode: hostcall_abi::payload::MODE_FULL,
         challenge: None,
         clock: None,
         host_interrupts: None,
@@ -696,7 +697,7 @@ impl PayloadStart {
 
 /// Loads `image` into a new realm (VMID `vmid`, granules from `pool`), hands the VM
 /// [`PAYLOAD_BACKING_PAGES`] granules of `pool` to back its RAM on faults, runs it under a
-/// [`Vmm`] that refuses the conversion of `realm_payload::REFUSED_IPA` until it stops (at most
+/// [`Vmm`] that refuses the conversion of `hostcall_abi::payload::REFUSED_IPA` until it stops (at most
 /// `max_runs` `KVM_RUN` calls), started as `start` says, and takes the realm apart again (the
 /// faulted-in pages first), also when the run failed.
 pub fn run_payload<C: Conduit, M: HostMemory>(

@@ -1,5 +1,6 @@
 //! The realm payload: a tiny R-EL1 kernel that talks to the RMM through RSI and to the VMM
-//! through host calls, and reports what it saw.
+//! through host calls, and reports what it saw. Its protocol with the host stub (host-call
+//! numbers, modes, shared pages) is `hostcall_abi::payload`.
 #![cfg_attr(target_os = "none", no_std, no_main)]
 
 #[cfg(target_os = "none")]
@@ -7,14 +8,15 @@ mod realm {
     use core::arch::{asm, global_asm};
 
     use hostcall_abi::host_call::RsiHostCall;
+    use hostcall_abi::payload::{
+        self as payload, check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH,
+        BENCH_FP_RESULT, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS,
+        REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT,
+        TOKEN_ATTEMPTS, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA,
+        WFI_ITERATIONS,
+    };
     use hostcall_abi::psci::PsciFunction;
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
-    use realm_payload::{
-        check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT,
-        BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN,
-        REFUSED_IPA, REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS,
-        TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA, WFI_ITERATIONS,
-    };
 
     // Entry at IPA 0 with the MMU off: clear .bss, take the stack at the top of the region, and
     // call realm_main with x0..x2 as the REC started with them.
@@ -91,7 +93,7 @@ mod realm {
     /// then the realm powers off. Anywhere else the realm stops here.
     #[no_mangle]
     extern "C" fn realm_unexpected_exception() -> ! {
-        use realm_payload::isolation as iso;
+        use payload::isolation as iso;
         // SAFETY: written once by the racer, before the accesses that may take this exception.
         let flags = unsafe { core::ptr::read_volatile(&raw const ISO_FLAGS) };
         if flags != 0 {
@@ -163,7 +165,7 @@ mod realm {
     /// host call: it is pending when the realm resumes.
     fn virtual_interrupt_check() -> u64 {
         let mut g = [0u64; 31];
-        g[..2].copy_from_slice(&[realm_payload::INJECT_VIRQ, realm_payload::VIRQ_INTID]);
+        g[..2].copy_from_slice(&[payload::INJECT_VIRQ, payload::VIRQ_INTID]);
         // SAFETY: unmasks IRQs; the vector above handles the one expected.
         unsafe { asm!("msr daifclr, #2", "isb", options(nomem, nostack)) };
         let (status, _) = host_call(0, &g);
@@ -172,7 +174,7 @@ mod realm {
             asm!("msr daifset, #2", "isb", options(nomem, nostack));
             core::ptr::read_volatile(&raw const LAST_VIRQ)
         };
-        if status != 0 || taken & 0xFF_FFFF != realm_payload::VIRQ_INTID {
+        if status != 0 || taken & 0xFF_FFFF != payload::VIRQ_INTID {
             return check::VIRQ;
         }
         0
@@ -347,7 +349,7 @@ mod realm {
             host_call(0, &g)
         };
         // Denied in the kernel by the VMM's filter: NOT_SUPPORTED, x1..x3 zero.
-        let (status, out) = call([realm_payload::DENIED_PROBE, 5, 6]);
+        let (status, out) = call([payload::DENIED_PROBE, 5, 6]);
         if status != 0 || out[..4] != [u64::MAX, 0, 0, 0] {
             return check::HOST_CALL_DENIED;
         }
@@ -358,8 +360,8 @@ mod realm {
             return check::HOST_CALL_IN_KERNEL;
         }
         // Computed by the VMM in userspace.
-        let (s1, sum) = call([realm_payload::ADD, 40, 2]);
-        let (s2, product) = call([realm_payload::MUL, 6, 7]);
+        let (s1, sum) = call([payload::ADD, 40, 2]);
+        let (s2, product) = call([payload::MUL, 6, 7]);
         if s1 != 0 || s2 != 0 || sum[..2] != [0, 42] || product[..2] != [0, 42] {
             return check::HOST_CALL_MATH;
         }
@@ -540,7 +542,7 @@ mod realm {
             fired |= virtual_timer_ctl() & 0b100 != 0; // ISTATUS
         }
         let mut g = [0u64; 31];
-        g[..3].copy_from_slice(&[realm_payload::ADD, 1, 1]);
+        g[..3].copy_from_slice(&[payload::ADD, 1, 1]);
         let (status, sum) = host_call(0, &g);
         let taken = take_pending_virq();
         set_virtual_timer(false);
@@ -828,7 +830,7 @@ mod realm {
         for b in text.bytes().chain(*b"\n") {
             // SAFETY: an unprotected IPA no memory backs: the store traps to the RMM and reaches
             // the host as emulatable MMIO; it touches no realm memory.
-            unsafe { core::ptr::write_volatile(realm_payload::UART_IPA as *mut u8, b) };
+            unsafe { core::ptr::write_volatile(payload::UART_IPA as *mut u8, b) };
         }
     }
 
@@ -900,7 +902,7 @@ mod realm {
         unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
         let p = &raw mut SECONDARY_HOST_CALL;
         let mut gprs = [0u64; 31];
-        gprs[..3].copy_from_slice(&[realm_payload::SMP_HELLO, mpidr, context]);
+        gprs[..3].copy_from_slice(&[payload::SMP_HELLO, mpidr, context]);
         // SAFETY: only REC 1 uses this structure, and the RMM only while REC 1 waits in the SMC.
         unsafe { (*p).0.gprs = gprs };
         let r = smc([
@@ -944,16 +946,7 @@ mod realm {
         let target = 1; // REC 1's MPIDR (Aff0 = 1)
         let cpu_on = P::CPU_ON.spec_fid() as u64;
         let entry = realm_secondary_entry as *const () as u64;
-        let r = smc([
-            cpu_on,
-            target,
-            entry,
-            realm_payload::SMP_CONTEXT,
-            0,
-            0,
-            0,
-            0,
-        ]);
+        let r = smc([cpu_on, target, entry, payload::SMP_CONTEXT, 0, 0, 0, 0]);
         if r[0] != R::Success.raw() {
             return check::SMP_CPU_ON;
         }
@@ -972,9 +965,7 @@ mod realm {
         while answer() == 0 && now() < deadline {}
         // SAFETY: as above.
         let mpidr = unsafe { core::ptr::read_volatile(&raw const (*report)[1]) };
-        if mpidr & 0xFF != target
-            || answer() != realm_payload::smp_answer(mpidr, realm_payload::SMP_CONTEXT)
-        {
+        if mpidr & 0xFF != target || answer() != payload::smp_answer(mpidr, payload::SMP_CONTEXT) {
             return check::SMP_SECONDARY;
         }
         while affinity() != 1 {
@@ -1001,11 +992,11 @@ mod realm {
         unsafe { asm!("yield", options(nomem, nostack)) };
     }
 
-    /// [`realm_payload::MODE_ISOLATION`]: one side of a race over the target granule named in
-    /// the flag page at `flags` (see [`realm_payload::isolation`]). Makes no host call and arms
+    /// [`payload::MODE_ISOLATION`]: one side of a race over the target granule named in
+    /// the flag page at `flags` (see [`payload::isolation`]). Makes no host call and arms
     /// no timer: the only exits are a stage-2 fault on an access, or SYSTEM_OFF at the end.
     fn isolation(flags: u64, role: u64) -> ! {
-        use realm_payload::isolation as iso;
+        use payload::isolation as iso;
         let f = flags as *mut u64;
         // SAFETY: `f` is the flag page the host mapped at an unprotected IPA for this mode, and
         // every index below is under `iso::WORDS` (a granule holds 512 doublewords).
@@ -1077,14 +1068,13 @@ mod realm {
     }
 
     /// The storm REC's scratch memory (in the region's DATA granules).
-    static mut SCRATCH: [u64; realm_payload::storm::BURST_WORDS] =
-        [0; realm_payload::storm::BURST_WORDS];
+    static mut SCRATCH: [u64; payload::storm::BURST_WORDS] = [0; payload::storm::BURST_WORDS];
 
-    /// [`realm_payload::MODE_STORM`]: bursts forever, each marked in the heartbeat page at
+    /// [`payload::MODE_STORM`]: bursts forever, each marked in the heartbeat page at
     /// `heartbeat`, touching and checking the scratch memory, and ending with the exit
-    /// [`realm_payload::storm::exit_of`] names.
+    /// [`payload::storm::exit_of`] names.
     fn storm(heartbeat: u64, seed: u64) -> ! {
-        use realm_payload::storm::{self as st, Exit};
+        use payload::storm::{self as st, Exit};
         let f = heartbeat as *mut u64;
         // SAFETY: `f` is the heartbeat page the host mapped at an unprotected IPA for this mode;
         // the indices are constants below 512.
@@ -1115,7 +1105,7 @@ mod realm {
             set(st::HEARTBEAT, 2 * n + 2);
             match st::exit_of(n) {
                 Exit::HostCall => {
-                    host_call(0, &[realm_payload::NOP; 31]);
+                    host_call(0, &[payload::NOP; 31]);
                 }
                 Exit::Ripas { base, ripas } => {
                     rsi(RsiCommand::IPA_STATE_SET, [base, base + 0x1000, ripas, 0]);
@@ -1139,13 +1129,13 @@ mod realm {
 
     #[no_mangle]
     extern "C" fn realm_main(mode: u64, x1: u64, x2: u64) -> ! {
-        if mode == realm_payload::MODE_STORM {
+        if mode == payload::MODE_STORM {
             storm(x1, x2);
         }
-        if mode == realm_payload::MODE_ISOLATION {
+        if mode == payload::MODE_ISOLATION {
             isolation(x1, x2);
         }
-        if mode == realm_payload::MODE_SMP {
+        if mode == payload::MODE_SMP {
             report(smp_checks());
             smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
             loop {
@@ -1153,7 +1143,7 @@ mod realm {
                 unsafe { asm!("wfi", options(nomem, nostack)) };
             }
         }
-        if mode == realm_payload::MODE_PSCI {
+        if mode == payload::MODE_PSCI {
             report(psci_checks());
             smc([
                 hostcall_abi::psci::PsciFunction::SYSTEM_RESET.fid32() as u64,
@@ -1178,7 +1168,7 @@ mod realm {
             failed = attestation();
         }
         report(failed);
-        print(realm_payload::GREETING);
+        print(payload::GREETING);
         benchmark();
         smc([PsciFunction::SYSTEM_OFF.fid32() as u64, 0, 0, 0, 0, 0, 0, 0]);
         loop {

@@ -1,7 +1,12 @@
-//! The protocol between the realm payload and the host stub's VMM: the host-call function IDs the
-//! payload uses and the values it checks. Scenario constants, not ABI: the ABI (RSI, PSCI, the
-//! RsiHostCall layout) comes from `hostcall-abi`.
-#![cfg_attr(not(test), no_std)]
+//! The test payload's protocol: what the realm payload (`tests-qemu/realm-payload`, an R-EL1
+//! test kernel) and the host stub's VMM agree on. The host-call function IDs the payload uses
+//! and what each carries, its modes (X0 at entry), the layouts of the pages it shares with the
+//! host in its isolation and storm modes, the check numbers its verdict reports, and the
+//! addresses and values both sides check.
+//!
+//! Scenario numbers, not the RMM's ABI (RSI, PSCI and the RsiHostCall layout are in their own
+//! modules); they live here so both sides use one definition. Pure numbers and pure functions
+//! of them: no state, no policy of the host's VMM.
 
 /// Vendor-specific hypervisor service (SMCCC owner 6), SMC64 fast call `fnum`.
 pub const fn vendor_hyp_fid(fnum: u32) -> u64 {
@@ -337,7 +342,9 @@ pub const BENCH_ITERATIONS: usize = 128;
 /// can time empty REC entries and exits.
 pub const WFI_ITERATIONS: usize = 128;
 
-/// Median, minimum and maximum of `samples` (sorted in place). Zeros for an empty slice.
+/// Median (the upper one for an even count), minimum and maximum of `samples` (sorted in
+/// place): how the figures [`BENCH_RESULT`] and [`BENCH_FP_RESULT`] carry are made, by the realm
+/// and by the host alike. Zeros for an empty slice.
 pub fn summarize(samples: &mut [u64]) -> (u64, u64, u64) {
     // Insertion sort: small, no allocation, and fine for a few hundred samples.
     for i in 1..samples.len() {
@@ -368,6 +375,41 @@ pub const GREETING: &str = "hello from the realm, through the VMM's emulated UAR
 
 /// The payload's image size limit (its link region, 64 KiB from IPA 0).
 pub const REGION_SIZE: u64 = 0x1_0000;
+
+// The protocol's own invariants, checked when the crate builds.
+const _: () = assert!(
+    TOKEN_PIECE + 4 * 8 <= 31 * 8,
+    "a token piece and its header fit x1..x30"
+);
+const _: () = assert!(TOKEN_CAPACITY.is_multiple_of(8) && TOKEN_PIECE <= TOKEN_CAPACITY);
+const _: () = assert!(REGION_SIZE.is_multiple_of(crate::GRANULE_SIZE as u64));
+const _: () = assert!(GROW_IPA.is_multiple_of(crate::GRANULE_SIZE as u64));
+const _: () =
+    assert!(REFUSED_IPA.is_multiple_of(crate::GRANULE_SIZE as u64) && REFUSED_IPA != GROW_IPA);
+const _: () = assert!(
+    UNPROTECTED_IPA == 1 << (40 - 1),
+    "the top bit of the payload's 40-bit IPA space"
+);
+const _: () = assert!(
+    UART_IPA & UNPROTECTED_IPA != 0,
+    "the emulated UART is unprotected"
+);
+const _: () =
+    assert!(REM_EXTEND_VALUE.len() <= 64 && REM_EXTEND_INDEX >= 1 && REM_EXTEND_INDEX <= 4);
+const _: () = assert!(
+    isolation::WORDS * 8 <= crate::GRANULE_SIZE,
+    "the flag page is one granule"
+);
+const _: () = assert!(isolation::FORGE_WORD * 8 < crate::GRANULE_SIZE && isolation::OWN_WORD != 0);
+const _: () = assert!(storm::MEMORY_ERRORS * 8 < crate::GRANULE_SIZE);
+const _: () = assert!(
+    storm::RIPAS_BASE + storm::RIPAS_PAGES * 0x1000 <= 0x20_0000,
+    "one level-3 RTT"
+);
+const _: () = assert!(
+    storm::RIPAS_BASE >= REGION_SIZE,
+    "never the payload's own pages"
+);
 
 #[cfg(test)]
 mod tests {

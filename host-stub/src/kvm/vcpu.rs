@@ -35,6 +35,7 @@ use hostcall_abi::kvm::{
 };
 use hostcall_abi::psci::{PsciFunction, PsciReturn};
 use hostcall_abi::rec_params::{RmiRecCreateFlags, RmiRecParams, REC_PARAMS_GPRS};
+use hostcall_abi::rec_run::exit_esr::{Esr, SysregAccess};
 use hostcall_abi::rec_run::{
     ich_hcr, RmiExitReason, RmiRecEnter, RmiRecEnterFlags, RmiRecExit, RmiRecExitFields,
     GICV3_MAX_LRS, RMI_REC_EXIT_OFFSET,
@@ -58,20 +59,13 @@ pub const WFX_SAMPLES: usize = 128;
 /// Most RMI_RTT_SET_RIPAS calls one RIPAS change may take.
 const MAX_SET_RIPAS_CALLS: usize = 512;
 
-/// ESR_EL2 fields the exit handling reads.
-mod esr {
-    pub const EC_SHIFT: u64 = 26;
-    pub const EC_MASK: u64 = 0x3F;
-    pub const EC_WFX: u64 = 0x01;
-    pub const EC_SYS64: u64 = 0x18;
-    pub const EC_IABT_LOW: u64 = 0x20;
-    pub const EC_DABT_LOW: u64 = 0x24;
-    /// Data abort: instruction syndrome valid.
-    pub const ISV: u64 = 1 << 24;
-    /// Data abort: access size, bits 23:22 (log2 bytes).
-    pub const SAS_SHIFT: u64 = 22;
-    /// Data abort: write, not read.
-    pub const WNR: u64 = 1 << 6;
+/// The exception classes the exit handling tells apart (ESR_EL2.EC; the syndrome is decoded
+/// by the ABI's [`Esr`]).
+mod ec {
+    pub const WFX: u64 = 0x01;
+    pub const SYS64: u64 = 0x18;
+    pub const IABT_LOW: u64 = 0x20;
+    pub const DABT_LOW: u64 = 0x24;
 }
 
 /// HPFAR_EL2.FIPA, bits 47:4: IPA bits 51:12.
@@ -276,12 +270,8 @@ struct Entry {
     gic: bool,
 }
 
-/// `ICC_SGI1R_EL1` as a trapped MSR's ISS shows it (EC 0x18): Op0 3 `[21:20]`, Op2 5 `[19:17]`,
-/// Op1 0 `[16:14]`, CRn 12 `[13:10]`, CRm 11 `[4:1]`; Rt `[9:5]` and Direction `[0]` aside.
-const ISS_ICC_SGI1R: u64 = (3 << 20) | (5 << 17) | (12 << 10) | (11 << 1);
-/// The ISS bits that name a system register (all but Rt and Direction).
-const ISS_SYSREG_MASK: u64 =
-    (0b11 << 20) | (0b111 << 17) | (0b111 << 14) | (0xF << 10) | (0xF << 1);
+/// `ICC_SGI1R_EL1` as a trapped MSR's ISS names it: op0 3, op1 0, CRn 12, CRm 11, op2 5.
+const ISS_ICC_SGI1R: u64 = SysregAccess::name_bits(3, 0, 12, 11, 5);
 /// The realm's EL1 physical timer's interrupt (PPI 30).
 const PHYSICAL_TIMER_INTID: u32 = 30;
 
@@ -806,15 +796,15 @@ impl Vcpu {
         vm: &mut Vm,
         link: &mut RmmLink<'_, C, M>,
     ) -> Result<Next, Errno> {
-        let (syndrome, x0) = (self.exit.esr, self.exit.gprs[0]);
+        let (syndrome, x0) = (Esr(self.exit.esr), self.exit.gprs[0]);
         let ipa = fault_ipa(&self.exit);
         let private_page = || KvmRunMemoryFault {
             flags: KVM_MEMORY_EXIT_FLAG_PRIVATE,
             gpa: ipa & !(PAGE - 1),
             size: PAGE,
         };
-        match (syndrome >> esr::EC_SHIFT) & esr::EC_MASK {
-            esr::EC_WFX => {
+        match syndrome.ec() {
+            ec::WFX => {
                 self.stats.wfx_exits += 1;
                 if let Some(ticks) = self.last_entry_ticks {
                     // The first WFX_SAMPLES are kept; later ones are only counted.
@@ -822,29 +812,27 @@ impl Vcpu {
                 }
                 Ok(Next::ReEnter)
             }
-            esr::EC_SYS64 => {
+            ec::SYS64 => {
                 // With a vGIC, an ICC_SGI1R_EL1 write makes the SGI pending at its targets
                 // (their list registers on their next entries: a target running elsewhere sees
                 // it after its CPU's next host interrupt, where KVM would kick it at once).
                 // Without one the model records the write.
                 self.stats.gic_register_exits += 1;
                 self.stats.last_gic_register_write = x0;
-                if syndrome & ISS_SYSREG_MASK == ISS_ICC_SGI1R {
+                if syndrome.iss() & SysregAccess::NAME_MASK == ISS_ICC_SGI1R {
                     if let Some(g) = vm.vgic_mut() {
                         self.stats.sgis_sent += u64::from(g.gic.sgi(self.id, x0).count_ones());
                     }
                 }
                 Ok(Next::ReEnter)
             }
-            esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) && self.gic_mmio(vm)? => {
-                Ok(Next::ReEnter)
-            }
-            esr::EC_DABT_LOW if vm.ipa_is_unprotected(ipa) => {
-                if syndrome & esr::ISV == 0 {
+            ec::DABT_LOW if vm.ipa_is_unprotected(ipa) && self.gic_mmio(vm)? => Ok(Next::ReEnter),
+            ec::DABT_LOW if vm.ipa_is_unprotected(ipa) => {
+                if !syndrome.isv() {
                     return Err(Errno::ENOSYS);
                 }
-                let len = 1u32 << ((syndrome >> esr::SAS_SHIFT) & 0b11);
-                let write = syndrome & esr::WNR != 0;
+                let len = syndrome.access_bytes() as u32;
+                let write = syndrome.write();
                 let mut data = [0u8; 8];
                 if write {
                     let bytes = x0.to_le_bytes();
@@ -861,10 +849,8 @@ impl Vcpu {
                     pad: [0; 3],
                 })))
             }
-            esr::EC_DABT_LOW if self.map_on_fault(vm, link, ipa & !(PAGE - 1))? => {
-                Ok(Next::ReEnter)
-            }
-            esr::EC_DABT_LOW | esr::EC_IABT_LOW => Ok(self.memory_fault(private_page())),
+            ec::DABT_LOW if self.map_on_fault(vm, link, ipa & !(PAGE - 1))? => Ok(Next::ReEnter),
+            ec::DABT_LOW | ec::IABT_LOW => Ok(self.memory_fault(private_page())),
             _ => Err(Errno::ENXIO),
         }
     }

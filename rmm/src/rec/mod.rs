@@ -1,4 +1,14 @@
 //! Realm execution contexts (RECs): the vCPU state the RMM keeps in a REC granule.
+//!
+//! Where the REC lives in this crate: its object, its auxiliary granules and its run on a
+//! claimed REC are here; its parameters and REC_CREATE's checks on them in [`params`]; its
+//! commands with the other RMI command groups, `rmi/rec.rs` (REC_CREATE, REC_DESTROY,
+//! REC_AUX_COUNT) and `rmi/rec_enter.rs` (REC_ENTER: the entry record, the run loop and the exit
+//! record); what each kind of realm exit means in `exit.rs`.
+
+pub mod params;
+
+pub use params::{check_rec_params, validate_rec_params, RecConfig, RecParamsFault};
 
 use hostcall_abi::rec_params::MAX_REC_AUX_GRANULES;
 

@@ -8,7 +8,8 @@ use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
 use crate::features::MAX_RECS_ORDER;
 use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::ns;
-use crate::realm::{check_rec_params, Rd, RealmState};
+use crate::realm::{Rd, RealmState};
+use crate::rec::check_rec_params;
 use crate::rec::{self, AttestProgress, Rec, RipasRequest, AUX_GRANULES};
 use crate::{measurement, memory};
 

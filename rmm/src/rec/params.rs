@@ -121,7 +121,7 @@ impl RecConfig {
 
 /// Checks `p` against the parameter failure conditions of RMI_REC_CREATE, for a REC at `rec` in
 /// a realm whose REC aux count is `aux_count` and whose next REC index is `next_rec_index`. See
-/// the [module documentation](crate::realm::rec_params) for the order and for the conditions the
+/// the [module documentation](crate::rec::params) for the order and for the conditions the
 /// caller still has to check.
 pub fn check_rec_params(
     p: &RmiRecParams,
@@ -183,3 +183,6 @@ pub fn validate_rec_params(
 ) -> Result<RecConfig, RmiError> {
     check_rec_params(p, rec, aux_count, next_rec_index).map_err(RmiError::from)
 }
+
+#[cfg(test)]
+mod tests;

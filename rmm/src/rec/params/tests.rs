@@ -6,9 +6,7 @@ use hostcall_abi::rec_params::{
 use hostcall_abi::rmi::RmiStatus;
 
 use crate::error::RmiError;
-use crate::realm::rec_params::{
-    check_rec_params, validate_rec_params, RecConfig, RecParamsFault as F,
-};
+use crate::rec::params::{check_rec_params, validate_rec_params, RecConfig, RecParamsFault as F};
 
 const REC: u64 = 0x9000_1000;
 const AUX0: u64 = 0x9000_0000;

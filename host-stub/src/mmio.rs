@@ -130,15 +130,16 @@ pub fn decode(
     gpr0: u64,
     ipa_bits: u32,
 ) -> Result<MmioAccess, MmioError> {
-    if exit_esr::ec(esr) != exit_esr::EC_DABT_LOWER {
+    let esr = exit_esr::Esr(esr);
+    if esr.ec() != exit_esr::EC_DABT_LOWER {
         return Err(MmioError::NotDataAbort);
     }
-    if esr & exit_esr::ISV == 0 {
+    if !esr.isv() {
         return Err(MmioError::NoSyndrome);
     }
     let ipa = strip_shared(fault_ipa(hpfar, far), ipa_bits).ok_or(MmioError::NotUnprotected)?;
-    let size = 1usize << ((esr & exit_esr::SAS_MASK) >> exit_esr::SAS_SHIFT);
-    let kind = if esr & exit_esr::WNR != 0 {
+    let size = esr.access_bytes();
+    let kind = if esr.write() {
         MmioKind::Write(gpr0 & size_mask(size))
     } else {
         MmioKind::Read

@@ -7,8 +7,17 @@
 //! at boot from the boot manifest.
 //!
 //! Everything in this library is plain Rust that `cargo test` runs on the build machine; the
-//! aarch64-only glue (entry, vectors, SMC, system registers) lives in the image (`src/main.rs` and
-//! [`arch`]) and hands this library plain values.
+//! aarch64-only glue (entry, vectors, SMC, system registers, the world switch) is `aarch64`,
+//! linked only by the image (`src/main.rs`), behind the types and traits of [`arch`].
+//!
+//! Where each concept lives: the boot and its manifest in [`boot`]; granule tracking in
+//! [`granule`]; delegated memory and realm memory in [`memory`] and [`realm_memory`]; NS memory
+//! in [`ns`]; stage-2 tables in [`s2tt`] and their TLB rules in [`tlb`]; the realm (its
+//! parameters and RD) in [`realm`]; the REC (its object, parameters, run) in [`rec`]; RMI
+//! commands, one file per group, in [`rmi`]; realm exits in [`exit`] and trapped system
+//! registers in [`sysreg_trap`]; the realm's calls (RSI, PSCI) in [`rsi`]; measurements and
+//! attestation in [`measurement`] and [`attestation`]. Every handler shares [`context`] and
+//! [`error`], which depend on none of them; no module imports one that imports it back.
 #![cfg_attr(not(any(test, feature = "sim")), no_std)]
 
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]

@@ -601,6 +601,12 @@ mod image {
         LINUX_MODE.store(linux, Ordering::Release);
         if !isolation && !storm && !linux {
             scenario::bench_rmi_version(&mut RmiClient::new(Smc), ticks);
+            match scenario_pool().take(1) {
+                Ok(pa) => {
+                    ok &= scenario::bench_delegation(&mut RmiClient::new(Smc), pa, ticks).is_some()
+                }
+                Err(_) => ok = false,
+            }
             let mut rmi = RmiClient::new(Smc);
             ok &= scenario::hostile::run(
                 &mut rmi,

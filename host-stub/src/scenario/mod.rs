@@ -50,5 +50,42 @@ pub fn bench_rmi_version<C: Conduit>(
     (median, min, max)
 }
 
+/// The bench's delegation figure: GRANULE_DELEGATE then GRANULE_UNDELEGATE of the NS granule
+/// `pa`, 128 times, each pair timed with `clock` (EL3's GPT updates included). Returns the
+/// (median, min, max) ticks of a pair, or `None` if the RMM refused a command (logged).
+pub fn bench_delegation<C: Conduit>(
+    rmi: &mut RmiClient<C>,
+    pa: u64,
+    clock: fn() -> u64,
+) -> Option<(u64, u64, u64)> {
+    use hostcall_abi::rmi::{RmiCommand, RmiReturn};
+    const N: usize = 128;
+    let mut samples = [0u64; N];
+    for s in samples.iter_mut() {
+        let t0 = clock();
+        let (d, _) = rmi.cmd(RmiCommand::GRANULE_DELEGATE, &[pa]);
+        let (u, _) = rmi.cmd(RmiCommand::GRANULE_UNDELEGATE, &[pa]);
+        *s = clock().wrapping_sub(t0);
+        if d != RmiReturn::SUCCESS || u != RmiReturn::SUCCESS {
+            log::error!(
+                "bench: GRANULE_DELEGATE/UNDELEGATE({=u64:#x}) refused: {=str}, {=str}",
+                pa,
+                d.status_name(),
+                u.status_name()
+            );
+            return None;
+        }
+    }
+    let (median, min, max) = hostcall_abi::payload::summarize(&mut samples);
+    log::info!(
+        "bench: GRANULE_DELEGATE + UNDELEGATE: median {=u64} ticks (min {=u64}, max {=u64}) over {} pairs",
+        median,
+        min,
+        max,
+        N
+    );
+    Some((median, min, max))
+}
+
 #[cfg(test)]
 mod tests;

@@ -125,6 +125,16 @@ fn rmi_version_bench_times_each_call() {
 }
 
 #[test]
+fn delegation_bench_times_each_pair_and_gives_the_granule_back() {
+    let sim = Sim::qemu();
+    let mut rmi = RmiClient::new(SimHost(&sim));
+    assert_eq!(bench_delegation(&mut rmi, POOL, tick), Some((10, 10, 10)));
+    assert!(!sim.el3.is_realm(POOL), "undelegated at the end");
+    // A granule the RMM refuses (its own region): no figure.
+    assert_eq!(bench_delegation(&mut rmi, QEMU_RMM_REGION.0, tick), None);
+}
+
+#[test]
 fn psci_scenario_needs_the_verdict_and_system_reset() {
     for (verdict, end, want) in [
         (0, PsciFunction::SYSTEM_RESET, true),

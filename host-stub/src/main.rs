@@ -400,6 +400,7 @@ mod image {
         };
         rd.enable_ppi(HOST_TIMER_INTID, 0x80);
         rd.enable_ppi(REALM_VTIMER_INTID, 0x80);
+        rd.enable_sgi(KICK_SGI, 0x80);
         // SAFETY: 1. BOARD.gicd is the distributor, reachable with the MMU off. 2. Only the
         // primary CPU runs this, and no other CPU of the host stub writes GICD_CTLR.
         unsafe { platform::gicv3::distributor_enable_group1ns(BOARD.gicd) };
@@ -684,6 +685,7 @@ mod image {
             let (text, len) = *LINUX_REQUEST.lock();
             let request = &text[..len.min(text.len())];
             let mut rmi = RmiClient::new(Smc);
+            LINUX_SLOTS.store(slots, Ordering::Relaxed);
             ok &= scenario::linux::run(&mut rmi, &mut Phys, &LINUX, request, slots, &mut LinuxHw);
         } else if storm {
             let base = (&raw const STORM_POOL) as u64;
@@ -710,6 +712,9 @@ mod image {
 
     #[no_mangle]
     extern "C" fn host_main(slot: u64) -> ! {
+        if let Some(s) = SLOT_MPIDR.get(slot as usize) {
+            s.store(mpidr(), Ordering::Relaxed);
+        }
         if slot == 0 {
             primary()
         }
@@ -878,6 +883,9 @@ mod image {
     }
 
     impl scenario::linux::Thread for VcpuThread {
+        fn kick(&self) -> Option<fn(u64)> {
+            Some(kick_vcpus)
+        }
         fn take_interrupt(&self) -> fn() -> Option<u32> {
             take_host_interrupt
         }
@@ -931,8 +939,32 @@ mod image {
         };
         rd.enable_ppi(HOST_TIMER_INTID, 0x80);
         rd.enable_ppi(REALM_VTIMER_INTID, 0x80);
+        rd.enable_sgi(KICK_SGI, 0x80);
         platform::gicv3::cpu_interface_enable();
         true
+    }
+
+    /// The SGI one host CPU sends another to kick a vCPU out of the realm (KVM's IPI).
+    const KICK_SGI: u32 = 8;
+    /// Each slot's `MPIDR_EL1` (set by the CPU itself at entry).
+    static SLOT_MPIDR: [core::sync::atomic::AtomicU64; MAX_CPUS] =
+        [const { core::sync::atomic::AtomicU64::new(u64::MAX) }; MAX_CPUS];
+    /// Host CPUs the Linux guest's vCPUs are spread over (vCPU i on slot i modulo this).
+    static LINUX_SLOTS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(1);
+
+    /// Kicks the host CPUs running the vCPUs in `targets` (bit i: vCPU i), except this one.
+    fn kick_vcpus(targets: u64) {
+        let slots = LINUX_SLOTS.load(Ordering::Relaxed).clamp(1, MAX_CPUS);
+        let me = mpidr();
+        let mut sent = 0u64;
+        for vcpu in (0..64).filter(|i| targets & (1 << i) != 0) {
+            let slot = vcpu % slots;
+            let target = SLOT_MPIDR[slot].load(Ordering::Relaxed);
+            if target != u64::MAX && target != me && sent & (1 << slot) == 0 {
+                sent |= 1 << slot;
+                platform::gicv3::send_sgi(KICK_SGI, target);
+            }
+        }
     }
 
     /// A CPU other than the primary: runs the vCPUs the primary gives it, if any.

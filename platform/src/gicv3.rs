@@ -123,7 +123,19 @@ impl Redistributor {
     /// Makes PPI `intid` (16..32) a Non-secure group 1 interrupt of priority `priority`, clears
     /// any stale pending state and enables it.
     pub fn enable_ppi(&self, intid: u32, priority: u8) {
-        let Some(bit) = ppi_bit(intid) else { return };
+        if let Some(bit) = ppi_bit(intid) {
+            self.enable_private(intid, bit, priority);
+        }
+    }
+
+    /// [`Self::enable_ppi`] for SGI `intid` (0..16), the interrupt another CPU sends this one.
+    pub fn enable_sgi(&self, intid: u32, priority: u8) {
+        if intid < 16 {
+            self.enable_private(intid, 1 << intid, priority);
+        }
+    }
+
+    fn enable_private(&self, intid: u32, bit: u32, priority: u8) {
         let s = self.sgi();
         s.icenabler0.set(bit);
         s.igroupr0.set(s.igroupr0.get() | bit);
@@ -183,6 +195,28 @@ pub fn acknowledge() -> Option<u32> {
 
 /// Ends interrupt `intid` (ICC_EOIR1_EL1: priority drop and deactivation, EOImode 0).
 pub fn end_of_interrupt(intid: u32) {
+    end_of_interrupt_inner(intid)
+}
+
+/// Sends Non-secure group 1 SGI `intid` (0..16) to the CPU whose `MPIDR_EL1` affinity is
+/// `mpidr` (ICC_SGI1R_EL1: Aff3 \[55:48\], Aff2 \[39:32\], Aff1 \[23:16\], INTID \[27:24\], RS
+/// \[47:44\] and a TargetList bit for Aff0). Does nothing for an INTID of 16 or more.
+pub fn send_sgi(intid: u32, mpidr: u64) {
+    if intid >= 16 {
+        return;
+    }
+    let aff0 = mpidr & 0xFF;
+    let value = ((mpidr >> 32) & 0xFF) << 48
+        | ((mpidr >> 16) & 0xFF) << 32
+        | ((mpidr >> 8) & 0xFF) << 16
+        | (aff0 >> 4) << 44
+        | u64::from(intid) << 24
+        | 1 << (aff0 & 0xF);
+    // SAFETY: writing ICC_SGI1R_EL1 generates an SGI; no memory.
+    unsafe { asm!("msr S3_0_C12_C11_5, {}", "isb", in(reg) value, options(nomem, nostack)) };
+}
+
+fn end_of_interrupt_inner(intid: u32) {
     // SAFETY: writing ICC_EOIR1_EL1 ends an acknowledged interrupt; no memory.
     unsafe { asm!("msr S3_0_C12_C12_1, {}", "isb", in(reg) intid as u64, options(nomem, nostack)) };
 }

@@ -2180,10 +2180,18 @@ fn the_virtual_timer_line_reaches_the_realm_through_a_list_register() {
     assert_eq!(fx.sim.cpu.pending(), 0);
 }
 
+/// The vCPUs the last kick named (the test's stand-in for the host's IPIs).
+static KICKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn record_kick(targets: u64) {
+    KICKED.fetch_or(targets, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[test]
 fn an_sgi_write_makes_the_sgi_pending_at_its_target_vcpu() {
     let (mut vm, mut v0, _v1) = two_vcpus();
     vm.create_vgic(2, GICD, GICR, 4).expect("vgic");
+    v0.set_kick(Some(record_kick));
     let fake = Fake::new();
     // ICC_SGI1R_EL1 from x7: SGI 3 to Aff0 1 (vCPU 1).
     let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
@@ -2202,4 +2210,27 @@ fn an_sgi_write_makes_the_sgi_pending_at_its_target_vcpu() {
     assert!(!gic.is_pending(0, 3), "not the sender");
     assert!(!gic.is_pending(1, 4));
     assert_eq!(v0.stats().sgis_sent, 1);
+    assert_eq!(
+        KICKED.load(std::sync::atomic::Ordering::Relaxed),
+        0b10,
+        "vCPU 1 kicked, and nobody for the SGI0R write"
+    );
+}
+
+#[test]
+fn a_self_sgi_kicks_nobody() {
+    let (mut vm, mut v0, _v1) = two_vcpus();
+    vm.create_vgic(2, GICD, GICR, 4).expect("vgic");
+    fn must_not_kick(targets: u64) {
+        panic!("kicked {targets:#b} for a self-SGI");
+    }
+    v0.set_kick(Some(must_not_kick));
+    let fake = Fake::new();
+    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
+    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
+    sgi.gprs[0] = 2 << 24 | 0b01;
+    fake.exit(sgi);
+    fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
+    assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
+    assert!(vm.vgic().expect("vgic").gic.is_pending(0, 2));
 }

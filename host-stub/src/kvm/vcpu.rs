@@ -198,6 +198,9 @@ pub struct Vcpu {
     /// With an in-kernel vGIC: the list registers and `gicv3_hcr` of the next entry.
     gic_lrs: [u64; GICV3_MAX_LRS],
     gic_hcr: u64,
+    /// Kicks the vCPUs (bit i: vCPU i) an SGI was just made pending for (see
+    /// [`Vcpu::set_kick`]).
+    kick: Option<fn(u64)>,
 }
 
 /// The virtual timer's interrupt as a guest sees it (PPI 27, KVM's default).
@@ -347,6 +350,7 @@ impl Vcpu {
             lr0_written: 0,
             gic_lrs: [0; GICV3_MAX_LRS],
             gic_hcr: 0,
+            kick: None,
         }
     }
 
@@ -399,6 +403,14 @@ impl Vcpu {
     /// INTID it handled, if any.
     pub fn set_host_interrupts(&mut self, take: Option<fn() -> Option<u32>>) {
         self.host_interrupts = take;
+    }
+
+    /// With an in-kernel vGIC: calls `kick` with the other vCPUs (bit i for vCPU i) a trapped
+    /// `ICC_SGI1R_EL1` write of this vCPU made an SGI pending for, as KVM kicks a target vCPU
+    /// that runs on another CPU with an IPI so it sees the interrupt now rather than at its
+    /// CPU's next tick.
+    pub fn set_kick(&mut self, kick: Option<fn(u64)>) {
+        self.kick = kick;
     }
 
     /// Makes a host interrupt taken after an IRQ exit end `run` with EINTR, as a pending
@@ -821,7 +833,12 @@ impl Vcpu {
                 self.stats.last_gic_register_write = x0;
                 if syndrome.iss() & SysregAccess::NAME_MASK == ISS_ICC_SGI1R {
                     if let Some(g) = vm.vgic_mut() {
-                        self.stats.sgis_sent += u64::from(g.gic.sgi(self.id, x0).count_ones());
+                        let targets = g.gic.sgi(self.id, x0);
+                        self.stats.sgis_sent += u64::from(targets.count_ones());
+                        let others = targets & !(1u64 << self.id);
+                        if let (Some(kick), true) = (self.kick, others != 0) {
+                            kick(others);
+                        }
                     }
                 }
                 Ok(Next::ReEnter)

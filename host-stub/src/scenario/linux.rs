@@ -113,6 +113,11 @@ pub trait Thread: crate::linux::run::Host {
     fn take_interrupt(&self) -> fn() -> Option<u32>;
     /// Stops this CPU's tick once its vCPUs are done.
     fn stop_tick(&mut self);
+    /// Interrupts the host CPUs that run the given vCPUs (bit i: vCPU i), so that a vCPU an SGI
+    /// is pending for takes it at once; `None` if the host cannot (they see it at their tick).
+    fn kick(&self) -> Option<fn(u64)> {
+        None
+    }
 }
 
 /// The primary's hardware for the guest.
@@ -165,6 +170,7 @@ pub fn run_vcpus<C: Conduit, M: HostMemory, S: ConsoleSink, T: Thread>(
         // gives the CPU to another vCPU.
         vcpu.set_trap_wfx(false, false);
         vcpu.set_entry_budget(ENTRY_BUDGET);
+        vcpu.set_kick(thread.kick());
     }
     let mut link = RmmLink::new(rmi, mem);
     let outcome = crate::linux::run::run_vcpus(guest, &mut vcpus, &mut link, thread);

@@ -314,6 +314,18 @@ pub fn init_uptime(log: &str) -> Option<f64> {
 pub fn boot(o: &Options, images: &Images, name: &str, show: bool) -> Result<Boot, String> {
     let challenge = cca_verifier::relying_party::fresh_challenge()
         .map_err(|e| format!("no random challenge: {e}"))?;
+    boot_with(o, images, name, show, &challenge)
+}
+
+/// [`boot`] with a given challenge (the bench's is fixed, so its runs repeat exactly).
+pub fn boot_with(
+    o: &Options,
+    images: &Images,
+    name: &str,
+    show: bool,
+    challenge: &[u8; 64],
+) -> Result<Boot, String> {
+    let challenge = *challenge;
     let p = prepare(o, &challenge)?;
     println!(
         "xtask: Linux realm: {} ({} MiB) with {}, {} vCPU(s), {} MiB RAM, on {} host CPU(s)",
@@ -478,7 +490,9 @@ pub fn demo(images: &Images, cpus: u32) -> Result<(), String> {
 /// as a plain VM, same vCPUs and RAM, both under `-icount shift=0`.
 pub fn bench(images: &Images) -> Result<(), String> {
     let o = default_options(2, 4, false)?;
-    let b = boot(&o, images, "bench-linux", false)?;
+    // A fixed challenge: the same inputs, so the run repeats instruction for instruction.
+    let challenge: [u8; 64] = core::array::from_fn(|i| i as u8);
+    let b = boot_with(&o, images, "bench-linux", false, &challenge)?;
     fail_if(&b, "the Linux realm")?;
     let plain = crate::guest_vm::boot(2, o.mem_mib as u32, false, false, &[])?;
     let (Some(realm), Some(vm)) = (b.init_uptime, plain.init_uptime) else {

@@ -3,7 +3,8 @@
 //! the shared buffer, fatal exceptions), [`id_regs`], [`mmu`] (the RMM's stage-1 tables, physical
 //! memory and the NS view), [`el1`] (a realm's EL1 registers), [`fp`] (the lazy FP/SIMD and SVE
 //! switch), [`gic`] (the virtual CPU interface), [`timers`], [`pauth`], and [`world_switch`]
-//! (`Cpu`, running a realm, and the Realm world's EL2 controls). What is trapped, and why, is
+//! (`Cpu`, running a realm, and the Realm world's EL2 controls). [`sysregs`] holds typed
+//! accessors for the system registers `aarch64-cpu` lacks. What is trapped, and why, is
 //! not decided here: `crate::arch::trap_policy` holds it, portably. The types and traits the
 //! rest of the RMM sees (`RealmCpu`, `RealmRegs`, ...) are in `crate::arch`; this module
 //! implements them, and nothing in the library depends on it (only the image, `main.rs`).
@@ -46,6 +47,7 @@ pub mod gic;
 pub mod id_regs;
 pub mod mmu;
 pub mod pauth;
+pub mod sysregs;
 pub mod timers;
 mod tlbi;
 pub mod world_switch;

@@ -8,8 +8,14 @@ use sysregs::{
 };
 
 /// Which pointer authentication keys the CPUs have, as [`find_pauth_keys`] recorded it at boot:
-/// bit 0 the four address keys, bit 1 the generic key.
+/// [`ADDRESS_KEYS`] and [`GENERIC_KEY`].
 pub(super) static PAUTH_KEYS: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+
+/// In [`PAUTH_KEYS`]: the CPU has the four address keys (APIA, APIB, APDA, APDB).
+pub(super) const ADDRESS_KEYS: u8 = 0b01;
+
+/// In [`PAUTH_KEYS`]: the CPU has the generic key (APGA).
+pub(super) const GENERIC_KEY: u8 = 0b10;
 
 /// Records which pointer authentication keys this CPU has, from `ID_AA64ISAR1_EL1` (APA \[7:4\],
 /// API \[11:8\], GPA \[27:24\], GPI \[31:28\]) and `ID_AA64ISAR2_EL1` (GPA3 \[11:8\], APA3
@@ -22,14 +28,14 @@ pub(super) fn find_pauth_keys() {
     let generic = isar1.read(ID_AA64ISAR1_EL1::GPA) != 0
         || isar1.read(ID_AA64ISAR1_EL1::GPI) != 0
         || isar2.read(ID_AA64ISAR2_EL1::GPA3) != 0;
-    let keys = u8::from(address) | u8::from(generic) << 1;
+    let keys = if address { ADDRESS_KEYS } else { 0 } | if generic { GENERIC_KEY } else { 0 };
     PAUTH_KEYS.store(keys, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// (the four address keys, the generic key) this CPU has.
 pub(super) fn pauth_keys_present() -> (bool, bool) {
     let keys = PAUTH_KEYS.load(core::sync::atomic::Ordering::Relaxed);
-    (keys & 1 != 0, keys & 2 != 0)
+    (keys & ADDRESS_KEYS != 0, keys & GENERIC_KEY != 0)
 }
 
 /// Loads a REC's pointer authentication keys (those the CPU has).

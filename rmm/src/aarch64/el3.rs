@@ -30,12 +30,8 @@ pub fn park() -> ! {
 /// Any exception taken at R-EL2 is a fault in the RMM itself: log it and stop this CPU.
 #[no_mangle]
 extern "C" fn rmm_exception() -> ! {
-    let (esr, elr, far): (u64, u64, u64);
-    // SAFETY: reading the syndrome registers at EL2 has no side effects.
-    unsafe {
-        asm!("mrs {}, esr_el2", "mrs {}, elr_el2", "mrs {}, far_el2",
-             out(reg) esr, out(reg) elr, out(reg) far, options(nomem, nostack));
-    }
+    use aarch64_cpu::registers::{ELR_EL2, ESR_EL2, FAR_EL2};
+    let (esr, elr, far) = (ESR_EL2.get(), ELR_EL2.get(), FAR_EL2.get());
     defmt::error!(
         "fatal exception at R-EL2: ESR {=u64:#x} ELR {=u64:#x} FAR {=u64:#x}",
         esr,

@@ -3,6 +3,7 @@
 //! moves, and the fault-tolerant NS copy loop.
 
 use super::*;
+use aarch64_cpu::registers::ESR_EL2;
 
 // One entry for cold and warm boot (EL3 enters every CPU here with the MMU off):
 // 1. x0 = CPU index. An index beyond our stacks is reported to EL3 at once, with no stack.
@@ -241,8 +242,8 @@ rmm_realm_exit:
 // the copy routine does not use.
 rmm_sync_spx:
     mrs     x9, esr_el2
-    lsr     x10, x9, #26
-    cmp     x10, #0x25              // EC: data abort without a change in exception level
+    lsr     x10, x9, #{esr_ec_shift}
+    cmp     x10, #{ec_dabt_cur}     // EC: data abort without a change in exception level
     b.ne    rmm_fatal
     mrs     x9, elr_el2
     adr     x10, rmm_ns_copy
@@ -305,4 +306,6 @@ rmm_ns_copy_fault:
     boot_complete_lo = const RMM_BOOT_COMPLETE & 0xFFFF,
     boot_complete_hi = const RMM_BOOT_COMPLETE >> 16,
     cpu_id_out_of_range = const BootStatus::CpuIdOutOfRange as i64,
+    esr_ec_shift = const ESR_EL2::EC.shift,
+    ec_dabt_cur = const ESR_EL2::EC::Value::DataAbortCurrentEL as u64,
 );

@@ -1,6 +1,8 @@
 //! FP/SIMD and SVE at the world switch: the lazy swap of the host's and a realm's registers.
 
 use super::*;
+use aarch64_cpu::registers::{CPTR_EL2, ESR_EL2, ID_AA64PFR0_EL1};
+use sysregs::{Writeable, ZCR_EL2};
 
 extern "C" {
     pub(super) fn rmm_run_realm(gprs: *mut u64) -> u64;
@@ -20,26 +22,24 @@ const _: () = assert!(core::mem::offset_of!(crate::arch::FpRegs, fpcr) == 520);
 #[repr(C, align(16))]
 pub(super) struct SveRegs([u8; 32 * 256 + 16 * 32 + 32]);
 
-/// ZCR_EL2.LEN all ones: the CPU clamps it to the largest vector length it implements. TF-A
-/// does not switch ZCR_EL2 between worlds, so the RMM sees, and must put back, the host's.
-pub(super) const ZCR_LEN_MAX: u64 = 0xF;
-
-/// ID_AA64PFR0_EL1.SVE (bits \[35:32\]) is nonzero when the CPU implements SVE.
+/// `ID_AA64PFR0_EL1`.SVE (bits \[35:32\]) is nonzero when the CPU implements SVE.
 pub(super) fn has_sve() -> bool {
-    (mrs!("id_aa64pfr0_el1") >> 32) & 0xF != 0
+    ID_AA64PFR0_EL1.read(ID_AA64PFR0_EL1::SVE) != 0
 }
 
-/// Sets ZCR_EL2.LEN to the maximum (SVE untrapped at EL2) and returns the ZCR_EL2 it found.
+/// Sets `ZCR_EL2`.LEN to all ones, which the CPU clamps to the largest vector length it
+/// implements (SVE untrapped at EL2), and returns the `ZCR_EL2` it found: TF-A does not switch
+/// `ZCR_EL2` between worlds, so the RMM sees, and must put back, the host's.
 pub(super) fn sve_max_vl() -> u64 {
-    let zcr = mrs!("S3_4_C1_C2_0"); // ZCR_EL2
-    msr!("S3_4_C1_C2_0", ZCR_LEN_MAX);
+    let zcr = ZCR_EL2.get();
+    ZCR_EL2.write(ZCR_EL2::LEN::Max);
     // SAFETY: an isb makes the new vector length visible before SVE registers are touched.
     unsafe { asm!("isb", options(nostack)) };
     zcr
 }
 
-/// ESR_EL2.EC of an FP/SIMD access trapped by CPTR_EL2.TFP.
-pub(super) const EC_FP_TRAPPED: u64 = 0x07;
+/// `ESR_EL2`.EC of an FP/SIMD access trapped by `CPTR_EL2`.TFP.
+pub(super) const EC_FP_TRAPPED: u64 = ESR_EL2::EC::Value::TrappedFP as u64;
 
 /// Where the host's FP/SIMD (and SVE) registers wait while a realm's are loaded: on `run`'s
 /// stack, so it lives exactly as long as the switch and needs no per-CPU index (8.5 KiB of a
@@ -90,7 +90,7 @@ impl HostFp {
             zcr: 0,
             switch_cptr: host_cptr & !(CPTR_TFP | if sve { CPTR_TZ } else { 0 }),
         };
-        msr!("cptr_el2", host.switch_cptr);
+        CPTR_EL2.set(host.switch_cptr);
         // SAFETY: an isb makes the CPTR_EL2 change visible before FP/SIMD registers are touched.
         unsafe { asm!("isb", options(nostack)) };
         if sve {
@@ -106,14 +106,14 @@ impl HostFp {
             rmm_fp_save(saved.fp.as_mut_ptr());
             rmm_fp_load(fp);
         }
-        msr!("cptr_el2", (host_cptr & !CPTR_TFP) | CPTR_REALM_TRAPS);
+        CPTR_EL2.set((host_cptr & !CPTR_TFP) | CPTR_REALM_TRAPS);
         host
     }
 
     /// Saves the realm's FP/SIMD registers into `fp` and loads the host's back (CPTR_EL2 is the
     /// caller's to restore).
     pub(super) fn swap_out(&self, fp: &mut crate::arch::FpRegs, saved: &HostFpRegs) {
-        msr!("cptr_el2", self.switch_cptr);
+        CPTR_EL2.set(self.switch_cptr);
         // SAFETY: as in `swap_in`, which filled `saved.fp`, and `saved.sve` at this vector
         // length if `sve`.
         unsafe {
@@ -125,7 +125,7 @@ impl HostFp {
             }
         }
         if self.sve {
-            msr!("S3_4_C1_C2_0", self.zcr); // ZCR_EL2
+            ZCR_EL2.set(self.zcr);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! physical memory through it (`PhysMemory`) and the NS view (`NsView`).
 
 use super::*;
+use aarch64_cpu::registers::{ReadWriteable, Writeable, MAIR_EL2, SCTLR_EL2, TCR_EL2, TTBR0_EL2};
 
 /// Delegated memory, reached through the identity map of DRAM in the Realm PAS.
 pub struct PhysMemory;
@@ -116,30 +117,17 @@ pub fn enable_mmu() -> bool {
     if root == 0 {
         return false;
     }
-    // SAFETY: 1. The tables map this code, the stacks and all RMM data at their current
-    // addresses (identity), so execution continues seamlessly once M is set. 2. TLBs are
-    // invalidated before use. 3. Only EL2 translation state is changed.
-    unsafe {
-        asm!(
-            "msr mair_el2, {mair}",
-            "msr tcr_el2, {tcr}",
-            "msr ttbr0_el2, {root}",
-            "isb",
-            "tlbi alle2",
-            "dsb ish",
-            "isb",
-            "mrs {tmp}, sctlr_el2",
-            "orr {tmp}, {tmp}, {bits}",
-            "msr sctlr_el2, {tmp}",
-            "isb",
-            mair = in(reg) crate::mmu::MAIR,
-            tcr = in(reg) crate::mmu::TCR,
-            root = in(reg) root,
-            bits = in(reg) (1u64 << 0) | (1 << 2) | (1 << 12), // M, C, I
-            tmp = out(reg) _,
-            options(nostack),
-        );
-    }
+    MAIR_EL2.set(crate::mmu::MAIR);
+    TCR_EL2.set(crate::mmu::TCR);
+    TTBR0_EL2.set(root);
+    // SAFETY: the new translation registers are in effect and the EL2 TLB holds nothing older
+    // before the MMU is turned on; only EL2 translation state is affected.
+    unsafe { asm!("isb", "tlbi alle2", "dsb ish", "isb", options(nostack)) };
+    // The tables map this code, the stacks and all RMM data at their current addresses
+    // (identity), so execution continues seamlessly once M is set.
+    SCTLR_EL2.modify(SCTLR_EL2::M::Enable + SCTLR_EL2::C::Cacheable + SCTLR_EL2::I::Cacheable);
+    // SAFETY: a barrier so the MMU and caches are on before the RMM goes on.
+    unsafe { asm!("isb", options(nostack)) };
     true
 }
 

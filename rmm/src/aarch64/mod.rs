@@ -3,10 +3,12 @@
 //! the shared buffer, fatal exceptions), [`id_regs`], [`mmu`] (the RMM's stage-1 tables, physical
 //! memory and the NS view), [`el1`] (a realm's EL1 registers), [`fp`] (the lazy FP/SIMD and SVE
 //! switch), [`gic`] (the virtual CPU interface), [`timers`], [`pauth`], and [`world_switch`]
-//! (`Cpu`, running a realm, and the Realm world's EL2 controls). What is trapped, and why, is
-//! not decided here: `crate::arch::trap_policy` holds it, portably. The types and traits the
-//! rest of the RMM sees (`RealmCpu`, `RealmRegs`, ...) are in `crate::arch`; this module
-//! implements them, and nothing in the library depends on it (only the image, `main.rs`).
+//! (`Cpu`, running a realm, and the Realm world's EL2 controls). System registers are read and
+//! written through typed accessors, `aarch64-cpu`'s and, for those it lacks, [`sysregs`]'s;
+//! their values are built from named fields. What is trapped, and why, is not decided here:
+//! `crate::arch::trap_policy` holds it, portably. The types and traits the rest of the RMM sees
+//! (`RealmCpu`, `RealmRegs`, ...) are in `crate::arch`; this module implements them, and nothing
+//! in the library depends on it (only the image, `main.rs`).
 
 use core::arch::{asm, global_asm};
 
@@ -17,27 +19,6 @@ use crate::arch::trap_policy::{self, CPTR_REALM_TRAPS, CPTR_TFP, CPTR_TZ};
 use crate::features::IdRegisters;
 use crate::limits::{MAX_CPUS, STACK_GUARD, STACK_SIZE};
 
-/// Reads one system register by name.
-macro_rules! mrs {
-    ($reg:literal) => {{
-        let v: u64;
-        // SAFETY: reading an EL1/EL0 or EL2 system register at EL2 has no side effects.
-        unsafe { asm!(concat!("mrs {}, ", $reg), out(reg) v, options(nomem, nostack)) };
-        v
-    }};
-}
-
-/// Writes one system register by name.
-macro_rules! msr {
-    ($reg:literal, $v:expr) => {{
-        let v: u64 = $v;
-        // SAFETY: the registers written here are EL1/EL0 context (swapped between the host's and
-        // a realm's values) or the EL2 controls of realm execution; the RMM itself runs at EL2
-        // and does not depend on any of them.
-        unsafe { asm!(concat!("msr ", $reg, ", {}"), in(reg) v, options(nomem, nostack)) };
-    }};
-}
-
 pub mod el1;
 pub mod el3;
 pub mod entry;
@@ -46,6 +27,7 @@ pub mod gic;
 pub mod id_regs;
 pub mod mmu;
 pub mod pauth;
+pub mod sysregs;
 pub mod timers;
 mod tlbi;
 pub mod world_switch;

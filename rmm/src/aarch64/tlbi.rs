@@ -17,13 +17,12 @@ use core::arch::asm;
 
 use aarch64_cpu::registers::{Readable, Writeable, VTTBR_EL2};
 
-/// IPAS2E1IS's operand: IPA\[47:12\] in bits \[35:0\]; TTL hint and the other fields zero.
-const IPA_FIELD: u64 = (1 << 36) - 1;
+use super::sysregs::TLBI_IPAS2;
 
 /// Runs `f` with `vmid` as this CPU's current VMID, then restores VTTBR_EL2.
 fn with_vmid(vmid: u16, f: impl FnOnce()) {
     let saved = VTTBR_EL2.get();
-    VTTBR_EL2.set(u64::from(vmid) << 48);
+    VTTBR_EL2.write(VTTBR_EL2::VMID.val(u64::from(vmid)));
     // SAFETY: barriers only: the new VMID is in effect, and this CPU's RTT writes are visible to
     // every walker, before the invalidations that follow.
     unsafe { asm!("isb", "dsb ishst", options(nostack, preserves_flags)) };
@@ -41,7 +40,7 @@ impl crate::tlb::Stage2Tlb for super::Cpu {
                 // SAFETY: invalidates cached translations of the realm's VMID only; no memory
                 // access, no effect on the RMM's own (EL2) translations.
                 unsafe {
-                    asm!("tlbi ipas2e1is, {}", in(reg) (ipa >> 12) & IPA_FIELD,
+                    asm!("tlbi ipas2e1is, {}", in(reg) TLBI_IPAS2::IPA.val(ipa >> 12).value,
                          options(nostack, preserves_flags))
                 };
                 ipa = ipa.wrapping_add(stride);

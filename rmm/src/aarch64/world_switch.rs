@@ -2,6 +2,11 @@
 //! that stay put between runs; the values come from `trap_policy`.
 
 use super::*;
+use aarch64_cpu::registers::{
+    Writeable, CNTHCTL_EL2, CNTVOFF_EL2, CPTR_EL2, ELR_EL2, ESR_EL2, FAR_EL2, HCR_EL2, HPFAR_EL2,
+    MDCR_EL2, MIDR_EL1, SPSR_EL2, VMPIDR_EL2, VTCR_EL2, VTTBR_EL2,
+};
+use sysregs::{HCRX_EL2, ID_AA64MMFR1_EL1_HCX, ISR_EL1, VDISR_EL2, VPIDR_EL2};
 
 /// The EL2 controls of this CPU's Realm world that stay put between runs (EL3 keeps them apart
 /// from the host's, and starts them zero): the MIDR_EL1 realms read (VPIDR_EL2, the CPU's own),
@@ -10,14 +15,14 @@ use super::*;
 /// switch must move. Every CPU, at cold and warm boot.
 pub fn init_realm_controls() {
     find_pauth_keys();
-    msr!("vpidr_el2", mrs!("midr_el1"));
-    // ID_AA64MMFR1_EL1.HCX [43:40]: HCRX_EL2 exists.
-    if (mrs!("id_aa64mmfr1_el1") >> 40) & 0xF != 0 {
-        msr!("S3_4_C1_C2_2", trap_policy::HCRX_REALM); // HCRX_EL2
+    VPIDR_EL2.set(MIDR_EL1.get());
+    // `ID_AA64MMFR1_EL1`.HCX \[43:40\]: `HCRX_EL2` exists.
+    if ID_AA64MMFR1_EL1_HCX::HCX.read(ID_AA64MMFR1_EL1.get()) != 0 {
+        HCRX_EL2.set(trap_policy::HCRX_REALM);
     }
-    msr!("cntvoff_el2", 0);
-    msr!("cnthctl_el2", trap_policy::CNTHCTL_REALM);
-    msr!("mdcr_el2", mrs!("mdcr_el2") | trap_policy::MDCR_REALM_TRAPS);
+    CNTVOFF_EL2.set(0);
+    CNTHCTL_EL2.set(trap_policy::CNTHCTL_REALM);
+    MDCR_EL2.set(MDCR_EL2.get() | trap_policy::MDCR_REALM_TRAPS);
     // SAFETY: an isb so the controls are in effect before any realm runs.
     unsafe { asm!("isb", options(nostack)) };
 }
@@ -41,25 +46,26 @@ impl crate::arch::RealmCpu for Cpu {
     ) -> crate::arch::RealmExit {
         use crate::arch::{ExitClass, RealmExit};
         let host_el1 = save_el1();
-        let host_hcr = mrs!("hcr_el2");
-        let host_cptr = mrs!("cptr_el2");
-        msr!("cptr_el2", host_cptr | CPTR_TFP | CPTR_REALM_TRAPS);
+        let host_hcr = HCR_EL2.get();
+        let host_cptr = CPTR_EL2.get();
+        CPTR_EL2.set(host_cptr | CPTR_TFP | CPTR_REALM_TRAPS);
         load_el1(&regs.el1);
         let pauth = pauth_keys_present();
         load_pauth(&regs.pauth, pauth);
         load_gic(&regs.gic);
-        msr!("S3_4_C12_C1_1", regs.vdisr); // VDISR_EL2
+        VDISR_EL2.set(regs.vdisr);
         let hcr = trap_policy::hcr(traps);
         // VTTBR_EL2.VMID and VMPIDR_EL2 still name the REC that last ran on this CPU (the TLB
         // maintenance of `arch::tlbi` puts VTTBR_EL2 back): see the flush below.
-        let other_rec = (mrs!("vttbr_el2") ^ s2.vttbr) >> 48 != 0 || mrs!("vmpidr_el2") != vmpidr;
-        msr!("vtcr_el2", s2.vtcr);
-        msr!("vttbr_el2", s2.vttbr);
-        msr!("vmpidr_el2", vmpidr);
+        let other_rec =
+            VTTBR_EL2::VMID.read(VTTBR_EL2.get() ^ s2.vttbr) != 0 || VMPIDR_EL2.get() != vmpidr;
+        VTCR_EL2.set(s2.vtcr);
+        VTTBR_EL2.set(s2.vttbr);
+        VMPIDR_EL2.set(vmpidr);
         mask_asserted_timers(crate::timers::Asserted::of(&regs.el1));
-        msr!("hcr_el2", hcr);
-        msr!("elr_el2", regs.pc);
-        msr!("spsr_el2", regs.pstate);
+        HCR_EL2.set(hcr);
+        ELR_EL2.set(regs.pc);
+        SPSR_EL2.set(regs.pstate);
         // The RTT changes the RMI handlers made are already invalidated on every CPU
         // (`crate::tlb`); what is left is this CPU's own copy of the realm's translations when
         // another REC of it ran here last: a realm may use one ASID for different stage-1 tables
@@ -92,7 +98,7 @@ impl crate::arch::RealmCpu for Cpu {
             // takes an exception at EL2.
             let class = unsafe { rmm_run_realm(regs.gprs.as_mut_ptr()) };
             // At most one retry: once loaded, FP/SIMD is no longer trapped.
-            let ec = hostcall_abi::rec_run::exit_esr::Esr(mrs!("esr_el2")).ec();
+            let ec = hostcall_abi::rec_run::exit_esr::Esr(ESR_EL2.get()).ec();
             if class == 0 && host_fp.is_none() && ec == EC_FP_TRAPPED {
                 host_fp = Some(HostFp::swap_in(host_cptr, &regs.fp, &mut saved));
                 continue;
@@ -106,22 +112,22 @@ impl crate::arch::RealmCpu for Cpu {
                 2 => ExitClass::Fiq,
                 _ => ExitClass::SError,
             },
-            esr: mrs!("esr_el2"),
-            far: mrs!("far_el2"),
-            hpfar: mrs!("hpfar_el2"),
+            esr: ESR_EL2.get(),
+            far: FAR_EL2.get(),
+            hpfar: HPFAR_EL2.get(),
         };
-        regs.pc = mrs!("elr_el2");
-        regs.pstate = mrs!("spsr_el2");
+        regs.pc = ELR_EL2.get();
+        regs.pstate = SPSR_EL2.get();
         regs.el1 = save_el1();
         save_pauth(&mut regs.pauth, pauth);
         save_gic(&mut regs.gic);
-        regs.vdisr = mrs!("S3_4_C12_C1_1");
+        regs.vdisr = VDISR_EL2.get();
         if let Some(host) = &host_fp {
             host.swap_out(&mut regs.fp, &saved);
         }
-        msr!("cptr_el2", host_cptr);
+        CPTR_EL2.set(host_cptr);
         load_el1(&host_el1);
-        msr!("hcr_el2", host_hcr);
+        HCR_EL2.set(host_hcr);
         // SAFETY: a barrier so the host's EL1 state is in effect before the RMM returns.
         unsafe { asm!("isb", options(nostack)) };
         exit
@@ -132,7 +138,8 @@ impl crate::arch::RealmCpu for Cpu {
     }
 
     fn interrupt_pending(&self) -> bool {
-        // ISR_EL1 at EL2 shows the physical interrupt state: I (bit 7) and F (bit 6).
-        mrs!("isr_el1") & (1 << 7 | 1 << 6) != 0
+        // `ISR_EL1` at EL2 shows the physical interrupt state.
+        let isr = ISR_EL1.extract();
+        isr.is_set(ISR_EL1::I) || isr.is_set(ISR_EL1::F)
     }
 }

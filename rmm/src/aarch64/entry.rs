@@ -242,7 +242,7 @@ rmm_realm_exit:
 // the copy routine does not use.
 rmm_sync_spx:
     mrs     x9, esr_el2
-    lsr     x10, x9, #{esr_ec_shift}
+    ubfx    x10, x9, #{esr_ec_shift}, #6    // EC alone (ISS2 above it may be nonzero)
     cmp     x10, #{ec_dabt_cur}     // EC: data abort without a change in exception level
     b.ne    rmm_fatal
     mrs     x9, elr_el2

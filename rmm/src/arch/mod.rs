@@ -156,7 +156,9 @@ pub struct GicState {
 /// The `ICH_AP0R<n>_EL2` / `ICH_AP1R<n>_EL2` registers a CPU implements for an ICH_VTR_EL2: one
 /// for 5 preemption bits, two for 6, four for 7 (GICv3).
 pub const fn active_priority_registers(ich_vtr: u64) -> usize {
-    match (ich_vtr >> 26) & 0b111 {
+    use aarch64_cpu::registers::ICH_VTR_EL2::PREbits;
+    // PREbits holds the number of preemption bits minus one.
+    match (ich_vtr >> PREbits.shift) & PREbits.mask {
         0..=4 => 1,
         5 => 2,
         _ => 4,

@@ -6,13 +6,13 @@ use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 
 use hostcall_abi::rtt::{Ripas, RTT_PAGE_LEVEL};
 
-use crate::arch::Completion;
 use crate::arch::{ExitClass, RealmExit, RealmRegs};
 use crate::context::RmiContext;
 use crate::memory::RttView;
 use crate::realm::Rd;
 use crate::rec::{AbortSyndrome, Rec};
-use crate::rsi::{self, Outcome};
+use crate::rec::{Action, Outcome};
+use crate::rsi;
 use crate::s2tt::walk;
 use crate::sysreg_trap::{self, Trapped};
 
@@ -222,7 +222,7 @@ fn sync(
 ) -> Outcome {
     let class = Esr(exit.esr).ec();
     if matches!(class, ec::SMC64 | ec::SMC32) {
-        return rsi::handle_smc(ctx, rd, rec, e);
+        return rsi::handle_smc(ctx, rd, rec, e).apply(&mut rec.regs);
     }
     e.exit_reason = RmiExitReason::Sync as u8;
     match class {
@@ -232,9 +232,8 @@ fn sync(
         }
         ec::WFX => {
             // Only trapped when the host asked; the realm continues after the instruction.
-            rec.regs.complete(Completion::Done);
             e.esr = exit.esr & WFX_REPORTED;
-            Outcome::Exit
+            Action::DoneAndExit.apply(&mut rec.regs)
         }
         ec::DABT_LOWER => {
             let ipa = fault_ipa(&exit);
@@ -269,7 +268,7 @@ fn sync(
             Outcome::Exit
         }
         ec::SYS64 => match sysreg_trap::handle(ctx, rec, exit.esr) {
-            Trapped::Answered => Outcome::Resume,
+            Trapped::Answered => Action::Done.apply(&mut rec.regs),
             Trapped::Undefined => {
                 inject_undef(rec);
                 Outcome::Resume
@@ -277,7 +276,7 @@ fn sync(
             Trapped::ForHost { value } => {
                 e.esr = exit.esr & ESR_SYS64_REPORTED;
                 e.gprs[0] = value;
-                Outcome::Exit
+                Action::DoneAndExit.apply(&mut rec.regs)
             }
         },
         ec::IABT_LOWER => {

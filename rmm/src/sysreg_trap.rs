@@ -22,7 +22,6 @@
 
 use hostcall_abi::rec_run::exit_esr::Esr;
 
-use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::id_regs::{self, IdRegister};
 use crate::rec::Rec;
@@ -30,10 +29,10 @@ use crate::rec::Rec;
 /// What became of a trapped access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trapped {
-    /// Answered by the RMM; the realm is past the instruction.
+    /// Answered by the RMM (a read's register written): the realm moves past the instruction.
     Answered,
-    /// A write for the host to emulate, with the value written; the realm is past the
-    /// instruction.
+    /// A write for the host to emulate, with the value written: the realm moves past the
+    /// instruction and the host is told.
     ForHost {
         /// The value of the source register (zero for XZR).
         value: u64,
@@ -110,11 +109,9 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
     if a.is_gic_write() {
         // Rt = 31 is XZR.
         let value = regs.gprs.get(a.rt).copied().unwrap_or(0);
-        regs.complete(Completion::Done);
         return Trapped::ForHost { value };
     }
     if a.is_set_way() {
-        regs.complete(Completion::Done);
         return Trapped::Answered;
     }
     let value = match a.id_register() {
@@ -128,7 +125,6 @@ pub fn handle(ctx: &RmiContext, rec: &mut Rec, esr: u64) -> Trapped {
             *r = value;
         }
     }
-    regs.complete(Completion::Done);
     Trapped::Answered
 }
 

@@ -367,6 +367,64 @@ pub fn aux_granule<'r>(
     Some(unsafe { &mut *(mem.ptr(pa) as *mut [u8; GRANULE_SIZE]) })
 }
 
+/// What the REC_ENTER loop does after a realm exit has been handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Run the realm again.
+    Resume,
+    /// Return to the host with the exit record the handler filled in.
+    Exit,
+}
+
+/// What a handler decided about the realm's instruction that trapped (an SMC, a system register
+/// access, a WFx). Handlers return it; [`Action::apply`] is the one epilogue that carries it
+/// out on the REC's registers. An exit record, when there is one, is the handler's to fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Completed: x0..x3 get these, the PC moves past the instruction, the realm runs on.
+    Answer([u64; 4]),
+    /// Completed with these results, and the host is told (a PSCI notification).
+    AnswerAndExit([u64; 4]),
+    /// Completed (any register it writes is written); the PC moves past it; the realm runs on.
+    Done,
+    /// Completed as far as the realm's PC goes; the host is told, and what it answers (if
+    /// anything) is written on the next REC_ENTER.
+    DoneAndExit,
+    /// Not completed: the host is told and the instruction runs again, or never (the REC or
+    /// the realm is off).
+    Exit,
+    /// The realm runs on with its registers as they are (an exception was injected).
+    Resume,
+}
+
+impl Action {
+    /// Carries the action out on `regs` (the one place a realm's PC moves past a trapped
+    /// instruction is [`RealmRegs::complete`], called from here and from REC_ENTER's
+    /// completions) and says whether the realm runs on or the host is told.
+    pub fn apply(self, regs: &mut RealmRegs) -> Outcome {
+        match self {
+            Self::Answer(x) => {
+                regs.complete(crate::arch::Completion::Results(x));
+                Outcome::Resume
+            }
+            Self::AnswerAndExit(x) => {
+                regs.complete(crate::arch::Completion::Results(x));
+                Outcome::Exit
+            }
+            Self::Done => {
+                regs.complete(crate::arch::Completion::Done);
+                Outcome::Resume
+            }
+            Self::DoneAndExit => {
+                regs.complete(crate::arch::Completion::Done);
+                Outcome::Exit
+            }
+            Self::Exit => Outcome::Exit,
+            Self::Resume => Outcome::Resume,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +442,37 @@ mod tests {
     impl<T: crate::memory::GranuleObject> Probe<T> {
         fn is_granule_object(&self) -> bool {
             true
+        }
+    }
+
+    /// The one epilogue: what each action does to x0..x3 and the PC, and whether the host is told.
+    #[test]
+    fn each_action_moves_the_pc_and_sets_results_as_it_says() {
+        let start = || Rec::initial_regs(0x1000, [9; 8]);
+        let cases = [
+            (
+                Action::Answer([1, 2, 3, 4]),
+                Some([1, 2, 3, 4]),
+                0x1004,
+                Outcome::Resume,
+            ),
+            (
+                Action::AnswerAndExit([5, 6, 7, 8]),
+                Some([5, 6, 7, 8]),
+                0x1004,
+                Outcome::Exit,
+            ),
+            (Action::Done, None, 0x1004, Outcome::Resume),
+            (Action::DoneAndExit, None, 0x1004, Outcome::Exit),
+            (Action::Exit, None, 0x1000, Outcome::Exit),
+            (Action::Resume, None, 0x1000, Outcome::Resume),
+        ];
+        for (action, results, pc, outcome) in cases {
+            let mut regs = start();
+            assert_eq!(action.apply(&mut regs), outcome, "{action:?}");
+            assert_eq!(regs.pc, pc, "{action:?}");
+            assert_eq!(regs.gprs[..4], results.unwrap_or([9; 4]), "{action:?}");
+            assert_eq!(regs.gprs[4..8], [9; 4], "{action:?}: x4.. untouched");
         }
     }
 

@@ -22,7 +22,7 @@ use hostcall_abi::GRANULE_SIZE;
 use zeroize::Zeroize;
 
 use super::host_call::emulated_abort;
-use super::{answer, Outcome};
+use super::Action;
 use crate::attestation::{prepare_realm_token, Attestation, Collection, RealmClaims, Signing};
 use crate::context::RmiContext;
 use crate::realm::Rd;
@@ -31,7 +31,7 @@ use crate::rec::{AttestProgress, Rec};
 
 /// RSI_ATTESTATION_TOKEN_INIT(x1..x8 = challenge) -> x0 SUCCESS, x1 upper bound of the token
 /// size. It has no failure conditions.
-pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
+pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Action {
     let mut challenge = [0u8; CHALLENGE_SIZE];
     for (bytes, reg) in challenge.chunks_exact_mut(8).zip(&rec.regs.gprs[1..=8]) {
         bytes.copy_from_slice(&reg.to_le_bytes());
@@ -42,7 +42,7 @@ pub fn init(ctx: &RmiContext, rec: &mut Rec) -> Outcome {
     let bound = ctx
         .attest
         .map_or(0, |a| Collection::max_len(a.platform_token().len()));
-    answer(rec, [RsiStatus::Success as u64, bound as u64, 0, 0])
+    Action::Answer([RsiStatus::Success as u64, bound as u64, 0, 0])
 }
 
 /// RSI_ATTESTATION_TOKEN_CONTINUE(x1 = granule IPA, x2 = offset, x3 = size) -> x0 status,
@@ -52,7 +52,7 @@ pub fn continue_token(
     rd: &Rd,
     rec: &mut Rec,
     exit: &mut RmiRecExitFields,
-) -> Outcome {
+) -> Action {
     let [_, addr, offset, size, ..] = rec.regs.gprs;
     let granule = GRANULE_SIZE as u64;
     let end = offset.checked_add(size);
@@ -62,10 +62,10 @@ pub fn continue_token(
         || offset >= granule
         || end.is_none_or(|e| e > granule)
     {
-        return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+        return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]);
     }
     if !rec.attest.in_progress {
-        return answer(rec, [RsiStatus::ErrorState as u64, 0, 0, 0]);
+        return Action::Answer([RsiStatus::ErrorState as u64, 0, 0, 0]);
     }
     let Some(attest) = ctx.attest else {
         return fail(rec);
@@ -73,17 +73,20 @@ pub fn continue_token(
     if rec.attest.realm_token_len == 0 {
         match sign(ctx, rd, rec, attest) {
             Signed::Done => {}
-            Signed::Interrupted => return interrupted(rec, exit),
+            Signed::Interrupted => return interrupted(exit),
             Signed::Failed => return fail(rec),
         }
         if ctx.cpu.interrupt_pending() {
-            return interrupted(rec, exit);
+            return interrupted(exit);
         }
     }
     let page = match RealmPage::lookup(ctx.mem, rd, addr) {
         Lookup::Mapped(page) => page,
-        Lookup::Empty => return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
-        Lookup::Unmapped(level) => return emulated_abort(addr, level, exit),
+        Lookup::Empty => return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Lookup::Unmapped(level) => {
+            emulated_abort(addr, level, exit);
+            return Action::Exit;
+        }
     };
     // `offset` and `size` are within the granule (checked above).
     let Some(written) = deliver(ctx, rec, attest, &page, offset as usize, size as usize) else {
@@ -91,20 +94,17 @@ pub fn continue_token(
     };
     if written.done {
         end_operation(rec);
-        answer(rec, [RsiStatus::Success as u64, written.len as u64, 0, 0])
+        Action::Answer([RsiStatus::Success as u64, written.len as u64, 0, 0])
     } else {
-        answer(
-            rec,
-            [RsiStatus::Incomplete as u64, written.len as u64, 0, 0],
-        )
+        Action::Answer([RsiStatus::Incomplete as u64, written.len as u64, 0, 0])
     }
 }
 
 /// RSI_ERROR_UNKNOWN: the token cannot be made (no key from EL3, or signing failed); the
 /// operation ends.
-fn fail(rec: &mut Rec) -> Outcome {
+fn fail(rec: &mut Rec) -> Action {
     end_operation(rec);
-    answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0])
+    Action::Answer([RsiStatus::ErrorUnknown as u64, 0, 0, 0])
 }
 
 /// Ends the REC's token operation, whatever its outcome (delivered, failed, or abandoned for a
@@ -119,10 +119,9 @@ fn end_operation(rec: &mut Rec) {
 
 /// Ends the call with an IRQ exit; the realm resumes after it with RSI_INCOMPLETE and nothing
 /// written (A7.2.2).
-fn interrupted(rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
-    answer(rec, [RsiStatus::Incomplete as u64, 0, 0, 0]);
+fn interrupted(exit: &mut RmiRecExitFields) -> Action {
     exit.exit_reason = RmiExitReason::Irq as u8;
-    Outcome::Exit
+    Action::AnswerAndExit([RsiStatus::Incomplete as u64, 0, 0, 0])
 }
 
 /// The REC's first auxiliary granule, where its realm token is kept.

@@ -16,7 +16,7 @@ use hostcall_abi::wire::Wire;
 use hostcall_abi::GRANULE_SIZE;
 
 use super::host_call::emulated_abort;
-use super::{answer, Outcome};
+use super::Action;
 use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{Lookup, RealmPage};
@@ -37,22 +37,25 @@ pub fn realm_config(
     rd: &Rd,
     rec: &mut Rec,
     exit: &mut RmiRecExitFields,
-) -> Outcome {
+) -> Action {
     let ipa = rec.regs.gprs[1];
     let error_input = [RsiStatus::ErrorInput as u64, 0, 0, 0];
     if !ipa.is_multiple_of(GRANULE_SIZE as u64) || !rd.rtt.ipa_is_protected(ipa) {
-        return answer(rec, error_input);
+        return Action::Answer(error_input);
     }
     match RealmPage::lookup(ctx.mem, rd, ipa) {
         Lookup::Mapped(page) => {
             let mut image = [0u8; GRANULE_SIZE];
             if config_of(rd).encode(&mut image).is_err() || page.write_bytes(0, &image).is_none() {
                 // The structure is one granule by construction; refuse rather than write part.
-                return answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0]);
+                return Action::Answer([RsiStatus::ErrorUnknown as u64, 0, 0, 0]);
             }
-            answer(rec, [RsiStatus::Success as u64, 0, 0, 0])
+            Action::Answer([RsiStatus::Success as u64, 0, 0, 0])
         }
-        Lookup::Empty => answer(rec, error_input),
-        Lookup::Unmapped(level) => emulated_abort(ipa, level, exit),
+        Lookup::Empty => Action::Answer(error_input),
+        Lookup::Unmapped(level) => {
+            emulated_abort(ipa, level, exit);
+            Action::Exit
+        }
     }
 }

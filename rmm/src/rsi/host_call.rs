@@ -12,8 +12,7 @@ use hostcall_abi::host_call::RSI_HOST_CALL_ALIGN;
 use hostcall_abi::rec_run::{RmiExitReason, RmiRecExitFields};
 use hostcall_abi::rsi::RsiStatus;
 
-use super::{answer, Outcome};
-use crate::arch::Completion;
+use super::{Action, Outcome};
 use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::realm_memory::{rtt_writes, Lookup, RealmPage};
@@ -21,11 +20,10 @@ use crate::rec::{PendingHostCall, Rec};
 
 /// Fills the exit that reports an emulated stage-2 translation fault at `ipa` (walk stopped at
 /// `level`): EC 0x24, FSC "translation fault" at that level, no syndrome; HPFAR.FIPA = IPA\[47:12\].
-pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) -> Outcome {
+pub fn emulated_abort(ipa: u64, level: i64, exit: &mut RmiRecExitFields) {
     exit.exit_reason = RmiExitReason::Sync as u8;
     exit.esr = (0x24 << 26) | (0x04 + level.clamp(0, 3) as u64);
     exit.hpfar = (ipa >> 12) << 4;
-    Outcome::Exit
 }
 
 /// Offset of `imm` in an RsiHostCall; the 31 GPRs follow it (B5.4.2).
@@ -40,10 +38,10 @@ const fn structure_offset(ipa: u64) -> usize {
 }
 
 /// The realm's RSI_HOST_CALL(x1 = IPA of its RsiHostCall).
-pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
+pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Action {
     let ipa = rec.regs.gprs[1];
     if !ipa.is_multiple_of(RSI_HOST_CALL_ALIGN as u64) || !rd.rtt.ipa_is_protected(ipa) {
-        return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+        return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]);
     }
     match RealmPage::lookup(ctx.mem, rd, ipa) {
         Lookup::Mapped(page) => {
@@ -51,10 +49,10 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
             // fail (and a failed read leaves `exit` untouched).
             let at = structure_offset(ipa);
             let Some(imm) = page.read_u64(at + IMM) else {
-                return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+                return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]);
             };
             if page.read_u64s(at + GPRS, &mut exit.gprs).is_none() {
-                return answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]);
+                return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]);
             }
             exit.exit_reason = RmiExitReason::HostCall as u8;
             exit.imm = imm as u16;
@@ -63,17 +61,19 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
                 pa: page.granule_pa() + at as u64,
                 rtt_writes: rtt_writes(),
             });
-            rec.regs.complete(Completion::Done);
-            Outcome::Exit
+            Action::DoneAndExit
         }
-        Lookup::Empty => answer(rec, [RsiStatus::ErrorInput as u64, 0, 0, 0]),
-        Lookup::Unmapped(level) => emulated_abort(ipa, level, exit),
+        Lookup::Empty => Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]),
+        Lookup::Unmapped(level) => {
+            emulated_abort(ipa, level, exit);
+            Action::Exit
+        }
     }
 }
 
 /// Delivers the host's answer (`gprs` from rec_enter) into the realm's RsiHostCall and completes
-/// the call with RSI_SUCCESS (`imm` is not written back). Returns [`Outcome::Resume`] when the
-/// realm may run (nothing pending, or delivered), or [`Outcome::Exit`] with `exit` filled when the
+/// the call with RSI_SUCCESS (`imm` is not written back). Returns [`Action::Resume`] when the
+/// realm may run (nothing pending, or delivered), or [`Action::Exit`] with `exit` filled when the
 /// structure's page is not mapped any more: the abort is reported again and the realm not run.
 pub fn complete(
     ctx: &RmiContext,
@@ -96,7 +96,10 @@ pub fn complete(
         }
         // The host made the page EMPTY: the call fails (defined here; the spec is silent).
         Lookup::Empty => RsiStatus::ErrorInput,
-        Lookup::Unmapped(level) => return emulated_abort(ipa, level, exit),
+        Lookup::Unmapped(level) => {
+            emulated_abort(ipa, level, exit);
+            return Outcome::Exit;
+        }
     };
     rec.regs.gprs[..4].copy_from_slice(&[status as u64, 0, 0, 0]);
     rec.host_call = None;

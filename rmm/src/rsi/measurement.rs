@@ -6,7 +6,7 @@
 
 use hostcall_abi::rsi::RsiStatus;
 
-use super::{answer, Outcome};
+use super::Action;
 use crate::measurement::{self, Measurement, MEASUREMENT_SIZE};
 use crate::realm::Rd;
 use crate::rec::Rec;
@@ -22,7 +22,7 @@ fn rem_slot(index: u64) -> Option<usize> {
 /// RSI_MEASUREMENT_READ(x1 = index) -> x0 status, x1..x8 the measurement.
 ///
 /// `index_bound`: an index above 4 is RSI_ERROR_INPUT, and x1..x8 then read as zero.
-pub fn read(rd: &Rd, rec: &mut Rec) -> Outcome {
+pub fn read(rd: &Rd, rec: &mut Rec) -> Action {
     let index = rec.regs.gprs[1];
     let value = match index {
         0 => Some(&rd.rim),
@@ -41,14 +41,14 @@ pub fn read(rd: &Rd, rec: &mut Rec) -> Outcome {
         *reg = u64::from_le_bytes(bytes);
     }
     let [_, x1, x2, x3, ..] = rec.regs.gprs;
-    answer(rec, [status as u64, x1, x2, x3])
+    Action::Answer([status as u64, x1, x2, x3])
 }
 
 /// RSI_MEASUREMENT_EXTEND(x1 = index, x2 = size, x3..x10 = value) -> x0 status.
 ///
 /// `index_bound` (index 0, the RIM, or above 4) and `size_bound` (size above 64) are
 /// RSI_ERROR_INPUT and change nothing; the spec orders neither before the other.
-pub fn extend(rd: &mut Rd, rec: &mut Rec) -> Outcome {
+pub fn extend(rd: &mut Rd, rec: &mut Rec) -> Action {
     let (index, size) = (rec.regs.gprs[1], rec.regs.gprs[2]);
     let mut value: Measurement = [0; MEASUREMENT_SIZE];
     for (bytes, reg) in value.chunks_exact_mut(8).zip(&rec.regs.gprs[3..3 + WORDS]) {
@@ -65,5 +65,5 @@ pub fn extend(rd: &mut Rd, rec: &mut Rec) -> Outcome {
         },
         None => RsiStatus::ErrorInput,
     };
-    answer(rec, [status as u64, 0, 0, 0])
+    Action::Answer([status as u64, 0, 0, 0])
 }

@@ -17,8 +17,7 @@ use hostcall_abi::rsi::{RsiResponse, RsiRipasChangeFlags, RsiStatus};
 use hostcall_abi::rtt::{Ripas, RTT_ENTRIES, RTT_PAGE_LEVEL};
 use hostcall_abi::GRANULE_SIZE;
 
-use super::{answer, Outcome};
-use crate::arch::Completion;
+use super::Action;
 use crate::context::RmiContext;
 use crate::memory::RttView;
 use crate::realm::Rd;
@@ -45,19 +44,18 @@ fn range_valid(rd: &Rd, base: u64, top: u64) -> bool {
 /// how far it extends, within `[base, top)`. The range reported is the run of entries with that
 /// RIPAS in the RTT the walk for `base` reached (one table; the spec only asks for
 /// `base < out_top <= top`), so the realm loops to cover a larger range.
-pub fn get(ctx: &RmiContext, rd: &Rd, rec: &mut Rec) -> Outcome {
+pub fn get(ctx: &RmiContext, rd: &Rd, rec: &mut Rec) -> Action {
     let (base, top) = (rec.regs.gprs[1], rec.regs.gprs[2]);
     if !range_valid(rd, base, top) {
-        return answer(rec, ERROR_INPUT);
+        return Action::Answer(ERROR_INPUT);
     }
     match ripas_run(ctx, rd, base) {
-        Some((ripas, end)) => answer(
-            rec,
-            [RsiStatus::Success as u64, end.min(top), ripas as u64, 0],
-        ),
+        Some((ripas, end)) => {
+            Action::Answer([RsiStatus::Success as u64, end.min(top), ripas as u64, 0])
+        }
         // Only a corrupt RTT (never written by a correct RMM) gets here: a Protected IPA always
         // walks to an entry with a RIPAS.
-        None => answer(rec, [RsiStatus::ErrorUnknown as u64, 0, 0, 0]),
+        None => Action::Answer([RsiStatus::ErrorUnknown as u64, 0, 0, 0]),
     }
 }
 
@@ -80,7 +78,7 @@ fn ripas_run(ctx: &RmiContext, rd: &Rd, ipa: u64) -> Option<(Ripas, u64)> {
 /// (`base_align`, `top_align`, `size_valid`, `rgn_bound`, `ripas_valid`; RSI_ERROR_INPUT without
 /// an exit), records it in the REC and exits RIPAS_CHANGE with `ripas_base`, `ripas_top` and
 /// `ripas_value` (A4.3.8). The answer waits for the next REC_ENTER ([`complete`]).
-pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
+pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Action {
     let [base, top, ripas, flags] = [
         rec.regs.gprs[1],
         rec.regs.gprs[2],
@@ -91,10 +89,10 @@ pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     // `Ripas::from_u64` refuses any bit above the 8-bit field; only EMPTY and RAM may be asked for.
     let ripas = match Ripas::from_u64(ripas) {
         Some(r @ (Ripas::Empty | Ripas::Ram)) => r,
-        _ => return answer(rec, ERROR_INPUT),
+        _ => return Action::Answer(ERROR_INPUT),
     };
     if !range_valid(rd, base, top) || flags.reserved_bits_set() {
-        return answer(rec, ERROR_INPUT);
+        return Action::Answer(ERROR_INPUT);
     }
     rec.ripas = RipasRequest {
         addr: base,
@@ -106,8 +104,7 @@ pub fn set(rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitFields) -> Outcome {
     exit.ripas_base = base;
     exit.ripas_top = top;
     exit.ripas_value = ripas as u8;
-    rec.regs.complete(Completion::Done);
-    Outcome::Exit
+    Action::DoneAndExit
 }
 
 /// On the REC_ENTER after a RIPAS_CHANGE exit (the REC is about to run): answers the realm's

@@ -1,7 +1,8 @@
 //! RSI: the realm's calls to the RMM (conduit SMC), and the PSCI and SMCCC calls the RMM answers
 //! for realms. One file per command group; [`handle_smc`] is the single dispatcher.
 //!
-//! Handlers decide what happens next and say so as an [`Outcome`]; the REC_ENTER loop applies it.
+//! Handlers decide what happens next and say so as an [`Action`]; the exit handling applies it
+//! ([`Action::apply`], the one epilogue), and the REC_ENTER loop acts on the [`Outcome`].
 //! Every register a realm passes is untrusted: bad values get an RSI or PSCI error code.
 
 mod attestation;
@@ -19,26 +20,11 @@ use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::rsi::RsiCommand;
 use hostcall_abi::smccc::{canonical_fid, SMCCC_VERSION, SMCCC_VERSION_1_2, SMC_UNKNOWN};
 
-use crate::arch::Completion;
 use crate::context::RmiContext;
 use crate::realm::Rd;
 use crate::rec::Rec;
 
-/// What the REC_ENTER loop does after a realm exit has been handled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Run the realm again: the handler has set its registers (and advanced its PC if the call
-    /// completed).
-    Resume,
-    /// Return to the host with the exit record the handler filled in.
-    Exit,
-}
-
-/// Sets the realm's x0..x3 and advances past the SMC: the answer to a call that completed.
-pub fn answer(rec: &mut Rec, x: [u64; 4]) -> Outcome {
-    rec.regs.complete(Completion::Results(x));
-    Outcome::Resume
-}
+pub use crate::rec::{Action, Outcome};
 
 /// Handles an SMC the realm executed (x0 = FID). `rd` is the realm's descriptor, held locked by
 /// the caller for the duration; `exit` is the (zeroed) record to fill for an exit to the host.
@@ -47,11 +33,11 @@ pub fn handle_smc(
     rd: &mut Rd,
     rec: &mut Rec,
     exit: &mut RmiRecExitFields,
-) -> Outcome {
+) -> Action {
     let fid = canonical_fid(rec.regs.gprs[0]);
     match RsiCommand::from_fid(fid as u64) {
         Some(RsiCommand::VERSION) => version::version(rec),
-        Some(RsiCommand::FEATURES) => answer(rec, [0, 0, 0, 0]),
+        Some(RsiCommand::FEATURES) => Action::Answer([0, 0, 0, 0]),
         Some(RsiCommand::HOST_CALL) => host_call::call(ctx, rd, rec, exit),
         Some(RsiCommand::REALM_CONFIG) => config::realm_config(ctx, rd, rec, exit),
         Some(RsiCommand::IPA_STATE_SET) => memory::set(rd, rec, exit),
@@ -62,8 +48,8 @@ pub fn handle_smc(
         Some(RsiCommand::ATTESTATION_TOKEN_CONTINUE) => {
             attestation::continue_token(ctx, rd, rec, exit)
         }
-        None if fid == SMCCC_VERSION => answer(rec, [SMCCC_VERSION_1_2, 0, 0, 0]),
+        None if fid == SMCCC_VERSION => Action::Answer([SMCCC_VERSION_1_2, 0, 0, 0]),
         None if hostcall_abi::psci::is_psci_fid(fid as u64) => psci::call(rd, rec, fid, exit),
-        None => answer(rec, [SMC_UNKNOWN, 0, 0, 0]),
+        None => Action::Answer([SMC_UNKNOWN, 0, 0, 0]),
     }
 }

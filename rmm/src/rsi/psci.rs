@@ -20,26 +20,25 @@ use hostcall_abi::rec_run::RmiExitReason;
 use hostcall_abi::rec_run::RmiRecExitFields;
 use hostcall_abi::smccc::{is_smc64, SMCCC_VERSION};
 
-use super::{answer, Outcome};
-use crate::arch::Completion;
+use super::Action;
 use crate::realm::{Rd, RealmState};
 use crate::rec::{PsciRequest, Rec};
 
-fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut RmiRecExitFields) -> Outcome {
+/// Fills the PSCI exit that tells the host of call `fid` with its first `args` arguments.
+fn notify(rec: &Rec, fid: u32, args: usize, exit: &mut RmiRecExitFields) {
     exit.exit_reason = RmiExitReason::Psci as u8;
     exit.gprs[0] = fid as u64;
     exit.gprs[1..=args].copy_from_slice(&rec.regs.gprs[1..=args]);
-    Outcome::Exit
 }
 
 /// Handles PSCI function `fid` (SVE hint stripped) from the realm.
-pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
+pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Action {
     let not_supported = PsciReturn::NotSupported.raw();
     let Some(f) = PsciFunction::from_fid(fid as u64) else {
-        return answer(rec, [not_supported, 0, 0, 0]);
+        return Action::Answer([not_supported, 0, 0, 0]);
     };
     match f {
-        PsciFunction::VERSION => answer(rec, [PSCI_VERSION_1_1.raw(), 0, 0, 0]),
+        PsciFunction::VERSION => Action::Answer([PSCI_VERSION_1_1.raw(), 0, 0, 0]),
         PsciFunction::FEATURES => {
             // Every function B6.3 lists is served, in each form `from_fid` recognises; and
             // SMCCC_VERSION, which the RMM answers: PSCI_FEATURES(SMCCC_VERSION) is how SMCCC
@@ -53,21 +52,22 @@ pub fn call(rd: &mut Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -
             } else {
                 not_supported
             };
-            answer(rec, [r, 0, 0, 0])
+            Action::Answer([r, 0, 0, 0])
         }
         PsciFunction::CPU_SUSPEND => {
             // Treated as a suspend that wakes at once; the host is told.
-            let out = notify(rec, fid, 3, exit);
-            answer(rec, [PsciReturn::Success.raw(), 0, 0, 0]);
-            out
+            notify(rec, fid, 3, exit);
+            Action::AnswerAndExit([PsciReturn::Success.raw(), 0, 0, 0])
         }
         PsciFunction::CPU_OFF => {
             rec.runnable = false;
-            notify(rec, fid, 0, exit)
+            notify(rec, fid, 0, exit);
+            Action::Exit
         }
         PsciFunction::SYSTEM_OFF | PsciFunction::SYSTEM_RESET => {
             rd.state = RealmState::SystemOff;
-            notify(rec, fid, 0, exit)
+            notify(rec, fid, 0, exit);
+            Action::Exit
         }
         PsciFunction::CPU_ON => cpu_on(rd, rec, fid, exit),
         PsciFunction::AFFINITY_INFO => affinity_info(rd, rec, fid, exit),
@@ -99,28 +99,27 @@ fn ask_host(
     shown: [u64; 3],
     request: PsciRequest,
     exit: &mut RmiRecExitFields,
-) -> Outcome {
+) -> Action {
     rec.psci = Some(request);
-    rec.regs.complete(Completion::Done);
     exit.exit_reason = RmiExitReason::Psci as u8;
     exit.gprs[0] = fid as u64;
     exit.gprs[1..4].copy_from_slice(&shown);
-    Outcome::Exit
+    Action::DoneAndExit
 }
 
 /// PSCI_CPU_ON(target_cpu, entry_point_address, context_id) (B6.3.3): `entry` (the entry point
 /// is not a Protected IPA: INVALID_ADDRESS), `mpidr` (no such REC: INVALID_PARAMETERS) and the
 /// caller naming itself (ALREADY_ON, since it is running) are answered without an exit.
-fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
+fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Action {
     let [mpidr, entry, context_id] = args(rec, fid);
     if !rd.rtt.ipa_is_protected(entry) {
-        return answer(rec, [PsciReturn::InvalidAddress.raw(), 0, 0, 0]);
+        return Action::Answer([PsciReturn::InvalidAddress.raw(), 0, 0, 0]);
     }
     let Some(target) = rec_of(rd, mpidr) else {
-        return answer(rec, [PsciReturn::InvalidParameters.raw(), 0, 0, 0]);
+        return Action::Answer([PsciReturn::InvalidParameters.raw(), 0, 0, 0]);
     };
     if target == rec.index {
-        return answer(rec, [PsciReturn::AlreadyOn.raw(), 0, 0, 0]);
+        return Action::Answer([PsciReturn::AlreadyOn.raw(), 0, 0, 0]);
     }
     let request = PsciRequest::CpuOn {
         target,
@@ -134,17 +133,17 @@ fn cpu_on(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outc
 /// other than 0) and `target_match` (no such REC) are INVALID_PARAMETERS, and the caller asking
 /// about itself is ON, all without an exit. The level is `X2[31:0]`; bits 63:32 are SBZ and not
 /// looked at.
-fn affinity_info(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Outcome {
+fn affinity_info(rd: &Rd, rec: &mut Rec, fid: u32, exit: &mut RmiRecExitFields) -> Action {
     let [mpidr, level, _] = args(rec, fid);
     let invalid = [PsciReturn::InvalidParameters.raw(), 0, 0, 0];
     if level & 0xFFFF_FFFF != 0 {
-        return answer(rec, invalid);
+        return Action::Answer(invalid);
     }
     let Some(target) = rec_of(rd, mpidr) else {
-        return answer(rec, invalid);
+        return Action::Answer(invalid);
     };
     if target == rec.index {
-        return answer(rec, [AFFINITY_INFO_ON.raw(), 0, 0, 0]);
+        return Action::Answer([AFFINITY_INFO_ON.raw(), 0, 0, 0]);
     }
     ask_host(
         rec,

@@ -16,6 +16,21 @@ unsafe impl crate::memory::GranuleMemory for PhysMemory {
     }
 
     fn wipe(&self, pa: u64) {
+        // DC ZVA zeroes a naturally aligned block per instruction (64 bytes on most CPUs): a
+        // granule in 64 instructions instead of 512 stores, where the CPU allows it.
+        let dczid = super::sysregs::DCZID_EL0.extract();
+        let block = 4usize << dczid.read(super::sysregs::DCZID_EL0::BS);
+        let granule = hostcall_abi::GRANULE_SIZE;
+        if !dczid.is_set(super::sysregs::DCZID_EL0::DZP) && (16..=granule).contains(&block) {
+            for offset in (0..granule).step_by(block) {
+                // SAFETY: 1. As below: the caller holds the lock of the DELEGATED granule at
+                // `pa`, identity-mapped Normal memory in the Realm PAS. 2. `pa` is granule
+                // aligned and `block` (a power of two) divides the granule, so each block
+                // zeroed lies inside it.
+                unsafe { asm!("dc zva, {}", in(reg) pa + offset as u64, options(nostack)) };
+            }
+            return;
+        }
         let p = pa as *mut u64;
         for i in 0..hostcall_abi::GRANULE_SIZE / 8 {
             // SAFETY: 1. The caller holds the lock of a DELEGATED granule at `pa` (granule

@@ -15,7 +15,7 @@ use tock_registers::RegisterLongName;
 
 pub use crate::arch::trap_policy::fields::HCRX_EL2;
 pub use fields::{
-    ICC_HPPIR1_EL1, ID_AA64ISAR2_EL1, ID_AA64MMFR1_EL1_HCX, ISR_EL1, TLBI_IPAS2, ZCR_EL2,
+    DCZID_EL0, ICC_HPPIR1_EL1, ID_AA64ISAR2_EL1, ID_AA64MMFR1_EL1_HCX, ISR_EL1, TLBI_IPAS2, ZCR_EL2,
 };
 
 /// Access marker: the register may only be read.
@@ -112,6 +112,9 @@ impl<
     }
 }
 
+/// `DCZID_EL0` (`S3_3_C0_C0_7`): whether DC ZVA may be used, and the block it zeroes.
+pub const DCZID_EL0: SysReg<3, 3, 0, 0, 7, DCZID_EL0::Register, ReadOnly> = SysReg::new();
+
 /// `ZCR_EL2` (FEAT_SVE, `S3_4_C1_C2_0`): the SVE vector length at EL2 and below. The assembler
 /// names it only with the SVE feature, which the image is not built with.
 pub const ZCR_EL2: SysReg<3, 4, 1, 2, 0, ZCR_EL2::Register> = SysReg::new();
@@ -183,6 +186,13 @@ pub mod fields {
     use tock_registers::register_bitfields;
 
     register_bitfields! {u64,
+        /// `DCZID_EL0`: the block DC ZVA zeroes.
+        pub DCZID_EL0 [
+            /// DZP: DC ZVA is prohibited.
+            DZP OFFSET(4) NUMBITS(1) [],
+            /// BS: log2 of the block size in words (4 bytes).
+            BS OFFSET(0) NUMBITS(4) []
+        ],
         /// `ZCR_EL2`.
         pub ZCR_EL2 [
             /// LEN: the vector length is (LEN + 1) x 128 bits, clamped to what the CPU has.

@@ -5,8 +5,10 @@
 mod mmu;
 pub mod realm;
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hostcall_abi::el3::{El3Status, MemoryBank};
@@ -28,12 +30,37 @@ pub use mmu::{Cached, Fault, Invalidation, Tlbs, Translation};
 
 const PAGE: usize = hostcall_abi::GRANULE_SIZE;
 
+/// The hash of the granule addresses that key the simulated memory and GPT: one multiply
+/// (Fibonacci hashing) with the high half folded into the low one, where the buckets are
+/// chosen. SipHash, the default, took a tenth of a fuzzer's time; nothing here needs its
+/// resistance to chosen keys.
+#[derive(Clone, Copy, Default)]
+struct AddrHash(u64);
+
+impl Hasher for AddrHash {
+    fn finish(&self) -> u64 {
+        self.0 ^ self.0 >> 32
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type AddrBuild = BuildHasherDefault<AddrHash>;
+
 /// The simulated EL3: which granules the GPT marks Realm.
 pub struct SimEl3 {
     dram: Vec<MemoryBank>,
     /// Realm PAS from boot (the RMM's own carve-out): never NS.
     rmm_region: (u64, u64),
-    realm: Mutex<HashSet<u64>>,
+    realm: Mutex<HashSet<u64, AddrBuild>>,
     calls: AtomicUsize,
     /// What RMM_ATTEST_GET_REALM_KEY and RMM_ATTEST_GET_PLAT_TOKEN answer.
     pub attest: Mutex<SimAttestEl3>,
@@ -86,7 +113,7 @@ impl SimEl3 {
         Self {
             dram: dram.to_vec(),
             rmm_region,
-            realm: Mutex::new(HashSet::new()),
+            realm: Mutex::new(HashSet::default()),
             calls: AtomicUsize::new(0),
             attest: Mutex::new(SimAttestEl3::default()),
         }
@@ -176,12 +203,39 @@ pub struct SimMemory {
     inner: Arc<MemorySystem>,
 }
 
-#[derive(Default)]
 struct MemorySystem {
-    pages: Mutex<HashMap<u64, Box<[u8; PAGE]>>>,
+    /// Tells this memory system's entries of [`PTR_CACHE`] from any other's: never reused.
+    id: u64,
+    pages: Mutex<HashMap<u64, Box<[u8; PAGE]>, AddrBuild>>,
     tlbs: Tlbs,
     no_wipe_check: AtomicBool,
     unsafe_wipes: Mutex<Vec<(u64, Vec<Cached>)>>,
+}
+
+impl Default for MemorySystem {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            pages: Mutex::default(),
+            tlbs: Tlbs::default(),
+            no_wipe_check: AtomicBool::default(),
+            unsafe_wipes: Mutex::default(),
+        }
+    }
+}
+
+/// Entries of [`PTR_CACHE`].
+const PTR_CACHE_SLOTS: usize = 64;
+
+thread_local! {
+    /// The pages [`GranuleMemory::ptr`] handed out last on this thread, by granule: (memory
+    /// system id, address, page). The RMM asks for a page at every access to a granule (each
+    /// RTT entry of a walk), and the lock and map lookup behind it were a sixth of a fuzzer's
+    /// time. A hit gives the pointer the map would: a page never moves nor goes away while its
+    /// memory system lives, and ids are never reused (0, the empty slot, is none).
+    static PTR_CACHE: [Cell<(u64, u64, usize)>; PTR_CACHE_SLOTS] =
+        const { [const { Cell::new((0, 0, 0)) }; PTR_CACHE_SLOTS] };
 }
 
 impl SimMemory {
@@ -263,6 +317,13 @@ impl SimMemory {
         v
     }
 
+    /// `f` of the granule at `pa` (zeros if unwritten), seen in place instead of copied out.
+    pub fn inspect<R>(&self, pa: u64, f: impl FnOnce(&[u8; PAGE]) -> R) -> R {
+        static ZERO: [u8; PAGE] = [0; PAGE];
+        let pages = self.inner.pages.lock().expect("memory lock");
+        f(pages.get(&pa).map_or(&ZERO, |p| p))
+    }
+
     /// Reads a whole granule.
     pub fn read(&self, pa: u64) -> [u8; PAGE] {
         self.inner
@@ -296,12 +357,23 @@ unsafe impl GranuleMemory for SimMemory {
     }
 
     fn ptr(&self, pa: u64) -> *mut u8 {
+        let slot = (pa / PAGE as u64) as usize % PTR_CACHE_SLOTS;
+        let id = self.inner.id;
+        let cached = PTR_CACHE.with(|c| {
+            let (i, a, p) = c[slot].get();
+            (i == id && a == pa).then_some(p as *mut u8)
+        });
+        if let Some(p) = cached {
+            return p;
+        }
         let mut pages = self.inner.pages.lock().expect("memory lock");
         // Boxed pages never move, so the pointer stays valid after the map lock is released.
-        pages
+        let p = pages
             .entry(pa)
             .or_insert_with(|| Box::new([0; PAGE]))
-            .as_mut_ptr()
+            .as_mut_ptr();
+        PTR_CACHE.with(|c| c[slot].set((id, pa, p as usize)));
+        p
     }
 }
 

@@ -4,7 +4,8 @@
 //! checkpoints every granule of the universe (state, reference count where the model knows it,
 //! GPT) and every RTT entry the model holds (through RMI_RTT_READ_ENTRY).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use rmm::granule::GranuleState;
@@ -28,18 +29,34 @@ pub const FUZZ_OPS: usize = 256;
 /// Commands between checkpoints in a fuzz run.
 pub const FUZZ_CHECK_EVERY: usize = 64;
 
-/// Counts of (command, result, the condition behind it).
-pub type Stats = BTreeMap<(Cmd, String, &'static str), u64>;
+/// Counts of (command, result status without its index, the condition behind it).
+pub type Stats = BTreeMap<(Cmd, Ret, &'static str), u64>;
 
-/// The page the host fills DATA sources with for pattern `seed`.
+/// The page the host fills DATA sources with for pattern `seed`. Made once per seed and thread
+/// (a fuzz run uses the seeds 1, 2, 3, ... every time), up to [`PATTERNS_CACHED`] of them.
 pub fn pattern(seed: u64) -> Rc<Page> {
-    let mut rng = Rng::new(seed);
-    let mut page = [0u8; G as usize];
-    for chunk in page.chunks_mut(8) {
-        chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
+    thread_local! {
+        static CACHE: RefCell<HashMap<u64, Rc<Page>>> = RefCell::new(HashMap::new());
     }
-    Rc::new(page)
+    CACHE.with_borrow_mut(|cache| {
+        if let Some(page) = cache.get(&seed) {
+            return page.clone();
+        }
+        let mut rng = Rng::new(seed);
+        let mut page = [0u8; G as usize];
+        for chunk in page.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
+        }
+        let page = Rc::new(page);
+        if cache.len() < PATTERNS_CACHED {
+            cache.insert(seed, page.clone());
+        }
+        page
+    })
 }
+
+/// Pattern pages [`pattern`] keeps (4 KiB each).
+const PATTERNS_CACHED: usize = 2048;
 
 fn gstate(s: GranuleState) -> GState {
     match s {
@@ -72,7 +89,8 @@ pub struct Run {
     pub budget: usize,
     /// Commands executed so far.
     pub executed: usize,
-    history: VecDeque<String>,
+    /// The last [`HISTORY`] commands with their registers, formatted only for a report.
+    history: VecDeque<(usize, Op, [u64; 5])>,
     pub stats: Stats,
     universe: Vec<u64>,
 }
@@ -132,10 +150,12 @@ impl Run {
             self.seed,
             self.budget
         );
-        for h in &self.history {
-            s.push_str("  ");
-            s.push_str(h);
-            s.push('\n');
+        for (index, op, out) in &self.history {
+            s.push_str(&format!(
+                "  #{index} {op} -> {:?} {:#x?}\n",
+                Ret(out[0]),
+                &out[1..]
+            ));
         }
         s
     }
@@ -152,19 +172,15 @@ impl Run {
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
-        self.history.push_back(format!(
-            "#{index} {op} -> {:?} {:#x?}",
-            Ret(out[0]),
-            &out[1..]
-        ));
+        self.history.push_back((index, *op, out));
         let got = Ret(out[0]);
 
-        let allowed: Vec<String> = expect
-            .outcomes
-            .iter()
-            .map(|o| format!("{:?} ({})", o.ret, o.why))
-            .collect();
         let Some(outcome) = expect.outcomes.iter().find(|o| o.ret == got) else {
+            let allowed: Vec<String> = expect
+                .outcomes
+                .iter()
+                .map(|o| format!("{:?} ({})", o.ret, o.why))
+                .collect();
             return Err(self.report(format!(
                 "{} returned {got:?}; the model allows: {}",
                 cmd.name(),
@@ -173,7 +189,7 @@ impl Run {
         };
         *self
             .stats
-            .entry((cmd, format!("{:?}", Ret(got.0 & 0xFF)), outcome.why))
+            .entry((cmd, Ret(got.0 & 0xFF), outcome.why))
             .or_default() += 1;
         for (i, &v) in out[1..].iter().enumerate() {
             let want = if i < cmd.outputs() {
@@ -191,7 +207,7 @@ impl Run {
             }
         }
         for (pa, contents) in &expect.memory {
-            if !contents.matches(&self.sim.mem.read(*pa)) {
+            if !self.sim.mem.inspect(*pa, |page| contents.matches(page)) {
                 return Err(self.report(format!(
                     "{}: contents of {pa:#x} are not what the model expects ({})",
                     cmd.name(),
@@ -345,7 +361,7 @@ impl Run {
             self.compare_granule(pa)?;
         }
         for (&pa, contents) in &self.model.data {
-            if !contents.matches(&self.sim.mem.read(pa)) {
+            if !self.sim.mem.inspect(pa, |page| contents.matches(page)) {
                 return Err(self.report(format!("DATA granule {pa:#x} does not hold its contents")));
             }
         }
@@ -395,21 +411,26 @@ impl Run {
         }
     }
 
-    /// The next tear-down step for the realm `rd`: destroy a DATA page, unfold a block so its
-    /// pages can be destroyed, or destroy a non-live RTT below the starting level.
-    fn teardown_step(&self, rd: u64, scratch: &mut u64) -> Option<Vec<Op>> {
+    /// The next tear-down steps for the realm `rd`, all found in one pass over its tables:
+    /// destroy every DATA page and unfold every block so that its pages can be destroyed; when
+    /// there is none, destroy every non-live RTT below the starting level. Each step stays valid
+    /// after the ones before it (they change only their own entry, or add a table), and the
+    /// caller asks again until nothing is left.
+    fn teardown_steps(&self, rd: u64, scratch: &mut u64) -> Vec<Op> {
         let start = self.model.realms[&rd].level_start;
         let tables = self.model.tables.values().filter(|t| t.rd == rd);
+        let mut ops = Vec::new();
         for t in tables.clone() {
             for (i, e) in t.entries.iter().enumerate() {
                 if let Rtte::Assigned { .. } = e {
                     let ipa = t.base + i as u64 * entry_size(t.level);
                     if t.level == 3 {
-                        return Some(vec![Op::DataDestroy { rd, ipa }]);
+                        ops.push(Op::DataDestroy { rd, ipa });
+                        continue;
                     }
                     let rtt = *scratch;
                     *scratch += G;
-                    return Some(vec![
+                    ops.extend([
                         Op::Delegate { addr: rtt },
                         Op::RttCreate {
                             rd,
@@ -421,20 +442,23 @@ impl Run {
                 }
             }
         }
+        if !ops.is_empty() {
+            return ops;
+        }
         for t in tables {
             let live = t
                 .entries
                 .iter()
                 .any(|e| matches!(e, Rtte::Assigned { .. } | Rtte::Table { .. }));
             if t.level != start && !live {
-                return Some(vec![Op::RttDestroy {
+                ops.push(Op::RttDestroy {
                     rd,
                     ipa: t.base,
                     level: t.level,
-                }]);
+                });
             }
         }
-        None
+        ops
     }
 
     /// Gives everything back to the host through the RMI, each step checked against the model:
@@ -448,7 +472,11 @@ impl Run {
         }
         let rds: Vec<u64> = self.model.realms.keys().copied().collect();
         for rd in rds {
-            while let Some(ops) = self.teardown_step(rd, &mut scratch) {
+            loop {
+                let ops = self.teardown_steps(rd, &mut scratch);
+                if ops.is_empty() {
+                    break;
+                }
                 for op in ops {
                     self.must(&op)?;
                 }

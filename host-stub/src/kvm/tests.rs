@@ -1063,6 +1063,15 @@ fn two_vcpus() -> (Vm, Vcpu, Vcpu) {
     (vm, v0, v1)
 }
 
+/// A SYNC exit for a trapped `MSR <op2 register>, x7` in the GIC's `S3_0_C12_C11_<op2>` group
+/// (op2 5: ICC_SGI1R_EL1, 7: ICC_SGI0R_EL1), with `value` as the RMM reports it in gprs\[0\].
+fn gic_msr_exit(op2: u64, value: u64) -> RmiRecExit {
+    let mut e = RmiRecExit::with_reason(RmiExitReason::Sync);
+    e.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | op2 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
+    e.gprs[0] = value;
+    e
+}
+
 fn exit_with(reason: RmiExitReason, gprs: &[u64]) -> RmiRecExit {
     let mut e = RmiRecExit::with_reason(reason);
     e.gprs[..gprs.len()].copy_from_slice(gprs);
@@ -1333,10 +1342,7 @@ fn hypercall_results_go_back_in_rec_enter() {
 fn a_gic_register_write_exit_is_recorded_and_reentered() {
     let (mut vm, mut v0, _v1) = two_vcpus();
     let fake = Fake::new();
-    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
-    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
-    sgi.gprs[0] = 0x0100_0003;
-    fake.exit(sgi);
+    fake.exit(gic_msr_exit(5, 0x0100_0003));
     // The next exit (a class the model does not handle) ends the run: it got past the SGI.
     fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
     assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
@@ -2194,15 +2200,9 @@ fn an_sgi_write_makes_the_sgi_pending_at_its_target_vcpu() {
     v0.set_kick(Some(record_kick));
     let fake = Fake::new();
     // ICC_SGI1R_EL1 from x7: SGI 3 to Aff0 1 (vCPU 1).
-    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
-    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
-    sgi.gprs[0] = 3 << 24 | 0b10;
-    fake.exit(sgi);
+    fake.exit(gic_msr_exit(5, 3 << 24 | 0b10));
     // Another trapped register (ICC_SGI0R_EL1, Op2 7) is not an SGI1R write.
-    let mut other = sgi;
-    other.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 7 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
-    other.gprs[0] = 4 << 24 | 0b10;
-    fake.exit(other);
+    fake.exit(gic_msr_exit(7, 4 << 24 | 0b10));
     fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
     assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
     let gic = &vm.vgic().expect("vgic").gic;
@@ -2226,10 +2226,7 @@ fn a_self_sgi_kicks_nobody() {
     }
     v0.set_kick(Some(must_not_kick));
     let fake = Fake::new();
-    let mut sgi = RmiRecExit::with_reason(RmiExitReason::Sync);
-    sgi.esr = 0x18 << 26 | 1 << 25 | 3 << 20 | 5 << 17 | 12 << 10 | 7 << 5 | 11 << 1;
-    sgi.gprs[0] = 2 << 24 | 0b01;
-    fake.exit(sgi);
+    fake.exit(gic_msr_exit(5, 2 << 24 | 0b01));
     fake.exit(RmiRecExit::with_reason(RmiExitReason::Sync));
     assert_eq!(fake_run(&fake, &mut vm, &mut v0), Err(Errno::ENXIO));
     assert!(vm.vgic().expect("vgic").gic.is_pending(0, 2));

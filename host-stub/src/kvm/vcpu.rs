@@ -15,10 +15,11 @@
 //! | SYNC, data abort, protected IPA, RIPAS RAM, nothing assigned, a backing granule left | mapped in the kernel (GRANULE_DELEGATE, DATA_CREATE_UNKNOWN from the VM's backing, [`Vm::add_backing`]) and re-entered: the realm repeats the access |
 //! | SYNC, data or instruction abort, protected IPA, otherwise | EFAULT + `KVM_EXIT_MEMORY_FAULT` (private page) |
 //! | SYNC, trapped WFI/WFE | re-entered (KVM would block until an interrupt); with a clock ([`Vcpu::set_clock`]) the REC_ENTER that ended in it is timed |
-//! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered (KVM's vGIC would deliver the SGI; the model only injects what the VMM asks for, [`Vcpu::inject_virq`]) |
+//! | SYNC, trapped GIC register write (ICC_SGI1R_EL1 and the like; the value in `exit.gprs[0]`) | recorded and re-entered; with an in-kernel vGIC ([`Vm::create_vgic`]) an ICC_SGI1R_EL1 write makes the SGI pending at its targets and kicks the other vCPUs ([`Vcpu::set_kick`]) |
+//! | SYNC, data abort, unprotected IPA in the vGIC's frames | served in the kernel by the vGIC, completed on the next entry |
 //! | RIPAS_CHANGE | EFAULT + `KVM_EXIT_MEMORY_FAULT`; RMI_RTT_SET_RIPAS before the next entry |
 //! | IRQ, FIQ, SERROR | the host takes its pending interrupt (in the image: acknowledges it at the GIC, [`Vcpu::set_host_interrupts`]) and re-enters; the realm's timers in the exit are compared with the last exit's (fired / stopped, counted), and a virtual timer that starts firing gets its interrupt (27) injected |
-//! | (every exit) | an interrupt injected with [`Vcpu::inject_virq`] stays in `rec_enter.gicv3_lrs[0]` until rec_exit shows its list register inactive (taken and ended) |
+//! | (every exit) | with a vGIC: every list register goes back to it, and the timers' lines follow `cntv_ctl`/`cntp_ctl`; every entry takes its list registers from it. Without one: an interrupt injected with [`Vcpu::inject_virq`] stays in `rec_enter.gicv3_lrs[0]` until rec_exit shows its list register inactive (taken and ended) |
 //! | REC_ENTER: ERROR_REALM index 1 | `KVM_EXIT_SHUTDOWN` (the realm is off; the series' v9 on) |
 //! | REC_ENTER: any other error, an exit reason not listed | ENXIO |
 //!
@@ -826,9 +827,9 @@ impl Vcpu {
             }
             ec::SYS64 => {
                 // With a vGIC, an ICC_SGI1R_EL1 write makes the SGI pending at its targets
-                // (their list registers on their next entries: a target running elsewhere sees
-                // it after its CPU's next host interrupt, where KVM would kick it at once).
-                // Without one the model records the write.
+                // (their list registers on their next entries; the others are kicked through
+                // `set_kick`, as KVM kicks them with an IPI). Without one the model records the
+                // write.
                 self.stats.gic_register_exits += 1;
                 self.stats.last_gic_register_write = x0;
                 if syndrome.iss() & SysregAccess::NAME_MASK == ISS_ICC_SGI1R {

@@ -336,6 +336,12 @@ pub const BENCH_RESULT: u64 = vendor_hyp_fid(4);
 /// writes an FP/SIMD register before each call and again, inside the timed window, right after
 /// it (the lazy FP/SIMD switch's save at the exit and its trap and load after the resume).
 pub const BENCH_FP_RESULT: u64 = vendor_hyp_fid(9);
+/// Benchmark against the minimal host: a host call the host stub's vCPU loop answers (x0 = 0)
+/// and re-enters at once, before the KVM model sees the exit: the floor of a host-call round
+/// trip, with nothing of the host but reading the exit and writing one register.
+pub const BENCH_MINIMAL: u64 = vendor_hyp_fid(0x13);
+/// Benchmark result as [`BENCH_RESULT`], for [`BENCH_MINIMAL`] round trips.
+pub const BENCH_MINIMAL_RESULT: u64 = vendor_hyp_fid(0x14);
 /// Round trips the realm times.
 pub const BENCH_ITERATIONS: usize = 128;
 /// WFIs the realm executes after the benchmark, each trapped to the host (TRAP_WFI), so the host

@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use tests_qemu::{Images, RunConfig, Source};
 
+use crate::elf::Elf;
+use crate::trace::{self, Layout, Path, Split, Who};
+
 /// Numbers parsed from the RMM's "granule tracking: N granules, B bytes each, T KiB of F KiB
 /// free" line.
 struct Tracking {
@@ -57,11 +60,16 @@ fn parse_bench(line: &str) -> Option<[u64; 4]> {
 }
 
 /// (line prefix, table label, reference C implementation's figure on this stack if measured).
-const PATHS: [(&str, &str, Option<u64>); 5] = [
+const PATHS: [(&str, &str, Option<u64>); 6] = [
+    (
+        "bench: host-call round trip, minimal host",
+        "host-call round trip, minimal host (realm SMC -> the host re-enters at once -> realm resume)",
+        Some(12_931),
+    ),
     (
         "bench: host-call round trip (",
-        "host-call round trip (realm SMC -> realm resume)",
-        Some(12_931),
+        "host-call round trip, KVM model (realm SMC -> KVM_EXIT_HYPERCALL, ONE_REG -> realm resume)",
+        None,
     ),
     (
         "bench: host-call round trip, the realm using FP/SIMD",
@@ -117,14 +125,160 @@ fn footprint(elf: &[u8]) -> Option<(u64, u64)> {
     Some((loaded, zeroed))
 }
 
-/// Boots one CPU under instruction counting and reports every figure.
+/// An address range `[lo, hi)`.
+type Range = (u64, u64);
+
+/// The text range of the ELF file at `path`, and the function at each of `functions` (Rust
+/// paths; see [`Elf::function`]).
+fn text_and_functions(
+    path: &std::path::Path,
+    functions: &[&str],
+) -> Result<(Range, Vec<Range>), String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let elf = Elf::parse(&data).ok_or(format!("{} is not an ELF64 file", path.display()))?;
+    let text = elf
+        .text_range()
+        .ok_or(format!("{}: no executable section", path.display()))?;
+    let found = functions
+        .iter()
+        .map(|f| {
+            elf.function(f)
+                .ok_or(format!("{}: no function {f}", path.display()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((text, found))
+}
+
+/// The paths the per-PC trace splits by image: (label, the image that times it, its function,
+/// excursions per sample, the prefix of the timed figure's line).
+const SPLIT_PATHS: [(&str, Who, &str, usize, &str); 5] = [
+    (
+        "host-call round trip, minimal host",
+        Who::Realm,
+        "realm::bench_minimal_host",
+        1,
+        "bench: host-call round trip, minimal host",
+    ),
+    (
+        "host-call round trip, KVM model",
+        Who::Realm,
+        "realm::bench_kvm_host",
+        1,
+        "bench: host-call round trip (",
+    ),
+    (
+        "empty REC_ENTER + WFI exit",
+        Who::Realm,
+        "realm::bench_wfi",
+        1,
+        "bench: empty REC_ENTER/exit",
+    ),
+    (
+        "RMI_VERSION",
+        Who::Host,
+        "scenario::bench_rmi_version",
+        1,
+        "bench: RMI_VERSION",
+    ),
+    (
+        "GRANULE_DELEGATE + UNDELEGATE",
+        Who::Host,
+        "scenario::bench_delegation",
+        2,
+        "bench: GRANULE_DELEGATE + UNDELEGATE",
+    ),
+];
+
+/// Runs the bench boot with QEMU's execution log streamed through a FIFO into the analyzer.
+fn traced_run(
+    images: &Images,
+    cfg: RunConfig,
+) -> Result<(tests_qemu::RunOutcome, trace::Analyzer), String> {
+    let realm_elf = tests_qemu::images_dir().join("realm-payload.elf");
+    let realm_fns: Vec<&str> = SPLIT_PATHS
+        .iter()
+        .filter(|p| p.1 == Who::Realm)
+        .map(|p| p.2)
+        .collect();
+    let host_fns: Vec<&str> = SPLIT_PATHS
+        .iter()
+        .filter(|p| p.1 == Who::Host)
+        .map(|p| p.2)
+        .collect();
+    let (rmm, _) = text_and_functions(&images.rmm_elf, &[])?;
+    let (host, host_found) = text_and_functions(&images.host_elf, &host_fns)?;
+    let (realm, realm_found) = text_and_functions(&realm_elf, &realm_fns)?;
+    let (mut host_found, mut realm_found) = (host_found.into_iter(), realm_found.into_iter());
+    let paths = SPLIT_PATHS
+        .iter()
+        .map(|&(label, timer, _, per_sample, _)| Path {
+            label,
+            timer,
+            function: if timer == Who::Host {
+                host_found.next()
+            } else {
+                realm_found.next()
+            }
+            .unwrap_or((0, 0)),
+            per_sample,
+        })
+        .collect();
+    let analyzer = trace::Analyzer::new(Layout { rmm, host, realm }, paths);
+    let runs = tests_qemu::runs_dir();
+    std::fs::create_dir_all(&runs).map_err(|e| format!("{}: {e}", runs.display()))?;
+    let fifo = runs.join("bench-trace.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    crate::setup::sh(std::process::Command::new("mkfifo").arg(&fifo))?;
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || -> Result<trace::Analyzer, String> {
+            use std::io::BufRead;
+            let mut analyzer = analyzer;
+            let file =
+                std::fs::File::open(&fifo).map_err(|e| format!("{}: {e}", fifo.display()))?;
+            let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match input.read_until(b'\n', &mut line) {
+                    Ok(0) => return Ok(analyzer),
+                    Ok(_) => {
+                        let text = std::str::from_utf8(&line).unwrap_or("");
+                        analyzer.line(text.trim_end_matches('\n'));
+                    }
+                    Err(e) => return Err(format!("reading QEMU's log: {e}")),
+                }
+            }
+        })
+    };
+    let cfg = cfg.with_args(["-d", trace::QEMU_LOG_FLAGS, "-D"]).with_arg(
+        fifo.to_str()
+            .ok_or("the FIFO's path is not UTF-8")?
+            .to_string(),
+    );
+    let outcome = tests_qemu::run(images, &cfg);
+    if !reader.is_finished() {
+        // QEMU never opened the FIFO (it failed to start): a writer that opens and closes it
+        // ends the reader's wait with an empty log. Otherwise this is a harmless extra writer.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    let analyzer = reader
+        .join()
+        .map_err(|_| "the trace reader panicked".to_string())??;
+    let _ = std::fs::remove_file(&fifo);
+    Ok((outcome, analyzer))
+}
+
+/// Boots one CPU under instruction counting, with the per-PC trace, and reports every figure.
 pub fn run() -> Result<(), String> {
     let images = Images::locate()?;
-    let cfg = RunConfig::new("bench", 1).with_timeout(Duration::from_secs(300));
-    let outcome = tests_qemu::run(&images, &cfg);
+    let cfg = RunConfig::new("bench", 1).with_timeout(Duration::from_secs(600));
+    let (outcome, analyzer) = traced_run(&images, cfg)?;
     if !outcome.passed() {
         return Err(format!("the benchmark boot failed:\n{}", outcome.report()));
     }
+    let unknown = analyzer.unknown;
+    let splits = analyzer.finish();
     let line = outcome
         .find(Source::Rmm, "granule tracking:")
         .ok_or_else(|| {
@@ -149,6 +303,40 @@ pub fn run() -> Result<(), String> {
         let reference = reference.map_or("not measured".to_string(), |r| r.to_string());
         println!("| {label} | {median} | {min} | {max} | {n} | {reference} |");
     }
+    println!();
+    println!(
+        "the split by image of the median sample, from the per-PC trace (instructions; EL3 = TF-A)"
+    );
+    println!("| path | RMM | EL3 | host | realm | trace total | timed median | samples |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let figure = |prefix: &str| {
+        outcome
+            .find(Source::Host, prefix)
+            .and_then(|l| parse_bench(&l.text))
+            .map_or(0, |[median, ..]| median)
+    };
+    let mut shares = Vec::new();
+    for ((path, split), (_, _, _, _, prefix)) in splits.iter().zip(SPLIT_PATHS) {
+        let split: &Split = split
+            .as_ref()
+            .ok_or(format!("the trace holds no sample of {}", path.label))?;
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            path.label,
+            split.of(Who::Rmm),
+            split.of(Who::El3),
+            split.of(Who::Host),
+            split.of(Who::Realm),
+            split.total(),
+            figure(prefix),
+            split.samples
+        );
+        shares.push(split.of(Who::Rmm));
+    }
+    if unknown > 0 {
+        println!("({unknown} TB executions without a translation in the log, counted as one instruction each)");
+    }
+    println!("The timed median also holds the timing image's own few instructions (the counter reads, the SMC); the host column of the realm-timed paths is the host's work between the exit and the next REC_ENTER.");
     let latency = outcome
         .find(
             Source::Host,
@@ -184,12 +372,6 @@ pub fn run() -> Result<(), String> {
         t.free_kib
     );
     println!("| largest DRAM this carve-out tracks  | {max_gib} GiB |");
-    let figure = |prefix: &str| {
-        outcome
-            .find(Source::Host, prefix)
-            .and_then(|l| parse_bench(&l.text))
-            .map_or(0, |[median, ..]| median)
-    };
     let reset_to_bl33 = outcome
         .find(Source::Host, "host stub up at NS-EL2")
         .map_or(0, |l| l.ticks);
@@ -197,24 +379,27 @@ pub fn run() -> Result<(), String> {
     let (loaded, zeroed) = footprint(&elf).ok_or("rmm.elf is not an ELF64 file")?;
     println!();
     println!(
-        "issue 14's goals (whole round trips here; the RMM's own share needs an execution trace)"
+        "issue 14's goals (round trips timed by the realm or the host; RMM shares from the trace)"
     );
     println!("| figure | now | goal |");
     println!("|---|---|---|");
+    let [minimal, _, wfi, version, delegation] = shares[..] else {
+        return Err("one split per path".into());
+    };
     println!(
-        "| host-call round trip | {} | <= 2,300 (RMM share <= 1,000) |",
-        figure("bench: host-call round trip (")
+        "| host-call round trip, minimal host | {} (RMM share {minimal}) | <= 2,300 (RMM share <= 1,000) |",
+        figure("bench: host-call round trip, minimal host")
     );
     println!(
-        "| empty REC_ENTER + exit | {} | <= 2,000 (RMM share <= 800) |",
+        "| empty REC_ENTER + exit | {} (RMM share {wfi}) | <= 2,000 (RMM share <= 800) |",
         figure("bench: empty REC_ENTER/exit")
     );
     println!(
-        "| RMI_VERSION | {} | RMM share <= 40 |",
+        "| RMI_VERSION | {} (RMM share {version}) | RMM share <= 40 |",
         figure("bench: RMI_VERSION")
     );
     println!(
-        "| GRANULE_DELEGATE + UNDELEGATE | {} | RMM share <= 300 |",
+        "| GRANULE_DELEGATE + UNDELEGATE | {} (RMM share {delegation}) | RMM share <= 300 |",
         figure("bench: GRANULE_DELEGATE + UNDELEGATE")
     );
     println!("| reset to BL33 (the host stub's first line) | {reset_to_bl33} | <= 12,000,000 |");

@@ -24,6 +24,7 @@
 
 mod bench;
 mod cpio;
+mod elf;
 mod fuzz;
 mod guest;
 mod guest_vm;
@@ -33,6 +34,7 @@ mod linux;
 mod modgraph;
 mod setup;
 mod tfa;
+mod trace;
 
 use std::process::ExitCode;
 use std::time::Duration;

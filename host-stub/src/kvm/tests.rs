@@ -1583,7 +1583,8 @@ fn a_ram_fault_without_backing_is_a_memory_fault() {
 #[test]
 fn run_payload_serves_the_payload_protocol_and_unloads() {
     use hostcall_abi::payload::{
-        echo_arg, BENCH, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, REFUSED_IPA, REPORT,
+        echo_arg, BENCH, BENCH_MINIMAL, BENCH_MINIMAL_RESULT, BENCH_RESULT, ECHO, ECHO_IMM,
+        GROW_IPA, REFUSED_IPA, REPORT,
     };
     let sim = Sim::qemu();
     let mut rmi = RmiClient::new(SimHost(&sim));
@@ -1598,7 +1599,18 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
     }
     // One structure per call: an answer overwrites x0 (the payload rewrites it before each
     // BENCH call).
-    let fids = [ECHO, REPORT, BENCH, BENCH, BENCH, BENCH_RESULT];
+    let fids = [
+        ECHO,
+        REPORT,
+        BENCH,
+        BENCH,
+        BENCH,
+        BENCH_RESULT,
+        BENCH_MINIMAL,
+        BENCH_MINIMAL,
+        BENCH_MINIMAL,
+        BENCH_MINIMAL_RESULT,
+    ];
     for (slot, fid) in fids.into_iter().enumerate() {
         let (imm, mut g) = if fid == ECHO {
             (ECHO_IMM, echo)
@@ -1608,6 +1620,9 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         g[0] = fid;
         if fid == BENCH_RESULT {
             g[1..4].copy_from_slice(&[4000, 3900, 4500]);
+        }
+        if fid == BENCH_MINIMAL_RESULT {
+            g[1..4].copy_from_slice(&[2000, 1900, 2500]);
         }
         RsiHostCall::new(imm, g)
             .encode(&mut image[0x2000 + slot * 0x100..0x2000 + (slot + 1) * 0x100])
@@ -1638,6 +1653,15 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
         sim.cpu.script(call(slot));
     }
     sim.cpu.script(call(5));
+    // The minimal host answers BENCH_MINIMAL in its entry loop: x0 = 0 in the realm's
+    // structure, and nothing reaches the KVM model (no hypercall event, no ONE_REG).
+    sim.cpu.script(call(6));
+    for slot in 7..10 {
+        sim.cpu.script(move |r| {
+            assert_eq!(r.gprs[0], 0, "RSI_SUCCESS for BENCH_MINIMAL");
+            smc(r, &[HOST_CALL, HC_IPA + slot * 0x100])
+        });
+    }
     for _ in 0..70 {
         sim.cpu.script(|_| RealmExit {
             class: ExitClass::Sync,
@@ -1667,6 +1691,7 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
     assert_eq!(p.echo_imm, Some(ECHO_IMM));
     assert_eq!(p.verdict, Some(0));
     assert_eq!(p.bench, Some((4000, 3900, 4500)));
+    assert_eq!(p.bench_minimal, Some((2000, 1900, 2500)));
     assert_eq!(
         run.vmm.log(),
         &[
@@ -1695,6 +1720,10 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
                 nr: BENCH_RESULT,
                 count: 1
             },
+            Event::Hypercall {
+                nr: BENCH_MINIMAL_RESULT,
+                count: 1
+            },
             Event::SystemEvent { kind: 1 },
         ]
     );
@@ -1704,7 +1733,10 @@ fn run_payload_serves_the_payload_protocol_and_unloads() {
     );
     assert_eq!(run.stats.pages_mapped, 1);
     assert_eq!(run.stats.handled_calls, 1, "the NOP");
-    assert_eq!(run.stats.forwarded_calls, 6);
+    assert_eq!(
+        run.stats.forwarded_calls, 7,
+        "BENCH_MINIMAL is not among them"
+    );
     assert_eq!(run.stats.wfx_exits, 70);
     // 70 WFIs, the entry budget (64) spent once on the way: EINTR, and the VMM runs again.
     assert_eq!(run.vmm.runs().1, 1);

@@ -6,7 +6,7 @@
 //!   next 256 ([`DENIED`]) are refused without leaving the kernel;
 //! - serves the forwarded calls, reading arguments with `KVM_GET_ONE_REG` and writing results
 //!   with `KVM_SET_ONE_REG`: the realm payload's protocol (`hostcall_abi::payload`: ECHO, REPORT, BENCH,
-//!   BENCH_RESULT, BENCH_FP_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN, SMP_HELLO) and
+//!   BENCH_RESULT, BENCH_FP_RESULT, BENCH_MINIMAL_RESULT, MEASUREMENTS, ATTEST_CHALLENGE, ATTEST_TOKEN, SMP_HELLO) and
 //!   a small math service ([`ADD`], [`MUL`]), so values travel realm -> VMM -> realm; any other
 //!   forwarded ID gets NOT_SUPPORTED;
 //! - emulates the data and flag registers of a PL011 UART at an unprotected IPA
@@ -32,8 +32,9 @@ use hostcall_abi::kvm::{
     KVM_MEMORY_EXIT_FLAG_PRIVATE,
 };
 use hostcall_abi::payload::{
-    echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT, BENCH_RESULT,
-    ECHO, MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY, TOKEN_PIECE,
+    echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT,
+    BENCH_MINIMAL_RESULT, BENCH_RESULT, ECHO, MEASUREMENTS, REFUSED_IPA, REPORT, TOKEN_CAPACITY,
+    TOKEN_PIECE,
 };
 
 use super::hypercalls::SMCCC_RET_NOT_SUPPORTED;
@@ -162,6 +163,8 @@ pub struct PayloadReport {
     pub bench: Option<(u64, u64, u64)>,
     /// BENCH_FP_RESULT: the same for round trips in which the realm uses FP/SIMD.
     pub bench_fp: Option<(u64, u64, u64)>,
+    /// BENCH_MINIMAL_RESULT: the same for round trips the minimal host answers.
+    pub bench_minimal: Option<(u64, u64, u64)>,
     /// `rec_exit.imm` of the ECHO call, through the model's non-KVM accessor.
     pub echo_imm: Option<u16>,
     /// MEASUREMENTS: what the realm read as measurement `i` (0 the RIM, 1..=4 its REMs), as
@@ -427,12 +430,12 @@ impl Vmm {
                 set(vcpu, 0, 0)
             }
             BENCH => set(vcpu, 0, 0),
-            BENCH_RESULT | BENCH_FP_RESULT => {
+            BENCH_RESULT | BENCH_FP_RESULT | BENCH_MINIMAL_RESULT => {
                 let summary = Some((get(vcpu, 1)?, get(vcpu, 2)?, get(vcpu, 3)?));
-                if nr == BENCH_RESULT {
-                    self.payload.bench = summary;
-                } else {
-                    self.payload.bench_fp = summary;
+                match nr {
+                    BENCH_RESULT => self.payload.bench = summary,
+                    BENCH_FP_RESULT => self.payload.bench_fp = summary,
+                    _ => self.payload.bench_minimal = summary,
                 }
                 set(vcpu, 0, 0)
             }

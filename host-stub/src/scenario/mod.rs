@@ -28,6 +28,8 @@ use crate::Conduit;
 
 /// Calls RMI_VERSION `N` times, timing each with `clock` (host SMC to host resume, through EL3
 /// and the RMM), and logs the median, minimum and maximum.
+// Not inlined: `cargo xtask bench` finds its calls in the per-PC trace by this symbol.
+#[inline(never)]
 pub fn bench_rmi_version<C: Conduit>(
     rmi: &mut RmiClient<C>,
     clock: fn() -> u64,
@@ -53,6 +55,8 @@ pub fn bench_rmi_version<C: Conduit>(
 /// The bench's delegation figure: GRANULE_DELEGATE then GRANULE_UNDELEGATE of the NS granule
 /// `pa`, 128 times, each pair timed with `clock` (EL3's GPT updates included). Returns the
 /// (median, min, max) ticks of a pair, or `None` if the RMM refused a command (logged).
+// Not inlined: `cargo xtask bench` finds its calls in the per-PC trace by this symbol.
+#[inline(never)]
 pub fn bench_delegation<C: Conduit>(
     rmi: &mut RmiClient<C>,
     pa: u64,

@@ -10,9 +10,9 @@
 use core::ffi::CStr;
 
 use hostcall_abi::payload::{
-    ADD, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT, BENCH_ITERATIONS, BENCH_RESULT,
-    ECHO, ECHO_IMM, HOST_FP_PATTERN, INJECT_VIRQ, MEASUREMENTS, MUL, REM_EXTEND_INDEX,
-    REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS, TOKEN_PIECE,
+    ADD, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH, BENCH_FP_RESULT, BENCH_ITERATIONS,
+    BENCH_MINIMAL_RESULT, BENCH_RESULT, ECHO, ECHO_IMM, HOST_FP_PATTERN, INJECT_VIRQ, MEASUREMENTS,
+    MUL, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS, TOKEN_PIECE,
 };
 
 use crate::kvm::vmm::{
@@ -121,6 +121,10 @@ pub fn hypercall_story(nr: u64) -> (&'static str, &'static str) {
         ),
         BENCH_RESULT => (
             "BENCH_RESULT",
+            "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
+        ),
+        BENCH_MINIMAL_RESULT => (
+            "BENCH_MINIMAL_RESULT",
             "median/min/max in x1..x3 read with KVM_GET_ONE_REG, x0 = 0 set with KVM_SET_ONE_REG",
         ),
         BENCH_FP_RESULT => (
@@ -526,6 +530,15 @@ pub fn run<C: Conduit, M: HostMemory, H: Hardware>(
     }
     let measured_ok = measurement_checks(&l.rim, p);
     let attested = attestation_handover(hw, &run, &challenge, chosen_by_runner);
+    if let Some((median, min, max)) = p.bench_minimal {
+        log::info!(
+            "bench: host-call round trip, minimal host (realm SMC to realm resume, the host re-entering at once): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",
+            median,
+            min,
+            max,
+            BENCH_ITERATIONS
+        );
+    }
     if let Some((median, min, max)) = p.bench {
         log::info!(
             "bench: host-call round trip (realm SMC to realm resume): median {=u64} ticks (min {=u64}, max {=u64}) over {} calls",

@@ -10,10 +10,10 @@ mod realm {
     use hostcall_abi::host_call::RsiHostCall;
     use hostcall_abi::payload::{
         self as payload, check, echo_arg, summarize, ATTEST_CHALLENGE, ATTEST_TOKEN, BENCH,
-        BENCH_FP_RESULT, BENCH_ITERATIONS, BENCH_RESULT, ECHO, ECHO_IMM, GROW_IPA, MEASUREMENTS,
-        REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE, REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT,
-        TOKEN_ATTEMPTS, TOKEN_INTERRUPTED_SHIFT, TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA,
-        WFI_ITERATIONS,
+        BENCH_FP_RESULT, BENCH_ITERATIONS, BENCH_MINIMAL, BENCH_MINIMAL_RESULT, BENCH_RESULT, ECHO,
+        ECHO_IMM, GROW_IPA, MEASUREMENTS, REALM_FP_PATTERN, REFUSED_IPA, REGION_SIZE,
+        REM_EXTEND_INDEX, REM_EXTEND_VALUE, REPORT, TOKEN_ATTEMPTS, TOKEN_INTERRUPTED_SHIFT,
+        TOKEN_LAST, TOKEN_PIECE, UNPROTECTED_IPA, WFI_ITERATIONS,
     };
     use hostcall_abi::psci::PsciFunction;
     use hostcall_abi::rsi::{RsiCommand, RSI_VERSION_1_0};
@@ -777,15 +777,17 @@ mod realm {
 
     static mut SAMPLES: [u64; BENCH_ITERATIONS] = [0; BENCH_ITERATIONS];
 
-    /// Times BENCH host calls (the structure written once, only the SMC inside the window) and
+    /// Times `call` host calls (the structure written once, only the SMC inside the window) and
     /// reports the summary with `result`; with `fp`, the realm also writes D1 before each call
-    /// and right after it, inside the window.
-    fn bench_host_calls(result: u64, fp: bool) {
+    /// and right after it, inside the window. Inlined into the one-kind functions below, so a
+    /// per-PC trace (`cargo xtask bench`) finds each kind's round trips by the function's symbol.
+    #[inline(always)]
+    fn bench_host_calls(call: u64, result: u64, fp: bool) {
         let p = &raw mut HOST_CALL;
         let samples = &raw mut SAMPLES;
         for i in 0..BENCH_ITERATIONS {
             // SAFETY: single-threaded; the RMM touches the structure only during the SMC.
-            unsafe { (*p).0.gprs[0] = BENCH };
+            unsafe { (*p).0.gprs[0] = call };
             let fid = RsiCommand::HOST_CALL.fid() as u64;
             if fp {
                 set_d1(i as u64);
@@ -806,6 +808,33 @@ mod realm {
         host_call(0, &g);
     }
 
+    /// Host calls the minimal host answers (re-entering at once).
+    #[inline(never)]
+    fn bench_minimal_host() {
+        bench_host_calls(BENCH_MINIMAL, BENCH_MINIMAL_RESULT, false);
+    }
+
+    /// Host calls the VMM answers through the KVM model.
+    #[inline(never)]
+    fn bench_kvm_host() {
+        bench_host_calls(BENCH, BENCH_RESULT, false);
+    }
+
+    /// Host calls the VMM answers, the realm using FP/SIMD around each.
+    #[inline(never)]
+    fn bench_kvm_host_fp() {
+        bench_host_calls(BENCH, BENCH_FP_RESULT, true);
+    }
+
+    /// WFIs, each trapped to the host (TRAP_WFI), which re-enters at once.
+    #[inline(never)]
+    fn bench_wfi() {
+        for _ in 0..WFI_ITERATIONS {
+            // SAFETY: trapped to the host (TRAP_WFI), which re-enters at once.
+            unsafe { asm!("wfi", options(nomem, nostack)) };
+        }
+    }
+
     /// Puts `v` in D1 (FP/SIMD enabled by the checks before).
     fn set_d1(v: u64) {
         // SAFETY: writes one FP/SIMD register the payload does not otherwise use.
@@ -815,14 +844,13 @@ mod realm {
         }
     }
 
-    /// The host-call benchmarks, without and with FP/SIMD use; then WFIs for the host to time.
+    /// The host-call benchmarks (minimal host, KVM model, KVM model with FP/SIMD use); then WFIs
+    /// for the host to time.
     fn benchmark() {
-        bench_host_calls(BENCH_RESULT, false);
-        bench_host_calls(BENCH_FP_RESULT, true);
-        for _ in 0..WFI_ITERATIONS {
-            // SAFETY: trapped to the host (TRAP_WFI), which re-enters at once.
-            unsafe { asm!("wfi", options(nomem, nostack)) };
-        }
+        bench_minimal_host();
+        bench_kvm_host();
+        bench_kvm_host_fp();
+        bench_wfi();
     }
 
     /// Prints `text` on the VMM's UART: one byte store per character, each an MMIO exit.

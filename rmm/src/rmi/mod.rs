@@ -99,14 +99,17 @@ pub fn handle(ctx: &RmiContext, call: &CallRegs) -> ResultRegs {
         out[0] = SMC_UNKNOWN;
         return out;
     };
-    let mut args = [0u64; 7];
-    args[..row.args].copy_from_slice(&call[1..=row.args]);
+    // Registers past the command's own read as zero, and results past its own go back as zero:
+    // fixed-size selects, not copies of a per-command length (which become `memcpy` calls).
+    let args: [u64; 7] = core::array::from_fn(|i| if i < row.args { call[i + 1] } else { 0 });
     let (ret, outputs) = match handler(ctx, &args) {
         Ok(o) => (RmiReturn::SUCCESS, o),
         Err(e) => (RmiReturn::new(e.status, e.index), e.outputs),
     };
     out[0] = ret.raw();
-    out[1..=row.results].copy_from_slice(&outputs[..row.results]);
+    for (i, o) in out[1..].iter_mut().enumerate() {
+        *o = if i < row.results { outputs[i] } else { 0 };
+    }
     out
 }
 

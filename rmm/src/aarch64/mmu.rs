@@ -21,7 +21,36 @@ unsafe impl crate::memory::GranuleMemory for PhysMemory {
         let dczid = super::sysregs::DCZID_EL0.extract();
         let block = 4usize << dczid.read(super::sysregs::DCZID_EL0::BS);
         let granule = hostcall_abi::GRANULE_SIZE;
-        if !dczid.is_set(super::sysregs::DCZID_EL0::DZP) && (16..=granule).contains(&block) {
+        let zva = !dczid.is_set(super::sysregs::DCZID_EL0::DZP);
+        if zva && (16..=granule / 8).contains(&block) {
+            // Eight blocks per iteration: a DC ZVA and an add each, the loop's compare and
+            // branch once per eight (a granule of 64-byte blocks in 8 iterations).
+            // SAFETY: 1. As below: the caller holds the lock of the DELEGATED granule at `pa`,
+            // identity-mapped Normal memory in the Realm PAS. 2. `pa` is granule aligned and
+            // `block` (a power of two, at most an eighth of the granule) divides it into a
+            // multiple of eight blocks, so every block zeroed lies inside it.
+            unsafe {
+                asm!(
+                    "2:",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "dc zva, {p}", "add {p}, {p}, {b}",
+                    "cmp {p}, {end}",
+                    "b.lo 2b",
+                    p = inout(reg) pa => _,
+                    b = in(reg) block as u64,
+                    end = in(reg) pa + granule as u64,
+                    options(nostack)
+                );
+            }
+            return;
+        }
+        if zva && (16..=granule).contains(&block) {
             for offset in (0..granule).step_by(block) {
                 // SAFETY: 1. As below: the caller holds the lock of the DELEGATED granule at
                 // `pa`, identity-mapped Normal memory in the Realm PAS. 2. `pa` is granule

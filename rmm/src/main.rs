@@ -39,25 +39,40 @@ mod image {
         };
         let p = &rmm.platform;
         // The MMU goes on first: the locks below (the logger's, `Once`) use exclusive accesses,
-        // which only Normal memory is sure to support.
+        // which only Normal memory is sure to support. Its tables go into the carve-out after
+        // the stacks the entry carved for the CPUs EL3 named.
         arch::set_shared_buffer(args.shared_buf);
         let console = p.console.map(|c| (c.base, c.map_pages));
-        match arch::build_tables(&p.dram, console) {
-            Ok(used) if arch::enable_mmu() => {
-                defmt::info!(
-                    "cpu {=u64}: MMU on: {} translation tables, NS view at {=u64:#x}",
-                    args.cpu,
-                    used,
-                    rmm::mmu::NS_VIEW_BASE
-                );
-            }
+        let (Some(carve), Some(stacks)) = (arch::carve_out(), arch::stacks()) else {
+            defmt::error!("cpu {=u64}: no stacks recorded in the carve-out", args.cpu);
+            return BootStatus::Unknown;
+        };
+        arch::cpu_started(args.cpu);
+        let split = match arch::build_tables(&p.dram, console, &carve, &stacks) {
+            Ok(split) if arch::enable_mmu() => split,
             _ => {
                 defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
                 return BootStatus::Unknown;
             }
-        }
+        };
+        let (tables_start, tables_end) = split.tables();
+        let tables = (tables_end - tables_start) / 4096;
+        defmt::info!(
+            "cpu {=u64}: MMU on: {=u64} translation tables, NS view at {=u64:#x}",
+            args.cpu,
+            tables,
+            rmm::mmu::NS_VIEW_BASE
+        );
+        defmt::info!(
+            "memory: {=u64} CPUs x {=usize} KiB stacks, {=u64} KiB tables from the carve-out; .bss {=usize} bytes",
+            stacks.count(),
+            rmm::limits::STACK_SIZE >> 10,
+            (tables_end - tables_start) >> 10,
+            arch::bss_bytes()
+        );
         let table = boot::tracking_words(p, arch::free_bytes()).and_then(|words| {
-            GranuleTable::new(&p.dram, arch::tracking_storage(words))
+            arch::tracking_storage(words)
+                .and_then(|storage| GranuleTable::new(&p.dram, storage))
                 .ok_or(BootStatus::ManifestDataError)
         });
         let table = match table {
@@ -123,6 +138,7 @@ mod image {
             Err(e) => defmt::error!("attestation unavailable: {=str}", e.describe()),
         }
         RMM.call_once(|| rmm);
+        arch::report_stack_depth();
         BootStatus::Success
     }
 
@@ -133,6 +149,7 @@ mod image {
                 BootStatus::Unknown
             }
             Ok(()) => {
+                arch::cpu_started(cpu);
                 defmt::info!("cpu {=u64}: warm boot", cpu);
                 BootStatus::Success
             }

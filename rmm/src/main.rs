@@ -101,7 +101,6 @@ mod image {
             defmt::error!("cpu {=u64}: no stacks recorded in the carve-out", args.cpu);
             return Err(BootStatus::Unknown);
         };
-        arch::cpu_started(args.cpu);
         let split = match arch::build_tables(&p.dram, console, &carve, &stacks) {
             Ok(split) if arch::enable_mmu() => split,
             _ => {
@@ -109,6 +108,7 @@ mod image {
                 return Err(BootStatus::Unknown);
             }
         };
+        arch::cpu_started(args.cpu);
         let (tables_start, tables_end) = split.tables();
         defmt::info!(
             "cpu {=u64}: MMU on: {=u64} translation tables, NS view at {=u64:#x}",

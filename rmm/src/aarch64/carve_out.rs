@@ -44,14 +44,19 @@ pub fn stacks() -> Option<Stacks> {
     carve_out()?.recorded_stacks(base, count)
 }
 
-/// The carve-out's split, once the stage-1 tables are built.
-pub(super) static SPLIT: spin::Once<Split> = spin::Once::new();
+/// Translation tables [`build_tables`] used (0 before). A plain store records it: the MMU is
+/// still off then, and only Normal memory is sure to support the exclusive accesses of a `Once`.
+pub(super) static TABLES_USED: AtomicUsize = AtomicUsize::new(0);
 /// Granule tracking has been handed out (once).
 static TRACKING_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// The carve-out's split: the stacks, the tables [`build_tables`] used, and the rest.
 pub fn split() -> Option<Split> {
-    SPLIT.get().copied()
+    let tables = TABLES_USED.load(Ordering::Acquire);
+    if tables == 0 {
+        return None;
+    }
+    carve_out()?.split(stacks()?, tables)
 }
 
 /// Bytes of the carve-out left after the stacks and the tables (0 before the tables are built).
@@ -86,7 +91,8 @@ const _: () = assert!(MAX_CPUS <= 64);
 /// The deepest stack use reported so far, in bytes.
 static DEEPEST: AtomicUsize = AtomicUsize::new(0);
 
-/// Notes that CPU `cpu` runs on its stack (cold and warm boot).
+/// Notes that CPU `cpu` runs on its stack (cold and warm boot, with the MMU on: an atomic OR is
+/// an exclusive access).
 pub fn cpu_started(cpu: u64) {
     if let Some(bit) = 1u64.checked_shl(cpu as u32).filter(|_| cpu < 64) {
         STARTED.fetch_or(bit, Ordering::Relaxed);

@@ -121,7 +121,8 @@ pub fn build_tables(
         .split(*stacks, t.used())
         .ok_or(MapError::OutOfTables)?;
     ROOT.store(t.root_pa(), core::sync::atomic::Ordering::Release);
-    Ok(*SPLIT.call_once(|| split))
+    TABLES_USED.store(t.used(), core::sync::atomic::Ordering::Release);
+    Ok(split)
 }
 
 /// Turns the MMU and caches on for this CPU with the tables cold boot built.

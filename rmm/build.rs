@@ -1,5 +1,6 @@
-//! Links the RMM image: picks the board's load address from the `platform` crate and sizes the
-//! per-CPU stacks from `src/limits.rs`, so neither number is written twice.
+//! Links the RMM image: picks the board's load address from the `platform` crate and gives the
+//! linker script the CPU bound and stack size of `src/limits.rs` (it checks the carve-out holds
+//! that many stacks), so no number is written twice.
 use std::{env, fs, path::PathBuf};
 
 include!("src/limits.rs");

@@ -10,8 +10,9 @@
 //! aarch64-only glue (entry, vectors, SMC, system registers, the world switch) is `aarch64`,
 //! linked only by the image (`src/main.rs`), behind the types and traits of [`arch`].
 //!
-//! Where each concept lives: the boot and its manifest in [`boot`]; granule tracking in
-//! [`granule`]; delegated memory and realm memory in [`memory`] and [`realm_memory`]; NS memory
+//! Where each concept lives: the boot and its manifest in [`boot`]; the split of the RMM's
+//! carve-out (per-CPU stacks, its translation tables, granule tracking) in [`carve_out`];
+//! granule tracking in [`granule`]; delegated memory and realm memory in [`memory`] and [`realm_memory`]; NS memory
 //! in [`ns`]; stage-2 tables in [`s2tt`] and their TLB rules in [`tlb`]; the realm (its
 //! parameters and RD) in [`realm`]; the REC (its object, parameters, run) in [`rec`]; RMI
 //! commands, one file per group, in [`rmi`]; realm exits in [`exit`] and trapped system
@@ -25,6 +26,7 @@ pub mod aarch64;
 pub mod arch;
 pub mod attestation;
 pub mod boot;
+pub mod carve_out;
 pub mod cbor;
 pub mod context;
 pub mod el3;

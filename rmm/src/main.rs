@@ -5,12 +5,13 @@
 mod image {
     use core::fmt::Write;
 
+    use core::sync::atomic::{AtomicBool, Ordering};
     use hostcall_abi::el3::{BootStatus, RMM_BOOT_COMPLETE, RMM_RMI_REQ_COMPLETE};
     use hostcall_abi::rmi::RmiCommand;
     use platform::pl011::Pl011;
     use rmm::aarch64 as arch;
     use rmm::attestation::Attestation;
-    use rmm::boot::{self, ColdBootArgs, Rmm};
+    use rmm::boot::{self, ColdBootArgs, PlatformInfo, Rmm};
     use rmm::granule::{GranuleTable, TRACKING_BYTES_PER_GRANULE};
     use rmm::rmi::RmiContext;
     use rmm::vmid::VmidSet;
@@ -18,6 +19,8 @@ mod image {
 
     /// Monitor state, written once by cold boot.
     static RMM: Once<Rmm> = Once::new();
+    /// Cold boot finished: warm boots may follow.
+    static BOOTED: AtomicBool = AtomicBool::new(false);
     /// VMIDs of live realms.
     static VMIDS: VmidSet = VmidSet::new();
     /// The attestation key and platform token, fetched once by cold boot.
@@ -25,61 +28,21 @@ mod image {
     /// Granule tracking, laid out once by cold boot.
     static GRANULES: Once<GranuleTable<'static>> = Once::new();
 
-    // Not inlined: its large locals (the copied shared buffer, the platform description) must not
-    // stay on the stack under the RMI loop.
+    // Cold boot is a few steps, none inlined: the large values each handles (the copied shared
+    // buffer, the platform description, the attestation key and platform token) then live on
+    // the stack one step at a time, not all at once. The deepest step sets the stack every CPU
+    // needs (`limits::STACK_SIZE`); none stays on the stack under the RMI loop.
     #[inline(never)]
     fn cold_boot(args: ColdBootArgs) -> BootStatus {
         platform::defmt_logger::init(c"rmm.defmt");
-        let rmm = match boot::cold_boot(args, arch::id_registers(), arch::copy_shared_buffer) {
+        let rmm = match check_and_map(args) {
             Ok(rmm) => rmm,
-            Err(e) => {
-                defmt::error!("cpu {=u64}: cold boot failed: {}", args.cpu, e as i64);
-                return e;
-            }
+            Err(e) => return e,
         };
         let p = &rmm.platform;
-        // The MMU goes on first: the locks below (the logger's, `Once`) use exclusive accesses,
-        // which only Normal memory is sure to support.
-        arch::set_shared_buffer(args.shared_buf);
-        let console = p.console.map(|c| (c.base, c.map_pages));
-        match arch::build_tables(&p.dram, console) {
-            Ok(used) if arch::enable_mmu() => {
-                defmt::info!(
-                    "cpu {=u64}: MMU on: {} translation tables, NS view at {=u64:#x}",
-                    args.cpu,
-                    used,
-                    rmm::mmu::NS_VIEW_BASE
-                );
-            }
-            _ => {
-                defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
-                return BootStatus::Unknown;
-            }
+        if let Err(e) = track_granules(args, p) {
+            return e;
         }
-        let table = boot::tracking_words(p, arch::free_bytes()).and_then(|words| {
-            GranuleTable::new(&p.dram, arch::tracking_storage(words))
-                .ok_or(BootStatus::ManifestDataError)
-        });
-        let table = match table {
-            Ok(t) => t,
-            Err(e) => {
-                defmt::error!(
-                    "cpu {=u64}: {=u64} MiB of DRAM needs more tracking memory than the {} KiB left",
-                    args.cpu,
-                    p.dram_bytes() >> 20,
-                    arch::free_bytes() >> 10
-                );
-                return e;
-            }
-        };
-        defmt::info!(
-            "granule tracking: {} granules, {} bytes each, {} KiB of {} KiB free",
-            table.len(),
-            TRACKING_BYTES_PER_GRANULE,
-            (table.len() * TRACKING_BYTES_PER_GRANULE) >> 10,
-            arch::free_bytes() >> 10
-        );
-        GRANULES.call_once(|| table);
         defmt::info!(
             "cpu {=u64}: cold boot: RMM-EL3 interface {}.{}, {} CPUs, manifest {}.{}, {} DRAM bank(s), {=u64} MiB",
             args.cpu,
@@ -107,9 +70,97 @@ mod image {
                 p.dram_bytes() >> 20
             );
         }
-        match Attestation::init(&arch::SmcEl3) {
+        init_attestation();
+        BOOTED.store(true, Ordering::Release);
+        arch::report_stack_depth();
+        BootStatus::Success
+    }
+
+    /// Cold boot's first step: the registers and the manifest, checked, then the stage-1 tables
+    /// and the MMU ([`map_memory`]); what was checked goes into [`RMM`] only with the MMU on (a
+    /// `Once` uses exclusive accesses, which only Normal memory is sure to support).
+    #[inline(never)]
+    fn check_and_map(args: ColdBootArgs) -> Result<&'static Rmm, BootStatus> {
+        let rmm = boot::cold_boot(args, arch::id_registers(), arch::copy_shared_buffer)
+            .inspect_err(|&e| {
+                defmt::error!("cpu {=u64}: cold boot failed: {}", args.cpu, e as i64);
+            })?;
+        map_memory(args, &rmm.platform)?;
+        Ok(RMM.call_once(|| rmm))
+    }
+
+    /// The stage-1 tables, in the carve-out after the stacks the entry carved for the CPUs EL3
+    /// named, and the MMU.
+    #[inline(never)]
+    fn map_memory(args: ColdBootArgs, p: &PlatformInfo) -> Result<(), BootStatus> {
+        // The MMU goes on first: the locks below (the logger's, `Once`) use exclusive accesses,
+        // which only Normal memory is sure to support.
+        arch::set_shared_buffer(args.shared_buf);
+        let console = p.console.map(|c| (c.base, c.map_pages));
+        let (Some(carve), Some(stacks)) = (arch::carve_out(), arch::stacks()) else {
+            defmt::error!("cpu {=u64}: no stacks recorded in the carve-out", args.cpu);
+            return Err(BootStatus::Unknown);
+        };
+        let split = match arch::build_tables(&p.dram, console, &carve, &stacks) {
+            Ok(split) if arch::enable_mmu() => split,
+            _ => {
+                defmt::error!("cpu {=u64}: cannot build the stage-1 tables", args.cpu);
+                return Err(BootStatus::Unknown);
+            }
+        };
+        arch::cpu_started(args.cpu);
+        let (tables_start, tables_end) = split.tables();
+        defmt::info!(
+            "cpu {=u64}: MMU on: {=u64} translation tables, NS view at {=u64:#x}",
+            args.cpu,
+            (tables_end - tables_start) / 4096,
+            rmm::mmu::NS_VIEW_BASE
+        );
+        defmt::info!(
+            "memory: {=u64} CPUs x {=usize} KiB stacks, {=u64} KiB tables from the carve-out; .bss {=usize} bytes",
+            stacks.count(),
+            rmm::limits::STACK_SIZE >> 10,
+            (tables_end - tables_start) >> 10,
+            arch::bss_bytes()
+        );
+        Ok(())
+    }
+
+    /// Cold boot's second step: granule tracking, in the carve-out after the tables.
+    #[inline(never)]
+    fn track_granules(args: ColdBootArgs, p: &PlatformInfo) -> Result<(), BootStatus> {
+        let table = GRANULES.try_call_once(|| {
+            let words = boot::tracking_words(p, arch::free_bytes())?;
+            arch::tracking_storage(words)
+                .and_then(|storage| GranuleTable::new(&p.dram, storage))
+                .ok_or(BootStatus::ManifestDataError)
+        });
+        let Ok(table) = table else {
+            defmt::error!(
+                "cpu {=u64}: {=u64} MiB of DRAM needs more tracking memory than the {} KiB left",
+                args.cpu,
+                p.dram_bytes() >> 20,
+                arch::free_bytes() >> 10
+            );
+            return table.map(|_| ());
+        };
+        defmt::info!(
+            "granule tracking: {} granules, {} bytes each, {} KiB of {} KiB free",
+            table.len(),
+            TRACKING_BYTES_PER_GRANULE,
+            (table.len() * TRACKING_BYTES_PER_GRANULE) >> 10,
+            arch::free_bytes() >> 10
+        );
+        Ok(())
+    }
+
+    /// Cold boot's last step: the realm attestation key and the platform token from EL3, built
+    /// in [`ATTEST`]. Realms run without them; their token requests then fail with
+    /// RSI_ERROR_UNKNOWN.
+    #[inline(never)]
+    fn init_attestation() {
+        match ATTEST.try_call_once(|| Attestation::init(&arch::SmcEl3)) {
             Ok(a) => {
-                let a = ATTEST.call_once(|| a);
                 let h = a.key().public_key_hash();
                 let mut prefix = [0u8; 8];
                 prefix.copy_from_slice(&h[..8]);
@@ -119,20 +170,19 @@ mod image {
                     a.platform_token().len()
                 );
             }
-            // Realms still run; their token requests fail with RSI_ERROR_UNKNOWN.
             Err(e) => defmt::error!("attestation unavailable: {=str}", e.describe()),
         }
-        RMM.call_once(|| rmm);
-        BootStatus::Success
     }
 
     fn warm_boot(cpu: u64) -> BootStatus {
-        match boot::warm_boot(RMM.get(), cpu) {
+        let booted = RMM.get().filter(|_| BOOTED.load(Ordering::Acquire));
+        match boot::warm_boot(booted, cpu) {
             Ok(()) if !arch::enable_mmu() => {
                 defmt::error!("cpu {=u64}: warm boot failed: no stage-1 tables", cpu);
                 BootStatus::Unknown
             }
             Ok(()) => {
+                arch::cpu_started(cpu);
                 defmt::info!("cpu {=u64}: warm boot", cpu);
                 BootStatus::Success
             }

@@ -662,6 +662,8 @@ pub struct SimCpu {
     entries: Mutex<Vec<(RealmRegs, Stage2, EntryTraps, u64)>>,
     /// Answers to successive [`RealmCpu::interrupt_pending`] checks; none left reads "no".
     interrupts: Mutex<std::collections::VecDeque<bool>>,
+    /// [`RealmCpu::realm_destroyed`] calls so far.
+    destroyed: std::sync::atomic::AtomicUsize,
 }
 
 /// CPU 0 of a memory system of its own.
@@ -680,6 +682,7 @@ impl SimCpu {
             steps: Mutex::default(),
             entries: Mutex::default(),
             interrupts: Mutex::default(),
+            destroyed: Default::default(),
         }
     }
 
@@ -715,6 +718,11 @@ impl SimCpu {
             .lock()
             .expect("interrupt lock")
             .extend(answers);
+    }
+
+    /// How many times the RMM told this CPU a realm was destroyed.
+    pub fn realms_destroyed(&self) -> usize {
+        self.destroyed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every entry so far: registers, stage 2, traps and VMPIDR as the RMM set them up.
@@ -755,6 +763,11 @@ impl RealmCpu for SimCpu {
     /// (so that a test can tell registers apart).
     fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64 {
         !(u64::from(reg.crm) << 4 | u64::from(reg.op2))
+    }
+
+    fn realm_destroyed(&self) {
+        self.destroyed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

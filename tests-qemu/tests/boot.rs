@@ -73,6 +73,32 @@ fn number_between(o: &RunOutcome, prefix: &str, suffix: &str) -> usize {
     }
 }
 
+/// The RMM's stacks, painted at cold boot, reported how deep they went (at the end of cold boot,
+/// then after each REALM_DESTROY that found them deeper): the deepest use must leave an eighth
+/// of a stack unused, before an overflow faults on the guard page.
+fn check_rmm_stacks(o: &RunOutcome) {
+    let prefix = "stack: deepest use so far ";
+    let reports: Vec<(usize, usize)> = o
+        .rmm_lines()
+        .filter_map(|l| {
+            let rest = &l[l.find(prefix)? + prefix.len()..];
+            let mut nums = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<usize>().ok());
+            Some((nums.next()??, nums.next()??))
+        })
+        .collect();
+    let Some(&(deepest, usable)) = reports.iter().max() else {
+        panic!("the RMM did not report its stack use\n{}", o.report());
+    };
+    assert!(
+        deepest <= usable - usable / 8,
+        "the RMM's deepest stack use, {deepest} of {usable} bytes, leaves less than an eighth\n{}",
+        o.report()
+    );
+}
+
 fn check_every_cpu(o: &RunOutcome, cpus: u32) {
     expect_count(o, Source::Host, "verdict: PASS", 1);
     // The images' own memcpy/memset, checked in place against byte-by-byte copies.
@@ -100,6 +126,10 @@ fn check_every_cpu(o: &RunOutcome, cpus: u32) {
         expect_count(o, Source::Rmm, &format!("cpu {cpu}: warm boot"), 1);
     }
     expect_count(o, Source::Rmm, "failed", 0);
+    // The RMM carved a stack for each CPU EL3 names (TF-A's QEMU platform names 32, whatever
+    // QEMU's -smp) and its translation tables from its carve-out, and its stacks kept headroom.
+    expect_count(o, Source::Rmm, "memory: 32 CPUs x ", 1);
+    check_rmm_stacks(o);
     // 3 GiB of NS DRAM in the manifest: one 2-byte word per 4 KiB granule.
     expect_count(
         o,

@@ -10,6 +10,10 @@
 //! Granule tracking: the RMM reports at cold boot how many granules its table tracks, the bytes
 //! per granule and the carve-out memory left for the table; from these follow the tracking cost
 //! and the largest DRAM this build can track on this board.
+//!
+//! Static RAM: the RMM reports at cold boot the CPUs EL3 named, the stack each gets and the
+//! stage-1 tables it built, all carved from its carve-out at boot, and its `.bss`; the figure
+//! is `.bss` (read from the ELF, checked against the RMM's own) plus those stacks and tables.
 
 use std::time::Duration;
 
@@ -40,6 +44,40 @@ fn parse_tracking(line: &str) -> Option<Tracking> {
             bytes_each,
             table_kib,
             free_kib,
+        }),
+        _ => None,
+    }
+}
+
+/// Numbers parsed from the RMM's "memory: N CPUs x S KiB stacks, T KiB tables from the
+/// carve-out; .bss B bytes" line.
+struct Memory {
+    cpus: u64,
+    stack_kib: u64,
+    tables_kib: u64,
+    bss: u64,
+}
+
+impl Memory {
+    /// Bytes the stacks and tables take from the carve-out.
+    fn carved(&self) -> u64 {
+        (self.cpus * self.stack_kib + self.tables_kib) * 1024
+    }
+}
+
+fn parse_memory(line: &str) -> Option<Memory> {
+    let rest = line.split("memory: ").nth(1)?;
+    let nums: Vec<u64> = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    match nums[..] {
+        [cpus, stack_kib, tables_kib, bss, ..] => Some(Memory {
+            cpus,
+            stack_kib,
+            tables_kib,
+            bss,
         }),
         _ => None,
     }
@@ -94,7 +132,7 @@ const PATHS: [(&str, &str, Option<u64>); 6] = [
 ];
 
 /// Bytes of the ELF file's allocated sections: (loaded: text, rodata, data; zero-initialised:
-/// bss, stacks).
+/// bss; the stacks and tables are carved at boot, not linked).
 fn footprint(elf: &[u8]) -> Option<(u64, u64)> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
@@ -288,6 +326,13 @@ pub fn run() -> Result<(), String> {
             )
         })?;
     let t = parse_tracking(&line.text).ok_or(format!("cannot parse {:?}", line.text))?;
+    let line = outcome.find(Source::Rmm, "memory: ").ok_or_else(|| {
+        format!(
+            "the RMM did not report its stacks and tables\n{}",
+            outcome.report()
+        )
+    })?;
+    let memory = parse_memory(&line.text).ok_or(format!("cannot parse {:?}", line.text))?;
     let dram_gib = t.granules * 4096 / (1 << 30);
     let max_granules = t.free_kib * 1024 / t.bytes_each;
     let max_gib = max_granules * 4096 / (1 << 30);
@@ -377,6 +422,12 @@ pub fn run() -> Result<(), String> {
         .map_or(0, |l| l.ticks);
     let elf = std::fs::read(&images.rmm_elf).map_err(|e| format!("rmm.elf: {e}"))?;
     let (loaded, zeroed) = footprint(&elf).ok_or("rmm.elf is not an ELF64 file")?;
+    if zeroed != memory.bss {
+        return Err(format!(
+            "rmm.elf's zero-initialised sections ({zeroed} B) are not the .bss the RMM reports ({} B)",
+            memory.bss
+        ));
+    }
     println!();
     println!(
         "issue 14's goals (round trips timed by the realm or the host; RMM shares from the trace)"
@@ -404,7 +455,13 @@ pub fn run() -> Result<(), String> {
     );
     println!("| reset to BL33 (the host stub's first line) | {reset_to_bl33} | <= 12,000,000 |");
     println!("| RMM image text + rodata + data | {loaded} B | <= 100 KB |");
-    println!("| RMM static RAM (bss + stacks) | {zeroed} B | <= 1.7 MB |");
+    println!(
+        "| RMM static RAM (bss + stacks and stage-1 tables carved at boot) | {} B ({zeroed} B bss + {} CPUs x {} KiB stacks + {} KiB tables) | <= 1.7 MB |",
+        zeroed + memory.carved(),
+        memory.cpus,
+        memory.stack_kib,
+        memory.tables_kib
+    );
     Ok(())
 }
 
@@ -445,6 +502,21 @@ mod tests {
             (786_432, 2, 1536, 22_224)
         );
         assert!(parse_tracking("granule tracking: 12 granules").is_none());
+    }
+
+    #[test]
+    fn parses_the_memory_line() {
+        let m = parse_memory(
+            "memory: 32 CPUs x 32 KiB stacks, 36 KiB tables from the carve-out; .bss 28944 bytes",
+        )
+        .expect("parse");
+        assert_eq!(
+            (m.cpus, m.stack_kib, m.tables_kib, m.bss),
+            (32, 32, 36, 28_944)
+        );
+        assert_eq!(m.carved(), (32 * 32 + 36) * 1024);
+        assert!(parse_memory("memory: 32 CPUs x 32 KiB stacks").is_none());
+        assert!(parse_memory("granule tracking: 1 granules").is_none());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! What the RMM asks of EL3 and of its own image at Realm EL2: the SMC conduit (`SmcEl3`), the
-//! shared buffer, the fatal-exception path and `park`, and the memory left for granule tracking.
+//! shared buffer, the fatal-exception path and `park`.
 
 use super::*;
 
@@ -39,38 +39,6 @@ extern "C" fn rmm_exception() -> ! {
         far
     );
     park()
-}
-
-extern "C" {
-    pub(super) static __rmm_free_start: u8;
-    pub(super) static __rmm_free_end: u8;
-}
-
-/// Bytes of the RMM region left after the image and its stacks.
-pub fn free_bytes() -> usize {
-    // Taking the address of an extern static reads no memory, so needs no `unsafe`.
-    let (start, end) = (
-        &raw const __rmm_free_start as usize,
-        &raw const __rmm_free_end as usize,
-    );
-    end.saturating_sub(start)
-}
-
-/// Zeroes `words` u16 of the free region and returns them as granule-tracking storage.
-/// Called once, by cold boot, with `words * 2 <= free_bytes()`.
-pub fn tracking_storage(words: usize) -> &'static [core::sync::atomic::AtomicU16] {
-    assert!(
-        words * 2 <= free_bytes(),
-        "tracking storage exceeds the RMM region"
-    );
-    // SAFETY: 1. The range lies in the RMM's own Realm region past every section the linker
-    // placed (checked above), so nothing else uses it. 2. Cold boot runs once, before any other
-    // CPU enters, so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
-    unsafe {
-        let start = &raw const __rmm_free_start as *mut u16;
-        core::ptr::write_bytes(start, 0, words);
-        core::slice::from_raw_parts(start as *const core::sync::atomic::AtomicU16, words)
-    }
 }
 
 /// EL3 services through SMC.

@@ -6,52 +6,78 @@ use super::*;
 use aarch64_cpu::registers::ESR_EL2;
 
 // One entry for cold and warm boot (EL3 enters every CPU here with the MMU off):
-// 1. x0 = CPU index. An index beyond our stacks is reported to EL3 at once, with no stack.
-// 2. SP = top of this CPU's stack, also kept in TPIDR_EL2 for the fatal-exception path.
-// 3. The first entry ever is the cold boot (EL3 boots the primary before any other CPU): it
-//    clears `.bss`; the `cold_pending` word lives in `.data` so the clear cannot touch it.
-// 4. rmm_main(x0..x3 as EL3 passed them, x4 = 1 on cold boot).
+// 1. The first entry ever is the cold boot (EL3 boots the primary before any other CPU). Its x2,
+//    the number of CPUs EL3 may enter the RMM on, is checked before use: 0 or more than
+//    MAX_CPUS (whose stacks the linker script checks the carve-out can hold) is reported to EL3
+//    at once, with no stack. Else x2 stacks of STACK_SIZE are carved from the carve-out's start
+//    (`__rmm_free_start`), and `rmm_stacks` records their base and count: it lives in `.data`,
+//    like the `cold_pending` word, so the `.bss` clear cannot touch it.
+// 2. x0 = CPU index. An index without a stack (>= the recorded count) is reported to EL3 at once,
+//    with no stack.
+// 3. SP = top of this CPU's stack, also kept in TPIDR_EL2 for the fatal-exception path.
+// 4. Cold boot paints every stack with STACK_PAINT (how deep each goes shows later, see
+//    `carve_out::report_stack_depth`) and clears `.bss`.
+// 5. rmm_main(x0..x3 as EL3 passed them, x4 = 1 on cold boot).
 global_asm!(
     r#"
     .section .data.rmm_cold_pending, "aw"
     .balign 8
 rmm_cold_pending:
     .quad 1
+    .global rmm_stacks
+rmm_stacks:
+    .quad 0, 0                      // the stacks' base and CPU count, once cold boot carved them
 
     .section .text.entry, "ax"
     .global rmm_entry
 rmm_entry:
-    cmp     x0, #{max_cpus}
+    adrp    x9, rmm_stacks
+    add     x9, x9, :lo12:rmm_stacks
+    adrp    x10, rmm_cold_pending
+    ldr     x4, [x10, :lo12:rmm_cold_pending]
+    cbz     x4, 1f
+    sub     x11, x2, #1             // x2 - 1 >= MAX_CPUS (unsigned): x2 is 0 or too large
+    cmp     x11, #{max_cpus}
+    b.hs    7f
+    adrp    x11, __rmm_free_start
+    add     x11, x11, :lo12:__rmm_free_start
+    stp     x11, x2, [x9]
+1:  ldp     x11, x12, [x9]          // the stacks' base and count
+    cmp     x0, x12
     b.hs    3f
-    adrp    x9, __stacks_start
-    add     x9, x9, :lo12:__stacks_start
-    add     x10, x0, #1
-    mov     x11, #{stack_size}
-    madd    x9, x10, x11, x9
+    mov     x13, #{stack_size}
+    add     x9, x0, #1
+    madd    x9, x9, x13, x11
     mov     sp, x9
     msr     tpidr_el2, x9           // the stack's top, for rmm_fatal
     adrp    x9, vectors
     add     x9, x9, :lo12:vectors
     msr     vbar_el2, x9
     isb
-    mov     x4, #0
-    adrp    x9, rmm_cold_pending
-    ldr     x10, [x9, :lo12:rmm_cold_pending]
-    cbz     x10, 2f
-    str     xzr, [x9, :lo12:rmm_cold_pending]
-    adrp    x9, __bss_start
+    cbz     x4, 2f
+    str     xzr, [x10, :lo12:rmm_cold_pending]
+    madd    x12, x12, x13, x11      // the stacks' end
+    mov     x13, #{paint_lo}
+    movk    x13, #{paint_hi}, lsl #16
+    orr     x13, x13, x13, lsl #32
+6:  cmp     x11, x12
+    b.hs    8f
+    stp     x13, x13, [x11], #16
+    b       6b
+8:  adrp    x9, __bss_start
     add     x9, x9, :lo12:__bss_start
     adrp    x10, __bss_end
     add     x10, x10, :lo12:__bss_end
-1:  cmp     x9, x10
-    b.hs    4f
+4:  cmp     x9, x10
+    b.hs    2f
     stp     xzr, xzr, [x9], #16
-    b       1b
-4:  mov     x4, #1
+    b       4b
 2:  bl      rmm_main
-3:  mov     x0, #{boot_complete_lo}
+3:  mov     x1, #{cpu_id_out_of_range}
+    b       9f
+7:  mov     x1, #{cpus_out_of_range}
+9:  mov     x0, #{boot_complete_lo}
     movk    x0, #{boot_complete_hi}, lsl #16
-    mov     x1, #{cpu_id_out_of_range}
     smc     #0
 5:  wfe
     b       5b
@@ -306,6 +332,9 @@ rmm_ns_copy_fault:
     boot_complete_lo = const RMM_BOOT_COMPLETE & 0xFFFF,
     boot_complete_hi = const RMM_BOOT_COMPLETE >> 16,
     cpu_id_out_of_range = const BootStatus::CpuIdOutOfRange as i64,
+    cpus_out_of_range = const BootStatus::CpusOutOfRange as i64,
+    paint_lo = const crate::carve_out::STACK_PAINT & 0xFFFF,
+    paint_hi = const (crate::carve_out::STACK_PAINT >> 16) & 0xFFFF,
     esr_ec_shift = const ESR_EL2::EC.shift,
     ec_dabt_cur = const ESR_EL2::EC::Value::DataAbortCurrentEL as u64,
 );

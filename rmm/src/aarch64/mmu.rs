@@ -71,38 +71,37 @@ unsafe impl crate::memory::GranuleMemory for PhysMemory {
 }
 
 extern "C" {
-    pub(super) static __stacks_start: u8;
-    pub(super) static __stacks_end: u8;
     pub(super) static __text_start: u8;
     pub(super) static __text_end: u8;
     pub(super) static __rodata_end: u8;
     pub(super) fn rmm_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
 }
 
-/// Stage-1 tables for R-EL2, built by cold boot.
-pub(super) const TABLES: usize = 64;
-
-#[repr(C, align(4096))]
-pub(super) struct TablePool([crate::mmu::Table; TABLES]);
-pub(super) static mut TABLE_POOL: TablePool = TablePool([[0; crate::mmu::ENTRIES]; TABLES]);
 pub(super) static ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
-/// Builds the RMM's stage-1 tables: DRAM identity in the Realm PAS (its own image with section
-/// permissions), DRAM again as the NS view, and the console. Called once, by cold boot.
+/// Builds the RMM's stage-1 tables in the carve-out, after the stacks: DRAM identity in the
+/// Realm PAS (its own image with section permissions, each CPU's stack above its unmapped guard
+/// page), DRAM again as the NS view, and the console. Called once, by cold boot, with the MMU
+/// off; returns the carve-out's split (the tables as many as these mappings took, the rest for
+/// granule tracking), also kept for [`tracking_storage`].
 pub fn build_tables(
     dram: &[hostcall_abi::el3::MemoryBank],
     console: Option<(u64, u64)>,
-) -> Result<usize, crate::mmu::MapError> {
-    use crate::mmu::{Attrs, Tables, NS_VIEW_BASE};
+    carve: &crate::carve_out::CarveOut,
+    stacks: &crate::carve_out::Stacks,
+) -> Result<crate::carve_out::Split, crate::mmu::MapError> {
+    use crate::mmu::{Attrs, MapError, Table, Tables, NS_VIEW_BASE};
     let text = (&raw const __text_start as u64, &raw const __text_end as u64);
     let rodata_end = &raw const __rodata_end as u64;
-    let region_end = &raw const __rmm_free_end as u64;
-    let pool_ptr = &raw mut TABLE_POOL;
-    // SAFETY: cold boot runs once, on one CPU, before the MMU is on anywhere: nothing else
-    // reads or writes the pool meanwhile.
-    let pool = unsafe { &mut (*pool_ptr).0 };
-    let pool_pa = pool.as_ptr() as u64;
-    let mut t = Tables::new(pool, pool_pa).ok_or(crate::mmu::MapError::OutOfTables)?;
+    let region_end = carve.end();
+    let (pool_pa, room) = carve.table_room(stacks);
+    // SAFETY: 1. `room` pages from `pool_pa` are the carve-out after the stacks (page aligned,
+    // inside the RMM's own region), which nothing uses yet: granule tracking is placed after the
+    // tables this returns. 2. Cold boot runs once, on one CPU, before the MMU is on anywhere:
+    // nothing else reads or writes them meanwhile. 3. Any bits are valid u64s; `Tables` clears
+    // each table before it uses it.
+    let pool = unsafe { core::slice::from_raw_parts_mut(pool_pa as *mut Table, room) };
+    let mut t = Tables::new(pool, pool_pa).ok_or(MapError::OutOfTables)?;
     for b in dram {
         let end = b.base + b.size;
         // The part of the bank outside the RMM's own region: plain Realm data.
@@ -117,26 +116,22 @@ pub fn build_tables(
     }
     t.map(text.0, text.0, text.1 - text.0, Attrs::REALM_RX)?;
     t.map(text.1, text.1, rodata_end - text.1, Attrs::REALM_RO)?;
-    // Data and bss, then each CPU's stack above its unmapped guard page (an overflow faults
-    // instead of corrupting what lies below), then the free region.
-    let (stacks, stacks_end) = (
-        &raw const __stacks_start as u64,
-        &raw const __stacks_end as u64,
-    );
-    t.map(rodata_end, rodata_end, stacks - rodata_end, Attrs::REALM_RW)?;
-    for cpu in 0..MAX_CPUS as u64 {
-        let usable = stacks + cpu * STACK_SIZE as u64 + STACK_GUARD as u64;
-        t.map(
-            usable,
-            usable,
-            (STACK_SIZE - STACK_GUARD) as u64,
-            Attrs::REALM_RW,
-        )?;
+    // Data and bss, then the stack of each CPU EL3 named above its unmapped guard page (an
+    // overflow faults instead of corrupting what lies below), then the rest of the carve-out.
+    t.map(
+        rodata_end,
+        rodata_end,
+        carve.start() - rodata_end,
+        Attrs::REALM_RW,
+    )?;
+    for cpu in 0..stacks.count() {
+        let (lo, hi) = stacks.usable(cpu).ok_or(MapError::Range)?;
+        t.map(lo, lo, hi - lo, Attrs::REALM_RW)?;
     }
     t.map(
-        stacks_end,
-        stacks_end,
-        region_end - stacks_end,
+        stacks.end(),
+        stacks.end(),
+        region_end - stacks.end(),
         Attrs::REALM_RW,
     )?;
     if let Some((base, pages)) = console {
@@ -151,8 +146,12 @@ pub fn build_tables(
     if let Some(shared) = shared_buffer().filter(|&pa| !covered(pa)) {
         t.map(shared, shared, 4096, Attrs::REALM_RW)?;
     }
+    let split = carve
+        .split(*stacks, t.used())
+        .ok_or(MapError::OutOfTables)?;
     ROOT.store(t.root_pa(), core::sync::atomic::Ordering::Release);
-    Ok(t.used())
+    TABLES_USED.store(t.used(), core::sync::atomic::Ordering::Release);
+    Ok(split)
 }
 
 /// Turns the MMU and caches on for this CPU with the tables cold boot built.

@@ -137,6 +137,10 @@ impl crate::arch::RealmCpu for Cpu {
         read_id_register(reg.crm, reg.op2)
     }
 
+    fn realm_destroyed(&self) {
+        report_stack_depth();
+    }
+
     fn interrupt_pending(&self) -> bool {
         // `ISR_EL1` at EL2 shows the physical interrupt state.
         let isr = ISR_EL1.extract();

@@ -286,4 +286,7 @@ pub trait RealmCpu: crate::tlb::Stage2Tlb {
     /// The hardware value of an ID register (what a realm's trapped read is answered from,
     /// through [`crate::id_regs::realm_view`]).
     fn read_id_register(&self, reg: crate::id_regs::IdRegister) -> u64;
+    /// A realm was destroyed: a quiet moment, off the hot paths, for the platform's own
+    /// bookkeeping (the image reports how deep its stacks have gone). Nothing by default.
+    fn realm_destroyed(&self) {}
 }

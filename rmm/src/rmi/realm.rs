@@ -119,6 +119,7 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     ctx.vmids.release(rd.config.vmid);
     ctx.mem.wipe(g.pa());
     g.set_state(GranuleState::Delegated);
+    ctx.cpu.realm_destroyed();
     Ok(NO_OUTPUTS)
 }
 

@@ -310,6 +310,11 @@ fn realm_destroy_returns_everything_and_frees_the_vmid() {
     let sim = Sim::qemu();
     new_realm(&sim);
     assert_eq!(sim.call(REALM_DESTROY, &[RD])[0], SUCCESS);
+    assert_eq!(
+        sim.cpu.realms_destroyed(),
+        1,
+        "the CPU is told (the image's stack report)"
+    );
     untouched(&sim);
     for pa in [RD, RTT_BASE, RTT_BASE + 0x1000] {
         assert_eq!(sim.call(UNDELEGATE, &[pa])[0], SUCCESS);
@@ -327,6 +332,7 @@ fn realm_destroy_fails_rd_state() {
     assert_eq!(sim.call(REALM_DESTROY, &[RTT_BASE])[0], ERROR_INPUT);
     assert_eq!(sim.call(REALM_DESTROY, &[RD + 0x800])[0], ERROR_INPUT);
     assert_eq!(sim.granules.peek(RD).map(|p| p.0), Ok(GranuleState::Rd));
+    assert_eq!(sim.cpu.realms_destroyed(), 0);
 }
 
 #[test]
@@ -336,6 +342,7 @@ fn realm_destroy_fails_realm_live_with_a_rec() {
     super::rec_commands::create_rec(&sim, 0, 0x8200_0000);
     assert_eq!(sim.call(REALM_DESTROY, &[RD]), [ERROR_REALM, 0, 0, 0, 0]);
     assert_eq!(sim.granules.peek(RD), Ok((GranuleState::Rd, 1)));
+    assert_eq!(sim.cpu.realms_destroyed(), 0);
 }
 
 #[test]

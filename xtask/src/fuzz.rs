@@ -11,7 +11,7 @@
 //! to the compilations of those crates for the host triple and runs rustc unchanged otherwise.
 //! The fuzz targets, the RMI model and its harness, libFuzzer's glue and the other dependencies
 //! (`sha2`, `p384`, `heapless`, ...) stay uninstrumented: their coverage and comparisons only
-//! cost time (they were more than half of the callbacks). Nothing else is installed: no
+//! cost time (they were about half of the callbacks). Nothing else is installed: no
 //! cargo-fuzz, no nightly.
 //!
 //! - `cargo xtask fuzz [--target NAME] [--time SECONDS]`: fuzzes each target (or one) for

@@ -6,9 +6,10 @@
 //! and the rest stays zero. This module only computes values: where a realm's measurements live
 //! and who may change them is the business of the RMI and RSI handlers.
 //!
-//! Hashing uses RustCrypto's portable, compact implementation (`force-soft-compact`): the RMM
-//! never touches FP/SIMD registers, which may hold a realm's state, and the rolled-up rounds
-//! keep the image small.
+//! In the image, hashing uses RustCrypto's portable, compact implementation
+//! (`force-soft-compact`): the RMM never touches FP/SIMD registers, which may hold a realm's
+//! state, and the rolled-up rounds keep the image small. Host builds (tests, the simulation, the
+//! fuzz targets) may take sha2's faster backends: the digests are the same.
 
 use hostcall_abi::realm_params::RmiRealmParams;
 use hostcall_abi::rec_params::RmiRecParams;

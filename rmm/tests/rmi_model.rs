@@ -289,6 +289,44 @@ fn state_changed_behind_the_handlers_back_is_caught() {
     assert!(report.contains(&format!("GPT of {pa:#x}")), "{report}");
 }
 
+/// The RTT read-back notices an entry changed behind the handlers' back, also one that was
+/// like its neighbours before (the read-back calls RMI_RTT_READ_ENTRY once per kind of entry in
+/// a table, and again for every entry whose bits differ).
+#[test]
+fn an_rtt_entry_changed_behind_the_handlers_back_is_caught() {
+    let mut run = Run::new(SEEDS[1], 400);
+    while run.gen.random_ops < 400 {
+        let op = run.gen.next(&run.model);
+        run.step(&op).unwrap_or_else(|r| panic!("{r}"));
+    }
+    run.checkpoint(true).unwrap_or_else(|r| panic!("{r}"));
+    // The second entry of a table whose first two entries are alike in the model (and in
+    // memory, or the read-back above would have read both).
+    let (&table, t) = run
+        .model
+        .tables
+        .iter()
+        .find(|(_, t)| t.entries[0] == t.entries[1])
+        .expect("a table with two alike entries after 400 commands");
+    let (rd, level) = (t.rd, t.level);
+    let at = table + 8;
+    let old = run.sim.mem.read_u64(at);
+    assert_eq!(
+        old,
+        run.sim.mem.read_u64(table),
+        "alike entries, alike bits"
+    );
+    run.sim.mem.write_u64(at, old ^ 1);
+    let report = run
+        .checkpoint(true)
+        .expect_err("a changed entry is noticed");
+    assert!(
+        report.contains(&format!("RTT_READ_ENTRY(rd {rd:#x}, ipa"))
+            && report.contains(&format!("level {level}) of table {table:#x}")),
+        "{report}"
+    );
+}
+
 /// The runs the fuzz target `rmi_sequence` makes (`fuzz/`, `cargo xtask fuzz`): every input of its
 /// committed corpus (seeds and reproducers of past findings) still matches the model.
 #[test]

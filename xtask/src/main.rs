@@ -68,6 +68,9 @@ fn usage() -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = fuzz::rustc_wrapper() {
+        return code;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),

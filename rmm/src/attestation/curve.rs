@@ -6,13 +6,13 @@
 //! and doubled with the complete formulas for a = -3 of Renes, Costello and Batina ("Complete
 //! addition formulas for prime order elliptic curves", 2016, algorithms 4 to 6), on the field
 //! arithmetic of the `p384` crate. The multiples of G the two computations add are fixed, so
-//! they are computed by the compiler (constant evaluation, one batched field inversion) and
-//! cost nothing at boot:
+//! they are made by the compiler (constant evaluation) and cost nothing at boot:
 //!
-//! - [`GENERATOR_MULTIPLES`]: 0·G..15·G, for the signer's four-bit windows of the nonce;
-//! - [`COMB`]: four tables of sixteen sums of 2^(96t + 24g)·G over the teeth t = 0..3, for the
-//!   public key's fixed-base comb (24 doublings and 96 additions in all, against 384 doublings
-//!   for a windowed multiplication).
+//! - [`GENERATOR_MULTIPLES`]: 1·G..15·G, for the signer's four-bit windows of the nonce;
+//! - [`COMB`]: four tables of fifteen sums of 2^(96t + 24g)·G over the teeth t = 0..3, for the
+//!   public key's fixed-base comb (23 doublings and 96 additions in all, against 384 doublings
+//!   for a windowed multiplication); constant evaluation converts them from the integers in
+//!   `comb.rs`, which the tests check against their computation from G.
 //!
 //! The affine conversion inverts Z by Fermat's little theorem (Z^(p-2), a fixed chain of 385
 //! squarings and 14 multiplications): its sequence of operations does not depend on Z.
@@ -324,8 +324,7 @@ const fn batch_to_affine<const N: usize>(points: &[Point; N]) -> [Affine; N] {
     out
 }
 
-/// 0·G (entry 0, a placeholder never added), 1·G, .., 15·G.
-#[allow(long_running_const_eval)]
+/// A placeholder (G, never added) for 0·G, then 1·G, .., 15·G.
 pub static GENERATOR_MULTIPLES: [Affine; 16] = generator_multiples();
 
 const fn generator_multiples() -> [Affine; 16] {
@@ -349,11 +348,57 @@ const COMB_TABLES: usize = 4;
 /// Columns (bits of each tooth) per comb table.
 const SPACING: usize = TOOTH_BITS / COMB_TABLES;
 
-/// COMB[g][b] = the sum over the set bits t of b of 2^(96t + 24g)·G (entry 0 a placeholder).
-// About half a minute's constant evaluation (384 doublings, 60 additions, one inversion).
-#[allow(long_running_const_eval)]
-pub static COMB: [[Affine; 16]; COMB_TABLES] = comb_tables();
+/// COMB[g][b] = the sum over the set bits t of b of 2^(96t + 24g)·G (entry 0 a placeholder),
+/// from the integers in `comb.rs` (what the tests' `comb_tables` computes from G).
+pub static COMB: [[Affine; 16]; COMB_TABLES] = comb_from_limbs(&comb::COMB_LIMBS);
 
+/// 2^(64i) in the field, i = 0..5.
+const POW64: [Fe; 6] = {
+    let two32 = Fe::from_u64(1 << 32);
+    let two64 = two32.multiply(&two32);
+    let mut p = [Fe::ONE; 6];
+    let mut i = 1;
+    while i < 6 {
+        p[i] = p[i - 1].multiply(&two64);
+        i += 1;
+    }
+    p
+};
+
+/// The field element whose canonical value has the limbs `w` (least significant first).
+const fn fe_from_limbs(w: &[u64; 6]) -> Fe {
+    let mut r = Fe::from_u64(w[0]);
+    let mut i = 1;
+    while i < 6 {
+        r = r.add(&Fe::from_u64(w[i]).multiply(&POW64[i]));
+        i += 1;
+    }
+    r
+}
+
+const fn comb_from_limbs(
+    limbs: &[[[[u64; 6]; 2]; 16]; COMB_TABLES],
+) -> [[Affine; 16]; COMB_TABLES] {
+    let mut out = [[G; 16]; COMB_TABLES];
+    let mut g = 0;
+    while g < COMB_TABLES {
+        let mut b = 0;
+        while b < 16 {
+            out[g][b] = Affine {
+                x: fe_from_limbs(&limbs[g][b][0]),
+                y: fe_from_limbs(&limbs[g][b][1]),
+            };
+            b += 1;
+        }
+        g += 1;
+    }
+    out
+}
+
+/// The comb tables computed from G: 384 doublings, 128 additions and one batched inversion
+/// (too long for constant evaluation in every build: `comb.rs` holds the result, which the
+/// tests compare with this and with the p384 crate).
+#[cfg(test)]
 const fn comb_tables() -> [[Affine; 16]; COMB_TABLES] {
     // bases[j] = 2^(24j)·G, j = 4t + g.
     let mut bases = [Point::IDENTITY; TEETH * COMB_TABLES];
@@ -422,5 +467,6 @@ pub fn mul_generator(k: &[u8; 48]) -> Point {
     r
 }
 
+mod comb;
 #[cfg(test)]
 mod tests;

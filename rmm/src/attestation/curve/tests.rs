@@ -169,3 +169,45 @@ fn windows_add_their_multiple() {
         );
     }
 }
+
+#[test]
+fn the_comb_literal_is_the_comb_computed_from_g() {
+    assert_eq!(COMB, comb_tables());
+}
+
+/// Prints `comb.rs`'s table (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn print_comb_limbs() {
+    let limbs = |f: &Fe| {
+        let b = f.to_bytes();
+        let mut w = [0u64; 6];
+        for (i, w) in w.iter_mut().enumerate() {
+            let o = 48 - 8 * (i + 1);
+            *w = u64::from_be_bytes(b[o..o + 8].try_into().unwrap());
+        }
+        w
+    };
+    let t = comb_tables();
+    let mut out = String::new();
+    for table in t.iter() {
+        out.push_str("    [\n");
+        for e in table.iter() {
+            let (x, y) = (limbs(&e.x), limbs(&e.y));
+            out.push_str("        [\n");
+            for c in [x, y] {
+                out.push_str("            [");
+                for (i, w) in c.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&format!("0x{w:016x}"));
+                }
+                out.push_str("],\n");
+            }
+            out.push_str("        ],\n");
+        }
+        out.push_str("    ],\n");
+    }
+    print!("{out}");
+}

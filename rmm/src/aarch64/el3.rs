@@ -57,15 +57,17 @@ pub fn free_bytes() -> usize {
 }
 
 /// Zeroes `words` u16 of the free region and returns them as granule-tracking storage.
-/// Called once, by cold boot, with `words * 2 <= free_bytes()`.
+/// Called once, by cold boot, with `words * 2 <= free_bytes()`, once the MMU is on (the region
+/// is then Normal memory, which DC ZVA needs: on Device memory it faults).
 pub fn tracking_storage(words: usize) -> &'static [core::sync::atomic::AtomicU16] {
     assert!(
         words * 2 <= free_bytes(),
         "tracking storage exceeds the RMM region"
     );
     // SAFETY: 1. The range lies in the RMM's own Realm region past every section the linker
-    // placed (checked above), so nothing else uses it. 2. Cold boot runs once, before any other
-    // CPU enters, so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
+    // placed (checked above), so nothing else uses it; cold boot maps it Realm RW Normal and
+    // calls this with the MMU on (`zero_normal`'s contract). 2. Cold boot runs once, before any
+    // other CPU enters, so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
     unsafe {
         let start = &raw const __rmm_free_start as *mut u16;
         zero_normal(start as *mut u8, words * 2);

@@ -188,14 +188,22 @@ impl<'p> Tables<'p> {
                 t = self.next(t, ((va >> shift(l)) & 0x1FF) as usize)?;
             }
             let idx = ((va >> shift(level)) & 0x1FF) as usize;
-            if self.pool[t][idx] != 0 {
-                return Err(MapError::Overlap);
-            }
             let kind = if level == 3 { 0b11 } else { 0b01 };
-            self.pool[t][idx] = pa | attrs.bits() | kind;
             let s = 1u64 << shift(level);
-            va += s;
-            pa += s;
+            // This block and the ones after it in the same table, while they fit: before the
+            // table ends, no address is aligned for a larger block, so the walk above would pick
+            // this table and level again (cold boot maps thousands of pages this way).
+            for e in &mut self.pool[t][idx..] {
+                if *e != 0 {
+                    return Err(MapError::Overlap);
+                }
+                *e = pa | attrs.bits() | kind;
+                va += s;
+                pa += s;
+                if end - va < s {
+                    break;
+                }
+            }
         }
         Ok(())
     }

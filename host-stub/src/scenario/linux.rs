@@ -67,8 +67,10 @@ pub struct Stage<S: ConsoleSink> {
     pub guest: spin::Once<Guest<S>>,
     /// The vCPUs each host CPU runs.
     queues: [spin::Mutex<VcpuQueue>; MAX_CPUS],
-    /// How each vCPU ended and what it did, once it has.
-    results: [spin::Mutex<Option<(Outcome, VcpuStats)>>; linux_guest::MAX_VCPUS],
+    /// How each vCPU ended and what it did, once it has. (A `Once`, not a `Mutex<Option<_>>`:
+    /// an empty `Once` is all zero bytes, so the stage lies in .bss; `None` of that option is
+    /// not, and put the whole 330 KiB stage in .data, which TF-A copies a byte at a time.)
+    results: [spin::Once<(Outcome, VcpuStats)>; linux_guest::MAX_VCPUS],
     /// The guest's device tree, as the loader writes it.
     dtb: spin::Mutex<[u8; linux_guest::DTB_CAPACITY]>,
     /// What the loader built (kept for the teardown).
@@ -83,7 +85,7 @@ impl<S: ConsoleSink> Stage<S> {
         Self {
             guest: spin::Once::new(),
             queues: [const { spin::Mutex::new(heapless::Vec::new()) }; MAX_CPUS],
-            results: [const { spin::Mutex::new(None) }; linux_guest::MAX_VCPUS],
+            results: [const { spin::Once::new() }; linux_guest::MAX_VCPUS],
             dtb: spin::Mutex::new([0; linux_guest::DTB_CAPACITY]),
             built: spin::Mutex::new(Built::new()),
             go: AtomicBool::new(false),
@@ -177,7 +179,7 @@ pub fn run_vcpus<C: Conduit, M: HostMemory, S: ConsoleSink, T: Thread>(
     thread.stop_tick();
     for vcpu in &vcpus {
         if let Some(r) = stage.results.get(vcpu.id()) {
-            *r.lock() = Some((outcome, *vcpu.stats()));
+            r.call_once(|| (outcome, *vcpu.stats()));
         }
     }
 }
@@ -338,7 +340,7 @@ pub fn run<C: Conduit, M: HostMemory, H: Hardware>(
     // The other vCPUs see the end at their next tick.
     let deadline = hw.clock() + 10 * hw.frequency();
     let all_done =
-        || (0..layout.vcpus).all(|i| stage.results.get(i).is_some_and(|r| r.lock().is_some()));
+        || (0..layout.vcpus).all(|i| stage.results.get(i).is_some_and(|r| r.is_completed()));
     while !all_done() && hw.clock() < deadline {
         core::hint::spin_loop();
     }
@@ -363,7 +365,7 @@ pub fn run<C: Conduit, M: HostMemory, H: Hardware>(
         vmm.unclaimed_mmio
     );
     for (i, result) in stage.results.iter().enumerate().take(layout.vcpus) {
-        match *result.lock() {
+        match result.get().copied() {
             Some((o, s)) => log::info!(
                 "linux: vCPU {}: {=str}; {} entries, exits: {} MMIO to the VMM, {} vGIC MMIO, {} IRQ, {} SGI writes ({} SGIs), {} PSCI, {} host calls, {} pages mapped on faults",
                 i,

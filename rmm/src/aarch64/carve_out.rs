@@ -66,7 +66,8 @@ pub fn free_bytes() -> usize {
 
 /// Zeroes `words` u16 of the carve-out after the stacks and the tables and returns them as
 /// granule-tracking storage; `None` if they do not fit, the tables are not built yet, or the
-/// storage was already handed out (cold boot takes it once).
+/// storage was already handed out (cold boot takes it once). Called with the MMU on (the
+/// region is then Normal memory, which DC ZVA needs: on Device memory it faults).
 pub fn tracking_storage(words: usize) -> Option<&'static [AtomicU16]> {
     let split = split()?;
     if words.checked_mul(2)? > split.rest_bytes() || TRACKING_TAKEN.swap(true, Ordering::AcqRel) {
@@ -74,14 +75,60 @@ pub fn tracking_storage(words: usize) -> Option<&'static [AtomicU16]> {
     }
     let start = split.rest().0 as *mut u16;
     // SAFETY: 1. The range lies in the RMM's own carve-out past its stacks and the tables in
-    // use (checked above), which nothing else uses. 2. It is handed out once (the flag above),
-    // so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
+    // use (checked above), which nothing else uses; cold boot calls this with the MMU on, the
+    // carve-out mapped Realm RW Normal (`zero_normal`'s contract). 2. It is handed out once (the
+    // flag above), so no one else holds a reference. 3. Zeroed u16s are valid AtomicU16s.
     unsafe {
-        core::ptr::write_bytes(start, 0, words);
+        zero_normal(start as *mut u8, words * 2);
         Some(core::slice::from_raw_parts(
             start as *const AtomicU16,
             words,
         ))
+    }
+}
+
+/// Zeroes `len` bytes at `start` with DC ZVA (a block of usually 64 bytes an instruction) where
+/// the CPU allows it, plain stores for the unaligned ends or if it does not: the tracking table
+/// (1.5 MiB on QEMU) is cleared on the cold-boot path.
+///
+/// # Safety
+///
+/// `start..start + len` is writable Normal memory (the MMU is on) that nothing else uses.
+unsafe fn zero_normal(start: *mut u8, len: usize) {
+    let dczid = super::sysregs::DCZID_EL0.extract();
+    let block = 4usize << dczid.read(super::sysregs::DCZID_EL0::BS);
+    let (addr, end) = (start as usize, start as usize + len);
+    let first = addr.next_multiple_of(block);
+    let last = end & !(block - 1);
+    if dczid.is_set(super::sysregs::DCZID_EL0::DZP) || block > 2048 || first >= last {
+        // SAFETY: the caller's range.
+        unsafe { core::ptr::write_bytes(start, 0, len) };
+        return;
+    }
+    // SAFETY: the head, the blocks and the tail below partition the caller's range: `first` and
+    // `last` are the range's first and last `block`-aligned addresses, first < last.
+    unsafe {
+        core::ptr::write_bytes(start, 0, first - addr);
+        let mut b = first;
+        while last - b >= 4 * block {
+            asm!(
+                "dc zva, {0}",
+                "dc zva, {1}",
+                "dc zva, {2}",
+                "dc zva, {3}",
+                in(reg) b,
+                in(reg) b + block,
+                in(reg) b + 2 * block,
+                in(reg) b + 3 * block,
+                options(nostack),
+            );
+            b += 4 * block;
+        }
+        while b < last {
+            asm!("dc zva, {}", in(reg) b, options(nostack));
+            b += block;
+        }
+        core::ptr::write_bytes(last as *mut u8, 0, end - last);
     }
 }
 

@@ -7,8 +7,11 @@ use hostcall_abi::attest::{
 };
 use p384::ecdsa::signature::hazmat::PrehashSigner;
 use p384::ecdsa::{Signature, SigningKey};
+use p384::SecretKey;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
+use super::curve;
 use crate::cbor::{CborError, CborWriter};
 
 /// Bytes of the public key's COSE_Key encoding: a 4-pair map (1), kty and crv (2 + 2), and the
@@ -23,7 +26,8 @@ pub type Sha384Digest = [u8; 48];
 
 /// The realm attestation key.
 pub struct RealmAttestKey {
-    signing: SigningKey,
+    /// The private scalar (wiped when dropped).
+    secret: SecretKey,
     cose_key: [u8; COSE_KEY_SIZE],
 }
 
@@ -34,10 +38,15 @@ impl RealmAttestKey {
         if scalar.len() != P384_SCALAR_SIZE {
             return None;
         }
-        let signing = SigningKey::from_slice(scalar).ok()?;
-        let point = signing.verifying_key().to_encoded_point(false);
-        let cose_key = cose_key(point.x()?.as_slice(), point.y()?.as_slice()).ok()?;
-        Some(Self { signing, cose_key })
+        let secret = SecretKey::from_slice(scalar).ok()?;
+        // The public key d·G with the RMM's fixed-base comb (`curve`), not the p384 crate's
+        // generic multiplication, which builds its table of multiples at run time.
+        let mut d: [u8; P384_SCALAR_SIZE] = secret.to_bytes().into();
+        let public = curve::mul_generator(&d);
+        d.zeroize();
+        let (x, y) = public.affine_bytes();
+        let cose_key = cose_key(&x, &y).ok()?;
+        Some(Self { secret, cose_key })
     }
 
     /// The public key as a COSE_Key: {kty: EC2, crv: P-384, x, y}, in that order.
@@ -52,12 +61,15 @@ impl RealmAttestKey {
 
     /// The private scalar, for [`super::signer::Signing`] (it stays inside this module tree).
     pub(super) fn secret_scalar(&self) -> p384::Scalar {
-        *self.signing.as_nonzero_scalar().as_ref()
+        *self.secret.to_nonzero_scalar().as_ref()
     }
 
-    /// The ES384 signature (r || s) of a SHA-384 digest, with a deterministic nonce (RFC 6979).
+    /// The ES384 signature (r || s) of a SHA-384 digest, with a deterministic nonce (RFC 6979),
+    /// at once by the p384 crate's ECDSA (the reference [`super::Signing`] is tested against; it
+    /// computes the public key again, about as costly as the signature).
     pub fn sign_digest(&self, digest: &Sha384Digest) -> Option<[u8; ES384_SIGNATURE_SIZE]> {
-        let sig: Signature = self.signing.sign_prehash(digest).ok()?;
+        let signing = SigningKey::from(&self.secret);
+        let sig: Signature = signing.sign_prehash(digest).ok()?;
         let mut out = [0u8; ES384_SIGNATURE_SIZE];
         out.copy_from_slice(sig.to_bytes().as_slice());
         Some(out)

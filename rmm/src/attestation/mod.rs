@@ -5,6 +5,7 @@
 //! format. It must not touch realm memory or REC state: the RSI handlers in
 //! `crate::rsi::attestation` do, and ask this module only for bytes.
 
+mod curve;
 mod key;
 mod signer;
 #[cfg(test)]
@@ -77,7 +78,6 @@ impl Attestation {
         // about to die is a dead store the compiler may drop; zeroize's writes are volatile).
         scalar.zeroize();
         let key = key.ok_or(InitError::InvalidKey)?;
-        signer::warm_up();
         let mut platform_token = [0u8; PLATFORM_TOKEN_MAX];
         let platform_len = el3
             .platform_token(&key.public_key_hash(), &mut platform_token)

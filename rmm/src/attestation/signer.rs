@@ -4,22 +4,21 @@
 //!
 //! R is computed most significant window first, four nonce bits at a time: four doublings, then
 //! the addition of the window's multiple of G, picked from a table of 0·G..15·G by a scan that
-//! touches every entry (the nonce is secret: no branch or address depends on it). One more step
-//! takes R to affine coordinates (a field inversion); [`Signing::finish`] does the rest (a
-//! scalar inversion). The table is made once, by [`warm_up`] at boot.
+//! touches every entry (the nonce is secret: no branch or address depends on it; the point
+//! arithmetic and the compile-time table are [`super::curve`]'s). One more step takes R to
+//! affine coordinates (a field inversion); [`Signing::finish`] does the rest (a scalar
+//! inversion).
 
 use hostcall_abi::attest::{ES384_SIGNATURE_SIZE, P384_SCALAR_SIZE};
 use p384::ecdsa::Signature;
 use p384::elliptic_curve::bigint::{ArrayEncoding, U384};
-use p384::elliptic_curve::group::Group;
 use p384::elliptic_curve::ops::Reduce;
-use p384::elliptic_curve::point::AffineCoordinates;
-use p384::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
 use p384::elliptic_curve::{Curve, PrimeField};
-use p384::{AffinePoint, FieldBytes, NistP384, ProjectivePoint, Scalar};
+use p384::{FieldBytes, NistP384, Scalar};
 use sha2::Sha384;
 use zeroize::Zeroize;
 
+use super::curve::Point;
 use super::key::{RealmAttestKey, Sha384Digest};
 
 /// Nonce bits per window.
@@ -28,27 +27,6 @@ const WINDOW_BITS: usize = 4;
 const WINDOWS: usize = P384_SCALAR_SIZE * 8 / WINDOW_BITS;
 /// Steps of a signature: one per window, and the affine conversion of R.
 pub const STEPS: usize = WINDOWS + 1;
-
-/// 0·G, 1·G, .., 15·G, made once (the first signature computes it).
-static GENERATOR_MULTIPLES: spin::Once<[AffinePoint; 1 << WINDOW_BITS]> = spin::Once::new();
-
-/// Makes the table of multiples of G now (it costs 15 field inversions), so that no signature
-/// step has to.
-pub fn warm_up() {
-    generator_multiples();
-}
-
-fn generator_multiples() -> &'static [AffinePoint; 1 << WINDOW_BITS] {
-    GENERATOR_MULTIPLES.call_once(|| {
-        let mut table = [AffinePoint::IDENTITY; 1 << WINDOW_BITS];
-        let mut p = ProjectivePoint::IDENTITY;
-        for entry in table.iter_mut().skip(1) {
-            p += ProjectivePoint::GENERATOR;
-            *entry = p.to_affine();
-        }
-        table
-    })
-}
 
 /// A signature in progress: the digest, the nonce, and R so far. It holds the secret nonce
 /// (with the signature, it gives the private key): whoever keeps it keeps it in RMM-only memory
@@ -63,7 +41,7 @@ pub struct Signing {
     /// Steps done: the windows of k taken into `point`, then the affine conversion.
     steps_done: u8,
     /// The multiple of G of the windows done so far.
-    point: ProjectivePoint,
+    point: Point,
     /// r: R's x-coordinate reduced modulo the group order, once all steps are done.
     r: Scalar,
 }
@@ -85,7 +63,7 @@ impl Signing {
         z: Scalar::ZERO,
         k: [0; P384_SCALAR_SIZE],
         steps_done: 0,
-        point: ProjectivePoint::IDENTITY,
+        point: Point::IDENTITY,
         r: Scalar::ZERO,
     };
 
@@ -110,7 +88,7 @@ impl Signing {
         k.zeroize();
         self.z = <Scalar as Reduce<U384>>::reduce_bytes(&h);
         self.steps_done = 0;
-        self.point = ProjectivePoint::IDENTITY;
+        self.point = Point::IDENTITY;
         self.r = Scalar::ZERO;
     }
 
@@ -140,27 +118,16 @@ impl Signing {
                 } else {
                     byte & 0xF
                 };
-                self.add_window(nibble);
+                self.point = self.point.add_window(nibble);
             } else if w < STEPS {
-                self.r = <Scalar as Reduce<U384>>::reduce_bytes(&self.point.to_affine().x());
+                let (x, _) = self.point.affine_bytes();
+                self.r = <Scalar as Reduce<U384>>::reduce_bytes(&x);
             } else {
                 break;
             }
             self.steps_done += 1;
         }
         self.is_done()
-    }
-
-    /// point = 16·point + nibble·G.
-    fn add_window(&mut self, nibble: u8) {
-        let mut pick = AffinePoint::IDENTITY;
-        for (i, entry) in generator_multiples().iter().enumerate() {
-            pick.conditional_assign(entry, (i as u8).ct_eq(&nibble));
-        }
-        for _ in 0..WINDOW_BITS {
-            self.point = self.point.double();
-        }
-        self.point += pick;
     }
 
     /// The signature (r || s), once every step is done; `None` before that, or in the

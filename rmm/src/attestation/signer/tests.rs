@@ -75,16 +75,6 @@ fn zero_steps_do_nothing_and_steps_past_the_end_are_harmless() {
 }
 
 #[test]
-fn the_generator_table_holds_its_multiples() {
-    let t = generator_multiples();
-    assert_eq!(t[0], AffinePoint::IDENTITY);
-    for (i, p) in t.iter().enumerate() {
-        let want = ProjectivePoint::GENERATOR * Scalar::from(i as u64);
-        assert_eq!(*p, want.to_affine(), "{i}·G");
-    }
-}
-
-#[test]
 fn restart_in_place_is_start_and_zeroize_leaves_no_nonce() {
     let key = key();
     let d = digest(3);

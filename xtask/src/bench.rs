@@ -131,38 +131,6 @@ const PATHS: [(&str, &str, Option<u64>); 6] = [
     ),
 ];
 
-/// Bytes of the ELF file's allocated sections: (loaded: text, rodata, data; zero-initialised:
-/// bss; the stacks and tables are carved at boot, not linked).
-fn footprint(elf: &[u8]) -> Option<(u64, u64)> {
-    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
-    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
-    // ELF64, little-endian.
-    if elf.get(..6)? != b"\x7fELF\x02\x01" {
-        return None;
-    }
-    let shoff = u64_at(0x28)? as usize;
-    let shentsize = u16_at(0x3A)? as usize;
-    let shnum = u16_at(0x3C)? as usize;
-    const SHF_ALLOC: u64 = 2;
-    const SHT_PROGBITS: u32 = 1;
-    const SHT_NOBITS: u32 = 8;
-    let (mut loaded, mut zeroed) = (0, 0);
-    for i in 0..shnum {
-        let h = shoff + i * shentsize;
-        let (kind, flags, size) = (u32_at(h + 4)?, u64_at(h + 8)?, u64_at(h + 0x20)?);
-        if flags & SHF_ALLOC == 0 {
-            continue;
-        }
-        match kind {
-            SHT_PROGBITS => loaded += size,
-            SHT_NOBITS => zeroed += size,
-            _ => {}
-        }
-    }
-    Some((loaded, zeroed))
-}
-
 /// An address range `[lo, hi)`.
 type Range = (u64, u64);
 
@@ -421,7 +389,9 @@ pub fn run() -> Result<(), String> {
         .find(Source::Host, "host stub up at NS-EL2")
         .map_or(0, |l| l.ticks);
     let elf = std::fs::read(&images.rmm_elf).map_err(|e| format!("rmm.elf: {e}"))?;
-    let (loaded, zeroed) = footprint(&elf).ok_or("rmm.elf is not an ELF64 file")?;
+    let (loaded, zeroed) = Elf::parse(&elf)
+        .and_then(|e| e.footprint())
+        .ok_or("rmm.elf is not an ELF64 file")?;
     if zeroed != memory.bss {
         return Err(format!(
             "rmm.elf's zero-initialised sections ({zeroed} B) are not the .bss the RMM reports ({} B)",
@@ -468,28 +438,6 @@ pub fn run() -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn footprint_reads_the_allocated_sections() {
-        // A 64-byte ELF64 header and three section headers: PROGBITS alloc (100 bytes), NOBITS
-        // alloc (200), PROGBITS not alloc (debug, 50).
-        let mut elf = vec![0u8; 64 + 3 * 64];
-        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
-        elf[0x28..0x30].copy_from_slice(&64u64.to_le_bytes());
-        elf[0x3A..0x3C].copy_from_slice(&64u16.to_le_bytes());
-        elf[0x3C..0x3E].copy_from_slice(&3u16.to_le_bytes());
-        for (i, (kind, flags, size)) in [(1u32, 2u64, 100u64), (8, 2, 200), (1, 0, 50)]
-            .into_iter()
-            .enumerate()
-        {
-            let h = 64 + i * 64;
-            elf[h + 4..h + 8].copy_from_slice(&kind.to_le_bytes());
-            elf[h + 8..h + 16].copy_from_slice(&flags.to_le_bytes());
-            elf[h + 0x20..h + 0x28].copy_from_slice(&size.to_le_bytes());
-        }
-        assert_eq!(footprint(&elf), Some((100, 200)));
-        assert_eq!(footprint(b"not an elf"), None);
-    }
 
     #[test]
     fn parses_the_boot_line() {

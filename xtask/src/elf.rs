@@ -21,7 +21,9 @@ pub struct Symbol {
 
 pub const SHF_ALLOC: u64 = 2;
 pub const SHF_EXECINSTR: u64 = 4;
+pub const SHT_PROGBITS: u32 = 1;
 pub const SHT_SYMTAB: u32 = 2;
+pub const SHT_NOBITS: u32 = 8;
 const STT_FUNC: u8 = 2;
 
 /// An ELF64 little-endian file held in memory.
@@ -124,6 +126,23 @@ impl<'a> Elf<'a> {
         Some(out)
     }
 
+    /// Bytes of the allocated sections: (loaded: text, rodata, data; zero-initialised: bss).
+    pub fn footprint(&self) -> Option<(u64, u64)> {
+        let (mut loaded, mut zeroed) = (0, 0);
+        for s in self
+            .raw_sections()?
+            .iter()
+            .filter(|s| s.flags & SHF_ALLOC != 0)
+        {
+            match s.kind {
+                SHT_PROGBITS => loaded += s.size,
+                SHT_NOBITS => zeroed += s.size,
+                _ => {}
+            }
+        }
+        Some((loaded, zeroed))
+    }
+
     /// The address range `[lo, hi)` covering every executable allocated section.
     pub fn text_range(&self) -> Option<(u64, u64)> {
         self.sections()?
@@ -193,7 +212,7 @@ mod tests {
             h
         };
         elf.extend(header(0, 0, 0, 0, 0, 0));
-        elf.extend(header(1, 1, 6, 0x1000, 0, 0x200));
+        elf.extend(header(1, SHT_PROGBITS, 6, 0x1000, 0, 0x200));
         let mut sym = header(7, SHT_SYMTAB, 0, 0, sym_off, 48);
         sym[0x28..0x2C].copy_from_slice(&3u32.to_le_bytes());
         sym[0x38..0x40].copy_from_slice(&24u64.to_le_bytes());
@@ -227,5 +246,30 @@ mod tests {
             "whole path components only"
         );
         assert!(Elf::parse(b"\x7fELF\x01\x01").is_none(), "ELF32 is refused");
+    }
+
+    #[test]
+    fn footprint_reads_the_allocated_sections() {
+        // A 64-byte ELF64 header and three section headers: PROGBITS alloc (100 bytes), NOBITS
+        // alloc (200), PROGBITS not alloc (debug, 50).
+        let mut elf = vec![0u8; 64 + 3 * 64];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[0x28..0x30].copy_from_slice(&64u64.to_le_bytes());
+        elf[0x3A..0x3C].copy_from_slice(&64u16.to_le_bytes());
+        elf[0x3C..0x3E].copy_from_slice(&3u16.to_le_bytes());
+        for (i, (kind, flags, size)) in [(1u32, 2u64, 100u64), (8, 2, 200), (1, 0, 50)]
+            .into_iter()
+            .enumerate()
+        {
+            let h = 64 + i * 64;
+            elf[h + 4..h + 8].copy_from_slice(&kind.to_le_bytes());
+            elf[h + 8..h + 16].copy_from_slice(&flags.to_le_bytes());
+            elf[h + 0x20..h + 0x28].copy_from_slice(&size.to_le_bytes());
+        }
+        assert_eq!(
+            Elf::parse(&elf).and_then(|e| e.footprint()),
+            Some((100, 200))
+        );
+        assert!(Elf::parse(b"not an elf").is_none());
     }
 }

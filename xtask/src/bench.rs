@@ -31,13 +31,19 @@ struct Tracking {
     free_kib: u64,
 }
 
+/// The decimal numbers in `line` after the first `marker`, in order (`None` without it).
+fn numbers_after(line: &str, marker: &str) -> Option<Vec<u64>> {
+    let rest = line.split(marker).nth(1)?;
+    Some(
+        rest.split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+    )
+}
+
 fn parse_tracking(line: &str) -> Option<Tracking> {
-    let rest = line.split("granule tracking: ").nth(1)?;
-    let nums: Vec<u64> = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let nums = numbers_after(line, "granule tracking: ")?;
     match nums[..] {
         [granules, bytes_each, table_kib, free_kib, ..] => Some(Tracking {
             granules,
@@ -66,12 +72,7 @@ impl Memory {
 }
 
 fn parse_memory(line: &str) -> Option<Memory> {
-    let rest = line.split("memory: ").nth(1)?;
-    let nums: Vec<u64> = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let nums = numbers_after(line, "memory: ")?;
     match nums[..] {
         [cpus, stack_kib, tables_kib, bss, ..] => Some(Memory {
             cpus,
@@ -85,12 +86,7 @@ fn parse_memory(line: &str) -> Option<Memory> {
 
 /// The numbers of a host-stub "bench: NAME: median M ticks (min A, max B) over N ..." line.
 fn parse_bench(line: &str) -> Option<[u64; 4]> {
-    let rest = line.split("median ").nth(1)?;
-    let nums: Vec<u64> = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let nums = numbers_after(line, "median ")?;
     match nums[..] {
         [median, min, max, n, ..] => Some([median, min, max, n]),
         _ => None,

@@ -23,6 +23,104 @@ pub trait NsMemory {
     fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool;
     /// Copies `src` to NS physical address `pa`. False if the access faulted.
     fn copy_out(&self, pa: u64, src: &[u8]) -> bool;
+
+    /// Copies each run's bytes at `pa + ns` into `dst` at the run's `rmm` offset (a record's
+    /// fields in from an NS granule). False if the runs do not fit `dst` or an access faulted
+    /// (earlier runs may have been copied). One call for a whole record: the image's copies
+    /// every run in one routine.
+    fn copy_in_runs(&self, pa: u64, dst: &mut [u8], runs: NsRuns<'_>) -> bool {
+        runs.end() <= dst.len()
+            && runs.runs().iter().all(|r| {
+                let range = dst.get_mut(r.rmm..r.rmm + r.len);
+                range.is_some_and(|range| self.copy_in(pa.wrapping_add(r.ns as u64), range))
+            })
+    }
+
+    /// Copies each run's bytes of `src` at its `rmm` offset to `pa + ns` (a record's fields out
+    /// to an NS granule). False as for [`Self::copy_in_runs`].
+    fn copy_out_runs(&self, pa: u64, src: &[u8], runs: NsRuns<'_>) -> bool {
+        runs.end() <= src.len()
+            && runs.runs().iter().all(|r| {
+                let range = src.get(r.rmm..r.rmm + r.len);
+                range.is_some_and(|range| self.copy_out(pa.wrapping_add(r.ns as u64), range))
+            })
+    }
+}
+
+/// One run of a record's fields: `len` bytes at offset `rmm` in the RMM-side record and at
+/// offset `ns` in the NS granule. Laid out as three doublewords in this order (the image's copy
+/// routine reads them); made into [`NsRuns`], which checks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct NsRun {
+    rmm: usize,
+    ns: usize,
+    len: usize,
+}
+
+const _: () = assert!(core::mem::size_of::<NsRun>() == 3 * DOUBLEWORD);
+
+impl NsRun {
+    /// `(in_record, in_granule, len)` triples as runs, for [`NsRuns::new`].
+    pub const fn from_map<const N: usize>(map: [(usize, usize, usize); N]) -> [NsRun; N] {
+        let mut out = [NsRun {
+            rmm: 0,
+            ns: 0,
+            len: 0,
+        }; N];
+        let mut i = 0;
+        while i < N {
+            let (rmm, ns, len) = map[i];
+            out[i] = NsRun { rmm, ns, len };
+            i += 1;
+        }
+        out
+    }
+}
+
+/// A record's runs of fields, checked when made (their constants are made at compile time, so
+/// a wrong run does not build): every offset and length whole doublewords, every run inside
+/// one granule; `end` is where the last run ends in the record, which the copies check against
+/// the record's size.
+#[derive(Clone, Copy, Debug)]
+pub struct NsRuns<'a> {
+    runs: &'a [NsRun],
+    end: usize,
+}
+
+impl<'a> NsRuns<'a> {
+    /// Checks `runs` (panics, at compile time in a constant, on a run that is not whole
+    /// doublewords or leaves the granule).
+    pub const fn new(runs: &'a [NsRun]) -> Self {
+        let mut end = 0;
+        let mut i = 0;
+        while i < runs.len() {
+            let r = runs[i];
+            assert!(
+                whole_doublewords(r.rmm | r.ns, r.len),
+                "an NS run moves whole doublewords"
+            );
+            assert!(
+                r.ns + r.len <= GRANULE_SIZE,
+                "an NS run lies inside one granule"
+            );
+            if r.rmm + r.len > end {
+                end = r.rmm + r.len;
+            }
+            i += 1;
+        }
+        Self { runs, end }
+    }
+
+    /// The runs.
+    pub const fn runs(&self) -> &'a [NsRun] {
+        self.runs
+    }
+
+    /// Where the last run ends in the record: the least record size they fit.
+    pub const fn end(&self) -> usize {
+        self.end
+    }
 }
 
 /// The unit of the image's NS copies (see [`NsMemory`]).
@@ -41,7 +139,7 @@ impl NsBuffer {
 
 /// Whether `offset` and `len` (RMM constants: structure offsets, sizes and field runs) are whole
 /// doublewords, as the image's copy needs; a wrong constant is caught by the host tests.
-fn whole_doublewords(offset: usize, len: usize) -> bool {
+const fn whole_doublewords(offset: usize, len: usize) -> bool {
     (offset | len).is_multiple_of(DOUBLEWORD)
 }
 
@@ -135,61 +233,39 @@ fn bytes_mut<T: Plain>(v: &mut T) -> &mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(v as *mut T as *mut u8, core::mem::size_of::<T>()) }
 }
 
-/// Copies byte ranges of the NS granule `pa` into `value`: each `(in_value, in_granule, len)`
-/// takes `len` bytes at `in_granule` into `value` at `in_value`. The granule is checked once.
+/// Copies runs of fields of the NS granule `pa` into `value` (ERROR_INPUT if they do not fit
+/// it). The granule is checked once.
 pub fn read_map<T: Plain>(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
     pa: u64,
     value: &mut T,
-    map: &[(usize, usize, usize)],
+    runs: NsRuns<'_>,
 ) -> Result<(), RmiError> {
     const { assert!(core::mem::align_of::<T>() >= DOUBLEWORD) };
     check(granules, pa, 0, GRANULE_SIZE)?;
-    let dst = bytes_mut(value);
-    for &(at, from, len) in map {
-        check_range(from, len)?;
-        debug_assert!(whole_doublewords(at | from, len));
-        let range = dst
-            .get_mut(at..at.checked_add(len).ok_or(INPUT)?)
-            .ok_or(INPUT)?;
-        if !ns.copy_in(pa + from as u64, range) {
-            return Err(INPUT);
-        }
+    if ns.copy_in_runs(pa, bytes_mut(value), runs) {
+        Ok(())
+    } else {
+        Err(INPUT)
     }
-    Ok(())
 }
 
-/// Copies byte ranges of `value` into the NS granule `pa`: each `(in_value, in_granule, len)`
-/// puts `len` bytes from `value` at `in_value` at `in_granule`. The granule is checked once.
+/// Copies runs of fields of `value` into the NS granule `pa` (ERROR_INPUT if they do not fit
+/// it). The granule is checked once.
 pub fn write_map<T: Plain>(
     ns: &dyn NsMemory,
     granules: &GranuleTable,
     pa: u64,
     value: &T,
-    map: &[(usize, usize, usize)],
+    runs: NsRuns<'_>,
 ) -> Result<(), RmiError> {
     const { assert!(core::mem::align_of::<T>() >= DOUBLEWORD) };
     check(granules, pa, 0, GRANULE_SIZE)?;
-    let src = bytes(value);
-    for &(at, to, len) in map {
-        check_range(to, len)?;
-        debug_assert!(whole_doublewords(at | to, len));
-        let range = src
-            .get(at..at.checked_add(len).ok_or(INPUT)?)
-            .ok_or(INPUT)?;
-        if !ns.copy_out(pa + to as u64, range) {
-            return Err(INPUT);
-        }
-    }
-    Ok(())
-}
-
-/// A byte range inside one granule.
-fn check_range(offset: usize, len: usize) -> Result<(), RmiError> {
-    match offset.checked_add(len) {
-        Some(end) if end <= GRANULE_SIZE => Ok(()),
-        _ => Err(INPUT),
+    if ns.copy_out_runs(pa, bytes(value), runs) {
+        Ok(())
+    } else {
+        Err(INPUT)
     }
 }
 

@@ -264,8 +264,8 @@ rmm_realm_exit:
     .section .text.vectors, "ax"
 // A data abort inside the NS copy loop (a granule protection fault because the host named a
 // Realm/Secure/Root granule, or any other abort on the NS view) resumes at the loop's fault
-// exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10, which
-// the copy routine does not use.
+// exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10: the copy
+// routines give up at the fault exit, which needs neither (nor anything but x30).
 rmm_sync_spx:
     mrs     x9, esr_el2
     ubfx    x10, x9, #{esr_ec_shift}, #6    // EC alone (ISS2 above it may be nonzero)
@@ -321,6 +321,52 @@ rmm_ns_copy:
     ldr     x3, [x1]
     str     x3, [x0]
 3:  mov     x0, #0
+    ret
+
+// rmm_ns_copy_runs(rmm = x0, ns = x1, runs = x2, count = x3, out = x4): for each run (three
+// doublewords: offset in the RMM-side record, offset in the NS granule, length; all whole
+// doublewords) copies the length from ns + offset to rmm + offset, or back when out is
+// nonzero, 64 bytes at a time and then 32, 16 and 8; returns 0, or 1 if an access faulted. A
+// leaf that leaves x30 alone, so the shared fault exit returns from it as from rmm_ns_copy.
+    .global rmm_ns_copy_runs
+rmm_ns_copy_runs:
+    cbz     x3, 9f
+5:  ldp     x5, x6, [x2]
+    ldr     x7, [x2, #16]
+    add     x2, x2, #24
+    add     x5, x0, x5
+    add     x6, x1, x6
+    cmp     x4, #0
+    csel    x8, x5, x6, ne          // source: the record when copying out, else the granule
+    csel    x9, x6, x5, ne          // destination: the other
+6:  subs    x7, x7, #64
+    b.lo    7f
+    ldp     x10, x11, [x8]
+    ldp     x12, x13, [x8, #16]
+    ldp     x14, x15, [x8, #32]
+    ldp     x16, x17, [x8, #48]
+    add     x8, x8, #64
+    stp     x10, x11, [x9]
+    stp     x12, x13, [x9, #16]
+    stp     x14, x15, [x9, #32]
+    stp     x16, x17, [x9, #48]
+    add     x9, x9, #64
+    b       6b
+    // x7 is now the remainder (0 to 56) less 64: bits 5, 4 and 3 still tell it.
+7:  tbz     x7, #5, 11f
+    ldp     x10, x11, [x8], #16
+    ldp     x12, x13, [x8], #16
+    stp     x10, x11, [x9], #16
+    stp     x12, x13, [x9], #16
+11: tbz     x7, #4, 8f
+    ldp     x10, x11, [x8], #16
+    stp     x10, x11, [x9], #16
+8:  tbz     x7, #3, 10f
+    ldr     x10, [x8]
+    str     x10, [x9]
+10: subs    x3, x3, #1
+    b.ne    5b
+9:  mov     x0, #0
     ret
 rmm_ns_copy_end:
 rmm_ns_copy_fault:

@@ -2,6 +2,7 @@
 //! physical memory through it (`PhysMemory`) and the NS view (`NsView`).
 
 use super::*;
+use crate::ns::NsRuns;
 use aarch64_cpu::registers::{ReadWriteable, Writeable, MAIR_EL2, SCTLR_EL2, TCR_EL2, TTBR0_EL2};
 
 /// Delegated memory, reached through the identity map of DRAM in the Realm PAS.
@@ -75,6 +76,15 @@ extern "C" {
     pub(super) static __text_end: u8;
     pub(super) static __rodata_end: u8;
     pub(super) fn rmm_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
+    /// Copies `count` runs between the record at `rmm` and the NS view at `ns`: in (`out` 0)
+    /// or out. Returns 0, or 1 if an access faulted.
+    pub(super) fn rmm_ns_copy_runs(
+        rmm: *mut u8,
+        ns: u64,
+        runs: *const crate::ns::NsRun,
+        count: usize,
+        out: u64,
+    ) -> u64;
 }
 
 pub(super) static ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
@@ -198,5 +208,31 @@ impl crate::ns::NsMemory for NsView {
     fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
         let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
         Self::copy(va as *mut u8, src.as_ptr(), src.len())
+    }
+
+    fn copy_in_runs(&self, pa: u64, dst: &mut [u8], runs: NsRuns<'_>) -> bool {
+        Self::copy_runs(dst.as_mut_ptr(), dst.len(), pa, runs, false)
+    }
+
+    fn copy_out_runs(&self, pa: u64, src: &[u8], runs: NsRuns<'_>) -> bool {
+        // Copying out, the routine only reads the RMM-side record.
+        Self::copy_runs(src.as_ptr().cast_mut(), src.len(), pa, runs, true)
+    }
+}
+
+impl NsView {
+    /// All of `runs` between the `len` bytes at `rmm` and the NS granule at `pa`, in one call.
+    fn copy_runs(rmm: *mut u8, len: usize, pa: u64, runs: NsRuns<'_>, out: bool) -> bool {
+        if runs.end() > len || !(rmm as u64 | pa).is_multiple_of(8) {
+            return false;
+        }
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        let list = runs.runs();
+        // SAFETY: 1. Every run lies within the `len` bytes at `rmm` (checked above against
+        // `end`), a live Rust buffer, written only when copying in (from `&mut`); `NsRuns`
+        // guarantees whole doublewords, and `rmm` is doubleword aligned (checked). 2. The NS side
+        // is in the NS view, where any fault lands in `rmm_sync_spx`, which resumes at the
+        // routine's fault exit (the routine lies between `rmm_ns_copy` and its end label).
+        unsafe { rmm_ns_copy_runs(rmm, va, list.as_ptr(), list.len(), u64::from(out)) == 0 }
     }
 }

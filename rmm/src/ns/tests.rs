@@ -108,6 +108,7 @@ fn structures_cross_the_doubleword_door() {
 #[test]
 fn field_maps_cross_the_doubleword_door() {
     use hostcall_abi::rec_run::{RmiRecExitFields, REC_EXIT_FIELD_RUNS};
+    const RUNS: NsRuns<'static> = NsRuns::new(&NsRun::from_map(REC_EXIT_FIELD_RUNS));
     let sim = Sim::qemu();
     let door = DoublewordDoor(&sim);
     let exit = RmiRecExitFields {
@@ -115,23 +116,9 @@ fn field_maps_cross_the_doubleword_door() {
         imm: 7,
         ..Default::default()
     };
-    write_map(
-        &door,
-        &sim.granules,
-        0x8000_3000,
-        &exit,
-        &REC_EXIT_FIELD_RUNS,
-    )
-    .expect("write");
+    write_map(&door, &sim.granules, 0x8000_3000, &exit, RUNS).expect("write");
     let mut back = RmiRecExitFields::default();
-    read_map(
-        &door,
-        &sim.granules,
-        0x8000_3000,
-        &mut back,
-        &REC_EXIT_FIELD_RUNS,
-    )
-    .expect("read");
+    read_map(&door, &sim.granules, 0x8000_3000, &mut back, RUNS).expect("read");
     assert_eq!(back, exit);
 }
 
@@ -148,3 +135,34 @@ fn a_granule_read_into_a_buffer_at_any_address_crosses_the_doubleword_door() {
     read_granule(&door, &sim.granules, 0x8000_4000, dst).expect("read_granule");
     assert_eq!(*dst, page);
 }
+
+#[test]
+fn runs_that_do_not_fit_the_record_are_refused() {
+    let sim = Sim::qemu();
+    // Two doublewords of runs, read into a record of one.
+    const LONG: NsRuns<'static> = NsRuns::new(&NsRun::from_map([(0, 0, 8), (8, 0x100, 8)]));
+    assert_eq!(LONG.end(), 16);
+    let mut one = Word::default();
+    assert!(read_map(&sim, &sim.granules, 0x8000_3000, &mut one, LONG).is_err());
+    assert!(write_map(&sim, &sim.granules, 0x8000_3000, &one, LONG).is_err());
+}
+
+#[test]
+#[should_panic(expected = "whole doublewords")]
+fn a_run_of_part_of_a_doubleword_is_refused_when_made() {
+    let _ = NsRuns::new(&NsRun::from_map([(0, 4, 8)]));
+}
+
+#[test]
+#[should_panic(expected = "inside one granule")]
+fn a_run_past_the_granule_is_refused_when_made() {
+    let _ = NsRuns::new(&NsRun::from_map([(0, 4088, 16)]));
+}
+
+/// A one-doubleword record.
+#[derive(Default)]
+#[repr(C, align(8))]
+struct Word(u64);
+
+// SAFETY: one u64: every byte initialised, any bytes a valid value.
+unsafe impl Plain for Word {}

@@ -23,6 +23,7 @@ use crate::arch::Completion;
 use crate::arch::{EntryTraps, RealmRegs};
 use crate::granule::{GranuleState, Locked};
 use crate::memory;
+use crate::ns::{NsRun, NsRuns};
 use crate::realm::{Rd, RealmState};
 use crate::rec::{self, Rec};
 use crate::rsi::{self, Outcome};
@@ -168,7 +169,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let (rec_pa, run_pa) = (args[0], args[1]);
     let (mut rd_g, mut rec_g, owner) = lock_rd_and_rec(ctx, rec_pa)?;
     let mut enter = EnterRecord::default();
-    ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, &ENTER_MAP)?;
+    ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, ENTER_RUNS)?;
     let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
     // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`).
     let rec: &mut Rec = rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
@@ -272,7 +273,7 @@ fn report_interrupts_and_timers(regs: &RealmRegs, e: &mut RmiRecExitFields) {
 /// Writes the exit record into the host's RecRun (a GPF here, from a host that changed the
 /// granule's PAS meanwhile, is ERROR_INPUT).
 fn finish(ctx: &RmiContext, run_pa: u64, exit: &RmiRecExitFields) -> RmiResult {
-    ns::write_map(ctx.ns, ctx.granules, run_pa, exit, &REC_EXIT_FIELD_RUNS)?;
+    ns::write_map(ctx.ns, ctx.granules, run_pa, exit, EXIT_RUNS)?;
     Ok(NO_OUTPUTS)
 }
 
@@ -313,6 +314,11 @@ const ENTER_MAP: [(usize, usize, usize); 3] = [
     ),
 ];
 
+/// [`ENTER_MAP`] checked for the NS copies.
+const ENTER_RUNS: NsRuns<'static> = NsRuns::new(&NsRun::from_map(ENTER_MAP));
+/// The exit record's runs (hostcall-abi's [`REC_EXIT_FIELD_RUNS`]) checked for the NS copies.
+const EXIT_RUNS: NsRuns<'static> = NsRuns::new(&NsRun::from_map(REC_EXIT_FIELD_RUNS));
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +354,7 @@ mod tests {
         };
         e.gprs = core::array::from_fn(|i| 0x100 + i as u64);
         e.gicv3_lrs = core::array::from_fn(|i| 0x200 + i as u64);
-        ns::write_map(&sim, &sim.granules, RUN, &e, &REC_EXIT_FIELD_RUNS).unwrap();
+        ns::write_map(&sim, &sim.granules, RUN, &e, EXIT_RUNS).unwrap();
         let page = sim.mem.read(RUN);
         let got = RmiRecExit::decode(&page[0x800..]).unwrap();
         let mut want = RmiRecExit::decode(&[0xEE; 0x800]).unwrap();
@@ -379,7 +385,7 @@ mod tests {
         let page: [u8; 4096] = core::array::from_fn(|i| (i * 7) as u8);
         sim.mem.write(RUN, &page);
         let mut e = EnterRecord::default();
-        ns::read_map(&sim, &sim.granules, RUN, &mut e, &ENTER_MAP).unwrap();
+        ns::read_map(&sim, &sim.granules, RUN, &mut e, ENTER_RUNS).unwrap();
         let want = RmiRecEnter::decode(&page[..0x800]).unwrap();
         assert_eq!(e.flags, want.flags);
         assert_eq!(e.gprs, want.gprs);

@@ -168,11 +168,23 @@ fn lock_rd_and_rec<'a>(
 pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
     let (rec_pa, run_pa) = (args[0], args[1]);
     let (mut rd_g, mut rec_g, owner) = lock_rd_and_rec(ctx, rec_pa)?;
+    // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`); refused below,
+    // after the RecRun's own checks.
+    let idle = rec::idle(ctx.mem, &mut rec_g);
+    // rec_enter.gprs matter only to a host call or an emulated MMIO read being completed:
+    // otherwise they stay unread (31 doublewords fewer) and zero.
+    let completes = idle
+        .as_ref()
+        .is_some_and(|r| r.host_call.is_some() || r.emulatable_abort.is_some());
     let mut enter = EnterRecord::default();
-    ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, ENTER_RUNS)?;
+    let runs = if completes {
+        ENTER_RUNS
+    } else {
+        ENTER_RUNS_NO_GPRS
+    };
+    ns::read_map(ctx.ns, ctx.granules, run_pa, &mut enter, runs)?;
     let rd: &mut Rd = memory::get(ctx.mem, &mut rd_g);
-    // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`).
-    let rec: &mut Rec = rec::idle(ctx.mem, &mut rec_g).ok_or(REC)?;
+    let rec: &mut Rec = idle.ok_or(REC)?;
     let flags = enter.flags;
     let mmio = flags.contains(RmiRecEnterFlags::EMULATED_MMIO);
     if !rec.runnable || (mmio && rec.emulatable_abort.is_none()) {
@@ -316,6 +328,9 @@ const ENTER_MAP: [(usize, usize, usize); 3] = [
 
 /// [`ENTER_MAP`] checked for the NS copies.
 const ENTER_RUNS: NsRuns<'static> = NsRuns::new(&NsRun::from_map(ENTER_MAP));
+/// [`ENTER_MAP`] but the GPRs (the run at index 1).
+const ENTER_RUNS_NO_GPRS: NsRuns<'static> =
+    NsRuns::new(&NsRun::from_map([ENTER_MAP[0], ENTER_MAP[2]]));
 /// The exit record's runs (hostcall-abi's [`REC_EXIT_FIELD_RUNS`]) checked for the NS copies.
 const EXIT_RUNS: NsRuns<'static> = NsRuns::new(&NsRun::from_map(REC_EXIT_FIELD_RUNS));
 

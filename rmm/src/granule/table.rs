@@ -122,7 +122,7 @@ impl<'m> GranuleTable<'m> {
         let Some(word) = entry.try_lock() else {
             return Ok(None);
         };
-        let g = Locked { entry, pa, word };
+        let g = Locked::new(entry, pa, word);
         if g.state() == expected {
             Ok(Some(g))
         } else {
@@ -134,7 +134,7 @@ impl<'m> GranuleTable<'m> {
     pub fn lock_any(&self, pa: u64) -> Result<Locked<'_>, LockError> {
         let entry = self.entry(pa)?;
         let word = entry.lock();
-        Ok(Locked { entry, pa, word })
+        Ok(Locked::new(entry, pa, word))
     }
 
     /// Locks two granules in ascending address order (so two CPUs locking the same pair cannot
@@ -165,11 +165,7 @@ impl<'m> GranuleTable<'m> {
 /// Locks the tracking `entry` of the granule at `pa` if the granule is in `expected` state (the
 /// lock is released again when it is not).
 fn lock_entry(entry: &Entry, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
-    let g = Locked {
-        entry,
-        pa,
-        word: entry.lock(),
-    };
+    let g = Locked::new(entry, pa, entry.lock());
     if g.state() == expected {
         Ok(g)
     } else {
@@ -228,13 +224,22 @@ impl GranuleTable<'_> {
 }
 
 /// A locked granule. Changes are written back, and the lock released, when the guard drops.
+///
+/// The field order is fixed so that the error of a `Result` of guards (placed after the
+/// reference, whose null value tells the variants apart) overlaps the tracking word, not the
+/// address: overlapped, the address would be stored and loaded a byte at a time.
+#[repr(C)]
 pub struct Locked<'t> {
     entry: &'t Entry,
-    pa: u64,
     word: u16,
+    pa: u64,
 }
 
-impl Locked<'_> {
+impl<'t> Locked<'t> {
+    fn new(entry: &'t Entry, pa: u64, word: u16) -> Self {
+        Self { entry, word, pa }
+    }
+
     /// The granule's address.
     pub fn pa(&self) -> u64 {
         self.pa

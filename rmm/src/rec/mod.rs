@@ -154,6 +154,9 @@ pub struct Rec {
     pub regs: RealmRegs,
     /// A host call waiting for the host's answer.
     pub host_call: Option<PendingHostCall>,
+    /// Where the last completed host call's RsiHostCall translated to: the next call at the same
+    /// IPA reuses it, without a walk, while no RTT entry has been written since.
+    pub host_call_memo: Option<PendingHostCall>,
     /// The last exit was an emulatable data abort (the host may set EMULATED_MMIO); the ESR that
     /// describes the access.
     pub emulatable_abort: Option<u64>,

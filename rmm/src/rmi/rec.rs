@@ -83,6 +83,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
             running: false,
             regs: Rec::initial_regs(config.pc, config.gprs),
             host_call: None,
+            host_call_memo: None,
             emulatable_abort: None,
             unprotected_abort: None,
             aux,

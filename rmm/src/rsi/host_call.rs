@@ -43,7 +43,13 @@ pub fn call(ctx: &RmiContext, rd: &Rd, rec: &mut Rec, exit: &mut RmiRecExitField
     if !ipa.is_multiple_of(RSI_HOST_CALL_ALIGN as u64) || !rd.rtt.ipa_is_protected(ipa) {
         return Action::Answer([RsiStatus::ErrorInput as u64, 0, 0, 0]);
     }
-    match RealmPage::lookup(ctx.mem, rd, ipa) {
+    // A realm makes its calls through one structure, as a rule: the translation of the last
+    // completed call at this IPA holds while no RTT entry has been written since.
+    let lookup = match rec.host_call_memo {
+        Some(m) if m.ipa == ipa => RealmPage::lookup_again(ctx.mem, rd, ipa, m.pa, m.rtt_writes),
+        _ => RealmPage::lookup(ctx.mem, rd, ipa),
+    };
+    match lookup {
         Lookup::Mapped(page) => {
             // The 256-byte structure is 256-aligned, so within the granule: the reads cannot
             // fail (and a failed read leaves `exit` untouched).
@@ -86,8 +92,14 @@ pub fn complete(
         return Outcome::Resume;
     };
     let ipa = pending.ipa;
+    rec.host_call_memo = None;
     let status = match RealmPage::lookup_again(ctx.mem, rd, ipa, pending.pa, pending.rtt_writes) {
         Lookup::Mapped(page) => {
+            rec.host_call_memo = Some(PendingHostCall {
+                ipa,
+                pa: page.granule_pa(),
+                rtt_writes: rtt_writes(),
+            });
             // In the granule (as at the call), so the write cannot fail.
             match page.write_u64s(structure_offset(ipa) + GPRS, gprs) {
                 Some(()) => RsiStatus::Success,

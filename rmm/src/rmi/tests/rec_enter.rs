@@ -293,6 +293,43 @@ fn host_call_completion_after_the_page_went_away() {
 }
 
 #[test]
+fn a_host_call_reuses_the_last_translation_only_while_no_rtt_entry_changed() {
+    let r = Running::new();
+    let mut hc = RsiHostCall::ZERO;
+    hc.gprs[0] = 0x1111;
+    r.write_host_call(&hc);
+    r.script(|regs| smc(regs, &[HOST_CALL, HC_IPA]));
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.exit().gprs[0], 0x1111);
+    // The host answers 0x2222, which the completion writes into the structure; a second call
+    // at the same IPA (the translation reused) hands the host the structure as it is now.
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 0, "RSI_SUCCESS");
+        smc(regs, &[HOST_CALL, HC_IPA])
+    });
+    let mut answer = RmiRecEnter::ZERO;
+    answer.gprs[0] = 0x2222;
+    r.set_enter(&answer);
+    assert_eq!(r.enter()[0], SUCCESS);
+    assert_eq!(r.exit().exit_reason(), Some(RmiExitReason::HostCall));
+    assert_eq!(r.exit().gprs[0], 0x2222);
+    // Completed again, the realm stops; the host takes the page away; the third call at the
+    // same IPA must walk and fault, not reach the granule the page was.
+    r.script(|regs| {
+        assert_eq!(regs.gprs[0], 0, "RSI_SUCCESS");
+        IRQ_EXIT
+    });
+    assert_eq!(r.enter()[0], SUCCESS);
+    r.fx.ok(C::DATA_DESTROY, &[r.fx.rd, HC_IPA]);
+    r.script(|regs| smc(regs, &[HOST_CALL, HC_IPA]));
+    assert_eq!(r.enter()[0], SUCCESS);
+    let exit = r.exit();
+    assert_eq!(exit.exit_reason(), Some(RmiExitReason::Sync));
+    assert_eq!(exit.esr >> 26, 0x24, "an emulated data abort");
+    assert_eq!(exit.hpfar, (HC_IPA >> 12) << 4);
+}
+
+#[test]
 fn rsi_version_smccc_version_and_unknown_fids() {
     let r = Running::new();
     r.script(|regs| smc(regs, &[RsiCommand::VERSION.fid() as u64, 0x1_0000]));

@@ -100,12 +100,14 @@ impl<'a> NsRuns<'a> {
                 whole_doublewords(r.rmm | r.ns, r.len),
                 "an NS run moves whole doublewords"
             );
-            assert!(
-                r.ns + r.len <= GRANULE_SIZE,
-                "an NS run lies inside one granule"
-            );
-            if r.rmm + r.len > end {
-                end = r.rmm + r.len;
+            // Checked sums: the image's copy trusts `end` for the RMM side, so no run may wrap.
+            let (Some(rmm_end), Some(ns_end)) = (r.rmm.checked_add(r.len), r.ns.checked_add(r.len))
+            else {
+                panic!("an NS run lies inside one granule and its record");
+            };
+            assert!(ns_end <= GRANULE_SIZE, "an NS run lies inside one granule");
+            if rmm_end > end {
+                end = rmm_end;
             }
             i += 1;
         }

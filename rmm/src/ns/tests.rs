@@ -166,3 +166,9 @@ struct Word(u64);
 
 // SAFETY: one u64: every byte initialised, any bytes a valid value.
 unsafe impl Plain for Word {}
+
+#[test]
+#[should_panic(expected = "inside one granule and its record")]
+fn a_run_whose_end_wraps_is_refused_when_made() {
+    let _ = NsRuns::new(&NsRun::from_map([(usize::MAX - 7, 0, 16)]));
+}

@@ -229,15 +229,13 @@ mod image {
             if let Some(cmd) = RmiCommand::from_fid(call[0]) {
                 defmt::debug!("cpu {=u64}: {=str} -> {=u64:#x}", cpu, cmd.name(), out[0]);
             }
-            call = arch::smc([
+            call = arch::smc_x0_x5([
                 RMM_RMI_REQ_COMPLETE as u64,
                 out[0],
                 out[1],
                 out[2],
                 out[3],
                 out[4],
-                0,
-                0,
             ]);
         }
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub use platform::smc::smc;
+pub use platform::smc::{smc, smc_x0_x1, smc_x0_x5};
 
 /// Copies the shared buffer into RMM memory, so that parsing never reads memory EL3 may change.
 pub fn copy_shared_buffer(pa: u64) -> [u8; SHARED_BUFFER_SIZE] {
@@ -46,18 +46,7 @@ pub struct SmcEl3;
 
 impl crate::el3::El3 for SmcEl3 {
     fn gtsi_delegate(&self, pa: u64) -> Result<(), hostcall_abi::el3::El3Status> {
-        el3_status(
-            smc([
-                hostcall_abi::el3::RMM_GTSI_DELEGATE as u64,
-                pa,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            ])[0],
-        )
+        el3_status(smc_x0_x1(hostcall_abi::el3::RMM_GTSI_DELEGATE as u64, pa))
     }
 
     fn realm_attest_key(&self, buf: &mut [u8]) -> Result<usize, hostcall_abi::el3::El3Status> {
@@ -107,18 +96,7 @@ impl crate::el3::El3 for SmcEl3 {
     }
 
     fn gtsi_undelegate(&self, pa: u64) -> Result<(), hostcall_abi::el3::El3Status> {
-        el3_status(
-            smc([
-                hostcall_abi::el3::RMM_GTSI_UNDELEGATE as u64,
-                pa,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            ])[0],
-        )
+        el3_status(smc_x0_x1(hostcall_abi::el3::RMM_GTSI_UNDELEGATE as u64, pa))
     }
 }
 

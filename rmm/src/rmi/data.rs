@@ -35,7 +35,7 @@ const MEASURE_CONTENT: u64 = 1;
 /// The spec lists no failure condition for `flags`; B4.4.2 makes bits 63:1 SBZ, and B2 keeps
 /// reserved encodings for later revisions, so a 1.0 RMM refuses them (as TF-RMM does) rather
 /// than give them a meaning now.
-pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn create(ctx: &RmiContext, args: &[u64; 5]) -> RmiResult {
     let (rd, data, ipa, src, flags) = (args[0], args[1], args[2], args[3], args[4]);
     if flags & !MEASURE_CONTENT != 0 {
         return Err(INPUT);
@@ -75,7 +75,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// Order: RD and DATA granules locked together (`rd_*`, `data_align`, `data_bound`,
 /// `data_state`); `data_bound2`, `ipa_align`, `ipa_bound` (all RMI_ERROR_INPUT); the walk to
 /// level 3: `rtt_walk`, `rtte_state` (RMI_ERROR_RTT at the walk's level).
-pub fn create_unknown(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn create_unknown(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, data, ipa) = (args[0], args[1], args[2]);
     let (mut rd_g, mut data_g) = lock_rd_and_data(ctx, rd, data)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -99,7 +99,7 @@ pub fn create_unknown(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 ///
 /// Order: `rd_*`; `ipa_align`, `ipa_bound` (RMI_ERROR_INPUT); the walk to level 3: `rtt_walk`,
 /// `rtte_state` (RMI_ERROR_RTT at the walk's level).
-pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn destroy(ctx: &RmiContext, args: &[u64; 2]) -> RmiResult {
     let (rd, ipa) = (args[0], args[1]);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);

@@ -3,7 +3,7 @@
 use super::{RmiContext, RmiResult};
 
 /// Returns the feature register at `index` (x1).
-pub fn rmi_features(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn rmi_features(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let value = if args[0] == 0 { ctx.rmm.features.0 } else { 0 };
     Ok([value, 0, 0, 0])
 }

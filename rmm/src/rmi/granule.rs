@@ -11,7 +11,7 @@ use crate::granule::GranuleState;
 const INPUT: RmiError = RmiError::new(RmiStatus::ErrorInput);
 
 /// Delegates the granule at `args[0]`: UNDELEGATED -> DELEGATED, NS PAS -> Realm PAS.
-pub fn delegate(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn delegate(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let mut g = ctx
         .granules
         .lock(args[0], GranuleState::Undelegated)
@@ -24,7 +24,7 @@ pub fn delegate(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 }
 
 /// Undelegates the granule at `args[0]`: wiped, then DELEGATED -> UNDELEGATED, back to NS.
-pub fn undelegate(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn undelegate(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let mut g = ctx
         .granules
         .lock(args[0], GranuleState::Delegated)

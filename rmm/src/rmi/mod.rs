@@ -1,5 +1,6 @@
 //! The RMI dispatcher: one table maps every RMI 1.0 command to its handler, argument count and
-//! result count; one epilogue turns a handler's result into the registers EL3 hands the host.
+//! result count. A handler sees exactly its command's argument registers (its parameter is an
+//! array of that length), and its answer goes back with the registers past its own results zero.
 
 mod data;
 mod features;
@@ -11,8 +12,8 @@ mod rec_enter;
 mod rtt;
 mod version;
 
-use hostcall_abi::rmi::{RmiCommand, RmiReturn};
-use hostcall_abi::smccc::SMC_UNKNOWN;
+use hostcall_abi::rmi::{RmiCommand, RmiReturn, FNUM_FIRST};
+use hostcall_abi::smccc::{canonical_fid, smc64_std, SMC_UNKNOWN};
 
 pub use crate::context::RmiContext;
 pub use crate::error::{Outputs, RmiError, RmiResult, NO_OUTPUTS};
@@ -22,69 +23,119 @@ pub type CallRegs = [u64; 8];
 /// Result registers x0..x4 (TF-A forwards five).
 pub type ResultRegs = [u64; 5];
 
-/// A handler: the context and the arguments x1..x7.
-pub type HandlerFn = fn(&RmiContext, &[u64; 7]) -> RmiResult;
+/// What a table row runs for a call: its handler on the command's own argument registers, the
+/// answer turned into x0..x4, the registers past its results zero.
+pub type Serve = fn(&RmiContext, &CallRegs) -> ResultRegs;
 
 /// One row of the command table.
 #[derive(Clone, Copy)]
 pub struct Command {
     /// Which command.
     pub cmd: RmiCommand,
-    /// Number of argument registers (x1..).
+    /// Number of argument registers (x1..): the length of the handler's argument array.
     pub args: usize,
     /// Number of result registers (x1..).
     pub results: usize,
-    /// The handler, or `None` while the command is not served (the host gets SMC_UNKNOWN).
-    pub handler: Option<HandlerFn>,
+    /// Runs the handler.
+    pub serve: Serve,
 }
 
-const fn row(cmd: RmiCommand, args: usize, results: usize, handler: Option<HandlerFn>) -> Command {
-    Command {
-        cmd,
-        args,
-        results,
-        handler,
+/// The command's first `N` argument registers, x1..xN, in place: a handler is given these and
+/// can index no other.
+#[inline(always)]
+fn arguments<const N: usize>(call: &CallRegs) -> &[u64; N] {
+    const {
+        assert!(
+            N <= 7,
+            "an RMI command has at most seven argument registers"
+        )
+    };
+    match call[1..].first_chunk() {
+        Some(args) => args,
+        // N <= 7 = call.len() - 1, checked above when the row is built.
+        None => unreachable!(),
     }
 }
 
-use RmiCommand as C;
+/// A handler's result as x0..x4: the return code, then its first `R` outputs; the outputs past
+/// them go back as zero, whatever the handler left there.
+#[inline(always)]
+fn answer<const R: usize>(result: RmiResult) -> ResultRegs {
+    const { assert!(R <= 4, "an RMI command has at most four result registers") };
+    let (ret, o) = match result {
+        Ok(o) => (RmiReturn::SUCCESS, o),
+        Err(e) => (RmiReturn::new(e.status, e.index), e.outputs),
+    };
+    let keep = |i: usize| if i < R { o[i] } else { 0 };
+    [ret.raw(), keep(0), keep(1), keep(2), keep(3)]
+}
+
+/// A table row: the command, its argument and result counts, and the handler, which must take
+/// an array of exactly that many arguments (or the row does not build).
+macro_rules! row {
+    ($cmd:ident, $args:literal -> $results:literal, $handler:path) => {
+        Command {
+            cmd: RmiCommand::$cmd,
+            args: $args,
+            results: $results,
+            serve: |ctx, call| answer::<$results>($handler(ctx, arguments::<$args>(call))),
+        }
+    };
+}
 
 /// Every RMI 1.0 command, in function-number order.
 pub const TABLE: [Command; RmiCommand::ALL.len()] = [
-    row(C::VERSION, 1, 2, Some(version::rmi_version)),
-    row(C::GRANULE_DELEGATE, 1, 0, Some(granule::delegate)),
-    row(C::GRANULE_UNDELEGATE, 1, 0, Some(granule::undelegate)),
-    row(C::DATA_CREATE, 5, 0, Some(data::create)),
-    row(C::DATA_CREATE_UNKNOWN, 3, 0, Some(data::create_unknown)),
-    row(C::DATA_DESTROY, 2, 2, Some(data::destroy)),
-    row(C::REALM_ACTIVATE, 1, 0, Some(realm::activate)),
-    row(C::REALM_CREATE, 2, 0, Some(realm::create)),
-    row(C::REALM_DESTROY, 1, 0, Some(realm::destroy)),
-    row(C::REC_CREATE, 3, 0, Some(rec::create)),
-    row(C::REC_DESTROY, 1, 0, Some(rec::destroy)),
-    row(C::REC_ENTER, 2, 0, Some(rec_enter::enter)),
-    row(C::RTT_CREATE, 4, 0, Some(rtt::create)),
-    row(C::RTT_DESTROY, 3, 2, Some(rtt::destroy)),
-    row(C::RTT_MAP_UNPROTECTED, 4, 0, Some(rtt::map_unprotected)),
-    row(C::RTT_READ_ENTRY, 3, 4, Some(rtt::read_entry)),
-    row(C::RTT_UNMAP_UNPROTECTED, 3, 1, Some(rtt::unmap_unprotected)),
-    row(C::PSCI_COMPLETE, 3, 0, Some(psci_complete::complete)),
-    row(C::FEATURES, 1, 1, Some(features::rmi_features)),
-    row(C::RTT_FOLD, 3, 1, Some(rtt::fold)),
-    row(C::REC_AUX_COUNT, 1, 1, Some(realm::rec_aux_count)),
-    row(C::RTT_INIT_RIPAS, 3, 1, Some(rtt::init_ripas)),
-    row(C::RTT_SET_RIPAS, 4, 1, Some(rtt::set_ripas)),
+    row!(VERSION, 1 -> 2, version::rmi_version),
+    row!(GRANULE_DELEGATE, 1 -> 0, granule::delegate),
+    row!(GRANULE_UNDELEGATE, 1 -> 0, granule::undelegate),
+    row!(DATA_CREATE, 5 -> 0, data::create),
+    row!(DATA_CREATE_UNKNOWN, 3 -> 0, data::create_unknown),
+    row!(DATA_DESTROY, 2 -> 2, data::destroy),
+    row!(REALM_ACTIVATE, 1 -> 0, realm::activate),
+    row!(REALM_CREATE, 2 -> 0, realm::create),
+    row!(REALM_DESTROY, 1 -> 0, realm::destroy),
+    row!(REC_CREATE, 3 -> 0, rec::create),
+    row!(REC_DESTROY, 1 -> 0, rec::destroy),
+    row!(REC_ENTER, 2 -> 0, rec_enter::enter),
+    row!(RTT_CREATE, 4 -> 0, rtt::create),
+    row!(RTT_DESTROY, 3 -> 2, rtt::destroy),
+    row!(RTT_MAP_UNPROTECTED, 4 -> 0, rtt::map_unprotected),
+    row!(RTT_READ_ENTRY, 3 -> 4, rtt::read_entry),
+    row!(RTT_UNMAP_UNPROTECTED, 3 -> 1, rtt::unmap_unprotected),
+    row!(PSCI_COMPLETE, 3 -> 0, psci_complete::complete),
+    row!(FEATURES, 1 -> 1, features::rmi_features),
+    row!(RTT_FOLD, 3 -> 1, rtt::fold),
+    row!(REC_AUX_COUNT, 1 -> 1, realm::rec_aux_count),
+    row!(RTT_INIT_RIPAS, 3 -> 1, rtt::init_ripas),
+    row!(RTT_SET_RIPAS, 4 -> 1, rtt::set_ripas),
 ];
 
-// The table covers every command exactly once, in order, within the register budget.
-const _: () = {
+/// Function numbers from `FNUM_FIRST` to the last command's.
+const SPAN: usize = {
+    let all = RmiCommand::ALL;
+    (all[all.len() - 1] as u32 - FNUM_FIRST) as usize + 1
+};
+
+/// The table indexed by function number less `FNUM_FIRST`; numbers no command has are `None`.
+const BY_FNUM: [Option<Serve>; SPAN] = {
+    let mut by = [None; SPAN];
     let mut i = 0;
     while i < TABLE.len() {
+        // The table covers every command exactly once, in order.
         assert!(TABLE[i].cmd as u32 == RmiCommand::ALL[i] as u32);
-        assert!(TABLE[i].args <= 7 && TABLE[i].results <= 4);
+        let slot = (TABLE[i].cmd as u32 - FNUM_FIRST) as usize;
+        assert!(by[slot].is_none());
+        by[slot] = Some(TABLE[i].serve);
         i += 1;
     }
+    by
 };
+
+/// The row index of a raw x0 in [`BY_FNUM`]: SVE hint and bits 63:32 ignored, like
+/// [`RmiCommand::from_fid`]; any other function ID lands outside the table.
+fn slot(x0: u64) -> usize {
+    canonical_fid(x0).wrapping_sub(smc64_std(FNUM_FIRST)) as usize
+}
 
 /// Looks up the table row for a raw x0.
 pub fn lookup(fid: u64) -> Option<&'static Command> {
@@ -94,23 +145,10 @@ pub fn lookup(fid: u64) -> Option<&'static Command> {
 
 /// Serves one RMI call: x0..x4 to hand back to the host.
 pub fn handle(ctx: &RmiContext, call: &CallRegs) -> ResultRegs {
-    let mut out = [0u64; 5];
-    let Some((row, handler)) = lookup(call[0]).and_then(|r| Some((r, r.handler?))) else {
-        out[0] = SMC_UNKNOWN;
-        return out;
-    };
-    // Registers past the command's own read as zero, and results past its own go back as zero:
-    // fixed-size selects, not copies of a per-command length (which become `memcpy` calls).
-    let args: [u64; 7] = core::array::from_fn(|i| if i < row.args { call[i + 1] } else { 0 });
-    let (ret, outputs) = match handler(ctx, &args) {
-        Ok(o) => (RmiReturn::SUCCESS, o),
-        Err(e) => (RmiReturn::new(e.status, e.index), e.outputs),
-    };
-    out[0] = ret.raw();
-    for (i, o) in out[1..].iter_mut().enumerate() {
-        *o = if i < row.results { outputs[i] } else { 0 };
+    match BY_FNUM.get(slot(call[0])) {
+        Some(Some(serve)) => serve(ctx, call),
+        _ => [SMC_UNKNOWN, 0, 0, 0, 0],
     }
-    out
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ const SCTLR_EE: u64 = 1 << 25;
 
 /// Completes the PSCI request of the REC `args[0]` with the REC `args[1]` as its target and the
 /// host's `status` `args[2]`.
-pub fn complete(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn complete(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (calling_pa, target_pa, status) = (args[0], args[1], args[2]);
     // `lock_two` refuses unaligned or non-delegable addresses, then equal ones (`alias`), then a
     // granule that is not a REC: all of them RMI_ERROR_INPUT.

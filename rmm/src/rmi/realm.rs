@@ -23,7 +23,7 @@ const REALM: RmiError = RmiError::new(RmiStatus::ErrorRealm);
 /// `params_valid`/`params_supp`/`rtt_num_level`/`rtt_align`/`alias` on the copy, then the RD and
 /// starting-level RTT granules together (`rd_*`, `rtt_state`, locked in ascending address
 /// order), then `vmid_valid`.
-pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn create(ctx: &RmiContext, args: &[u64; 2]) -> RmiResult {
     let (rd, params_ptr) = (args[0], args[1]);
     let params: RmiRealmParams = ns::read(ctx.ns, ctx.granules, params_ptr)?;
     let config = validate_realm_params(&params, ctx.rmm.features, rd)?;
@@ -73,7 +73,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 }
 
 /// Activates the realm at `args[0]`: NEW -> ACTIVE.
-pub fn activate(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn activate(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let mut g = ctx
         .granules
         .lock(args[0], GranuleState::Rd)
@@ -89,7 +89,7 @@ pub fn activate(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// Destroys the realm at `args[0]` once it is not live: no RECs (the RD's reference count) and
 /// no live entry in its starting-level RTTs. The RD and those RTTs go back to DELEGATED, wiped,
 /// and the VMID is freed.
-pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn destroy(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let mut g = ctx
         .granules
         .lock(args[0], GranuleState::Rd)
@@ -124,7 +124,7 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 }
 
 /// Number of auxiliary granules a REC of the realm at `args[0]` needs.
-pub fn rec_aux_count(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn rec_aux_count(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let _g = ctx
         .granules
         .lock(args[0], GranuleState::Rd)

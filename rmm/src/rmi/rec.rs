@@ -26,7 +26,7 @@ const MAX_RECS: u16 = (1 << MAX_RECS_ORDER) - 1;
 /// the MPIDR's encoding, which need no realm state; then RD, REC and aux granules locked together
 /// in ascending address order (`rd_*`, `rec_*`, `aux_state`); then `realm_state` and `num_recs`
 /// (after `rd_*`, as the spec orders) and the MPIDR's index against the realm's next index.
-pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn create(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, rec, params_ptr) = (args[0], args[1], args[2]);
     let params: RmiRecParams = ns::read(ctx.ns, ctx.granules, params_ptr)?;
     let index = mpidr_to_rec_index(params.mpidr).ok_or(INPUT)?;
@@ -98,7 +98,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 
 /// Destroys the REC at `args[0]` unless it is running: its aux granules and itself go back to
 /// DELEGATED, wiped, and the realm has one REC fewer.
-pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn destroy(ctx: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let rec = args[0];
     // Find the owner first (the RD is locked before what the realm owns), then lock both.
     let rd = {

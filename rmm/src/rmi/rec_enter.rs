@@ -165,7 +165,7 @@ fn lock_rd_and_rec<'a>(
 }
 
 /// Runs the REC at `args[0]` with the RecRun granule at `args[1]`.
-pub fn enter(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn enter(ctx: &RmiContext, args: &[u64; 2]) -> RmiResult {
     let (rec_pa, run_pa) = (args[0], args[1]);
     let (mut rd_g, mut rec_g, owner) = lock_rd_and_rec(ctx, rec_pa)?;
     // `rec_state`: a REC another CPU runs is its alone (`crate::rec::status`); refused below,

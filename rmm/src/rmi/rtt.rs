@@ -158,7 +158,7 @@ fn child_table(
 /// `level_bound`, `ipa_align`, `ipa_bound`, `rtt_bound2` (all RMI_ERROR_INPUT); then the walk to
 /// `level - 1`: `rtt_walk`, `rtte_state` (RMI_ERROR_RTT at the walk's level). This meets the
 /// spec's order: every RMI_ERROR_INPUT condition before the walk's.
-pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn create(ctx: &RmiContext, args: &[u64; 4]) -> RmiResult {
     let (rd, rtt, ipa, level) = (args[0], args[1], args[2], args[3] as i64);
     let (mut rd_g, mut rtt_g) = ctx
         .granules
@@ -204,7 +204,7 @@ pub fn create(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// UNASSIGNED_NS for an unprotected one: A5.5.4 and A5.3.1 define UNASSIGNED and RIPAS for
 /// Protected IPAs only, and A5.3.6 lists RTT_DESTROY among the HIPAS changes of Unprotected IPAs,
 /// whose only unassigned state is UNASSIGNED_NS. The table is wiped and goes back to DELEGATED.
-pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn destroy(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, ipa, level) = (args[0], args[1], args[2] as i64);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -246,7 +246,7 @@ pub fn destroy(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 ///
 /// Order: `rd_*`; `level_bound`, `ipa_align`, `ipa_bound`; the walk to `level - 1`: `rtt_walk`,
 /// `rtte_state` (RMI_ERROR_RTT at the walk's level); then `rtt_homo` (RMI_ERROR_RTT at `level`).
-pub fn fold(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn fold(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, ipa, level) = (args[0], args[1], args[2] as i64);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -280,7 +280,7 @@ pub fn fold(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 ///
 /// Order: `rd_*`, then `level_bound`, `ipa_align`, `ipa_bound` (all RMI_ERROR_INPUT; the command
 /// has no other failure conditions).
-pub fn read_entry(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn read_entry(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, ipa, level) = (args[0], args[1], args[2] as i64);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -299,7 +299,7 @@ pub fn read_entry(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// Order: `attr_valid`, `addr_align` and `addr_bound` (the descriptor on its own); `rd_*`;
 /// `level_bound`, `ipa_align`, `ipa_bound` (all RMI_ERROR_INPUT); then the walk to `level`:
 /// `rtt_walk`, `rtte_state` (RMI_ERROR_RTT at the walk's level).
-pub fn map_unprotected(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn map_unprotected(ctx: &RmiContext, args: &[u64; 4]) -> RmiResult {
     let (rd, ipa, level, desc) = (args[0], args[1], args[2] as i64, args[3]);
     // The RMM offers no LPA2 (RMI_FEATURES), so every realm's output addresses are below 2^48,
     // which the descriptor check enforces: that is `addr_bound`.
@@ -323,7 +323,7 @@ pub fn map_unprotected(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 ///
 /// Order: `rd_*`; `level_bound`, `ipa_align`, `ipa_bound` (RMI_ERROR_INPUT); then the walk to
 /// `level`: `rtt_walk`, `rtte_state` (RMI_ERROR_RTT at the walk's level).
-pub fn unmap_unprotected(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn unmap_unprotected(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, ipa, level) = (args[0], args[1], args[2] as i64);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -362,7 +362,7 @@ fn unprotected_target(realm: &RealmRtts, ipa: u64, level: i64) -> Result<(), Rmi
 /// Every entry from `base` up to the first TABLE entry (capped at `top`) becomes RAM, whatever
 /// its state, as `RttSkipEntriesWithRipas(.., FALSE)` and the `rtte_ripas` success condition
 /// define; only the first entry must be UNASSIGNED.
-pub fn init_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn init_ripas(ctx: &RmiContext, args: &[u64; 3]) -> RmiResult {
     let (rd, base, top) = (args[0], args[1], args[2]);
     let mut rd_g = lock_rd(ctx, rd)?;
     let realm = RealmRtts::read(ctx, &mut rd_g);
@@ -420,7 +420,7 @@ pub fn init_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
 /// not move past `base`, the spec's value would leave `ripas_addr` where it is or move it
 /// backwards. Those addresses need no change, so the command reports progress to the end of that
 /// entry, capped at `top`, instead.
-pub fn set_ripas(ctx: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn set_ripas(ctx: &RmiContext, args: &[u64; 4]) -> RmiResult {
     let (rd, rec, base, top) = (args[0], args[1], args[2], args[3]);
     let (mut rd_g, mut rec_g) = ctx
         .granules

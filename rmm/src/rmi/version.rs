@@ -8,7 +8,7 @@ use super::{RmiContext, RmiError, RmiResult};
 /// Succeeds only for a request of 1.0 (bits 63:31 clear). Any other request is ERROR_INPUT; in
 /// every case lower = higher = 1.0, which is both "the highest revision below the request" and
 /// "equal to higher" as the spec's three cases require.
-pub fn rmi_version(_: &RmiContext, args: &[u64; 7]) -> RmiResult {
+pub fn rmi_version(_: &RmiContext, args: &[u64; 1]) -> RmiResult {
     let ours = RMI_VERSION_1_0.raw();
     let outputs = [ours, ours, 0, 0];
     if args[0] == ours && AbiVersion::from_raw(args[0]) == RMI_VERSION_1_0 {

@@ -130,6 +130,18 @@ pub(super) fn read_shared(len: u64, out: &mut [u8]) -> Result<usize, hostcall_ab
 }
 
 pub(super) fn el3_status(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
+    // Success first: the decode is a table lookup the common answer need not pay for.
+    if x0 == 0 {
+        Ok(())
+    } else {
+        el3_error(x0)
+    }
+}
+
+/// The failure of an EL3 service whose x0 was not 0.
+#[cold]
+#[inline(never)]
+fn el3_error(x0: u64) -> Result<(), hostcall_abi::el3::El3Status> {
     use hostcall_abi::el3::El3Status;
     match El3Status::from_raw(x0) {
         Some(El3Status::Ok) => Ok(()),

@@ -90,6 +90,11 @@ impl Entry {
     }
 }
 
+/// True if the state field of `word` is `state`: a mask and a compare, without decoding it.
+pub const fn is_state(word: u16, state: GranuleState) -> bool {
+    word & STATE_MASK == (state as u16) << STATE_SHIFT
+}
+
 /// State field of a word.
 pub const fn state_of(word: u16) -> GranuleState {
     GranuleState::from_bits((word & STATE_MASK) >> STATE_SHIFT)

@@ -5,7 +5,7 @@ use hostcall_abi::el3::MemoryBank;
 use hostcall_abi::{GRANULE_SHIFT, GRANULE_SIZE};
 
 use super::atomic::AtomicU16;
-use super::entry::{refcount_of, state_of, word, Entry, MAX_REFCOUNT};
+use super::entry::{is_state, refcount_of, state_of, word, Entry, MAX_REFCOUNT};
 use super::GranuleState;
 use hostcall_abi::el3::MAX_DRAM_BANKS;
 
@@ -83,15 +83,22 @@ impl<'m> GranuleTable<'m> {
         if !pa.is_multiple_of(GRANULE_SIZE as u64) {
             return Err(LockError::Unaligned);
         }
-        // Banks are sorted: the candidate is the last bank starting at or below `pa`.
-        let i = self.banks.partition_point(|b| b.base <= pa);
-        let bank = i
-            .checked_sub(1)
-            .and_then(|i| self.banks.get(i))
-            .ok_or(LockError::NotDelegable)?;
-        if pa >= bank.end {
-            return Err(LockError::NotDelegable);
-        }
+        // Banks are sorted: the candidate is the last bank starting at or below `pa`. Most
+        // granules of most boards lie in the first bank, tried before the search.
+        let bank = match self.banks.first() {
+            Some(b) if (b.base..b.end).contains(&pa) => b,
+            _ => {
+                let i = self.banks.partition_point(|b| b.base <= pa);
+                let bank = i
+                    .checked_sub(1)
+                    .and_then(|i| self.banks.get(i))
+                    .ok_or(LockError::NotDelegable)?;
+                if pa >= bank.end {
+                    return Err(LockError::NotDelegable);
+                }
+                bank
+            }
+        };
         let index = bank.first + ((pa - bank.base) >> GRANULE_SHIFT) as usize;
         self.entries.get(index).ok_or(LockError::NotDelegable)
     }
@@ -107,6 +114,7 @@ impl<'m> GranuleTable<'m> {
     }
 
     /// Locks the granule at `pa` if it is in `expected` state.
+    #[inline(always)]
     pub fn lock(&self, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
         lock_entry(self.entry(pa)?, pa, expected)
     }
@@ -123,7 +131,7 @@ impl<'m> GranuleTable<'m> {
             return Ok(None);
         };
         let g = Locked::new(entry, pa, word);
-        if g.state() == expected {
+        if is_state(g.word, expected) {
             Ok(Some(g))
         } else {
             Err(LockError::WrongState(g.state()))
@@ -166,7 +174,7 @@ impl<'m> GranuleTable<'m> {
 /// lock is released again when it is not).
 fn lock_entry(entry: &Entry, pa: u64, expected: GranuleState) -> Result<Locked<'_>, LockError> {
     let g = Locked::new(entry, pa, entry.lock());
-    if g.state() == expected {
+    if is_state(g.word, expected) {
         Ok(g)
     } else {
         Err(LockError::WrongState(g.state()))

@@ -116,25 +116,34 @@ const SPAN: usize = {
     (all[all.len() - 1] as u32 - FNUM_FIRST) as usize + 1
 };
 
-/// The table indexed by function number less `FNUM_FIRST`; numbers no command has are `None`.
-const BY_FNUM: [Option<Serve>; SPAN] = {
-    let mut by = [None; SPAN];
+/// What a function number no command has runs: the host gets SMC_UNKNOWN.
+fn unknown(_: &RmiContext, _: &CallRegs) -> ResultRegs {
+    [SMC_UNKNOWN, 0, 0, 0, 0]
+}
+
+/// The table indexed by function number less `FNUM_FIRST`; numbers no command has run
+/// [`unknown`] (a slot for each, so the dispatch has no gap to test for), and so does the slot
+/// after the last, where every function ID outside the range lands.
+const BY_FNUM: [Serve; SPAN + 1] = {
+    let mut by: [Serve; SPAN + 1] = [unknown; SPAN + 1];
+    let mut taken = [false; SPAN];
     let mut i = 0;
     while i < TABLE.len() {
         // The table covers every command exactly once, in order.
         assert!(TABLE[i].cmd as u32 == RmiCommand::ALL[i] as u32);
         let slot = (TABLE[i].cmd as u32 - FNUM_FIRST) as usize;
-        assert!(by[slot].is_none());
-        by[slot] = Some(TABLE[i].serve);
+        assert!(!taken[slot]);
+        taken[slot] = true;
+        by[slot] = TABLE[i].serve;
         i += 1;
     }
     by
 };
 
-/// The row index of a raw x0 in [`BY_FNUM`]: SVE hint and bits 63:32 ignored, like
-/// [`RmiCommand::from_fid`]; any other function ID lands outside the table.
+/// The slot of a raw x0 in [`BY_FNUM`]: SVE hint and bits 63:32 ignored, like
+/// [`RmiCommand::from_fid`]; any function ID outside the RMI range lands in the last slot.
 fn slot(x0: u64) -> usize {
-    canonical_fid(x0).wrapping_sub(smc64_std(FNUM_FIRST)) as usize
+    (canonical_fid(x0).wrapping_sub(smc64_std(FNUM_FIRST)) as usize).min(SPAN)
 }
 
 /// Looks up the table row for a raw x0.
@@ -145,10 +154,8 @@ pub fn lookup(fid: u64) -> Option<&'static Command> {
 
 /// Serves one RMI call: x0..x4 to hand back to the host.
 pub fn handle(ctx: &RmiContext, call: &CallRegs) -> ResultRegs {
-    match BY_FNUM.get(slot(call[0])) {
-        Some(Some(serve)) => serve(ctx, call),
-        _ => [SMC_UNKNOWN, 0, 0, 0, 0],
-    }
+    // `slot` is at most SPAN, the last index: the bounds check folds away.
+    BY_FNUM[slot(call[0])](ctx, call)
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub struct Rd {
     /// The Realm Extensible Measurements (indices 1..=4): zero at creation, extended by the
     /// realm through RSI_MEASUREMENT_EXTEND.
     pub rems: [Measurement; REM_COUNT],
+    /// VTTBR_EL2 and VTCR_EL2 of the realm, [`Self::stage2`] made once by RMI_REALM_CREATE
+    /// (nothing they depend on changes after it), for every REC_ENTER to load.
+    pub s2: crate::arch::Stage2,
 }
 
 const _: () = assert!(size_of::<Rd>() <= hostcall_abi::GRANULE_SIZE);

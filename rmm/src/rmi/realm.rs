@@ -6,6 +6,7 @@ use hostcall_abi::realm_params::RmiRealmParams;
 use hostcall_abi::rmi::RmiStatus;
 
 use super::{RmiContext, RmiError, RmiResult, NO_OUTPUTS};
+use crate::arch::Stage2;
 use crate::granule::{GranuleState, MAX_LOCKED};
 use crate::memory::{self, RttView};
 use crate::realm::{validate_realm_params, vmid_is_valid, Rd, RealmState};
@@ -57,18 +58,17 @@ pub fn create(ctx: &RmiContext, args: &[u64; 2]) -> RmiResult {
     rd_guard.set_state(GranuleState::Rd);
     // RIM: seeded from the measured parameters (B4.3.9.4); the REMs start at zero.
     let rim = measurement::rim_init(config.hash_algo.into(), &params);
-    memory::init(
-        ctx.mem,
-        rd_guard,
-        Rd {
-            state: RealmState::New,
-            config,
-            rtt,
-            recs_created: 0,
-            rim,
-            rems: [[0; measurement::MEASUREMENT_SIZE]; measurement::REM_COUNT],
-        },
-    );
+    let mut rd = Rd {
+        state: RealmState::New,
+        config,
+        rtt,
+        recs_created: 0,
+        rim,
+        rems: [[0; measurement::MEASUREMENT_SIZE]; measurement::REM_COUNT],
+        s2: Stage2 { vttbr: 0, vtcr: 0 },
+    };
+    rd.s2 = rd.stage2(ctx.rmm.features.s2sz(), ctx.rmm.vmid16);
+    memory::init(ctx.mem, rd_guard, rd);
     Ok(NO_OUTPUTS)
 }
 

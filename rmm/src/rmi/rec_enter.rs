@@ -221,7 +221,7 @@ pub fn enter(ctx: &RmiContext, args: &[u64; 2]) -> RmiResult {
         wfi: flags.contains(RmiRecEnterFlags::TRAP_WFI),
         wfe: flags.contains(RmiRecEnterFlags::TRAP_WFE),
     };
-    let s2 = rd.stage2(ctx.rmm.features.s2sz(), ctx.rmm.vmid16);
+    let s2 = rd.s2;
     let vmpidr = rec_index_to_mpidr_el1(rec.index).unwrap_or(0) | 1 << 31;
     rec.regs.gic.hcr = enter.gicv3_hcr;
     rec.regs.gic.lrs = enter.gicv3_lrs;

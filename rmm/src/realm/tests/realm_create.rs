@@ -340,6 +340,7 @@ fn stage2_keeps_the_rtt_base_out_of_the_vmid_field() {
         recs_created: 0,
         rim: [0; crate::measurement::MEASUREMENT_SIZE],
         rems: [[0; crate::measurement::MEASUREMENT_SIZE]; crate::measurement::REM_COUNT],
+        s2: crate::arch::Stage2 { vttbr: 0, vtcr: 0 },
     };
     let s2 = rd.stage2(48, true);
     assert_eq!(s2.vttbr >> 48, 0x1234, "the VMID, untouched");

@@ -112,6 +112,12 @@ fn realm_create_builds_rd_and_start_tables() {
         RTT_BASE + 0x1000,
         "upper half lives in the second start table"
     );
+    // The stage-2 registers every REC_ENTER loads were made here, from this RD and the CPU.
+    let mut g = sim.granules.lock(RD, GranuleState::Rd).expect("the RD");
+    let rd: &mut crate::realm::Rd = crate::memory::get(&sim.mem, &mut g);
+    let made = rd.stage2(sim.rmm.features.s2sz(), sim.rmm.vmid16);
+    assert_eq!(rd.s2, made);
+    assert_eq!(made.vttbr, RTT_BASE | u64::from(rd.config.vmid) << 48);
 }
 
 #[test]

@@ -326,46 +326,51 @@ rmm_ns_copy:
 // rmm_ns_copy_runs(rmm = x0, ns = x1, runs = x2, count = x3, out = x4): for each run (three
 // doublewords: offset in the RMM-side record, offset in the NS granule, length; all whole
 // doublewords) copies the length from ns + offset to rmm + offset, or back when out is
-// nonzero, 64 bytes at a time and then 32, 16 and 8; returns 0, or 1 if an access faulted. A
-// leaf that leaves x30 alone, so the shared fault exit returns from it as from rmm_ns_copy.
-    .global rmm_ns_copy_runs
-rmm_ns_copy_runs:
-    cbz     x3, 9f
-5:  ldp     x5, x6, [x2]
+// nonzero, 64 bytes a loop iteration and then 32, 16 and 8; returns 0, or 1 if an access
+// faulted. A leaf that leaves x30 alone, so the shared fault exit returns from it as from
+// rmm_ns_copy. The direction is chosen once: the macro below is the whole loop, expanded for
+// each (source base, source offset, destination base, destination offset).
+    .macro ns_copy_runs_from src, src_off, dst, dst_off
+1:  ldp     x5, x6, [x2]            // x5: offset in the record, x6: offset in the granule
     ldr     x7, [x2, #16]
     add     x2, x2, #24
-    add     x5, x0, x5
-    add     x6, x1, x6
-    cmp     x4, #0
-    csel    x8, x5, x6, ne          // source: the record when copying out, else the granule
-    csel    x9, x6, x5, ne          // destination: the other
-6:  subs    x7, x7, #64
-    b.lo    7f
-    ldp     x10, x11, [x8]
-    ldp     x12, x13, [x8, #16]
-    ldp     x14, x15, [x8, #32]
-    ldp     x16, x17, [x8, #48]
-    add     x8, x8, #64
-    stp     x10, x11, [x9]
-    stp     x12, x13, [x9, #16]
-    stp     x14, x15, [x9, #32]
-    stp     x16, x17, [x9, #48]
-    add     x9, x9, #64
-    b       6b
+    add     x8, \src, \src_off
+    add     x9, \dst, \dst_off
+    subs    x7, x7, #64
+    b.lo    3f
+2:  ldp     x10, x11, [x8], #64
+    ldp     x12, x13, [x8, #-48]
+    ldp     x14, x15, [x8, #-32]
+    ldp     x16, x17, [x8, #-16]
+    stp     x10, x11, [x9], #64
+    stp     x12, x13, [x9, #-48]
+    stp     x14, x15, [x9, #-32]
+    stp     x16, x17, [x9, #-16]
+    subs    x7, x7, #64
+    b.hs    2b
     // x7 is now the remainder (0 to 56) less 64: bits 5, 4 and 3 still tell it.
-7:  tbz     x7, #5, 11f
+3:  tbz     x7, #5, 4f
     ldp     x10, x11, [x8], #16
     ldp     x12, x13, [x8], #16
     stp     x10, x11, [x9], #16
     stp     x12, x13, [x9], #16
-11: tbz     x7, #4, 8f
+4:  tbz     x7, #4, 5f
     ldp     x10, x11, [x8], #16
     stp     x10, x11, [x9], #16
-8:  tbz     x7, #3, 10f
+5:  tbz     x7, #3, 6f
     ldr     x10, [x8]
     str     x10, [x9]
-10: subs    x3, x3, #1
-    b.ne    5b
+6:  subs    x3, x3, #1
+    b.ne    1b
+    mov     x0, #0
+    ret
+    .endm
+    .global rmm_ns_copy_runs
+rmm_ns_copy_runs:
+    cbz     x3, 9f
+    cbnz    x4, 8f
+    ns_copy_runs_from x1, x6, x0, x5    // in: the granule to the record
+8:  ns_copy_runs_from x0, x5, x1, x6    // out: the record to the granule
 9:  mov     x0, #0
     ret
 rmm_ns_copy_end:

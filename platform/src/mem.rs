@@ -161,8 +161,8 @@ memset:
 /// once at boot, on their own stack.
 pub fn self_check() -> Result<usize, (usize, usize, usize)> {
     const LENS: [usize; 30] = [
-        0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 47, 63, 64, 65, 79, 100, 127, 128, 129, 200,
-        255, 256, 257, 383, 392, 504, 505, 511,
+        0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 47, 63, 64, 65, 79, 100, 127, 128, 129, 200, 255,
+        256, 257, 383, 392, 504, 505, 511,
     ];
     const BUF: usize = 544;
     let mut src = [0u8; BUF];

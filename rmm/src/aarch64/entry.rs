@@ -262,17 +262,17 @@ rmm_realm_exit:
     ret
 
     .section .text.vectors, "ax"
-// A data abort inside the NS copy loop (a granule protection fault because the host named a
-// Realm/Secure/Root granule, or any other abort on the NS view) resumes at the loop's fault
+// A data abort inside the NS copy routine (a granule protection fault because the host named a
+// Realm/Secure/Root granule, or any other abort on the NS view) resumes at the routine's fault
 // exit, which returns 1. Every other synchronous exception is fatal. Clobbers x9, x10: the copy
-// routines give up at the fault exit, which needs neither (nor anything but x30).
+// routine gives up at the fault exit, which needs neither (nor anything but x30).
 rmm_sync_spx:
     mrs     x9, esr_el2
     ubfx    x10, x9, #{esr_ec_shift}, #6    // EC alone (ISS2 above it may be nonzero)
     cmp     x10, #{ec_dabt_cur}     // EC: data abort without a change in exception level
     b.ne    rmm_fatal
     mrs     x9, elr_el2
-    adr     x10, rmm_ns_copy
+    adr     x10, rmm_ns_copy_runs
     cmp     x9, x10
     b.lo    rmm_fatal
     adr     x10, rmm_ns_copy_end
@@ -290,46 +290,15 @@ rmm_fatal:
     mov     sp, x9
     b       rmm_exception
 
-// rmm_ns_copy(dst = x0, src = x1, len = x2): copies len bytes (a multiple of 8, both 8-aligned)
-// a doubleword at a time; returns 0, or 1 if an access faulted.
     .text
-    .global rmm_ns_copy
-rmm_ns_copy:
-    // len is a multiple of 8: 64 bytes at a time, then 32, 16, and the odd doubleword.
-    subs    x2, x2, #64
-    b.lo    4f
-    ldp     x3, x4, [x1]
-    ldp     x5, x6, [x1, #16]
-    ldp     x7, x8, [x1, #32]
-    ldp     x11, x12, [x1, #48]
-    add     x1, x1, #64
-    stp     x3, x4, [x0]
-    stp     x5, x6, [x0, #16]
-    stp     x7, x8, [x0, #32]
-    stp     x11, x12, [x0, #48]
-    add     x0, x0, #64
-    b       rmm_ns_copy
-4:  tbz     x2, #5, 1f
-    ldp     x3, x4, [x1], #16
-    ldp     x5, x6, [x1], #16
-    stp     x3, x4, [x0], #16
-    stp     x5, x6, [x0], #16
-1:  tbz     x2, #4, 2f
-    ldp     x3, x4, [x1], #16
-    stp     x3, x4, [x0], #16
-2:  tbz     x2, #3, 3f
-    ldr     x3, [x1]
-    str     x3, [x0]
-3:  mov     x0, #0
-    ret
-
 // rmm_ns_copy_runs(rmm = x0, ns = x1, runs = x2, count = x3, out = x4): for each run (three
 // doublewords: offset in the RMM-side record, offset in the NS granule, length; all whole
 // doublewords) copies the length from ns + offset to rmm + offset, or back when out is
 // nonzero, 64 bytes a loop iteration and then 32, 16 and 8; returns 0, or 1 if an access
-// faulted. A leaf that leaves x30 alone, so the shared fault exit returns from it as from
-// rmm_ns_copy. The direction is chosen once: the macro below is the whole loop, expanded for
-// each (source base, source offset, destination base, destination offset).
+// faulted. Every NS copy of the RMM is this routine (a plain buffer is one run). A leaf that
+// leaves x30 alone, so the fault exit returns from it. The direction is chosen once: the macro
+// below is the whole loop, expanded for each (source base, source offset, destination base,
+// destination offset).
     .macro ns_copy_runs_from src, src_off, dst, dst_off
 1:  ldp     x5, x6, [x2]            // x5: offset in the record, x6: offset in the granule
     ldr     x7, [x2, #16]

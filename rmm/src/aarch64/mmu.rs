@@ -94,7 +94,6 @@ extern "C" {
     pub(super) static __text_start: u8;
     pub(super) static __text_end: u8;
     pub(super) static __rodata_end: u8;
-    pub(super) fn rmm_ns_copy(dst: *mut u8, src: *const u8, len: usize) -> u64;
     /// Copies `count` runs between the record at `rmm` and the NS view at `ns`: in (`out` 0)
     /// or out. Returns 0, or 1 if an access faulted.
     pub(super) fn rmm_ns_copy_runs(
@@ -206,27 +205,14 @@ pub fn enable_mmu() -> bool {
 /// NS memory through the NS view, with faults caught by the vector (see `rmm_sync_spx`).
 pub struct NsView;
 
-impl NsView {
-    fn copy(dst: *mut u8, src: *const u8, len: usize) -> bool {
-        if !len.is_multiple_of(8) || !(dst as usize | src as usize).is_multiple_of(8) {
-            return false;
-        }
-        // SAFETY: 1. The RMM-side buffer is a live Rust buffer of `len` bytes. 2. The NS side is
-        // in the NS view, where any fault (GPF, translation) lands in `rmm_sync_spx`, which
-        // resumes at the routine's fault exit: no exception escapes and nothing else is touched.
-        unsafe { rmm_ns_copy(dst, src, len) == 0 }
-    }
-}
-
 impl crate::ns::NsMemory for NsView {
     fn copy_in(&self, pa: u64, dst: &mut [u8]) -> bool {
-        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
-        Self::copy(dst.as_mut_ptr(), va as *const u8, dst.len())
+        Self::copy(dst.as_mut_ptr(), dst.len(), pa, false)
     }
 
     fn copy_out(&self, pa: u64, src: &[u8]) -> bool {
-        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
-        Self::copy(va as *mut u8, src.as_ptr(), src.len())
+        // Copying out, the routine only reads the RMM-side buffer.
+        Self::copy(src.as_ptr().cast_mut(), src.len(), pa, true)
     }
 
     fn copy_in_runs(&self, pa: u64, dst: &mut [u8], runs: NsRuns<'_>) -> bool {
@@ -240,6 +226,20 @@ impl crate::ns::NsMemory for NsView {
 }
 
 impl NsView {
+    /// The `len` bytes at `rmm` to or from NS address `pa`: one run of the routine below.
+    fn copy(rmm: *mut u8, len: usize, pa: u64, out: bool) -> bool {
+        if !len.is_multiple_of(8) || !(rmm as u64 | pa).is_multiple_of(8) {
+            return false;
+        }
+        let va = crate::mmu::NS_VIEW_BASE.wrapping_add(pa);
+        let run = crate::ns::NsRun::from_map([(0, 0, len)]);
+        // SAFETY: 1. The run is the whole of the `len` bytes at `rmm`, a live Rust buffer,
+        // written only when copying in (from `&mut`); `len` is whole doublewords and `rmm`
+        // doubleword aligned (both checked). 2. The NS side is in the NS view, where any fault
+        // lands in `rmm_sync_spx`, which resumes at the routine's fault exit.
+        unsafe { rmm_ns_copy_runs(rmm, va, run.as_ptr(), 1, u64::from(out)) == 0 }
+    }
+
     /// All of `runs` between the `len` bytes at `rmm` and the NS granule at `pa`, in one call.
     fn copy_runs(rmm: *mut u8, len: usize, pa: u64, runs: NsRuns<'_>, out: bool) -> bool {
         if runs.end() > len || !(rmm as u64 | pa).is_multiple_of(8) {
@@ -251,7 +251,7 @@ impl NsView {
         // `end`), a live Rust buffer, written only when copying in (from `&mut`); `NsRuns`
         // guarantees whole doublewords, and `rmm` is doubleword aligned (checked). 2. The NS side
         // is in the NS view, where any fault lands in `rmm_sync_spx`, which resumes at the
-        // routine's fault exit (the routine lies between `rmm_ns_copy` and its end label).
+        // routine's fault exit (the routine lies between its start and end labels).
         unsafe { rmm_ns_copy_runs(rmm, va, list.as_ptr(), list.len(), u64::from(out)) == 0 }
     }
 }

@@ -549,7 +549,7 @@ impl Sim {
             .lock(rd, crate::granule::GranuleState::Rd)
             .ok()?;
         let r: &mut crate::realm::Rd = crate::memory::get(&self.mem, &mut g);
-        Some(r.stage2(self.rmm.features.s2sz(), self.rmm.vmid16))
+        Some(r.s2)
     }
 
     /// The realm at `rd` as simulated CPU `cpu` sees its memory: accesses through that CPU's

@@ -32,11 +32,8 @@ pub type Serve = fn(&RmiContext, &CallRegs) -> ResultRegs;
 pub struct Command {
     /// Which command.
     pub cmd: RmiCommand,
-    /// Number of argument registers (x1..): the length of the handler's argument array.
-    pub args: usize,
-    /// Number of result registers (x1..).
-    pub results: usize,
-    /// Runs the handler.
+    /// Runs the handler on the command's argument registers and keeps its results (the counts
+    /// are the row's, in [`TABLE`]).
     pub serve: Serve,
 }
 
@@ -76,8 +73,6 @@ macro_rules! row {
     ($cmd:ident, $args:literal -> $results:literal, $handler:path) => {
         Command {
             cmd: RmiCommand::$cmd,
-            args: $args,
-            results: $results,
             serve: |ctx, call| answer::<$results>($handler(ctx, arguments::<$args>(call))),
         }
     };
